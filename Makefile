@@ -1,0 +1,67 @@
+# edgewatch's entry points. Every target creates .venv first when it is missing or stale,
+# so a fresh clone needs nothing but `make demo` or `make test`.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STACK   := $(PY) deploy/local/stack.py
+# Written by `stack.py up --mark` only when it started something; `down --only-marked`
+# then stops exactly that, so a stack you started yourself is left running.
+TEST_MARK := .edgewatch/stack/started-by-make-test
+
+.DEFAULT_GOAL := help
+.PHONY: help venv stack-up stack-down stack-status lint typecheck unit integration test demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed  ## create .venv with edgewatch and its dev tools
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+stack-up: venv  ## start the local Kafka + Elasticsearch (idempotent)
+	@$(STACK) up
+
+stack-down: venv  ## stop the local stack started by stack-up
+	@$(STACK) down
+
+stack-status: venv  ## show whether the local stack is up
+	@$(STACK) status
+
+lint: venv  ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: venv  ## mypy (strict on pipeline/)
+	$(PY) -m mypy
+
+unit: venv  ## unit tests only (no servers)
+	$(PY) -m pytest -m unit
+
+integration: venv  ## integration tests only (starts the stack if needed)
+	@$(MAKE) --no-print-directory _with-stack PYTEST_ARGS="-m integration"
+
+test: lint typecheck  ## the whole suite: lint, types, unit and integration tests
+	@$(MAKE) --no-print-directory _with-stack PYTEST_ARGS=""
+
+# Run pytest against the stack, starting it first if it is down and stopping it afterwards
+# only if this run started it. The trap also stops it on Ctrl-C.
+_with-stack: venv
+	@$(STACK) up --mark $(TEST_MARK) || { $(STACK) down --only-marked $(TEST_MARK); exit 1; }; \
+	trap '$(STACK) down --only-marked $(TEST_MARK)' EXIT INT TERM; \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: stack-up  ## bring up the stack and show that edgewatch can reach it
+	@$(VENV)/bin/edgewatch version
+	@$(VENV)/bin/edgewatch check
+	@echo
+	@echo "The stack is up: Kafka at 127.0.0.1:9092, Elasticsearch at http://127.0.0.1:9200."
+	@echo "Logs flowing into Elasticsearch and an alert reaching an inbox are not built yet"
+	@echo "(ingest, rule engine and alert delivery are the next issues). Stop it: make stack-down"
+
+clean: stack-down  ## stop the stack and delete .edgewatch/ and .venv/
+	rm -rf .edgewatch $(VENV)

@@ -1,0 +1,56 @@
+"""The Elasticsearch client built from edgewatch's configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ConnectionError as ESConnectionError
+
+from pipeline.config import ElasticsearchConfig
+
+
+def connect(config: ElasticsearchConfig) -> Elasticsearch:
+    """A client for the configured node or cluster; it connects lazily, on the first call."""
+    options: dict[str, Any] = {"request_timeout": config.request_timeout}
+    if config.api_key:
+        options["api_key"] = config.api_key
+    elif config.username:
+        options["basic_auth"] = (config.username, config.password or "")
+    if config.ca_certs:
+        options["ca_certs"] = str(config.ca_certs)
+    return Elasticsearch(config.url, **options)
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """The facts `edgewatch check` shows about a cluster."""
+
+    name: str
+    status: str
+    version: str
+    nodes: int
+
+
+def describe_cluster(client: Elasticsearch, url: str) -> ClusterSummary:
+    """Cluster health and version; raise ConnectionError with advice if it cannot be read."""
+    try:
+        health = client.cluster.health()
+        # Versions from the nodes API: `GET /` lives in a module that minimal
+        # distributions (such as the local stack's) do not ship.
+        nodes = client.nodes.info(filter_path="nodes.*.version")
+    except ESConnectionError as err:
+        raise ConnectionError(
+            f"Elasticsearch at {url} is unreachable ({err.message}). "
+            "Start the local stack with `make stack-up`, or set EDGEWATCH_ES_URL."
+        ) from err
+    except ApiError as err:
+        raise ConnectionError(f"Elasticsearch at {url} answered {err.meta.status}: {err}") from err
+    versions = sorted({n["version"] for n in nodes.get("nodes", {}).values()})
+    return ClusterSummary(
+        name=str(health["cluster_name"]),
+        status=str(health["status"]),
+        version=", ".join(versions) or "unknown",
+        nodes=int(health["number_of_nodes"]),
+    )

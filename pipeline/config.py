@@ -1,0 +1,241 @@
+"""edgewatch's configuration: one typed object, built once at start-up.
+
+Sources, later ones winning:
+
+1. the defaults below (they point at the local stack, `make stack-up`);
+2. an optional TOML file (`--config FILE` or `EDGEWATCH_CONFIG`), one table per section;
+3. environment variables `EDGEWATCH_<SECTION>_<KEY>`, e.g. `EDGEWATCH_ES_URL`.
+
+Every value is checked here, so a typo or a wrong value stops the program at start-up with a
+message naming the key and where it came from, rather than failing later somewhere deep.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "EDGEWATCH_"
+# Environment variables with our prefix that are not configuration keys.
+ENV_NOT_CONFIG = ("EDGEWATCH_CONFIG", "EDGEWATCH_STACK_")
+
+Check = Callable[[Any], str | None]
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or invalid."""
+
+    def __init__(self, key: str, source: str, problem: str) -> None:
+        super().__init__(f"{key} ({source}): {problem}")
+        self.key = key
+        self.source = source
+        self.problem = problem
+
+
+def _url(value: Any) -> str | None:
+    if not str(value).startswith(("http://", "https://")):
+        return f"must start with http:// or https://, got {value!r}"
+    return None
+
+
+def _hostports(value: Any) -> str | None:
+    for part in str(value).split(","):
+        host, sep, port = part.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            return f"must be a comma-separated list of host:port, got {value!r}"
+    return None
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else f"must be greater than 0, got {value!r}"
+
+
+def _one_of(*allowed: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
+
+    return check
+
+
+def _setting(default: Any, check: Check | None = None, secret: bool = False) -> Any:
+    return field(default=default, metadata={"check": check, "secret": secret})
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    """Where the log topics live."""
+
+    bootstrap: str = _setting("127.0.0.1:9092", _hostports)
+    client_id: str = _setting("edgewatch")
+
+
+@dataclass(frozen=True)
+class ElasticsearchConfig:
+    """Where documents are indexed and rules search."""
+
+    url: str = _setting("http://127.0.0.1:9200", _url)
+    username: str | None = _setting(None)
+    password: str | None = _setting(None, secret=True)
+    api_key: str | None = _setting(None, secret=True)
+    ca_certs: Path | None = _setting(None)
+    request_timeout: float = _setting(30.0, _positive)
+
+
+@dataclass(frozen=True)
+class Config:
+    """All of edgewatch's settings. Build it with `load_config`."""
+
+    log_level: str = _setting("info", _one_of("debug", "info", "warning", "error"))
+    kafka: KafkaConfig = field(default_factory=KafkaConfig)
+    es: ElasticsearchConfig = field(default_factory=ElasticsearchConfig)
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from defaults, an optional TOML file and the environment."""
+    env = os.environ if environ is None else environ
+    if path is None and env.get("EDGEWATCH_CONFIG"):
+        path = Path(env["EDGEWATCH_CONFIG"])
+    config = Config()
+    if path is not None:
+        config = _apply_file(config, path)
+    return _apply_env(config, env)
+
+
+def _apply_file(config: Config, path: Path) -> Config:
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError("config file", source, "no such file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError("config file", source, f"not valid TOML: {err}") from None
+    return typing.cast(Config, _merge(config, data, prefix="", source=source))
+
+
+def _merge(obj: Any, data: Mapping[str, Any], prefix: str, source: str) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    hints = typing.get_type_hints(type(obj))
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            raise ConfigError(dotted, source, f"unknown key; known keys: {', '.join(known)}")
+        current = getattr(obj, key)
+        if is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(dotted, source, "must be a table")
+            changes[key] = _merge(current, value, f"{dotted}.", source)
+        else:
+            changes[key] = _coerce(known[key], hints[key], value, dotted, source)
+    return replace(obj, **changes)
+
+
+def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
+    sections = {f.name: f for f in fields(config) if is_dataclass(getattr(config, f.name))}
+    plain = {f.name: f for f in fields(config) if f.name not in sections}
+    hints = typing.get_type_hints(Config)
+    changes: dict[str, Any] = {}
+    section_changes: dict[str, dict[str, Any]] = {}
+    for var, raw in sorted(env.items()):
+        if not var.startswith(ENV_PREFIX) or var.startswith(ENV_NOT_CONFIG):
+            continue
+        name = var[len(ENV_PREFIX) :].lower()
+        if name in plain:
+            changes[name] = _coerce(plain[name], hints[name], raw, var, "environment")
+            continue
+        section = next((s for s in sections if name.startswith(f"{s}_")), None)
+        if section is None:
+            continue  # another tool's variable that happens to share our prefix
+        key = name[len(section) + 1 :]
+        target = getattr(config, section)
+        known = {f.name: f for f in fields(target)}
+        if key not in known:
+            names = ", ".join(f"{ENV_PREFIX}{section.upper()}_{k.upper()}" for k in known)
+            raise ConfigError(var, "environment", f"unknown setting; known: {names}")
+        section_hints = typing.get_type_hints(type(target))
+        section_changes.setdefault(section, {})[key] = _coerce(
+            known[key], section_hints[key], raw, var, "environment"
+        )
+    for section, values in section_changes.items():
+        changes[section] = replace(getattr(config, section), **values)
+    return replace(config, **changes)
+
+
+def _coerce(spec: Field[Any], hint: Any, value: Any, key: str, source: str) -> Any:
+    """Turn a TOML value or an environment string into the field's type, then check it."""
+    kind, optional = _unwrap_optional(hint)
+    if optional and (value is None or value == ""):
+        return None
+    try:
+        result = _convert(kind, value)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(key, source, str(err)) from None
+    check: Check | None = spec.metadata.get("check")
+    problem = check(result) if check else None
+    if problem:
+        raise ConfigError(key, source, problem)
+    return result
+
+
+def _unwrap_optional(hint: Any) -> tuple[Any, bool]:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0], True
+    return hint, False
+
+
+def _convert(kind: Any, value: Any) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"must be an integer, got {value!r}")
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"must be an integer, got {value!r}") from None
+    if kind is float:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a number, got {value!r}")
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"must be a number, got {value!r}") from None
+    if kind is Path:
+        return Path(str(value))
+    if kind is str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(f"must be a string, got {value!r}")
+        return str(value)
+    raise TypeError(f"unsupported setting type {kind!r}")
+
+
+def describe(config: Config) -> dict[str, Any]:
+    """The effective configuration as plain data, with secrets masked (for `config show`)."""
+
+    def walk(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if is_dataclass(value):
+                out[f.name] = walk(value)
+            elif f.metadata.get("secret") and value is not None:
+                out[f.name] = "********"
+            else:
+                out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
+
+    return walk(config)
