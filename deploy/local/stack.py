@@ -132,7 +132,7 @@ def resolve() -> Resolved:
         raise StackError(
             "Maven (mvn) is not on PATH; install it (Debian: apt-get install maven) and retry"
         )
-    say("resolving Kafka and Elasticsearch from Maven Central (the first run downloads ~200 MB)")
+    say("resolving Kafka and Elasticsearch from Maven Central (the first run downloads ~160 MB)")
     cache.parent.mkdir(parents=True, exist_ok=True)
     out = cache.parent / "classpath.txt"
     cmd = [
