@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -102,6 +104,102 @@ def check(state: _State, timeout: float) -> None:
         _row("elasticsearch", cfg.es.url, "FAILED", str(err))
     if failures:
         sys.exit(1)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@main.command()
+@click.option("--topics", help="Comma-separated topics to consume.")
+@click.option("--topic-pattern", help="Also consume every topic matching this regex.")
+@click.option("--group", help="Consumer group (default: ingest.group, edgewatch-ingest).")
+@click.option(
+    "--exit-when-idle",
+    type=float,
+    metavar="SECONDS",
+    help="Exit once no message came for this long and everything read is indexed and committed.",
+)
+@click.option("--http-port", type=int, help="Port for /metrics, /healthz, /readyz (0: off).")
+@click.pass_obj
+def ingest(
+    state: _State,
+    topics: str | None,
+    topic_pattern: str | None,
+    group: str | None,
+    exit_when_idle: float | None,
+    http_port: int | None,
+) -> None:
+    """Consume log topics and index them into Elasticsearch (at-least-once, no duplicates).
+
+    Messages that cannot be parsed or indexed go to <topic>.dlq with the reason in headers.
+    SIGTERM or Ctrl-C: finish writing what was read, commit, exit 0.
+    """
+    from pipeline.ingest.service import IngestOptions, IngestService
+
+    cfg = state.config
+    _setup_logging(cfg.log_level)
+    if not _csv(topics) and not topic_pattern:
+        raise click.UsageError("give --topics and/or --topic-pattern")
+    service = IngestService(
+        cfg,
+        IngestOptions(_csv(topics), topic_pattern, group, exit_when_idle, http_port),
+    )
+    service.install_signal_handlers()
+    sys.exit(service.run())
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--topic", required=True, help="Kafka topic to produce to.")
+@click.option(
+    "--envelope",
+    type=click.Choice(["raw", "filebeat", "fluentbit", "vector"]),
+    default="raw",
+    show_default=True,
+    help="Wrap each line as this shipper would.",
+)
+@click.option("--host", help="Host name to ship as (message key; default: this machine).")
+@click.pass_obj
+def ship(
+    state: _State, files: tuple[str, ...], topic: str, envelope: str, host: str | None
+) -> None:
+    """Produce log FILES (or - for stdin) into Kafka, one message per line."""
+    from datetime import UTC, datetime
+
+    from pipeline.clients import kafka as kafka_client
+    from pipeline.ingest import ship as shipping
+    from pipeline.progress import Progress
+
+    cfg = state.config
+    producer = kafka_client.producer(cfg.kafka, **{"linger.ms": 50, "compression.type": "lz4"})
+    paths = files or ("-",)
+
+    def source() -> Iterator[tuple[str, bytes]]:
+        for path in paths:
+            with click.open_file(path, "rb") as stream:
+                name = "/dev/stdin" if path == "-" else str(Path(path).resolve())
+                for line in shipping.lines(stream):
+                    yield name, line
+
+    progress = Progress(f"shipping to {topic}")
+    try:
+        count = shipping.ship(
+            producer, topic, source(), envelope, host, lambda: datetime.now(UTC), progress.advance
+        )
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from None
+    finally:
+        elapsed = progress.close()
+    click.echo(f"shipped {count:,} lines to {topic} in {elapsed:.1f} s")
 
 
 def _row(name: str, endpoint: str, state: str, detail: str) -> None:

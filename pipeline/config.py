@@ -87,6 +87,54 @@ class ElasticsearchConfig:
     request_timeout: float = _setting(30.0, _positive)
 
 
+ENVELOPES = ("auto", "filebeat", "fluentbit", "vector", "raw")
+FORMATS = ("auto", "json", "logfmt", "syslog", "access", "container", "plaintext")
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """Per-topic ingest settings (`[ingest.topics."<topic>"]` in the file only)."""
+
+    envelope: str = _setting("auto", _one_of(*ENVELOPES))
+    format: str = _setting("auto", _one_of(*FORMATS))
+    # A JSON Schema that structured (JSON) lines of this topic must satisfy; rejects go to DLQ.
+    schema: Path | None = _setting(None)
+    dataset: str | None = _setting(None)
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """The ingest service: consumer group, dead-lettering, indexing and batching."""
+
+    group: str = _setting("edgewatch-ingest")
+    dlq_suffix: str = _setting(".dlq")
+    # Larger messages are dead-lettered unparsed (reason "oversized").
+    max_message_bytes: int = _setting(1_048_576, _positive)
+    keep_original: bool = _setting(True)  # event.original
+    index_mode: str = _setting("dated", _one_of("dated", "data_stream"))
+    # dated: <index_prefix>-YYYY.MM.DD; data_stream: logs-<dataset>-<namespace>
+    index_prefix: str = _setting("edgewatch-logs")
+    dataset: str = _setting("edge")
+    namespace: str = _setting("default")
+    replicas: int | None = _setting(None)
+    bulk_max_docs: int = _setting(2000, _positive)
+    bulk_max_bytes: int = _setting(5_000_000, _positive)
+    linger_ms: int = _setting(200, _positive)
+    bulk_concurrency: int = _setting(2, _positive)
+    retry_backoff_max_s: float = _setting(30.0, _positive)
+    shutdown_timeout_s: float = _setting(30.0, _positive)
+    http_host: str = _setting("0.0.0.0")
+    http_port: int = _setting(9311)  # /metrics, /healthz, /readyz; 0 disables
+    topics: dict[str, TopicConfig] = field(default_factory=dict)
+
+    def topic(self, name: str) -> TopicConfig:
+        """The settings for one topic: its own table if it has one, else the defaults."""
+        return self.topics.get(name) or _DEFAULT_TOPIC
+
+
+_DEFAULT_TOPIC = TopicConfig()
+
+
 @dataclass(frozen=True)
 class Config:
     """All of edgewatch's settings. Build it with `load_config`."""
@@ -94,6 +142,7 @@ class Config:
     log_level: str = _setting("info", _one_of("debug", "info", "warning", "error"))
     kafka: KafkaConfig = field(default_factory=KafkaConfig)
     es: ElasticsearchConfig = field(default_factory=ElasticsearchConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -127,7 +176,15 @@ def _merge(obj: Any, data: Mapping[str, Any], prefix: str, source: str) -> Any:
         if key not in known:
             raise ConfigError(dotted, source, f"unknown key; known keys: {', '.join(known)}")
         current = getattr(obj, key)
-        if is_dataclass(current):
+        table_of = _table_type(hints[key])
+        if table_of is not None:
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ConfigError(dotted, source, "must be a table of tables")
+            changes[key] = {
+                name: _merge(table_of(), sub, f"{dotted}.{name}.", source)
+                for name, sub in value.items()
+            }
+        elif is_dataclass(current):
             if not isinstance(value, dict):
                 raise ConfigError(dotted, source, "must be a table")
             changes[key] = _merge(current, value, f"{dotted}.", source)
@@ -155,6 +212,8 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
         key = name[len(section) + 1 :]
         target = getattr(config, section)
         known = {f.name: f for f in fields(target)}
+        if key in known and _table_type(typing.get_type_hints(type(target))[key]) is not None:
+            raise ConfigError(var, "environment", "a table of tables: set it in the config file")
         if key not in known:
             names = ", ".join(f"{ENV_PREFIX}{section.upper()}_{k.upper()}" for k in known)
             raise ConfigError(var, "environment", f"unknown setting; known: {names}")
@@ -181,6 +240,15 @@ def _coerce(spec: Field[Any], hint: Any, value: Any, key: str, source: str) -> A
     if problem:
         raise ConfigError(key, source, problem)
     return result
+
+
+def _table_type(hint: Any) -> Any:
+    """For `dict[str, SomeDataclass]` settings (named tables), the dataclass; else None."""
+    if typing.get_origin(hint) is dict:
+        value_type = typing.get_args(hint)[1]
+        if is_dataclass(value_type):
+            return value_type
+    return None
 
 
 def _unwrap_optional(hint: Any) -> tuple[Any, bool]:
@@ -232,6 +300,8 @@ def describe(config: Config) -> dict[str, Any]:
             value = getattr(obj, f.name)
             if is_dataclass(value):
                 out[f.name] = walk(value)
+            elif isinstance(value, dict):
+                out[f.name] = {k: walk(v) for k, v in value.items()}
             elif f.metadata.get("secret") and value is not None:
                 out[f.name] = "********"
             else:

@@ -7,6 +7,7 @@ fail with a message saying how to start it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,24 @@ pytest_plugins = [
     "tests.fixtures.stack",
     "tests.fixtures.smtp",
     "tests.fixtures.http_receiver",
+    "tests.fixtures.tcp_proxy",
+    "tests.fixtures.ingest",
 ]
 
 _HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared corpus of real third-party samples (../shared/corpus, see its README).
+
+    EDGEWATCH_CORPUS overrides the location. Missing corpus fails the test: it is the honest
+    check of the parsers, so running without it must not look like a pass.
+    """
+    path = Path(os.environ.get("EDGEWATCH_CORPUS") or _HERE.parent.parent / "shared" / "corpus")
+    if not (path / "formats").is_dir():
+        pytest.fail(f"shared corpus not found at {path}; set EDGEWATCH_CORPUS")
+    return path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,0 +1,1 @@
+"""Ingest: Kafka log topics -> unwrap envelope -> parse line -> ECS document -> Elasticsearch."""

@@ -1,0 +1,45 @@
+"""Dead-letter records: the original bytes, plus headers that say what went wrong and where.
+
+Headers (all UTF-8 text), so `kafka-console-consumer --property print.headers=true` or any
+client shows them without a schema:
+
+    edgewatch.stage      decode | parse | validate | index
+    edgewatch.reason     short, stable cause (also the metric label), e.g. json.invalid
+    edgewatch.detail     the longer explanation, when there is one (truncated to 1 KiB)
+    edgewatch.topic      original topic
+    edgewatch.partition  original partition
+    edgewatch.offset     original offset
+    edgewatch.time       when edgewatch dead-lettered it, ISO 8601 UTC
+
+The original key is kept as the dead letter's key, so a fixed message can be replayed as is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipeline.ingest.normalise import iso
+from pipeline.ingest.transform import DeadLetter
+
+_MAX_DETAIL = 1024
+
+
+def dlq_topic(topic: str, suffix: str) -> str:
+    """The dead-letter topic for a source topic (default `<topic>.dlq`)."""
+    return f"{topic}{suffix}"
+
+
+def headers(letter: DeadLetter, now: datetime) -> list[tuple[str, str | bytes | None]]:
+    """The Kafka headers of a dead letter."""
+    origin = letter.origin
+    out: list[tuple[str, str | bytes | None]] = [
+        ("edgewatch.stage", letter.stage.encode()),
+        ("edgewatch.reason", letter.reason.encode()),
+        ("edgewatch.topic", origin.topic.encode()),
+        ("edgewatch.partition", str(origin.partition).encode()),
+        ("edgewatch.offset", str(origin.offset).encode()),
+        ("edgewatch.time", iso(now).encode()),
+    ]
+    if letter.detail:
+        out.append(("edgewatch.detail", letter.detail[:_MAX_DETAIL].encode("utf-8", "replace")))
+    return out

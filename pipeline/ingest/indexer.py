@@ -1,0 +1,209 @@
+"""Write one batch durably: documents into Elasticsearch, dead letters into Kafka.
+
+`BatchWriter.write` returns only when every message of the batch is either acknowledged by
+Elasticsearch or acknowledged by Kafka as a dead letter, retrying with capped, jittered backoff
+for as long as it takes (the caller pauses consumption meanwhile). It gives up only when the
+service is stopping, by raising `AbandonedError`: the batch's offsets are then never committed, and
+the messages are read again by whoever consumes the partitions next.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+from confluent_kafka import KafkaError, Message, Producer
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from pipeline.ingest import bulk
+from pipeline.ingest.deadletter import dlq_topic, headers
+from pipeline.ingest.metrics import IngestMetrics
+from pipeline.ingest.transform import DeadLetter, IndexAction
+
+log = logging.getLogger("edgewatch.ingest")
+
+
+class AbandonedError(Exception):
+    """The service is stopping; the batch was not (entirely) written."""
+
+
+@dataclass
+class Batch:
+    """Consecutive messages of one consumer, written together."""
+
+    actions: list[IndexAction] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    size_bytes: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def __len__(self) -> int:
+        return len(self.actions) + len(self.letters)
+
+
+class BatchWriter:
+    """Sends batches; safe to call from several worker threads at once."""
+
+    def __init__(
+        self,
+        es: Elasticsearch,
+        producer: Producer,
+        metrics: IngestMetrics,
+        *,
+        op_type: str,
+        dlq_suffix: str,
+        backoff: bulk.Backoff,
+        stopping: threading.Event,
+        request_timeout: float = 60.0,
+    ) -> None:
+        self._es = es.options(request_timeout=request_timeout, max_retries=0)
+        self._producer = producer
+        self._metrics = metrics
+        self._op_type = op_type
+        self._dlq_suffix = dlq_suffix
+        self._backoff = backoff
+        self._stopping = stopping
+        self.last_error: str | None = None  # for /readyz
+
+    def write(self, batch: Batch) -> None:
+        """Index the batch's documents and dead-letter what must be; see the module doc."""
+        letters = list(batch.letters)
+        letters.extend(self._index(batch.actions))
+        self._dead_letter(letters)
+        for letter in letters:
+            self._metrics.dead_lettered.labels(
+                letter.origin.topic, letter.stage, letter.reason
+            ).inc()
+
+    # ------------------------------------------------------------------ Elasticsearch
+
+    def _index(self, actions: list[IndexAction]) -> list[DeadLetter]:
+        pending = actions
+        rejected: list[DeadLetter] = []
+        attempt = 0
+        while pending:
+            started = time.monotonic()
+            try:
+                response = self._es.bulk(
+                    operations=bulk.body(pending, self._op_type)  # type: ignore[arg-type]
+                )
+            except ApiError as err:
+                if 400 <= err.meta.status < 500 and err.meta.status != 429:
+                    # The request as a whole is refused (e.g. 413, too large): halve it until
+                    # the one document to blame is alone, and dead-letter only that one.
+                    return rejected + self._split(pending, err)
+                self._wait(attempt, f"bulk request failed ({_cause(err)}): {err}", _cause(err))
+                attempt += 1
+                continue
+            except TransportError as err:
+                cause = _cause(err)
+                self._wait(attempt, f"bulk request failed ({cause}): {err}", cause)
+                attempt += 1
+                continue
+            self._metrics.bulk_seconds.observe(time.monotonic() - started)
+            outcomes = bulk.classify(response["items"], self._op_type)
+            retry: list[IndexAction] = []
+            for action, outcome in zip(pending, outcomes, strict=True):
+                if outcome.ok:
+                    self._metrics.indexed.labels(action.origin.topic).inc()
+                elif outcome.retry:
+                    retry.append(action)
+                else:
+                    rejected.append(
+                        DeadLetter(
+                            action.origin,
+                            action.value,
+                            "index",
+                            outcome.reason,
+                            f"HTTP {outcome.status}: {outcome.detail}",
+                        )
+                    )
+            if retry:
+                status = {o.status for o in outcomes if o.retry}
+                self._wait(
+                    attempt,
+                    f"{len(retry)} documents answered {sorted(status)}",
+                    "rejected_429" if status == {429} else "server_error",
+                )
+                attempt += 1
+            else:
+                self.last_error = None
+            pending = retry
+        return rejected
+
+    def _split(self, actions: list[IndexAction], err: ApiError) -> list[DeadLetter]:
+        if len(actions) == 1:
+            action = actions[0]
+            reason = _cause(err) if err.meta.status >= 500 else f"http_{err.meta.status}"
+            return [DeadLetter(action.origin, action.value, "index", reason, str(err)[:500])]
+        middle = len(actions) // 2
+        return self._index(actions[:middle]) + self._index(actions[middle:])
+
+    def _wait(self, attempt: int, problem: str, cause: str) -> None:
+        self.last_error = problem
+        self._metrics.retries.labels(cause).inc()
+        delay = self._backoff.delay(attempt)
+        log.warning("elasticsearch: %s; retry %d in %.1f s", problem, attempt + 1, delay)
+        if self._stopping.wait(delay):
+            raise AbandonedError(problem)
+
+    # ------------------------------------------------------------------ dead letters
+
+    def _dead_letter(self, letters: list[DeadLetter]) -> None:
+        pending = letters
+        attempt = 0
+        while pending:
+            failed: list[DeadLetter] = []
+            now = datetime.now(UTC)
+            for letter in pending:
+                self._produce(letter, now, partial(_record_failure, failed, letter))
+            remaining = self._producer.flush(30)
+            if remaining:
+                # Not even an answer: treat all of this round as failed (the idempotent
+                # producer makes the resend safe for the ones that did land).
+                failed = list(pending)
+            if not failed:
+                return
+            self._wait(
+                attempt, f"{len(failed)} dead letters not acknowledged by Kafka", "dead_letter"
+            )
+            attempt += 1
+            pending = failed
+
+    def _produce(self, letter: DeadLetter, now: datetime, on_delivery: DeliveryCallback) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    dlq_topic(letter.origin.topic, self._dlq_suffix),
+                    value=letter.value,
+                    key=letter.origin.key,
+                    headers=headers(letter, now),
+                    on_delivery=on_delivery,
+                )
+                return
+            except BufferError:  # local queue full: let it drain
+                self._producer.poll(0.5)
+
+
+DeliveryCallback = Callable[[KafkaError | None, Message], None]
+
+
+def _record_failure(
+    failed: list[DeadLetter], letter: DeadLetter, err: KafkaError | None, _msg: Message
+) -> None:
+    if err is not None:
+        failed.append(letter)
+
+
+def _cause(err: Exception) -> str:
+    status = getattr(getattr(err, "meta", None), "status", None)
+    if status == 429:
+        return "rejected_429"
+    if isinstance(status, int) and status >= 500:
+        return "server_error"
+    return "connection"

@@ -1,0 +1,75 @@
+"""The ingest service's Prometheus metrics, on a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+def total(counter: Counter) -> float:
+    """The sum of a counter over all its label values."""
+    return sum(
+        sample.value
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+
+
+class IngestMetrics:
+    """Every metric the ingest service exports (names prefixed `edgewatch_ingest_`)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.consumed = Counter(
+            "edgewatch_ingest_consumed", "Messages read from Kafka", ["topic"], registry=r
+        )
+        self.indexed = Counter(
+            "edgewatch_ingest_indexed",
+            "Documents Elasticsearch acknowledged",
+            ["topic"],
+            registry=r,
+        )
+        self.dead_lettered = Counter(
+            "edgewatch_ingest_dead_lettered",
+            "Messages sent to the dead-letter topic",
+            ["topic", "stage", "reason"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "edgewatch_ingest_bulk_retries",
+            "Bulk requests (or parts) sent again after a retriable failure",
+            ["cause"],
+            registry=r,
+        )
+        self.commits = Counter(
+            "edgewatch_ingest_commits", "Offset commits that succeeded", registry=r
+        )
+        self.lag = Gauge(
+            "edgewatch_ingest_consumer_lag",
+            "Messages behind the partition's high watermark",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.paused = Gauge(
+            "edgewatch_ingest_paused",
+            "1 while consumption is paused for backpressure (Elasticsearch slow or down)",
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "edgewatch_ingest_batches_in_flight",
+            "Bulk batches submitted, not yet done",
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "edgewatch_ingest_batch_documents",
+            "Messages per batch",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
+            registry=r,
+        )
+        self.bulk_seconds = Histogram(
+            "edgewatch_ingest_bulk_seconds",
+            "Latency of one bulk request to Elasticsearch",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=r,
+        )

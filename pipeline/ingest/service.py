@@ -1,0 +1,485 @@
+"""The ingest service: a Kafka consumer-group member that indexes log lines into Elasticsearch.
+
+Delivery guarantee: at-least-once into Elasticsearch, with no duplicates.
+
+- A message's offset is committed only after its batch is written: every document
+  acknowledged by Elasticsearch, every dead letter acknowledged by Kafka (indexer.py).
+- Batches are written by a small pool of threads, so several bulk requests are in flight while
+  the next batch is parsed; offsets are still committed strictly in order (offsets.py).
+- Document ids are `<topic>/<partition>/<offset>` and the index is chosen from the message
+  alone (its own timestamp, never the clock), so whatever is read twice (after a crash, a
+  rebalance, an abandoned batch) overwrites itself instead of adding a copy.
+- While Elasticsearch is failing, the writer retries with backoff and the consumer pauses its
+  partitions once `bulk_concurrency` batches are waiting: memory stays bounded, nothing is
+  committed past the failure, and the group membership stays alive (poll keeps turning).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from elasticsearch import Elasticsearch, TransportError
+
+from pipeline.clients import elasticsearch as es_client
+from pipeline.clients import kafka as kafka_client
+from pipeline.config import Config
+from pipeline.ingest import bulk, template
+from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
+from pipeline.ingest.metrics import IngestMetrics, total
+from pipeline.ingest.normalise import Origin
+from pipeline.ingest.offsets import CommitTracker
+from pipeline.ingest.transform import DeadLetter, Validator, transform
+from pipeline.telemetry import Heartbeat, StatusServer
+
+log = logging.getLogger("edgewatch.ingest")
+
+COMMIT_INTERVAL_S = 1.0
+PROGRESS_INTERVAL_S = 10.0
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What the command line chooses for one run."""
+
+    topics: tuple[str, ...] = ()
+    topic_pattern: str | None = None
+    group: str | None = None
+    exit_when_idle: float | None = None
+    http_port: int | None = None  # None: ingest.http_port from the config
+
+
+class IngestService:
+    """One consumer-group member. `run()` blocks until stopped (signal, idle exit, `stop()`)."""
+
+    def __init__(self, config: Config, options: IngestOptions) -> None:
+        if not options.topics and not options.topic_pattern:
+            raise ValueError("give at least one topic or a topic pattern")
+        self.config = config
+        self.settings = config.ingest
+        self.options = options
+        self.metrics = IngestMetrics()
+        self.heartbeat = Heartbeat()
+        self._stop = threading.Event()  # leave the loop, finish what is in flight
+        self._abandon = threading.Event()  # give up on what is in flight
+        self._tracker = CommitTracker()
+        self._futures: deque[tuple[int, Future[None]]] = deque()
+        self._batch = Batch()
+        self._assigned: set[tuple[str, int]] = set()
+        self._paused = False
+        self._closing = False
+        self._template_ready = False
+        self._validators: dict[str, Validator | None] = {}
+        self._totals = {"consumed": 0, "indexed": 0, "dead": 0}
+        self._es: Elasticsearch = es_client.connect(config.es)
+        self._producer = kafka_client.producer(config.kafka, **{"linger.ms": 20})
+        self._writer = BatchWriter(
+            self._es,
+            self._producer,
+            self.metrics,
+            op_type="create" if self.settings.index_mode == "data_stream" else "index",
+            dlq_suffix=self.settings.dlq_suffix,
+            backoff=bulk.Backoff(cap_s=self.settings.retry_backoff_max_s),
+            stopping=self._abandon,
+            request_timeout=max(30.0, config.es.request_timeout),
+        )
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.settings.bulk_concurrency, thread_name_prefix="bulk"
+        )
+        self._consumer: Consumer | None = None
+        self._status: StatusServer | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def stop(self) -> None:
+        """Ask the service to finish: flush, commit and return from `run()`."""
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the service gracefully."""
+
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            log.info(
+                "received %s: flushing and committing before exit", signal.Signals(signum).name
+            )
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run(self) -> int:
+        """Consume until stopped; return the process exit code."""
+        port = self.settings.http_port if self.options.http_port is None else self.options.http_port
+        if port:
+            self._status = StatusServer(
+                self.metrics.registry,
+                self.heartbeat,
+                self.ready_problem,
+                host=self.settings.http_host,
+                port=port,
+            ).start()
+            log.info(
+                "metrics and health on http://%s:%d/metrics, /healthz, /readyz",
+                self.settings.http_host,
+                self._status.port,
+            )
+        try:
+            self._install_template()
+            if self._stop.is_set():
+                return 0
+            self._consumer = self._make_consumer()
+            self._loop()
+            self._shutdown()
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._status is not None:
+                self._status.stop()
+        return 0
+
+    # ------------------------------------------------------------------ setup
+
+    def _install_template(self) -> None:
+        attempt = 0
+        backoff = bulk.Backoff(cap_s=self.settings.retry_backoff_max_s)
+        while not self._stop.is_set():
+            try:
+                self._es.options(request_timeout=10, max_retries=0).indices.put_index_template(
+                    name=template.template_name(self.settings),
+                    **template.template_body(self.settings),
+                )
+                self._template_ready = True
+                log.info(
+                    "index template %s installed for %s",
+                    template.template_name(self.settings),
+                    template.index_pattern(self.settings),
+                )
+                return
+            except TransportError as err:
+                delay = backoff.delay(attempt)
+                log.warning(
+                    "cannot install the index template (%s); Elasticsearch at %s "
+                    "unreachable? retrying in %.1f s",
+                    err,
+                    self.config.es.url,
+                    delay,
+                )
+                attempt += 1
+                self._stop.wait(delay)
+
+    def _make_consumer(self) -> Consumer:
+        group = self.options.group or self.settings.group
+        consumer = kafka_client.consumer(
+            self.config.kafka,
+            group,
+            **{
+                "enable.auto.offset.store": False,
+                "statistics.interval.ms": 5000,
+                "stats_cb": self._on_stats,
+                "session.timeout.ms": 10000,
+                "heartbeat.interval.ms": 1000,
+                "fetch.max.bytes": 16 * 1024 * 1024,
+            },
+        )
+        subscription = list(self.options.topics)
+        if self.options.topic_pattern:
+            subscription.append("^" + self.options.topic_pattern.removeprefix("^"))
+        consumer.subscribe(
+            subscription,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        log.info(
+            "consuming %s as group %s from %s",
+            ", ".join(subscription),
+            group,
+            self.config.kafka.bootstrap,
+        )
+        return consumer
+
+    # ------------------------------------------------------------------ the loop
+
+    def _loop(self) -> None:
+        assert self._consumer is not None
+        consumer = self._consumer
+        idle_since = time.monotonic()
+        started = idle_since
+        next_commit = idle_since + COMMIT_INTERVAL_S
+        next_progress = idle_since + PROGRESS_INTERVAL_S
+        ever_assigned = False
+        while not self._stop.is_set():
+            self.heartbeat.beat()
+            if len(self._futures) >= self.settings.bulk_concurrency:
+                # Paused: keep serving the consumer (heartbeats, rebalances), read nothing.
+                consumer.consume(num_messages=1, timeout=0.05)
+                messages: list[Message] = []
+            else:
+                messages = consumer.consume(1000, 0.05 if self._batch else 0.25)
+            now = time.monotonic()
+            if messages or self._futures or self._paused:
+                # Idle means nothing arrived while we were free to read, not while paused.
+                idle_since = now
+                for message in messages:
+                    self._take(message)
+            if self._batch and (
+                now - self._batch.started >= self.settings.linger_ms / 1000
+                or len(self._batch) >= self.settings.bulk_max_docs
+            ):
+                self._submit()
+            self._reap()
+            self._backpressure(consumer)
+            if now >= next_commit:
+                self._commit()
+                next_commit = now + COMMIT_INTERVAL_S
+            if now >= next_progress:
+                self._progress()
+                next_progress = now + PROGRESS_INTERVAL_S
+            ever_assigned = ever_assigned or bool(self._assigned)
+            if self.options.exit_when_idle is not None:
+                quiet = now - idle_since >= self.options.exit_when_idle
+                drained = not self._batch and not self._futures
+                waited_long = now - started >= max(self.options.exit_when_idle, 30.0)
+                if quiet and drained and (ever_assigned or waited_long):
+                    self._commit()
+                    log.info(
+                        "no message for %.0f s and everything committed: exiting",
+                        self.options.exit_when_idle,
+                    )
+                    return
+
+    def _take(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                return
+            if error.fatal():
+                raise KafkaException(error)
+            log.warning("kafka: %s", error)
+            return
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        assert topic is not None and partition is not None and offset is not None
+        self.metrics.consumed.labels(topic).inc()
+        self._totals["consumed"] += 1
+        self._batch.last_offsets[(topic, partition)] = offset
+        if topic.endswith(self.settings.dlq_suffix):
+            return  # a pattern that also matches our own dead-letter topics: never re-ingest
+        _, stamp = message.timestamp()
+        origin = Origin(topic, partition, offset, stamp, message.key())
+        action = transform(
+            message.value(),
+            origin,
+            self.settings,
+            self.settings.topic(topic),
+            datetime.now(UTC),
+            self._validator(topic),
+        )
+        if isinstance(action, DeadLetter):
+            self._batch.letters.append(action)
+            self._batch.size_bytes += len(action.value)
+        else:
+            self._batch.actions.append(action)
+            self._batch.size_bytes += len(action.value) * 2 + 200
+        if (
+            len(self._batch) >= self.settings.bulk_max_docs
+            or self._batch.size_bytes >= self.settings.bulk_max_bytes
+        ) and len(self._futures) < self.settings.bulk_concurrency:
+            self._submit()
+
+    def _submit(self) -> None:
+        batch, self._batch = self._batch, Batch()
+        self.metrics.batch_size.observe(len(batch))
+        batch_id = self._tracker.open(batch.last_offsets)
+        self._futures.append((batch_id, self._pool.submit(self._write, batch)))
+        self.metrics.in_flight.set(len(self._futures))
+
+    def _write(self, batch: Batch) -> None:
+        self._writer.write(batch)
+        self._totals["indexed"] += len(batch.actions)
+
+    def _reap(self, wait: float = 0.0) -> None:
+        """Release finished batches to the commit tracker (they may finish out of order)."""
+        if wait and self._futures:
+            with contextlib.suppress(TimeoutError):
+                self._futures[0][1].exception(timeout=wait)
+        for batch_id, future in list(self._futures):
+            if future.done():
+                self._futures.remove((batch_id, future))
+                error = future.exception()
+                if isinstance(error, AbandonedError):
+                    continue  # never committed: read again after restart or rebalance
+                if error is not None:
+                    raise error
+                self._tracker.done(batch_id)
+        self.metrics.in_flight.set(len(self._futures))
+
+    def _backpressure(self, consumer: Consumer) -> None:
+        full = len(self._futures) >= self.settings.bulk_concurrency
+        if full and not self._paused and self._assigned:
+            consumer.pause([TopicPartition(t, p) for t, p in self._assigned])
+            self._paused = True
+            self.metrics.paused.set(1)
+        elif not full and self._paused:
+            consumer.resume([TopicPartition(t, p) for t, p in self._assigned])
+            self._paused = False
+            self.metrics.paused.set(0)
+
+    def _commit(self, only: set[tuple[str, int]] | None = None) -> None:
+        offsets = self._tracker.take(only)
+        if not offsets or self._consumer is None:
+            return
+        try:
+            self._consumer.commit(
+                offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                asynchronous=False,
+            )
+            self.metrics.commits.inc()
+        except KafkaException as err:
+            # Usually a rebalance in progress. Not committing is safe: the messages are read
+            # again by the partition's next owner and overwrite their own documents.
+            log.warning("offset commit failed (%s); those messages may be read again", err)
+
+    def _drain(self, timeout: float) -> None:
+        """Write the open batch and wait (bounded) for everything in flight."""
+        if self._batch:
+            self._submit()
+        deadline = time.monotonic() + timeout
+        while self._futures and time.monotonic() < deadline:
+            self._reap(wait=0.2)
+        if self._futures:
+            log.warning(
+                "%d batches still unwritten after %.0f s; abandoning them (they will "
+                "be read again)",
+                len(self._futures),
+                timeout,
+            )
+            self._abandon.set()
+            for batch_id, future in list(self._futures):
+                try:
+                    future.result(timeout=max(5.0, self.config.es.request_timeout))
+                    self._tracker.done(batch_id)
+                except Exception:  # AbandonedError, or the request timing out
+                    pass
+            self._futures.clear()
+            if not self._stop.is_set():
+                self._abandon.clear()  # a rebalance, not a shutdown: later batches go on
+
+    def _shutdown(self) -> None:
+        log.info("stopping: writing what was read, then committing")
+        self._drain(self.settings.shutdown_timeout_s)
+        self._commit()
+        self._closing = True  # the revoke during close() must not wait for anything again
+        if self._consumer is not None:
+            self._consumer.close()
+        self._producer.flush(10)
+        self._progress()
+
+    # ------------------------------------------------------------------ rebalances
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._assigned.update((tp.topic, tp.partition) for tp in partitions)
+        self._paused = False
+        log.info("assigned %s", _names(partitions))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        log.info("revoked %s: writing and committing what was read", _names(partitions))
+        if not self._closing:
+            self._drain(self.settings.shutdown_timeout_s)
+        self._commit(only=revoked)
+        self._tracker.forget(revoked)
+        self._assigned -= revoked
+        for topic, partition in revoked:
+            with contextlib.suppress(KeyError):  # never reported
+                self.metrics.lag.remove(topic, str(partition))
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        lost = {(tp.topic, tp.partition) for tp in partitions}
+        log.warning(
+            "lost %s (session expired): their uncommitted messages will be read again",
+            _names(partitions),
+        )
+        self._tracker.forget(lost)
+        self._assigned -= lost
+
+    # ------------------------------------------------------------------ observability
+
+    def _on_stats(self, stats_json: str) -> None:
+        stats = json.loads(stats_json)
+        for topic, info in stats.get("topics", {}).items():
+            for partition, p in info.get("partitions", {}).items():
+                if partition == "-1" or (topic, int(partition)) not in self._assigned:
+                    continue
+                lag = p.get("consumer_lag", -1)
+                if lag >= 0:
+                    self.metrics.lag.labels(topic, partition).set(lag)
+
+    @property
+    def template_installed(self) -> bool:
+        """True once the index template is in place (ingest waits for it before consuming)."""
+        return self._template_ready
+
+    def ready_problem(self) -> str | None:
+        """None when ready to work, else why not (what /readyz answers)."""
+        if not self._template_ready:
+            return f"index template not installed yet (Elasticsearch at {self.config.es.url})"
+        if self._writer.last_error:
+            return f"Elasticsearch failing: {self._writer.last_error}"
+        if self._consumer is None:
+            return "consumer not started"
+        return None
+
+    def _progress(self) -> None:
+        log.info(
+            "consumed %d, indexed %d, dead-lettered %d, %d batch(es) in flight%s",
+            total(self.metrics.consumed),
+            total(self.metrics.indexed),
+            total(self.metrics.dead_lettered),
+            len(self._futures),
+            self._pause_note(),
+        )
+
+    def _pause_note(self) -> str:
+        if self._writer.last_error:
+            return f"; PAUSED, Elasticsearch failing: {self._writer.last_error}"
+        return "; paused while bulk requests finish" if self._paused else ""
+
+    # ------------------------------------------------------------------ user schemas
+
+    def _validator(self, topic: str) -> Validator | None:
+        if topic not in self._validators:
+            path = self.settings.topic(topic).schema
+            self._validators[topic] = compile_schema(path) if path else None
+        return self._validators[topic]
+
+
+def compile_schema(path: Path) -> Validator:
+    """Compile a user's JSON Schema once (fastjsonschema generates Python code for it)."""
+    import fastjsonschema
+
+    check = fastjsonschema.compile(orjson.loads(path.read_bytes()))
+
+    def validate(obj: dict[str, Any]) -> str | None:
+        try:
+            check(obj)
+        except fastjsonschema.JsonSchemaValueException as err:
+            return f"{err.message} (at {err.name})"
+        return None
+
+    return validate
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

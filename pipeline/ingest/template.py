@@ -1,0 +1,159 @@
+"""The index template ingest installs at start, so every index it writes has the right mapping.
+
+Keywords for the fields rules group and filter by (host, service, level, ...), text for the
+message, dates for timestamps, and `attributes.*` (an app's own keys) mapped dynamically with
+strings as keywords: a later document whose attribute has a different type gets a mapping
+conflict, which dead-letters that one document, never the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.config import IngestConfig
+
+_KW = {"type": "keyword", "ignore_above": 1024}
+
+
+def template_name(settings: IngestConfig) -> str:
+    """One template per index family, so differently configured ingest runs coexist."""
+    if settings.index_mode == "data_stream":
+        return f"edgewatch-logs-{settings.dataset}"
+    return settings.index_prefix
+
+
+def index_pattern(settings: IngestConfig) -> str:
+    """The index (or data stream) names the template applies to."""
+    if settings.index_mode == "data_stream":
+        return f"logs-{settings.dataset}-*"
+    return f"{settings.index_prefix}-*"
+
+
+def template_body(settings: IngestConfig) -> dict[str, Any]:
+    """The composable index template (PUT _index_template/<name>)."""
+    index_settings: dict[str, Any] = {"index.mapping.total_fields.limit": 2000}
+    if settings.replicas is not None:
+        index_settings["index.number_of_replicas"] = settings.replicas
+    body: dict[str, Any] = {
+        "index_patterns": [index_pattern(settings)],
+        # Above Elasticsearch's built-in logs-*-* template (priority 100), so ours wins.
+        "priority": 200,
+        "template": {"settings": index_settings, "mappings": mappings()},
+        "_meta": {"managed_by": "edgewatch", "description": "edgewatch log documents"},
+    }
+    if settings.index_mode == "data_stream":
+        body["data_stream"] = {}
+    return body
+
+
+def mappings() -> dict[str, Any]:
+    """Field mappings of the normalised document (see schema/document.schema.json)."""
+    return {
+        "dynamic_templates": [
+            {
+                "attributes_strings": {
+                    "path_match": "attributes.*",
+                    "match_mapping_type": "string",
+                    "mapping": _KW,
+                }
+            },
+            {"labels": {"path_match": "labels.*", "mapping": _KW}},
+        ],
+        "properties": {
+            "@timestamp": {"type": "date"},
+            "message": {"type": "text"},
+            "tags": _KW,
+            "stream": _KW,
+            "labels": {"type": "object"},
+            "attributes": {"type": "object"},
+            "log": {
+                "properties": {
+                    "level": _KW,
+                    "logger": _KW,
+                    "offset": {"type": "long"},
+                    "file": {"properties": {"path": _KW}},
+                    "syslog": {
+                        "properties": {
+                            "priority": {"type": "integer"},
+                            "facility": {"properties": {"code": {"type": "integer"}, "name": _KW}},
+                            "severity": {"properties": {"code": {"type": "integer"}, "name": _KW}},
+                            "version": _KW,
+                            "hostname": _KW,
+                            "appname": _KW,
+                            "procid": _KW,
+                            "msgid": _KW,
+                            "structured_data": {"type": "object", "enabled": False},
+                        }
+                    },
+                }
+            },
+            "host": {"properties": {"name": _KW}},
+            "service": {"properties": {"name": _KW}},
+            "process": {
+                "properties": {
+                    "name": _KW,
+                    "pid": {"type": "long"},
+                    "thread": {"properties": {"name": _KW}},
+                }
+            },
+            "error": {
+                "properties": {
+                    "type": _KW,
+                    "message": {"type": "text"},
+                    "stack_trace": {"type": "keyword", "index": False, "doc_values": False},
+                }
+            },
+            "source": {
+                "properties": {"ip": {"type": "ip", "ignore_malformed": True}, "address": _KW}
+            },
+            "user": {"properties": {"name": _KW}},
+            "http": {
+                "properties": {
+                    "version": _KW,
+                    "request": {"properties": {"method": _KW, "referrer": _KW}},
+                    "response": {
+                        "properties": {
+                            "status_code": {"type": "long"},
+                            "body": {"properties": {"bytes": {"type": "long"}}},
+                        }
+                    },
+                }
+            },
+            "url": {"properties": {"original": _KW, "path": _KW, "query": _KW}},
+            "user_agent": {"properties": {"original": _KW}},
+            "agent": {"properties": {"type": _KW, "version": _KW, "name": _KW, "id": _KW}},
+            "kubernetes": {
+                "properties": {
+                    "pod": {"properties": {"name": _KW}},
+                    "namespace": _KW,
+                    "container": {"properties": {"name": _KW}},
+                    "node": {"properties": {"name": _KW}},
+                }
+            },
+            "event": {
+                "properties": {
+                    "original": {"type": "keyword", "index": False, "doc_values": False},
+                    "ingested": {"type": "date"},
+                    "dataset": _KW,
+                    "module": _KW,
+                    "duration": {"type": "long"},
+                }
+            },
+            "kafka": {
+                "properties": {
+                    "topic": _KW,
+                    "partition": {"type": "integer"},
+                    "offset": {"type": "long"},
+                    "key": _KW,
+                }
+            },
+            "data_stream": {
+                "properties": {
+                    "type": _KW,
+                    "dataset": _KW,
+                    "namespace": _KW,
+                }
+            },
+            "ecs": {"properties": {"version": _KW}},
+        },
+    }

@@ -1,0 +1,234 @@
+"""From Kafka message to document or dead letter, and the document's JSON Schema.
+
+The schema test is the proof the service relies on to skip a per-event JSON Schema check:
+every document built from the real corpus and from generated input conforms.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest.normalise import Origin, nest
+from pipeline.ingest.ship import wrap
+from pipeline.ingest.transform import DeadLetter, IndexAction, transform
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[3] / "pipeline/ingest/schema/document.schema.json").read_text()
+)
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SETTINGS = IngestConfig()
+AUTO = TopicConfig()
+
+# Line-per-log files of the shared corpus: every line of them must become a valid document.
+CORPUS_LOGS = [
+    "formats/apache_combined_access/apache_logs.log",
+    "formats/nginx_access/filebeat-module-test/test.log",
+    "formats/syslog/beats-system-syslog-test",
+    "formats/docker_json_file/fluent-bit/kubernetes_log",
+    "formats/docker_json_file/fluent-bit/tail",
+]
+
+
+def _origin(offset: int = 0) -> Origin:
+    return Origin("edge.logs", 0, offset, int(NOW.timestamp() * 1000), b"edge-1")
+
+
+def _run(value: bytes, topic: TopicConfig = AUTO, **overrides: Any) -> IndexAction | DeadLetter:
+    settings_ = IngestConfig(**overrides) if overrides else SETTINGS
+    return transform(value, _origin(), settings_, topic, NOW)
+
+
+def _valid(action: IndexAction | DeadLetter) -> dict[str, Any]:
+    assert isinstance(action, IndexAction), action
+    errors = sorted(VALIDATOR.iter_errors(action.doc), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    return action.doc
+
+
+def test_json_app_line_becomes_an_ecs_document_in_a_dated_index() -> None:
+    action = _run(b'{"ts":"2026-11-24T23:59:59Z","level":"ERROR","msg":"disk full","disk":"sda"}')
+    doc = _valid(action)
+    assert isinstance(action, IndexAction)
+    assert action.index == "edgewatch-logs-2026.11.24"  # the line's day, not today
+    assert action.origin.doc_id == "edge.logs/0/0"
+    assert doc["@timestamp"] == "2026-11-24T23:59:59.000000Z"
+    assert doc["log"]["level"] == "error"
+    assert doc["message"] == "disk full"
+    assert doc["host"]["name"] == "edge-1"  # from the Kafka key
+    assert doc["attributes"] == {"disk": "sda"}
+    assert doc["kafka"] == {"topic": "edge.logs", "partition": 0, "offset": 0, "key": "edge-1"}
+    assert doc["event"]["module"] == "json"
+
+
+def test_timestamp_falls_back_from_line_to_shipper_to_kafka() -> None:
+    shipped = wrap(
+        b"no time in this line", "vector", "edge-2", "/x", datetime(2026, 1, 2, tzinfo=UTC)
+    )
+    assert _valid(_run(shipped))["@timestamp"] == "2026-01-02T00:00:00.000000Z"
+    assert _valid(_run(b"no time here either"))["@timestamp"] == "2026-11-25T12:00:00.000000Z"
+
+
+def test_event_original_is_configurable() -> None:
+    assert "original" in _valid(_run(b"hello"))["event"]
+    assert "original" not in _valid(_run(b"hello", keep_original=False))["event"]
+
+
+def test_data_stream_mode_names_the_stream_the_ecs_way() -> None:
+    action = _run(b"hello", index_mode="data_stream", dataset="edge", namespace="plant7")
+    assert isinstance(action, IndexAction)
+    assert action.index == "logs-edge-plant7"
+    assert _valid(action)["data_stream"] == {
+        "type": "logs",
+        "dataset": "edge",
+        "namespace": "plant7",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "stage", "reason"),
+    [
+        (b"", "decode", "empty"),
+        (b"x" * 2000, "decode", "oversized"),
+        (b"\xff\xfe not utf-8", "decode", "invalid_utf8"),
+        (b'{"level": "error", "msg": "truncated', "parse", None),
+    ],
+)
+def test_poison_messages_become_dead_letters_with_stage_and_reason(
+    value: bytes, stage: str, reason: str | None
+) -> None:
+    action = _run(value, max_message_bytes=1000)
+    assert isinstance(action, DeadLetter)
+    assert action.stage == stage
+    assert action.value == value  # the original bytes, untouched
+    if reason:
+        assert action.reason == reason
+    else:
+        assert action.reason.startswith("json.")
+
+
+def test_fixed_envelope_that_does_not_match_is_a_decode_dead_letter() -> None:
+    action = _run(b"plain line", TopicConfig(envelope="filebeat"))
+    assert isinstance(action, DeadLetter)
+    assert (action.stage, action.reason) == ("decode", "envelope.not_json")
+
+
+def test_malformed_json_inside_a_filebeat_envelope_is_a_parse_dead_letter() -> None:
+    value = wrap(b'{"level":"error","msg":', "filebeat", "edge-3", "/x", NOW)
+    action = _run(value)
+    assert isinstance(action, DeadLetter)
+    assert action.stage == "parse"
+    assert action.value == value
+
+
+def test_user_schema_rejects_go_to_dead_letters_with_the_reason(tmp_path: Path) -> None:
+    from pipeline.ingest.service import compile_schema
+
+    schema = tmp_path / "app.schema.json"
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "required": ["order_id"],
+                "properties": {"order_id": {"type": "integer"}},
+            }
+        )
+    )
+    validator = compile_schema(schema)
+    topic = TopicConfig(schema=schema)
+    good = transform(b'{"order_id": 7, "msg": "paid"}', _origin(), SETTINGS, topic, NOW, validator)
+    bad = transform(b'{"order_id": "7", "msg": "paid"}', _origin(), SETTINGS, topic, NOW, validator)
+    _valid(good)
+    assert isinstance(bad, DeadLetter)
+    assert (bad.stage, bad.reason) == ("validate", "schema")
+    assert "order_id" in bad.detail
+
+
+def test_every_corpus_line_becomes_a_valid_document(corpus: Path) -> None:
+    lines = 0
+    formats: set[str] = set()
+    for entry in CORPUS_LOGS:
+        path = corpus / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix not in (".log", "") or "LICENSE" in file.name:
+                continue
+            for offset, line in enumerate(file.read_bytes().splitlines()):
+                if not line.strip():
+                    continue
+                action = transform(line, _origin(offset), SETTINGS, AUTO, NOW)
+                if isinstance(action, DeadLetter):
+                    # Only lines that are broken on purpose in their source test suites.
+                    assert action.stage in ("decode", "parse"), (file, line)
+                    continue
+                doc = _valid(action)
+                formats.add(doc["event"]["module"])
+                lines += 1
+    assert lines > 10_000
+    assert {"access", "syslog", "container"} <= formats
+
+
+_fragments = st.sampled_from(
+    [
+        b"{",
+        b"}",
+        b'"level":',
+        b'"error"',
+        b",",
+        b"<34>",
+        b"1 ",
+        b"2026-11-25T10:00:00Z ",
+        b"Nov 25 10:00:00 ",
+        b"host ",
+        b"app[12]: ",
+        b"- - ",
+        b"[10/Oct/2000:13:55:36 -0700] ",
+        b'"GET / HTTP/1.1" ',
+        b"200 ",
+        b"key=value ",
+        b'msg="x y" ',
+        b"stdout F ",
+        b"ERROR ",
+        b'{"log":"x\\n","stream":"stdout","time":"2026-11-25T10:00:00Z"}',
+        b"\xff",
+        b"\n",
+        b"-",
+    ]
+)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=200), st.lists(_fragments, max_size=12).map(b"".join)))
+def test_any_input_gives_a_valid_document_or_a_dead_letter(value: bytes) -> None:
+    action = transform(value, _origin(), SETTINGS, AUTO, NOW)
+    if isinstance(action, IndexAction):
+        _valid(action)
+        assert orjson.dumps(action.doc)  # serialisable as the bulk body needs
+    else:
+        assert action.stage in ("decode", "parse")
+
+
+@given(st.sampled_from(["filebeat", "fluentbit", "vector"]), st.text(max_size=80))
+def test_any_shipped_line_gives_a_valid_document_or_a_dead_letter(envelope: str, text: str) -> None:
+    value = wrap(text.encode("utf-8", "surrogatepass"), envelope, "edge-4", "/x", NOW)
+    action = transform(value, _origin(), SETTINGS, AUTO, NOW)
+    if isinstance(action, IndexAction):
+        _valid(action)
+
+
+def test_nest_builds_objects_from_dotted_keys() -> None:
+    assert nest({"a.b": 1, "a.c.d": 2, "e": 3, "@timestamp": "t"}) == {
+        "a": {"b": 1, "c": {"d": 2}},
+        "e": 3,
+        "@timestamp": "t",
+    }
