@@ -81,6 +81,7 @@ class IngestService:
         self._assigned: set[tuple[str, int]] = set()
         self._paused = False
         self._closing = False
+        self._assigned_at = 0.0
         self._template_ready = False
         self._validators: dict[str, Validator | None] = {}
         self._totals = {"consumed": 0, "indexed": 0, "dead": 0}
@@ -232,8 +233,10 @@ class IngestService:
             if messages or self._futures or self._paused:
                 # Idle means nothing arrived while we were free to read, not while paused.
                 idle_since = now
-                for message in messages:
-                    self._take(message)
+            # ...and not while the group was still handing out partitions.
+            idle_since = max(idle_since, self._assigned_at)
+            for message in messages:
+                self._take(message)
             if self._batch and (
                 now - self._batch.started >= self.settings.linger_ms / 1000
                 or len(self._batch) >= self.settings.bulk_max_docs
@@ -390,6 +393,7 @@ class IngestService:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._assigned.update((tp.topic, tp.partition) for tp in partitions)
+        self._assigned_at = time.monotonic()
         self._paused = False
         log.info("assigned %s", _names(partitions))
 

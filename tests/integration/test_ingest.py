@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from elasticsearch import Elasticsearch
 
+from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
 from pipeline.ingest.metrics import total
 from pipeline.ingest.service import IngestOptions, IngestService
@@ -45,7 +47,8 @@ LINES: dict[str, bytes] = {
 def _search(es: Elasticsearch, cfg: Config, **body: object) -> dict:  # type: ignore[type-arg]
     pattern = f"{cfg.ingest.index_prefix}-*"
     es.indices.refresh(index=pattern)
-    return dict(es.search(index=pattern, size=100, **body))  # type: ignore[arg-type]
+    body.setdefault("size", 100)
+    return dict(es.search(index=pattern, **body))  # type: ignore[arg-type]
 
 
 def test_every_format_through_every_envelope(
@@ -200,17 +203,31 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
     )
     assert second.returncode == 0, second.stderr[-2000:]
     assert count(es, ingest_config) == total, second.stderr[-3000:]
-    offsets = _search(
+    # Per partition, exactly the messages Kafka holds: every offset once.
+    result = _search(
         es,
         ingest_config,
         size=0,
         aggs={
-            "ids": {"cardinality": {"field": "kafka.offset"}},
-            "parts": {"terms": {"field": "kafka.partition"}},
+            "parts": {
+                "terms": {"field": "kafka.partition"},
+                "aggs": {
+                    "first": {"min": {"field": "kafka.offset"}},
+                    "last": {"max": {"field": "kafka.offset"}},
+                },
+            }
         },
     )
-    per_partition = sum(b["doc_count"] for b in offsets["aggregations"]["parts"]["buckets"])
-    assert per_partition == total
+    reader = kafka_client.consumer(ingest_config.kafka, group_id=f"{topic}-watermarks")
+    try:
+        for bucket in result["aggregations"]["parts"]["buckets"]:
+            low, high = reader.get_watermark_offsets(TopicPartition(topic, bucket["key"]), 10)
+            # Ids are <topic>/<partition>/<offset>: as many documents as offsets, all within
+            # [0, high), means each offset exactly once.
+            assert (low, bucket["doc_count"]) == (0, high)
+            assert (bucket["first"]["value"], bucket["last"]["value"]) == (0, high - 1)
+    finally:
+        reader.close()
 
 
 def test_sigterm_flushes_commits_and_exits_zero(
@@ -293,8 +310,6 @@ def test_two_members_of_one_group_split_the_partitions(
         batch = [b"round %d line %d" % (round_, i) for i in range(300)]
         keys = [b"edge-%d" % (i % 10) for i in range(300)]
         producer_cfg = ingest_config
-        from pipeline.clients import kafka as kafka_client
-
         producer = kafka_client.producer(producer_cfg.kafka)
         for value, key in zip(batch, keys, strict=True):
             producer.produce(topic, value=value, key=key)
