@@ -10,7 +10,8 @@ STACK   := $(PY) deploy/local/stack.py
 TEST_MARK := .edgewatch/stack/started-by-make-test
 
 .DEFAULT_GOAL := help
-.PHONY: help venv stack-up stack-down stack-status lint typecheck unit integration test demo clean
+.PHONY: help venv stack-up stack-down stack-status lint typecheck unit integration test demo clean \
+	bench-ingest
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +55,10 @@ _with-stack: venv
 	@$(STACK) up --mark $(TEST_MARK) || { $(STACK) down --only-marked $(TEST_MARK); exit 1; }; \
 	trap '$(STACK) down --only-marked $(TEST_MARK)' EXIT INT TERM; \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+EVENTS ?= 1000000
+bench-ingest: stack-up  ## ingest throughput vs Elasticsearch's ceiling, CPU, RSS, latency (EVENTS=N)
+	EVENTS=$(EVENTS) $(PY) bench/ingest_bench.py
 
 demo: stack-up  ## bring up the stack and show that edgewatch can reach it
 	@$(VENV)/bin/edgewatch version

@@ -143,7 +143,7 @@ def ingest(
     Messages that cannot be parsed or indexed go to <topic>.dlq with the reason in headers.
     SIGTERM or Ctrl-C: finish writing what was read, commit, exit 0.
     """
-    from pipeline.ingest.service import IngestOptions, IngestService
+    from pipeline.ingest.service import IngestOptions, IngestService, SetupError
 
     cfg = state.config
     _setup_logging(cfg.log_level)
@@ -154,7 +154,11 @@ def ingest(
         IngestOptions(_csv(topics), topic_pattern, group, exit_when_idle, http_port),
     )
     service.install_signal_handlers()
-    sys.exit(service.run())
+    try:
+        code = service.run()
+    except SetupError as err:
+        raise click.ClickException(str(err)) from None
+    sys.exit(code)
 
 
 @main.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from pipeline.ingest.envelopes import Envelope
@@ -76,7 +77,7 @@ def document(
         flat["message"] = text
     if keep_original:
         flat["event.original"] = text
-    flat["event.ingested"] = iso(ingested)
+    flat["event.ingested"] = _iso_cached(ingested)
     flat["event.dataset"] = dataset
     flat["event.module"] = line_format
     flat["kafka.topic"] = origin.topic
@@ -92,23 +93,45 @@ def nest(flat: Fields) -> dict[str, Any]:
     """{"a.b": 1, "a.c": 2} -> {"a": {"b": 1, "c": 2}}; values that are dicts stay whole."""
     out: dict[str, Any] = {}
     for key, value in flat.items():
-        if key == "@timestamp" or "." not in key:
+        parts = _PATHS.get(key)
+        if parts is None:
+            parts = _path(key)
+        if not parts:
             out[key] = value
             continue
-        *parents, leaf = key.split(".")
         node = out
-        for part in parents:
+        for part in parts[:-1]:
             child = node.get(part)
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-        node[leaf] = value
+        node[parts[-1]] = value
     return out
+
+
+# Split dotted keys once: the set of keys is small and fixed, and nesting is the hottest
+# part of building a document.
+_PATHS: dict[str, tuple[str, ...]] = {}
+
+
+def _path(key: str) -> tuple[str, ...]:
+    parts = () if key == "@timestamp" or "." not in key else tuple(key.split("."))
+    if len(_PATHS) < 4096:
+        _PATHS[key] = parts
+    return parts
 
 
 def iso(stamp: datetime) -> str:
     """UTC ISO 8601 with microseconds and a Z, as Elasticsearch's date type reads it."""
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if stamp.tzinfo is not UTC:
+        stamp = stamp.astimezone(UTC)
+    return stamp.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+@lru_cache(maxsize=4)
+def _iso_cached(stamp: datetime) -> str:
+    # The ingest time is the same for every message of one poll: format it once.
+    return iso(stamp)
 
 
 def _kafka_time(origin: Origin) -> datetime:

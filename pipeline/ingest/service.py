@@ -22,7 +22,8 @@ import logging
 import signal
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from typing import Any
 
 import orjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
-from elasticsearch import Elasticsearch, TransportError
+from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
@@ -48,7 +49,12 @@ from pipeline.telemetry import Heartbeat, StatusServer
 log = logging.getLogger("edgewatch.ingest")
 
 COMMIT_INTERVAL_S = 1.0
+PAUSE_AFTER_S = 1.0  # all writers busy this long: pause the partitions
 PROGRESS_INTERVAL_S = 10.0
+
+
+class SetupError(Exception):
+    """The service cannot start for a reason only the operator can fix."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class IngestService:
         self._assigned_at = 0.0
         self._template_ready = False
         self._validators: dict[str, Validator | None] = {}
-        self._totals = {"consumed": 0, "indexed": 0, "dead": 0}
+        self._consumed: Counter[str] = Counter()  # per poll, added to the metric in one go
         self._es: Elasticsearch = es_client.connect(config.es)
         self._producer = kafka_client.producer(config.kafka, **{"linger.ms": 20})
         self._writer = BatchWriter(
@@ -168,6 +174,20 @@ class IngestService:
                     template.index_pattern(self.settings),
                 )
                 return
+            except ApiError as err:
+                if err.meta.status < 500 and err.meta.status != 429:
+                    raise SetupError(
+                        f"Elasticsearch refused the index template "
+                        f"{template.template_name(self.settings)}: {err.message} "
+                        f"({err.body}). Choose an ingest.index_prefix whose indices no other "
+                        "template of the same priority matches, or remove that template."
+                    ) from err
+                delay = backoff.delay(attempt)
+                log.warning(
+                    "cannot install the index template (%s); retrying in %.1f s", err, delay
+                )
+                attempt += 1
+                self._stop.wait(delay)
             except TransportError as err:
                 delay = backoff.delay(attempt)
                 log.warning(
@@ -223,11 +243,18 @@ class IngestService:
         ever_assigned = False
         while not self._stop.is_set():
             self.heartbeat.beat()
-            if len(self._futures) >= self.settings.bulk_concurrency:
-                # Paused: keep serving the consumer (heartbeats, rebalances), read nothing.
-                consumer.consume(num_messages=1, timeout=0.05)
-                messages: list[Message] = []
+            if self._full():
+                # Every writer is busy: usually one finishes within a bulk request's time,
+                # and waiting for it is cheaper than pausing (a pause drops the prefetched
+                # messages, and resuming costs a fetch round trip).
+                self._reap(wait=PAUSE_AFTER_S)
+            if self._full():
+                # Still busy: Elasticsearch is slow or failing. Pause the partitions so
+                # memory stays bounded, and keep polling so the group keeps us.
+                self._backpressure(consumer)
+                messages: list[Message] = consumer.consume(num_messages=1, timeout=0.05)
             else:
+                self._backpressure(consumer)
                 messages = consumer.consume(1000, 0.05 if self._batch else 0.25)
             now = time.monotonic()
             if messages or self._futures or self._paused:
@@ -235,15 +262,19 @@ class IngestService:
                 idle_since = now
             # ...and not while the group was still handing out partitions.
             idle_since = max(idle_since, self._assigned_at)
+            received = datetime.now(UTC)
             for message in messages:
-                self._take(message)
+                self._take(message, received)
+            if self._consumed:
+                for topic, n in self._consumed.items():
+                    self.metrics.consumed.labels(topic).inc(n)
+                self._consumed.clear()
             if self._batch and (
                 now - self._batch.started >= self.settings.linger_ms / 1000
                 or len(self._batch) >= self.settings.bulk_max_docs
             ):
                 self._submit()
             self._reap()
-            self._backpressure(consumer)
             if now >= next_commit:
                 self._commit()
                 next_commit = now + COMMIT_INTERVAL_S
@@ -263,7 +294,7 @@ class IngestService:
                     )
                     return
 
-    def _take(self, message: Message) -> None:
+    def _take(self, message: Message, received: datetime) -> None:
         error = message.error()
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
@@ -274,8 +305,7 @@ class IngestService:
             return
         topic, partition, offset = message.topic(), message.partition(), message.offset()
         assert topic is not None and partition is not None and offset is not None
-        self.metrics.consumed.labels(topic).inc()
-        self._totals["consumed"] += 1
+        self._consumed[topic] += 1
         self._batch.last_offsets[(topic, partition)] = offset
         if topic.endswith(self.settings.dlq_suffix):
             return  # a pattern that also matches our own dead-letter topics: never re-ingest
@@ -286,7 +316,7 @@ class IngestService:
             origin,
             self.settings,
             self.settings.topic(topic),
-            datetime.now(UTC),
+            received,
             self._validator(topic),
         )
         if isinstance(action, DeadLetter):
@@ -305,18 +335,13 @@ class IngestService:
         batch, self._batch = self._batch, Batch()
         self.metrics.batch_size.observe(len(batch))
         batch_id = self._tracker.open(batch.last_offsets)
-        self._futures.append((batch_id, self._pool.submit(self._write, batch)))
+        self._futures.append((batch_id, self._pool.submit(self._writer.write, batch)))
         self.metrics.in_flight.set(len(self._futures))
-
-    def _write(self, batch: Batch) -> None:
-        self._writer.write(batch)
-        self._totals["indexed"] += len(batch.actions)
 
     def _reap(self, wait: float = 0.0) -> None:
         """Release finished batches to the commit tracker (they may finish out of order)."""
         if wait and self._futures:
-            with contextlib.suppress(TimeoutError):
-                self._futures[0][1].exception(timeout=wait)
+            futures.wait([f for _, f in self._futures], wait, futures.FIRST_COMPLETED)
         for batch_id, future in list(self._futures):
             if future.done():
                 self._futures.remove((batch_id, future))
@@ -328,8 +353,11 @@ class IngestService:
                 self._tracker.done(batch_id)
         self.metrics.in_flight.set(len(self._futures))
 
+    def _full(self) -> bool:
+        return len(self._futures) >= self.settings.bulk_concurrency
+
     def _backpressure(self, consumer: Consumer) -> None:
-        full = len(self._futures) >= self.settings.bulk_concurrency
+        full = self._full()
         if full and not self._paused and self._assigned:
             consumer.pause([TopicPartition(t, p) for t, p in self._assigned])
             self._paused = True

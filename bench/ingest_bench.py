@@ -1,0 +1,394 @@
+"""Ingest benchmark: throughput against Elasticsearch's own ceiling, CPU, memory, latency.
+
+    make bench-ingest                # EVENTS=1000000 by default
+    EVENTS=200000 make bench-ingest
+
+Phases, all against the local stack (or whatever EDGEWATCH_* points at):
+
+1. parse: transform (envelope + parse + normalise) per core, no I/O, per format and mixed.
+2. produce N mixed lines (real corpus lines in every format, in all four envelopes).
+3. ingest: `edgewatch ingest --exit-when-idle` as a child process; events/s, its CPU
+   seconds per million events and its peak RSS.
+4. ceiling: the very documents ingest produced, bulk-indexed straight into Elasticsearch by
+   this process with the same batch size and concurrency, no Kafka and no parsing.
+5. latency: with ingest running, probe messages at a steady rate; the time from produce to
+   the document being visible to search (default 1 s refresh), p50 and p99.
+
+The last line printed is one JSON object with the figures. Nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
+from elasticsearch import ApiError
+
+from pipeline.clients import elasticsearch as es_client
+from pipeline.clients import kafka as kafka_client
+from pipeline.config import Config, IngestConfig, TopicConfig, load_config
+from pipeline.ingest import bulk
+from pipeline.ingest.normalise import Origin
+from pipeline.ingest.ship import wrap
+from pipeline.ingest.template import template_body
+from pipeline.ingest.transform import IndexAction, transform
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("EDGEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
+ENVELOPES = ("raw", "raw", "filebeat", "filebeat", "fluentbit", "vector")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def sample_lines() -> dict[str, list[bytes]]:
+    """Real lines per format from the shared corpus, plus app-log shapes it lacks."""
+    formats = CORPUS / "formats"
+    apache = (formats / "apache_combined_access/apache_logs.log").read_bytes().splitlines()
+    syslog_files = sorted((formats / "syslog/beats-system-syslog-test").glob("*.log"))
+    syslog = [ln for f in syslog_files for ln in f.read_bytes().splitlines() if ln[:1].isalpha()]
+    docker = [
+        ln
+        for f in sorted((formats / "docker_json_file/fluent-bit/kubernetes_log").rglob("*.log"))
+        for ln in f.read_bytes().splitlines()
+        if ln.strip()
+    ]
+    stamp = "2026-11-25T10:00:00.123Z"
+    json_lines = [
+        b'{"time":"%s","level":"%s","msg":"request handled","path":"/api/v1/pumps/%d",'
+        b'"status":%d,"duration_ms":%d,"service":"pumpd"}'
+        % (stamp.encode(), lvl, i, 200 if lvl != b"error" else 500, i % 300)
+        for i, lvl in enumerate([b"info"] * 8 + [b"warn", b"error"])
+    ]
+    logfmt = [
+        b'ts=%s level=%s msg="valve cycle" valve=%d took=%dms' % (stamp.encode(), lvl, i, i * 3)
+        for i, lvl in enumerate([b"info", b"debug", b"warn", b"error"])
+    ]
+    plain = [
+        b"2026-11-25 10:00:00,123 ERROR [main] c.e.Pump - pressure sensor timeout",
+        b"2026-11-25 10:00:01,456 INFO  [main] c.e.Pump - cycle complete in 35 ms",
+        b"panic: runtime error: index out of range [3] with length 3",
+    ]
+    return {
+        "access": apache[:2000],
+        "syslog": syslog,
+        "container": docker,
+        "json": json_lines,
+        "logfmt": logfmt,
+        "plaintext": plain,
+    }
+
+
+def mixed_values(samples: dict[str, list[bytes]], count: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) pairs: formats round-robin, envelopes round-robin, 50 edge hosts."""
+    now = datetime.now(UTC)
+    pools = list(samples.values())
+    out = []
+    for i in range(count):
+        pool = pools[i % len(pools)]
+        line = pool[(i // len(pools)) % len(pool)]
+        host = f"edge-{i % 50:02d}"
+        envelope = ENVELOPES[i % len(ENVELOPES)]
+        out.append((host.encode(), wrap(line, envelope, host, "/var/log/app.log", now)))
+    return out
+
+
+def bench_parse(samples: dict[str, list[bytes]]) -> dict[str, float]:
+    """transform() per core: events per CPU-second, by format (raw and filebeat) and mixed."""
+    settings, topic, now = IngestConfig(), TopicConfig(), datetime.now(UTC)
+    origin = Origin("bench", 0, 0, int(now.timestamp() * 1000), b"edge-1")
+    result: dict[str, float] = {}
+    for name, lines in samples.items():
+        for envelope in ("raw", "filebeat"):
+            values = [wrap(line, envelope, "edge-1", "/x", now) for line in lines[:500]]
+            rounds = max(1, 20_000 // len(values))
+            started = time.process_time()
+            for _ in range(rounds):
+                for value in values:
+                    transform(value, origin, settings, topic, now)
+            elapsed = time.process_time() - started
+            result[f"{name}/{envelope}"] = rounds * len(values) / elapsed
+    mixed = [v for _, v in mixed_values(samples, 30_000)]
+    started = time.process_time()
+    for value in mixed:
+        transform(value, origin, settings, topic, now)
+    result["mixed"] = len(mixed) / (time.process_time() - started)
+    return result
+
+
+def bench_user_schema() -> dict[str, float]:
+    """A topic's own JSON Schema: compiled fastjsonschema vs jsonschema, microseconds/check."""
+    import fastjsonschema
+    import jsonschema
+
+    schema = {
+        "type": "object",
+        "required": ["time", "level", "msg"],
+        "properties": {
+            "time": {"type": "string"},
+            "level": {"enum": ["debug", "info", "warn", "error"]},
+            "msg": {"type": "string"},
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+        },
+    }
+    doc = {"time": "2026-11-25T10:00:00Z", "level": "info", "msg": "ok", "status": 200}
+    fast = fastjsonschema.compile(schema)
+    slow = jsonschema.Draft202012Validator(schema)
+    n = 50_000
+    started = time.process_time()
+    for _ in range(n):
+        fast(doc)
+    fast_us = (time.process_time() - started) / n * 1e6
+    started = time.process_time()
+    for _ in range(n // 10):
+        slow.validate(doc)
+    slow_us = (time.process_time() - started) / (n // 10) * 1e6
+    return {"fastjsonschema_us": fast_us, "jsonschema_us": slow_us}
+
+
+def produce(cfg: Config, topic: str, values: list[tuple[bytes, bytes]]) -> float:
+    producer = kafka_client.producer(
+        cfg.kafka, **{"linger.ms": 50, "batch.size": 1_000_000, "compression.type": "lz4"}
+    )
+    started = time.monotonic()
+    for key, value in values:
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    assert producer.flush(120) == 0
+    return time.monotonic() - started
+
+
+def run_ingest(cfg: Config, topic: str, prefix: str, idle: float) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "EDGEWATCH_INGEST_INDEX_PREFIX": prefix,
+        "EDGEWATCH_INGEST_GROUP": prefix,
+        "EDGEWATCH_INGEST_HTTP_PORT": "0",
+        "EDGEWATCH_LOG_LEVEL": "warning",
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "ingest",
+            "--topics",
+            topic,
+            "--exit-when-idle",
+            str(idle),
+        ],
+        env=env,
+        check=True,
+    )
+    wall = time.monotonic() - started - idle
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "rss_mb_peak": after.ru_maxrss / 1024}
+
+
+def ceiling(cfg: Config, values: list[tuple[bytes, bytes]], topic: str, prefix: str) -> float:
+    """Events/s for the same documents bulk-indexed directly (bodies prepared beforehand)."""
+    settings = replace(cfg.ingest, index_prefix=prefix)
+    now = datetime.now(UTC)
+    batches: list[bytes] = []
+    actions: list[IndexAction] = []
+    for offset, (key, value) in enumerate(values):
+        origin = Origin(topic, offset % 3, offset, int(now.timestamp() * 1000), key)
+        action = transform(value, origin, settings, TopicConfig(), now)
+        if isinstance(action, IndexAction):
+            actions.append(action)
+        if len(actions) == settings.bulk_max_docs:
+            batches.append(bulk.body(actions, "index"))
+            actions = []
+    if actions:
+        batches.append(bulk.body(actions, "index"))
+    es = es_client.connect(cfg.es).options(request_timeout=120)
+    es.indices.put_index_template(name=prefix, **template_body(settings))
+
+    def send(body: bytes) -> None:
+        response = es.bulk(operations=body)  # type: ignore[arg-type]
+        assert not response["errors"] or all(
+            200 <= item["index"]["status"] < 300 or item["index"]["status"] == 400
+            for item in response["items"]
+        )
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(settings.bulk_concurrency) as pool:
+        list(pool.map(send, batches))
+    return len(values) / (time.monotonic() - started)
+
+
+def latency(cfg: Config, prefix: str, rate: int, seconds: float) -> list[float]:
+    """Produce-to-searchable milliseconds for probe messages while ingest runs."""
+    topic = f"{prefix}-latency"
+    admin = kafka_client.admin(cfg.kafka)
+    admin.create_topics([NewTopic(topic, num_partitions=3)])[topic].result(30)
+    env = {
+        **os.environ,
+        "EDGEWATCH_INGEST_INDEX_PREFIX": prefix,
+        "EDGEWATCH_INGEST_GROUP": topic,
+        "EDGEWATCH_INGEST_HTTP_PORT": "0",
+        "EDGEWATCH_LOG_LEVEL": "warning",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "ingest", "--topics", topic], env=env
+    )
+    es = es_client.connect(cfg.es)
+    sent: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    try:
+        time.sleep(8)  # group join and assignment
+        producer = kafka_client.producer(cfg.kafka, **{"linger.ms": 0})
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.is_set() or len(seen) < len(sent):
+                try:
+                    result = es.search(
+                        index=f"{prefix}-*",
+                        size=1000,
+                        query={"term": {"kafka.topic": topic}},
+                        source_includes=["message"],
+                        sort=[{"event.ingested": "desc"}],
+                        allow_no_indices=True,
+                    )
+                except ApiError:  # the index is being created: its shard is not up yet
+                    time.sleep(0.05)
+                    continue
+                now = time.monotonic()
+                for hit in result["hits"]["hits"]:
+                    probe = hit["_source"]["message"]
+                    seen.setdefault(probe, now)
+                if stop.is_set() and time.monotonic() - stop_at[0] > 10:
+                    return
+                time.sleep(0.02)
+
+        stop_at = [0.0]
+        poller = threading.Thread(target=poll)
+        poller.start()
+        interval = 1 / rate
+        deadline = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < deadline:
+            probe = f"probe {uuid.uuid4().hex}"
+            sent[probe] = time.monotonic()
+            producer.produce(
+                topic,
+                value=orjson.dumps({"level": "info", "msg": probe}),
+                key=f"edge-{i % 50}".encode(),
+            )
+            producer.poll(0)
+            i += 1
+            time.sleep(interval)
+        producer.flush(10)
+        stop_at[0] = time.monotonic()
+        stop.set()
+        poller.join(30)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        admin.delete_topics([topic])
+    return [(seen[p] - t) * 1000 for p, t in sent.items() if p in seen]
+
+
+def main() -> None:
+    events = int(os.environ.get("EVENTS", "1000000"))
+    cfg = load_config()
+    run_id = uuid.uuid4().hex[:8]
+    topic, prefix, ceiling_prefix = f"bench-{run_id}", f"bench-{run_id}", f"bench-ceil-{run_id}"
+    es = es_client.connect(cfg.es).options(request_timeout=120)
+    say(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+
+    samples = sample_lines()
+    say("phase 1/5: parse + normalise per core (no I/O)")
+    parse = bench_parse(samples)
+    for name, rate in sorted(parse.items()):
+        say(f"  {name:<22} {rate:>10,.0f} events/s/core")
+    schema = bench_user_schema()
+    say(
+        f"  user schema check: fastjsonschema {schema['fastjsonschema_us']:.2f} us, "
+        f"jsonschema {schema['jsonschema_us']:.1f} us"
+    )
+
+    say(f"phase 2/5: producing {events:,} mixed events to {topic}")
+    values = mixed_values(samples, events)
+    admin = kafka_client.admin(cfg.kafka)
+    admin.create_topics([NewTopic(topic, num_partitions=3)])[topic].result(30)
+    produce_s = produce(cfg, topic, values)
+    say(f"  produced in {produce_s:.1f} s ({events / produce_s:,.0f}/s)")
+
+    try:
+        say("phase 3/5: edgewatch ingest --exit-when-idle")
+        idle = 5.0
+        run = run_ingest(cfg, topic, prefix, idle)
+        es.indices.refresh(index=f"{prefix}-*")
+        indexed = int(es.count(index=f"{prefix}-*")["count"])
+        rate = events / run["wall_s"]
+        say(
+            f"  {indexed:,} documents in {run['wall_s']:.1f} s: {rate:,.0f} events/s, "
+            f"{run['cpu_s']:.1f} CPU-s, peak RSS {run['rss_mb_peak']:.0f} MB"
+        )
+
+        say("phase 4/5: ceiling (same documents, bulk-indexed directly)")
+        ceiling_rate = ceiling(cfg, values, topic, ceiling_prefix)
+        say(f"  {ceiling_rate:,.0f} events/s")
+
+        say("phase 5/5: produce-to-searchable latency at 200 events/s for 20 s")
+        lat = sorted(latency(cfg, f"benchlat-{run_id}", rate=200, seconds=20))
+        p50 = statistics.median(lat) if lat else float("nan")
+        p99 = lat[int(len(lat) * 0.99) - 1] if lat else float("nan")
+        say(f"  {len(lat)} probes: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    finally:
+        for pattern in (f"{prefix}-*", f"{ceiling_prefix}-*", f"benchlat-{run_id}-*"):
+            names = es.indices.get(index=pattern, allow_no_indices=True)
+            if names:
+                es.indices.delete(index=",".join(names))
+        admin.delete_topics([topic, f"{topic}.dlq"])
+        for name in (prefix, ceiling_prefix, f"benchlat-{run_id}"):
+            es.options(ignore_status=404).indices.delete_index_template(name=name)
+
+    print(
+        json.dumps(
+            {
+                "events": events,
+                "indexed": indexed,
+                "events_per_s": round(rate),
+                "es_ceiling_events_per_s": round(ceiling_rate),
+                "ratio": round(rate / ceiling_rate, 3),
+                "cpu_s_per_million": round(run["cpu_s"] / events * 1e6, 1),
+                "rss_mb_peak": round(run["rss_mb_peak"]),
+                "e2e_p50_ms": round(p50),
+                "e2e_p99_ms": round(p99),
+                "parse_events_per_s_per_core": {k: round(v) for k, v in sorted(parse.items())},
+                "user_schema_check_us": {k: round(v, 2) for k, v in schema.items()},
+                "cores": os.cpu_count(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
