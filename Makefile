@@ -60,13 +60,10 @@ EVENTS ?= 1000000
 bench-ingest: stack-up  ## ingest throughput vs Elasticsearch's ceiling, CPU, RSS, latency (EVENTS=N)
 	EVENTS=$(EVENTS) $(PY) bench/ingest_bench.py
 
-demo: stack-up  ## bring up the stack and show that edgewatch can reach it
-	@$(VENV)/bin/edgewatch version
+demo: stack-up  ## edge logs through Kafka into Elasticsearch, end to end
 	@$(VENV)/bin/edgewatch check
-	@echo
-	@echo "The stack is up: Kafka at 127.0.0.1:9092, Elasticsearch at http://127.0.0.1:9200."
-	@echo "Logs flowing into Elasticsearch and an alert reaching an inbox are not built yet"
-	@echo "(ingest, rule engine and alert delivery are the next issues). Stop it: make stack-down"
+	@$(PY) deploy/local/demo.py
+	@echo "Stop the stack with: make stack-down"
 
 clean: stack-down  ## stop the stack and delete .edgewatch/ and .venv/
 	rm -rf .edgewatch $(VENV)

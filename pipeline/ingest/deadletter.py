@@ -10,6 +10,8 @@ client shows them without a schema:
     edgewatch.partition  original partition
     edgewatch.offset     original offset
     edgewatch.time       when edgewatch dead-lettered it, ISO 8601 UTC
+    edgewatch.truncated_from  the original size, when the dead-letter topic refused the whole
+                         message as too large and only its first 512 KiB are kept
 
 The original key is kept as the dead letter's key, so a fixed message can be replayed as is.
 """
@@ -40,6 +42,8 @@ def headers(letter: DeadLetter, now: datetime) -> list[tuple[str, str | bytes | 
         ("edgewatch.offset", str(origin.offset).encode()),
         ("edgewatch.time", iso(now).encode()),
     ]
+    if letter.original_size is not None:
+        out.append(("edgewatch.truncated_from", str(letter.original_size).encode()))
     if letter.detail:
         out.append(("edgewatch.detail", letter.detail[:_MAX_DETAIL].encode("utf-8", "replace")))
     return out

@@ -14,11 +14,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.ingest import bulk
@@ -172,7 +172,7 @@ class BatchWriter:
         pending = letters
         attempt = 0
         while pending:
-            failed: list[DeadLetter] = []
+            failed: list[tuple[DeadLetter, KafkaError]] = []
             now = datetime.now(UTC)
             for letter in pending:
                 self._produce(letter, now, partial(_record_failure, failed, letter))
@@ -180,14 +180,23 @@ class BatchWriter:
             if remaining:
                 # Not even an answer: treat all of this round as failed (the idempotent
                 # producer makes the resend safe for the ones that did land).
-                failed = list(pending)
+                failed = [(letter, KafkaError(KafkaError._TIMED_OUT)) for letter in pending]
             if not failed:
                 return
+            # A letter too large for the dead-letter topic is cut, not retried forever: its
+            # headers say so, and the size it had.
+            pending = [
+                truncate(letter) if err.code() == KafkaError.MSG_SIZE_TOO_LARGE else letter
+                for letter, err in failed
+            ]
+            if all(err.code() == KafkaError.MSG_SIZE_TOO_LARGE for _, err in failed):
+                continue
             self._wait(
-                attempt, f"{len(failed)} dead letters not acknowledged by Kafka", "dead_letter"
+                attempt,
+                f"{len(failed)} dead letters not acknowledged by Kafka ({failed[0][1].str()})",
+                "dead_letter",
             )
             attempt += 1
-            pending = failed
 
     def _produce(self, letter: DeadLetter, now: datetime, on_delivery: DeliveryCallback) -> None:
         while True:
@@ -202,16 +211,36 @@ class BatchWriter:
                 return
             except BufferError:  # local queue full: let it drain
                 self._producer.poll(0.5)
+            except KafkaException as err:  # refused before sending, e.g. too large
+                on_delivery(err.args[0], None)
+                return
 
 
-DeliveryCallback = Callable[[KafkaError | None, Message], None]
+DeliveryCallback = Callable[[KafkaError | None, Message | None], None]
+
+# At most this much is kept of a dead letter that the dead-letter topic refuses as too large.
+TRUNCATED_BYTES = 512 * 1024
+
+
+def truncate(letter: DeadLetter) -> DeadLetter:
+    """The letter cut to at most TRUNCATED_BYTES, and to half its size each time the topic
+    still refuses it, remembering the original size in a header."""
+    keep = min(TRUNCATED_BYTES, len(letter.value) // 2)
+    return replace(
+        letter,
+        value=letter.value[:keep],
+        original_size=letter.original_size or len(letter.value),
+    )
 
 
 def _record_failure(
-    failed: list[DeadLetter], letter: DeadLetter, err: KafkaError | None, _msg: Message
+    failed: list[tuple[DeadLetter, KafkaError]],
+    letter: DeadLetter,
+    err: KafkaError | None,
+    _msg: Message | None,
 ) -> None:
     if err is not None:
-        failed.append(letter)
+        failed.append((letter, err))
 
 
 def _cause(err: Exception) -> str:

@@ -92,7 +92,11 @@ class IngestService:
         self._validators: dict[str, Validator | None] = {}
         self._consumed: Counter[str] = Counter()  # per poll, added to the metric in one go
         self._es: Elasticsearch = es_client.connect(config.es)
-        self._producer = kafka_client.producer(config.kafka, **{"linger.ms": 20})
+        # Dead letters can be as large as anything the source topic accepted; the broker has
+        # the last word, and a refusal there leads to truncation (indexer.truncate).
+        self._producer = kafka_client.producer(
+            config.kafka, **{"linger.ms": 20, "message.max.bytes": 100 * 1024 * 1024}
+        )
         self._writer = BatchWriter(
             self._es,
             self._producer,

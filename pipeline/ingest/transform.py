@@ -43,6 +43,7 @@ class DeadLetter:
     stage: str  # decode | parse | validate | index
     reason: str  # short and stable, e.g. "oversized", "json.invalid", "mapper_parsing_exception"
     detail: str = ""
+    original_size: int | None = None  # set when `value` had to be truncated
 
 
 Action = IndexAction | DeadLetter

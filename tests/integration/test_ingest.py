@@ -388,3 +388,26 @@ def test_ship_command_produces_files_in_a_shipper_envelope(
     assert {h["_source"]["log"]["file"]["path"] for h in hits} == {str(log.resolve())}
     json_doc = next(h["_source"] for h in hits if h["_source"]["event"]["module"] == "json")
     assert orjson.loads(json_doc["event"]["original"])["msg"] == "valve stuck"
+
+
+def test_dead_letter_too_large_for_the_dlq_topic_is_truncated_not_stuck(
+    ingest_config: Config, kafka_admin: AdminClient, topic: str, es: Elasticsearch
+) -> None:
+    dlq = f"{topic}.dlq"
+    small = NewTopic(dlq, num_partitions=1, config={"max.message.bytes": "200000"})
+    kafka_admin.create_topics([small])[dlq].result(30)
+    cfg = with_ingest(ingest_config, max_message_bytes=100_000)
+    big = b"z" * 600_000
+    produce(cfg, topic, [b"before", big, b"after"])
+    run_ingest(cfg, topic)
+
+    assert count(es, cfg) == 2
+    (letter,) = consume_all(cfg, dlq, expected=1)
+    headers = {
+        k: v.decode() if isinstance(v, bytes) else str(v) for k, v in list(letter.headers() or [])
+    }
+    assert headers["edgewatch.reason"] == "oversized"
+    assert headers["edgewatch.truncated_from"] == "600000"
+    value = letter.value() or b""
+    assert 0 < len(value) < 200_000
+    assert big.startswith(value)
