@@ -187,7 +187,7 @@ def run_ingest(cfg: Config, topic: str, prefix: str, idle: float) -> dict[str, f
     }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -199,12 +199,29 @@ def run_ingest(cfg: Config, topic: str, prefix: str, idle: float) -> dict[str, f
             str(idle),
         ],
         env=env,
-        check=True,
     )
+    # The child's own high-water mark, read from /proc while it runs: ru_maxrss of children
+    # would also count this (large) process, which the child is forked from.
+    peak_kb = 0
+    while proc.poll() is None:
+        peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+        time.sleep(0.2)
+    if proc.returncode != 0:
+        raise SystemExit(f"ingest exited with {proc.returncode}")
     wall = time.monotonic() - started - idle
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "rss_mb_peak": after.ru_maxrss / 1024}
+    return {"wall_s": wall, "cpu_s": cpu, "rss_mb_peak": peak_kb / 1024}
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
 
 
 def ceiling(cfg: Config, values: list[tuple[bytes, bytes]], topic: str, prefix: str) -> float:

@@ -206,6 +206,31 @@ def ship(
     click.echo(f"shipped {count:,} lines to {topic} in {elapsed:.1f} s")
 
 
+@main.group()
+def rules() -> None:
+    """Work with alert rule files (Elasticsearch Watcher format)."""
+
+
+@rules.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def rules_validate(paths: tuple[Path, ...]) -> None:
+    """Check rule files (or folders of *.json) against the rule format's JSON Schema.
+
+    Prints `file: /json/pointer: problem` for every problem and exits 1, or a one-line summary
+    and exits 0.
+    """
+    from pipeline.alerting.validate import validate_paths
+
+    checked, problems = validate_paths(paths)
+    for problem in problems:
+        click.echo(str(problem))
+    bad = len({p.file for p in problems})
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {bad} of {checked} rule file(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{checked} rule file(s) valid")
+
+
 def _row(name: str, endpoint: str, state: str, detail: str) -> None:
     colour = "green" if state == "ok" else "red"
     click.echo(f"{name:<14} {endpoint:<24} {click.style(f'{state:<7}', fg=colour)} {detail}")

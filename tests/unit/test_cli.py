@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -43,3 +44,26 @@ def test_bad_config_is_a_clear_error_not_a_traceback(runner: CliRunner) -> None:
     assert result.exit_code == 1
     assert "configuration error: EDGEWATCH_ES_URL (environment): must start with" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rules_validate_reports_file_pointer_and_problem(runner: CliRunner, tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "trigger": {"schedule": {"interval": "5m"}},
+                "input": {"simple": {"errors": 120}},
+                "condition": {"compare": {"ctx.payload.errors": {"gt": 100}}},
+                "actions": {"log": {"logging": {"text": "{{ctx.payload.errors}} errors"}}},
+            }
+        )
+    )
+    ok = runner.invoke(main, ["rules", "validate", str(good)])
+    assert ok.exit_code == 0
+    assert ok.output == "1 rule file(s) valid\n"
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"trigger": {"schedule": {"interval": "5 minutes"}}, "actions": {}}))
+    failed = runner.invoke(main, ["rules", "validate", str(tmp_path)])
+    assert failed.exit_code == 1
+    assert f"{bad}: /trigger/schedule/interval: '5 minutes' is not" in failed.output

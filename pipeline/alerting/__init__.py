@@ -1,0 +1,1 @@
+"""Alerting: Watcher-format alert rules, their schema, validation and (later) evaluation."""
