@@ -1,0 +1,86 @@
+"""The real side effects of a watch execution: Elasticsearch searches and writes, the log.
+
+`services(config)` builds the `execute.Services` the executor needs. Scripts are not wired
+yet: the local stack's Elasticsearch lacks the Painless module (deploy/local/README.md), and a
+watch with a script fails with a message saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch
+
+from pipeline.alerting.execute import Services
+from pipeline.clients import elasticsearch as es_client
+from pipeline.config import Config
+
+_LEVELS = {
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+    "trace": logging.DEBUG,
+}
+
+
+def explain(err: ApiError) -> str:
+    """The root causes Elasticsearch gave, which its top-level message often hides."""
+    body = err.body if isinstance(err.body, dict) else {}
+    found = body.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
+    causes = [
+        f"{c.get('type')}: {c.get('reason')}"
+        for c in (error.get("root_cause") or [])
+        if isinstance(c, dict)
+    ]
+    caused_by = error.get("caused_by")
+    if isinstance(caused_by, dict) and caused_by.get("reason"):
+        causes.append(f"{caused_by.get('type')}: {caused_by.get('reason')}")
+    return "; ".join(dict.fromkeys(causes)) or str(err)
+
+
+def services(config: Config, client: Elasticsearch | None = None) -> Services:
+    """Services backed by the configured Elasticsearch and Python logging."""
+    es = client or es_client.connect(config.es)
+
+    def search(request: Mapping[str, Any]) -> dict[str, Any]:
+        indices = request.get("indices") or []
+        index = ",".join(indices) if isinstance(indices, list) else str(indices)
+        params: dict[str, Any] = dict(request.get("indices_options") or {})
+        if request.get("timeout"):
+            params["timeout"] = request["timeout"]
+        try:
+            response = es.options(request_timeout=60).search(
+                index=index or "_all",
+                body=dict(request.get("body") or {}),
+                search_type=request.get("search_type") or "query_then_fetch",
+                # Watcher's ctx.payload.hits.total is a number, not {"value", "relation"}.
+                rest_total_hits_as_int=True,
+                **params,
+            )
+        except ApiError as err:
+            raise RuntimeError(f"Elasticsearch answered {err.meta.status}: {explain(err)}") from err
+        return dict(response)
+
+    def index(name: str, docs: list[dict[str, Any]], options: Mapping[str, Any]) -> dict[str, Any]:
+        op_type = str(options.get("op_type", "index"))
+        operations: list[dict[str, Any]] = []
+        for doc in docs:
+            meta: dict[str, Any] = {"_index": doc.pop("_index", name)}
+            doc_id = doc.pop("_id", None) or options.get("doc_id")
+            if doc_id:
+                meta["_id"] = doc_id
+            operations += [{op_type: meta}, doc]
+        refresh = options.get("refresh")
+        response = es.bulk(operations=operations, refresh=refresh if refresh else None)
+        return {"errors": response["errors"], "items": response["items"]}
+
+    def log_text(level: str, category: str, text: str) -> None:
+        name = "edgewatch.watch" + (f".{category}" if category else "")
+        logging.getLogger(name).log(_LEVELS.get(level.lower(), logging.INFO), "%s", text)
+
+    return Services(search=search, index=index, log_text=log_text)

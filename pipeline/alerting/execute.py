@@ -1,0 +1,446 @@
+"""Run one watch once: input, condition, transform, actions, as Watcher's execute API does.
+
+Plain Python over plain data. Everything that crosses a process boundary (searching, indexing,
+HTTP inputs, Painless scripts, the log) comes in through `Services`, so the executor is unit
+tested with fakes and the adapters are proven against the real stack separately.
+
+The result is a watch record shaped like Watcher's (`GET _watcher/watch/<id>/_execute`):
+`state`, `trigger_event`, `result.input`, `result.condition`, `result.transform`,
+`result.actions[]` with each action's `status` (success, failure, simulated, throttled,
+acknowledged, condition_failed, execution_not_needed) and its output (`logging.logged_text`,
+`index.response`, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pipeline.alerting import conditions, state
+from pipeline.alerting.mustache import render, render_value
+
+log = logging.getLogger("edgewatch.alert")
+
+SUPPORTED_ACTIONS = ("logging", "index")
+DEFAULT_MAX_ITERATIONS = 100
+
+
+class ExecutionError(Exception):
+    """A step of the watch failed; the message says which and why."""
+
+
+class ScriptRunner(Protocol):
+    """Runs a Watcher script (Painless) against a ctx; returns what the script returned."""
+
+    def __call__(self, script: Any, ctx: Mapping[str, Any], purpose: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """The side effects a watch execution may need."""
+
+    search: Callable[[Mapping[str, Any]], dict[str, Any]]  # a rendered search request
+    index: Callable[[str, list[dict[str, Any]], Mapping[str, Any]], dict[str, Any]]
+    log_text: Callable[[str, str, str], None]  # level, category, text
+    run_script: ScriptRunner | None = None
+    http: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: Watcher's execute API options, plus the trigger times."""
+
+    execution_time: datetime
+    scheduled_time: datetime | None = None
+    trigger: str = "manual"  # or "schedule"
+    ignore_condition: bool = False
+    simulate_actions: frozenset[str] = frozenset()  # action ids, or {"_all"}
+    alternative_input: Mapping[str, Any] | None = None
+    record_state: bool = True  # apply throttling/ack from the given state
+
+
+@dataclass
+class _Run:
+    watch_id: str
+    watch: Mapping[str, Any]
+    options: RunOptions
+    services: Services
+    ctx: dict[str, Any]
+    result: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+def new_context(watch_id: str, watch: Mapping[str, Any], options: RunOptions) -> dict[str, Any]:
+    """Watcher's `ctx` at the start of an execution."""
+    now = options.execution_time.astimezone(UTC)
+    scheduled = (options.scheduled_time or now).astimezone(UTC)
+    return {
+        "watch_id": watch_id,
+        "id": f"{watch_id}_{uuid.uuid4()}-{_iso(now)}",
+        "execution_time": _iso(now),
+        "trigger": {"scheduled_time": _iso(scheduled), "triggered_time": _iso(now)},
+        "metadata": dict(watch.get("metadata") or {}),
+        "payload": {},
+        "vars": {},
+    }
+
+
+def execute(
+    watch_id: str,
+    watch: Mapping[str, Any],
+    options: RunOptions,
+    services: Services,
+    status: state.WatchState | None = None,
+) -> tuple[dict[str, Any], state.WatchState]:
+    """Execute a (validated) watch once; return its watch record and its new status."""
+    started = time.monotonic()
+    now = options.execution_time
+    actions = dict(watch.get("actions") or {})
+    status = status or state.WatchState.new(list(actions), now)
+    run = _Run(watch_id, watch, options, services, new_context(watch_id, watch, options))
+    run.result = {"execution_time": run.ctx["execution_time"]}
+    record: dict[str, Any] = {
+        "watch_id": watch_id,
+        "trigger_event": {
+            "type": options.trigger,
+            "triggered_time": run.ctx["trigger"]["triggered_time"],
+            "schedule" if options.trigger == "schedule" else "manual": {
+                "scheduled_time": run.ctx["trigger"]["scheduled_time"]
+            },
+        },
+        "input": watch.get("input", {"none": {}}),
+        "condition": watch.get("condition", {"always": {}}),
+        "metadata": run.ctx["metadata"],
+    }
+    try:
+        run.result["input"] = _input(run, watch.get("input") or {"none": {}})
+        met = _condition(run)
+        status = replace(status, last_checked=now)
+        if met:
+            status = replace(status, last_met_condition=now)
+            if watch.get("transform"):
+                run.result["transform"] = _transform(run, watch["transform"], "transform")
+            status = _actions(run, actions, status)
+            record["state"] = "executed"
+        else:
+            status = replace(
+                status,
+                actions={k: state.on_condition_false(v, now) for k, v in status.actions.items()},
+            )
+            record["state"] = "execution_not_needed"
+    except ExecutionError as err:
+        record["state"] = "failed"
+        run.messages.append(str(err))
+    run.result["execution_duration"] = round((time.monotonic() - started) * 1000)
+    record["result"] = run.result
+    record["messages"] = run.messages
+    record["vars"] = run.ctx["vars"]
+    return record, status
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _input(run: _Run, spec: Mapping[str, Any]) -> dict[str, Any]:
+    if run.options.alternative_input is not None:
+        run.ctx["payload"] = dict(run.options.alternative_input)
+        return {"type": "simple", "status": "success", "payload": run.ctx["payload"]}
+    kind, body = _only(spec, "input")
+    try:
+        payload = _run_input(run, kind, body)
+    except ExecutionError as err:
+        run.result["input"] = {"type": kind, "status": "failure", "reason": str(err)}
+        raise
+    run.ctx["payload"] = payload
+    return {"type": kind, "status": "success", "payload": payload}
+
+
+def _run_input(run: _Run, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    if kind == "none":
+        return {}
+    if kind == "simple":
+        return dict(body)
+    if kind == "search":
+        return _extract(_search(run, body), body.get("extract"))
+    if kind == "http":
+        if run.services.http is None:
+            raise ExecutionError("http input: no HTTP client configured")
+        request = render_value(dict(body.get("request") or {}), _model(run))
+        return _extract(run.services.http(request), body.get("extract"))
+    if kind == "chain":
+        combined: dict[str, Any] = {}
+        for entry in body.get("inputs") or []:
+            name, inner = _only(entry, "chain input")
+            inner_kind, inner_body = _only(inner, f"chain input {name}")
+            combined[name] = _run_input(run, inner_kind, inner_body)
+            # Later inputs of the chain see earlier ones as ctx.payload.<name>.
+            run.ctx["payload"] = combined
+        return combined
+    raise ExecutionError(f"input type {kind!r} is not supported")
+
+
+def _search(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
+    request = dict(body.get("request") or {})
+    if "template" in request:
+        raise ExecutionError(
+            "search input: request.template (search templates) is not supported yet; "
+            "put the query in request.body"
+        )
+    rendered = {
+        "indices": request.get("indices", []),
+        "body": _render_body(run, request.get("body") or {}),
+        "search_type": request.get("search_type", "query_then_fetch"),
+        "indices_options": request.get("indices_options"),
+        "timeout": body.get("timeout"),
+    }
+    try:
+        return run.services.search(rendered)
+    except ExecutionError:
+        raise
+    except Exception as err:  # the adapter's own errors, reported in the record
+        raise ExecutionError(f"search input failed: {err}") from err
+
+
+def _render_body(run: _Run, body: Any) -> Any:
+    """As Watcher does: the body as JSON text, rendered as one template with JSON escaping."""
+    text = render(json.dumps(body), _model(run), escape="json")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ExecutionError(f"search request body is not JSON once rendered: {err}") from err
+
+
+def _model(run: _Run) -> dict[str, Any]:
+    """What templates see: Watcher's model is a map with one key, `ctx`."""
+    return {"ctx": run.ctx}
+
+
+def _extract(payload: dict[str, Any], keys: Any) -> dict[str, Any]:
+    """Watcher's `extract`: keep only these (dotted) paths of the payload."""
+    if not keys:
+        return payload
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = conditions.eval_path(key, payload)
+        if value is None:
+            continue
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+# --------------------------------------------------------------------------- condition
+
+
+def _condition(run: _Run) -> bool:
+    spec = run.watch.get("condition") or {"always": {}}
+    met = _evaluate(run, spec, "condition")
+    result = run.result["condition"]
+    if run.options.ignore_condition:
+        result["met"] = True
+        return True
+    return met
+
+
+def _evaluate(
+    run: _Run, spec: Mapping[str, Any], where: str, target: dict[str, Any] | None = None
+) -> bool:
+    kind, body = _only(spec, where)
+    out = run.result if target is None else target
+    if kind == "script":
+        value = _script(run, body, where)
+        out["condition"] = {"type": "script", "status": "success", "met": bool(value)}
+        return bool(value)
+    try:
+        outcome = conditions.evaluate(spec, run.ctx, run.options.execution_time)
+    except conditions.ConditionError as err:
+        out["condition"] = {"type": kind, "status": "failure", "reason": str(err)}
+        raise ExecutionError(f"{where}: {err}") from err
+    out["condition"] = {"type": outcome.type, "status": "success", "met": outcome.met}
+    if outcome.resolved_values:
+        out["condition"][outcome.type] = {"resolved_values": dict(outcome.resolved_values)}
+    return outcome.met
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def _transform(run: _Run, spec: Mapping[str, Any], where: str) -> dict[str, Any]:
+    kind, body = _only(spec, where)
+    if kind == "search":
+        payload = _search(run, body)
+    elif kind == "script":
+        value = _script(run, body, where)
+        # As in Watcher: a map becomes the payload, anything else is wrapped as `_value`.
+        payload = dict(value) if isinstance(value, Mapping) else {"_value": value}
+    elif kind == "chain":
+        for step in body if isinstance(body, list) else []:
+            _transform(run, step, where)
+        payload = run.ctx["payload"]
+    else:
+        raise ExecutionError(f"{where}: transform type {kind!r} is not supported")
+    run.ctx["payload"] = payload
+    return {"type": kind, "status": "success", "payload": payload}
+
+
+def _script(run: _Run, script: Any, where: str) -> Any:
+    if run.services.run_script is None:
+        raise ExecutionError(
+            f"{where}: scripts need Painless, which edgewatch runs in Elasticsearch "
+            "(the _scripts/painless/_execute API); none is configured for this run"
+        )
+    try:
+        return run.services.run_script(script, run.ctx, where)
+    except ExecutionError:
+        raise
+    except Exception as err:
+        raise ExecutionError(f"{where}: script failed: {err}") from err
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def _actions(run: _Run, actions: Mapping[str, Any], status: state.WatchState) -> state.WatchState:
+    now = run.options.execution_time
+    results: list[dict[str, Any]] = []
+    new_states = dict(status.actions)
+    for action_id, spec in actions.items():
+        current = new_states.get(action_id) or state.ActionState.new(now)
+        result: dict[str, Any] = {"id": action_id, "type": _action_type(spec)}
+        if run.options.record_state:
+            decision = state.decide(current, True, now, state.throttle_period(spec, run.watch))
+            if not decision.execute:
+                result.update(status=decision.status, reason=decision.reason)
+                if decision.status == state.THROTTLED:
+                    current = state.after_throttle(current, now, decision.reason)
+                new_states[action_id] = current
+                results.append(result)
+                continue
+        saved_payload = run.ctx["payload"]
+        try:
+            succeeded = _one_action(run, action_id, spec, result)
+        finally:
+            run.ctx["payload"] = saved_payload
+        if result.get("status") == "condition_failed":
+            current = state.on_condition_false(current, now)
+        elif result.get("status") != "simulated":
+            current = state.after_execution(current, now, succeeded, result.get("reason"))
+        new_states[action_id] = current
+        results.append(result)
+    run.result["actions"] = results
+    return replace(status, actions=new_states)
+
+
+def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict[str, Any]) -> bool:
+    kind = result["type"]
+    try:
+        if spec.get("condition"):
+            scratch: dict[str, Any] = {}
+            met = _evaluate(run, spec["condition"], f"actions.{action_id}.condition", scratch)
+            result["condition"] = scratch["condition"]
+            if not met:
+                result["status"] = "condition_failed"
+                result["reason"] = "the action's condition was not met"
+                return False
+        if spec.get("transform"):
+            result["transform"] = _transform(
+                run, spec["transform"], f"actions.{action_id}.transform"
+            )
+        if kind not in SUPPORTED_ACTIONS:
+            raise ExecutionError(f"action type {kind!r} is not supported yet")
+        items: list[Any] = [run.ctx["payload"]]
+        if spec.get("foreach"):
+            found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
+            items = list(found) if isinstance(found, list) else []
+            items = items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
+            result["number_of_actions_executed"] = len(items)
+        outputs = []
+        for item in items:
+            run.ctx["payload"] = item
+            outputs.append(_run_action(run, action_id, kind, spec[kind]))
+        if spec.get("foreach"):
+            result["foreach"] = [{kind: out} for out in outputs]
+        else:
+            result[kind] = outputs[0] if outputs else {}
+        result["status"] = "simulated" if _simulated(run, action_id) else "success"
+        return True
+    except ExecutionError as err:
+        result["status"] = "failure"
+        result["reason"] = str(err)
+        return False
+
+
+def _run_action(run: _Run, action_id: str, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    simulate = _simulated(run, action_id)
+    if kind == "logging":
+        text = render(str(body.get("text", "")), _model(run))
+        if not simulate:
+            run.services.log_text(
+                str(body.get("level", "info")), str(body.get("category", "")), text
+            )
+        return {"logged_text": text}
+    if kind == "index":
+        docs = _documents(run, body)
+        index = render(str(body.get("index", "")), _model(run)) if body.get("index") else ""
+        request = {"index": index, "documents": docs}
+        if simulate:
+            return {"request": request}
+        try:
+            response = run.services.index(index, docs, body)
+        except Exception as err:
+            raise ExecutionError(f"index action failed: {err}") from err
+        return {"response": response}
+    raise ExecutionError(f"action type {kind!r} is not supported yet")
+
+
+def _documents(run: _Run, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Watcher indexes the payload, or each element of `payload._doc` when it is a list."""
+    payload = run.ctx["payload"]
+    docs = payload.get("_doc") if isinstance(payload, Mapping) else None
+    items = docs if isinstance(docs, list) else [payload]
+    out = []
+    for item in items:
+        doc = dict(item) if isinstance(item, Mapping) else {"value": item}
+        if body.get("execution_time_field"):
+            doc[str(body["execution_time_field"])] = run.ctx["execution_time"]
+        out.append(doc)
+    return out
+
+
+def _simulated(run: _Run, action_id: str) -> bool:
+    modes = run.options.simulate_actions
+    return "_all" in modes or action_id in modes
+
+
+def _action_type(spec: Mapping[str, Any]) -> str:
+    for key in spec:
+        if key not in (
+            "condition",
+            "transform",
+            "throttle_period",
+            "throttle_period_in_millis",
+            "foreach",
+            "max_iterations",
+        ):
+            return str(key)
+    return "unknown"
+
+
+def _only(spec: Any, what: str) -> tuple[str, Any]:
+    if not isinstance(spec, Mapping) or len(spec) != 1:
+        raise ExecutionError(f"{what}: expected exactly one type, got {spec!r}")
+    ((kind, body),) = spec.items()
+    return str(kind), body if body is not None else {}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
