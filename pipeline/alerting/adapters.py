@@ -1,19 +1,21 @@
 """The real side effects of a watch execution: Elasticsearch searches and writes, the log.
 
-`services(config)` builds the `execute.Services` the executor needs. Scripts are not wired
-yet: the local stack's Elasticsearch lacks the Painless module (deploy/local/README.md), and a
-watch with a script fails with a message saying so.
+`services(config)` builds the `execute.Services` the executor needs. Scripts run as Painless
+through the `_scripts/painless/_execute` API of `alert.painless_url` (see painless.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from elasticsearch import ApiError, Elasticsearch
 
-from pipeline.alerting.execute import Services
+from pipeline.alerting.execute import ScriptRunner, Services
+from pipeline.alerting.painless import normalise, request
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
 
@@ -83,4 +85,61 @@ def services(config: Config, client: Elasticsearch | None = None) -> Services:
         name = "edgewatch.watch" + (f".{category}" if category else "")
         logging.getLogger(name).log(_LEVELS.get(level.lower(), logging.INFO), "%s", text)
 
-    return Services(search=search, index=index, log_text=log_text)
+    return Services(search=search, index=index, log_text=log_text, run_script=script_runner(config))
+
+
+def script_runner(config: Config) -> ScriptRunner:
+    """Runs watch scripts through the Painless execute API at `alert.painless_url`.
+
+    Plain HTTP rather than the Elasticsearch client: the API is the same on Elasticsearch and
+    on the OpenSearch node the local stack uses for it, and the client refuses the latter.
+    """
+    client = httpx.Client(base_url=config.alert.painless_url, timeout=30.0)
+
+    def run(script: Any, ctx: Mapping[str, Any], purpose: str) -> Any:
+        spec = normalise(script)
+        source = spec.source
+        try:
+            if source is None:
+                stored = client.get(f"/_scripts/{spec.id}")
+                if stored.status_code == 404:
+                    raise RuntimeError(f"no stored script with id {spec.id!r}")
+                _raise_for(stored)
+                source = str(stored.json()["script"]["source"])
+            response = client.post(
+                "/_scripts/painless/_execute", json=request(source, ctx, spec.params)
+            )
+        except httpx.HTTPError as err:
+            raise RuntimeError(
+                f"cannot reach the Painless executor at {config.alert.painless_url} ({err}); "
+                "start the local stack (make stack-up) or set EDGEWATCH_ALERT_PAINLESS_URL"
+            ) from err
+        _raise_for(response)
+        outcome = json.loads(response.json()["result"])
+        if isinstance(ctx, dict) and isinstance(outcome.get("vars"), dict):
+            ctx["vars"] = outcome["vars"]  # Watcher scripts may set ctx.vars
+        return outcome.get("result")
+
+    return run
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:500]}")
+    causes = []
+    for cause in error.get("root_cause") or [error]:
+        if isinstance(cause, dict):
+            causes.append(f"{cause.get('type')}: {cause.get('reason')}")
+            if cause.get("script_stack"):
+                causes.append("at: " + " / ".join(str(s).strip() for s in cause["script_stack"]))
+    caused_by = error.get("caused_by")
+    if isinstance(caused_by, dict) and caused_by.get("reason"):
+        causes.append(f"{caused_by.get('type')}: {caused_by.get('reason')}")
+    raise RuntimeError("; ".join(dict.fromkeys(causes)))

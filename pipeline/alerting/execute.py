@@ -382,7 +382,7 @@ def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict
 def _run_action(run: _Run, action_id: str, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
     simulate = _simulated(run, action_id)
     if kind == "logging":
-        text = render(str(body.get("text", "")), _model(run))
+        text = _text(run, body.get("text", ""))
         if not simulate:
             run.services.log_text(
                 str(body.get("level", "info")), str(body.get("category", "")), text
@@ -390,7 +390,7 @@ def _run_action(run: _Run, action_id: str, kind: str, body: Mapping[str, Any]) -
         return {"logged_text": text}
     if kind == "index":
         docs = _documents(run, body)
-        index = render(str(body.get("index", "")), _model(run)) if body.get("index") else ""
+        index = _text(run, body.get("index", ""))
         request = {"index": index, "documents": docs}
         if simulate:
             return {"request": request}
@@ -400,6 +400,16 @@ def _run_action(run: _Run, action_id: str, kind: str, body: Mapping[str, Any]) -
             raise ExecutionError(f"index action failed: {err}") from err
         return {"response": response}
     raise ExecutionError(f"action type {kind!r} is not supported yet")
+
+
+def _text(run: _Run, template: Any) -> str:
+    """Render a Watcher text template: a string, or an object with `source` (or the older
+    `inline`) and `params`, which templates see next to `ctx`."""
+    if isinstance(template, Mapping):
+        source = template.get("source", template.get("inline", ""))
+        params = template.get("params") or {}
+        return render(str(source), {**params, **_model(run)})
+    return render(str(template), _model(run))
 
 
 def _documents(run: _Run, body: Mapping[str, Any]) -> list[dict[str, Any]]:
