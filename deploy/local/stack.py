@@ -46,6 +46,7 @@ ES_HTTP_PORT = 9200
 ES_TRANSPORT_PORT = 9300
 # The runner numbers its nodes from 1 and adds that to its base port: base 9200 -> 9201.
 PAINLESS_PORT = 9201
+PAINLESS_TRANSPORT_PORT = 9301
 KAFKA_BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 ES_URL = f"http://127.0.0.1:{ES_HTTP_PORT}"
 PAINLESS_URL = f"http://127.0.0.1:{PAINLESS_PORT}"
@@ -458,7 +459,16 @@ def start_painless(resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
     base = RUNTIME / "painless"
     # Scripts are stateless here (stored ones are re-put by whoever uses them): start clean.
     shutil.rmtree(base / "node", ignore_errors=True)
-    base.mkdir(parents=True, exist_ok=True)
+    config = base / "node" / "node_1" / "config"
+    config.mkdir(parents=True)
+    # Left alone, the node takes the first free transport port from 9300, which races
+    # Elasticsearch for 9300 when both start at once. The runner keeps a config file it
+    # finds in place.
+    (config / "opensearch.yml").write_text(
+        "# Written by deploy/local/stack.py at every start.\n"
+        f"transport.port: {PAINLESS_TRANSPORT_PORT}\n"
+        "network.host: 127.0.0.1\n"
+    )
     log = (base / "stdout.log").open("wb")
     cmd = [
         str(jdk / "bin" / "java"),
