@@ -144,7 +144,7 @@ def resolve() -> Resolved:
                 return resolved
     say(
         "resolving Kafka, Elasticsearch and Painless from Maven Central "
-        "(the first run downloads ~260 MB)"
+        "(the first run downloads ~215 MB)"
     )
     cache.parent.mkdir(parents=True, exist_ok=True)
     entries = _classpath(POM, cache.parent / "classpath.txt")
