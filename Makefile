@@ -33,9 +33,10 @@ stack-down: venv  ## stop the local stack started by stack-up
 stack-status: venv  ## show whether the local stack is up
 	@$(STACK) status
 
-lint: venv  ## ruff lint and format check
+lint: venv  ## ruff lint and format check, and the shipped rules against their schema
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/edgewatch rules validate rules/
 
 typecheck: venv  ## mypy (strict on pipeline/)
 	$(PY) -m mypy

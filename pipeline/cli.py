@@ -8,6 +8,7 @@ import platform
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -297,6 +298,104 @@ def rules_run(
         adapters.services(state.config),
     )
     click.echo(json.dumps(record, indent=2, default=str))
+
+
+@main.command()
+@click.option(
+    "--rules",
+    "rules_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of rule files (*.json, searched recursively).",
+)
+@click.option("--http-port", type=int, help="Port for /metrics, /healthz, /readyz (0: off).")
+@click.pass_obj
+def alert(state: _State, rules_dir: Path, http_port: int | None) -> None:
+    """Run every rule of a folder on its schedule, keeping state and history in Elasticsearch.
+
+    The folder is re-read every alert.reload_interval_s seconds and on SIGHUP. Invalid files
+    are reported and skipped; the other rules keep running.
+    """
+    from pipeline.alerting.service import AlertService
+
+    cfg = state.config
+    _setup_logging(cfg.log_level)
+    service = AlertService(cfg, rules_dir, http_port)
+    service.install_signal_handlers()
+    sys.exit(service.run())
+
+
+def _store(state: _State) -> Any:
+    from pipeline.alerting.store import RuleStore
+    from pipeline.clients import elasticsearch as es_client
+
+    cfg = state.config
+    return RuleStore(es_client.connect(cfg.es), cfg.alert.state_index, cfg.alert.history_prefix)
+
+
+@rules.command("ack")
+@click.argument("rule")
+@click.argument("actions", nargs=-1)
+@click.pass_obj
+def rules_ack(state: _State, rule: str, actions: tuple[str, ...]) -> None:
+    """Acknowledge a rule's actions (all of them by default) until its condition clears."""
+    from pipeline.alerting import state as states
+
+    store = _store(state)
+    current, _ = store.load(rule)
+    if current is None:
+        raise click.ClickException(f"rule {rule!r} has never run: nothing to acknowledge")
+    unknown = set(actions) - set(current.actions)
+    if unknown:
+        raise click.ClickException(
+            f"rule {rule!r} has no action {', '.join(sorted(unknown))} "
+            f"(it has: {', '.join(current.actions)})"
+        )
+    new = store.update(rule, lambda s, now: states.ack_actions(s, now, list(actions) or None), [])
+    for name, action in new.actions.items():
+        click.echo(f"{rule} {name}: {action.ack.state}")
+
+
+@rules.command("activate")
+@click.argument("rule")
+@click.pass_obj
+def rules_activate(state: _State, rule: str) -> None:
+    """Let a rule run on its schedule again."""
+    from pipeline.alerting import state as states
+
+    _store(state).update(rule, states.activate, [])
+    click.echo(f"{rule}: active")
+
+
+@rules.command("deactivate")
+@click.argument("rule")
+@click.pass_obj
+def rules_deactivate(state: _State, rule: str) -> None:
+    """Stop a rule from running (its file stays; `activate` resumes it)."""
+    from pipeline.alerting import state as states
+
+    _store(state).update(rule, states.deactivate, [])
+    click.echo(f"{rule}: inactive")
+
+
+@rules.command("history")
+@click.argument("rule")
+@click.option("--last", default=20, show_default=True, help="How many executions.")
+@click.pass_obj
+def rules_history(state: _State, rule: str, last: int) -> None:
+    """The latest executions of a rule, newest first."""
+    entries = _store(state).history(rule, last)
+    if not entries:
+        click.echo(f"no executions recorded for {rule}")
+        return
+    click.echo(f"{'triggered (UTC)':<24} {'state':<21} {'met':<5} {'ms':>6}  actions")
+    for entry in entries:
+        actions = ", ".join(f"{a['id']}={a['status']}" for a in entry.get("actions") or [])
+        met = {True: "yes", False: "no"}.get(entry.get("condition_met"), "-")
+        click.echo(
+            f"{entry['trigger']['triggered_time']:<24} {entry['state']:<21} {met:<5} "
+            f"{entry.get('duration_ms') or 0:>6}  {actions or '-'}"
+        )
 
 
 def _row(name: str, endpoint: str, state: str, detail: str) -> None:

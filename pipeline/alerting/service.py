@@ -1,0 +1,253 @@
+"""`edgewatch alert`: every rule of a folder on its schedule, with state and history.
+
+- APScheduler 3 runs each rule on its own `WatchTrigger`, in a thread pool: a slow rule never
+  delays the others, `max_instances=1` keeps one rule from running twice at once, and missed
+  runs after a pause are coalesced into one (Watcher does not catch up either).
+- The folder is re-read every `alert.reload_interval_s` seconds and on SIGHUP: new files are
+  scheduled, changed ones rescheduled, removed ones unscheduled. An invalid file is logged
+  (file, JSON pointer, problem), counted in `edgewatch_alert_invalid_rules` and skipped; a
+  rule that was valid keeps running in its last valid version until the file is fixed.
+- State (throttle, ack, active) is read before and written after each execution, history is
+  written per execution (store.py), so a restart resumes where it left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent  # type: ignore[import-untyped]
+from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from pipeline.alerting import adapters
+from pipeline.alerting import state as states
+from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.rules import Rule, load_rules
+from pipeline.alerting.schedules import WatchTrigger
+from pipeline.alerting.store import RuleStore
+from pipeline.clients import elasticsearch as es_client
+from pipeline.config import Config
+from pipeline.telemetry import Heartbeat, StatusServer
+
+log = logging.getLogger("edgewatch.alert")
+
+
+class AlertMetrics:
+    """Prometheus metrics of the alert service (prefix `edgewatch_alert_`)."""
+
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry()
+        self.executions = Counter(
+            "edgewatch_alert_executions",
+            "Rule executions by outcome",
+            ["rule", "state"],
+            registry=r,
+        )
+        self.condition_met = Counter(
+            "edgewatch_alert_condition_met",
+            "Executions whose condition was met",
+            ["rule"],
+            registry=r,
+        )
+        self.actions = Counter(
+            "edgewatch_alert_actions", "Action outcomes", ["rule", "action", "status"], registry=r
+        )
+        self.duration = Histogram(
+            "edgewatch_alert_execution_seconds",
+            "Time to evaluate a rule, input to actions",
+            registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.lateness = Histogram(
+            "edgewatch_alert_lateness_seconds",
+            "Start of an execution minus its scheduled time",
+            registry=r,
+            buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30),
+        )
+        self.rules = Gauge("edgewatch_alert_rules", "Rules scheduled", registry=r)
+        self.invalid = Gauge(
+            "edgewatch_alert_invalid_rules", "Rule files skipped as invalid", registry=r
+        )
+
+
+class AlertService:
+    """Schedules the rules of one folder; `run()` blocks until `stop()` or a signal."""
+
+    def __init__(self, config: Config, rules_dir: Path, http_port: int | None = None) -> None:
+        self.config = config
+        self.rules_dir = rules_dir
+        self.http_port = config.alert.http_port if http_port is None else http_port
+        self.metrics = AlertMetrics()
+        self.heartbeat = Heartbeat()
+        self.es = es_client.connect(config.es)
+        self.store = RuleStore(self.es, config.alert.state_index, config.alert.history_prefix)
+        self.services = adapters.services(config, self.es)
+        self.rules: dict[str, Rule] = {}
+        self.problems: list[str] = []
+        self._scheduled: dict[str, float] = {}  # rule id -> scheduled time of the pending run
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._ready = False
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(config.alert.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT stop; SIGHUP reloads the rules folder now."""
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info(
+                "received %s: stopping after the running executions", signal.Signals(signum).name
+            )
+            self.stop()
+
+        def reload(_signum: int, _frame: FrameType | None) -> None:
+            self._reload.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, reload)
+
+    def run(self) -> int:
+        status = None
+        if self.http_port:
+            status = StatusServer(
+                self.metrics.registry,
+                self.heartbeat,
+                self.ready_problem,
+                host=self.config.alert.http_host,
+                port=self.http_port,
+            ).start()
+            log.info("metrics and health on port %d", status.port)
+        try:
+            self.store.install()
+            self.reload()
+            self.scheduler.start()
+            self._ready = True
+            next_reload = time.monotonic() + self.config.alert.reload_interval_s
+            while not self._stop.wait(0.2):
+                self.heartbeat.beat()
+                if self._reload.is_set() or time.monotonic() >= next_reload:
+                    self._reload.clear()
+                    self.reload()
+                    next_reload = time.monotonic() + self.config.alert.reload_interval_s
+        finally:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+            if status is not None:
+                status.stop()
+        return 0
+
+    def ready_problem(self) -> str | None:
+        if not self._ready:
+            return "rules not loaded yet"
+        return None
+
+    # ------------------------------------------------------------------ rules
+
+    def reload(self) -> None:
+        """Bring the scheduler in line with the folder."""
+        loaded = load_rules(self.rules_dir)
+        problems = [str(p) for p in loaded.problems]
+        if problems != self.problems:
+            for line in problems:
+                log.error("invalid rule skipped: %s", line)
+            self.problems = problems
+        self.metrics.invalid.set(len({p.file for p in loaded.problems}))
+        bad_files = {p.file for p in loaded.problems}
+        for rule_id, rule in loaded.rules.items():
+            old = self.rules.get(rule_id)
+            if old is not None and old.digest == rule.digest:
+                continue
+            self.rules[rule_id] = rule
+            self.scheduler.add_job(
+                self._run_rule,
+                WatchTrigger(rule.schedule),
+                args=[rule_id],
+                id=rule_id,
+                name=rule_id,
+                replace_existing=True,
+            )
+            log.info("%s rule %s (%s)", "rescheduled" if old else "scheduled", rule_id, rule.path)
+        for rule_id in list(self.rules):
+            if rule_id in loaded.rules:
+                continue
+            if str(self.rules[rule_id].path) in bad_files:
+                continue  # broken now: keep running the last valid version
+            del self.rules[rule_id]
+            self.scheduler.remove_job(rule_id)
+            log.info("unscheduled rule %s (file removed)", rule_id)
+        self.metrics.rules.set(len(self.rules))
+
+    # ------------------------------------------------------------------ executions
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        if event.scheduled_run_times:
+            self._scheduled[event.job_id] = event.scheduled_run_times[-1].timestamp()
+
+    def _run_rule(self, rule_id: str) -> None:
+        rule = self.rules.get(rule_id)
+        if rule is None:
+            return
+        now = datetime.now(UTC)
+        scheduled_ts = self._scheduled.pop(rule_id, now.timestamp())
+        scheduled = datetime.fromtimestamp(scheduled_ts, UTC)
+        lateness = max(0.0, now.timestamp() - scheduled_ts)
+        self.metrics.lateness.observe(lateness)
+        try:
+            self.run_once(rule, now, scheduled, "schedule", lateness)
+        except Exception:  # one rule's failure must never stop the scheduler
+            log.exception("rule %s: execution failed", rule_id)
+            self.metrics.executions.labels(rule_id, "error").inc()
+
+    def run_once(
+        self,
+        rule: Rule,
+        now: datetime,
+        scheduled: datetime,
+        trigger: str,
+        lateness: float = 0.0,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Execute a rule with its stored state, then store the new state and the history."""
+        status, version = self.store.load(rule.id)
+        actions = list((rule.watch.get("actions") or {}).keys())
+        status = status or states.WatchState.new(
+            actions, now, active=rule.watch.get("active", True)
+        )
+        if not states.should_run(status):
+            return {"state": "inactive"}
+        started = time.monotonic()
+        record, new_status = execute(
+            rule.id,
+            rule.watch,
+            RunOptions(execution_time=now, scheduled_time=scheduled, trigger=trigger, **options),
+            self.services,
+            status,
+        )
+        self.metrics.duration.observe(time.monotonic() - started)
+        self.store.save(rule.id, new_status, version)
+        self.store.record(rule.id, record, round(lateness * 1000))
+        self.metrics.executions.labels(rule.id, record["state"]).inc()
+        result = record.get("result") or {}
+        if (result.get("condition") or {}).get("met"):
+            self.metrics.condition_met.labels(rule.id).inc()
+        for action in result.get("actions") or []:
+            self.metrics.actions.labels(rule.id, action["id"], action["status"]).inc()
+        if record["state"] == "failed":
+            log.warning("rule %s failed: %s", rule.id, "; ".join(record["messages"]))
+        return record

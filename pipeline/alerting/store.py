@@ -1,0 +1,222 @@
+"""Rule state and execution history in Elasticsearch (adapter).
+
+- state (index `alert.state_index`, default `edgewatch-rules-state`): one document per rule id
+  holding its `WatchState` (active flag, throttle and ack state per action), so a restart
+  neither re-fires a throttled action nor forgets an ack. Writes use optimistic concurrency;
+  a user's ack that lands while a rule runs is kept (see `save`).
+- history (indices `<alert.history_prefix>-YYYY.MM.DD`): one document per execution, like
+  Watcher's `.watcher-history-*`: when, what the condition said, each action's status, the
+  payload size, the duration, and the whole watch record (stored, not indexed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+
+from pipeline.alerting import state as states
+
+_KW = {"type": "keyword"}
+
+
+class RuleStore:
+    """Reads and writes rule state and history."""
+
+    def __init__(
+        self,
+        es: Elasticsearch,
+        state_index: str = "edgewatch-rules-state",
+        history_prefix: str = "edgewatch-rules-history",
+    ) -> None:
+        self.es = es
+        self.state_index = state_index
+        self.history_prefix = history_prefix
+
+    def install(self) -> None:
+        """The history index template; the state index is created on first write."""
+        self.es.indices.put_index_template(
+            name=self.history_prefix,
+            index_patterns=[f"{self.history_prefix}-*"],
+            priority=200,
+            template={
+                "mappings": {
+                    "dynamic": False,
+                    "properties": {
+                        "rule_id": _KW,
+                        "execution_id": _KW,
+                        "state": _KW,
+                        "trigger": {
+                            "properties": {
+                                "type": _KW,
+                                "scheduled_time": {"type": "date"},
+                                "triggered_time": {"type": "date"},
+                            }
+                        },
+                        "condition_met": {"type": "boolean"},
+                        "actions": {
+                            "properties": {"id": _KW, "status": _KW, "reason": {"type": "text"}}
+                        },
+                        "payload_bytes": {"type": "long"},
+                        "duration_ms": {"type": "long"},
+                        "lateness_ms": {"type": "long"},
+                        "messages": {"type": "text"},
+                        "record": {"type": "object", "enabled": False},
+                    },
+                }
+            },
+            meta={"managed_by": "edgewatch"},
+        )
+
+    # ------------------------------------------------------------------ state
+
+    def load(self, rule_id: str) -> tuple[states.WatchState | None, tuple[int, int] | None]:
+        """The stored state and its (seq_no, primary_term), or (None, None)."""
+        try:
+            doc = self.es.get(index=self.state_index, id=rule_id)
+        except NotFoundError:
+            return None, None
+        return (
+            states.WatchState.from_dict(doc["_source"]["status"]),
+            (int(doc["_seq_no"]), int(doc["_primary_term"])),
+        )
+
+    def save(
+        self, rule_id: str, status: states.WatchState, version: tuple[int, int] | None
+    ) -> None:
+        """Store a rule's state after an execution.
+
+        If the document changed since it was read (someone acked or deactivated the rule
+        meanwhile), their change wins: acks and the active flag are taken from the stored
+        document, everything else from this execution.
+        """
+        for _ in range(5):
+            body = {
+                "rule_id": rule_id,
+                "status": status.to_dict(),
+                "updated": datetime.now(UTC).isoformat(),
+            }
+            try:
+                if version is None:
+                    self.es.create(index=self.state_index, id=rule_id, document=body, refresh=True)
+                else:
+                    self.es.index(
+                        index=self.state_index,
+                        id=rule_id,
+                        document=body,
+                        if_seq_no=version[0],
+                        if_primary_term=version[1],
+                        refresh=True,
+                    )
+                return
+            except ConflictError:
+                stored, version = self.load(rule_id)
+                if stored is not None:
+                    status = _keep_user_changes(status, stored)
+        raise RuntimeError(f"rule {rule_id}: state kept changing while saving it")
+
+    def update(
+        self,
+        rule_id: str,
+        change: Callable[[states.WatchState, datetime], states.WatchState],
+        default_actions: list[str],
+    ) -> states.WatchState:
+        """Apply `change(WatchState) -> WatchState` (ack, activate...) with retries."""
+        for _ in range(5):
+            stored, version = self.load(rule_id)
+            now = datetime.now(UTC)
+            current = stored or states.WatchState.new(default_actions, now)
+            new = change(current, now)
+            try:
+                self.save_exact(rule_id, new, version)
+                return new
+            except ConflictError:
+                continue
+        raise RuntimeError(f"rule {rule_id}: state kept changing while updating it")
+
+    def save_exact(
+        self, rule_id: str, status: states.WatchState, version: tuple[int, int] | None
+    ) -> None:
+        body = {
+            "rule_id": rule_id,
+            "status": status.to_dict(),
+            "updated": datetime.now(UTC).isoformat(),
+        }
+        if version is None:
+            self.es.create(index=self.state_index, id=rule_id, document=body, refresh=True)
+        else:
+            self.es.index(
+                index=self.state_index,
+                id=rule_id,
+                document=body,
+                if_seq_no=version[0],
+                if_primary_term=version[1],
+                refresh=True,
+            )
+
+    # ------------------------------------------------------------------ history
+
+    def record(self, rule_id: str, record: Mapping[str, Any], lateness_ms: int | None) -> None:
+        """Write one execution's history document."""
+        result = record.get("result") or {}
+        payload = (result.get("input") or {}).get("payload")
+        when = str(record["trigger_event"]["triggered_time"])
+        doc = {
+            "rule_id": rule_id,
+            "execution_id": record.get("id"),
+            "state": record.get("state"),
+            "trigger": {
+                "type": record["trigger_event"]["type"],
+                "triggered_time": when,
+                "scheduled_time": next(
+                    (
+                        v["scheduled_time"]
+                        for v in record["trigger_event"].values()
+                        if isinstance(v, dict) and "scheduled_time" in v
+                    ),
+                    when,
+                ),
+            },
+            "condition_met": (result.get("condition") or {}).get("met"),
+            "actions": [
+                {"id": a.get("id"), "status": a.get("status"), "reason": a.get("reason")}
+                for a in result.get("actions") or []
+            ],
+            "payload_bytes": len(json.dumps(payload, default=str)) if payload is not None else 0,
+            "duration_ms": result.get("execution_duration"),
+            "lateness_ms": lateness_ms,
+            "messages": record.get("messages") or [],
+            "record": json.loads(json.dumps(record, default=str)),
+        }
+        index = f"{self.history_prefix}-{when[:10].replace('-', '.')}"
+        self.es.index(index=index, document=doc)
+
+    def history(self, rule_id: str, size: int = 20) -> list[dict[str, Any]]:
+        """The latest executions of a rule, newest first."""
+        try:
+            found = self.es.search(
+                index=f"{self.history_prefix}-*",
+                query={"term": {"rule_id": rule_id}},
+                sort=[{"trigger.triggered_time": "desc"}],
+                size=size,
+                source_excludes=["record"],
+                allow_no_indices=True,
+            )
+        except NotFoundError:
+            return []
+        return [hit["_source"] for hit in found["hits"]["hits"]]
+
+
+def _keep_user_changes(ours: states.WatchState, stored: states.WatchState) -> states.WatchState:
+    actions = dict(ours.actions)
+    for name, theirs in stored.actions.items():
+        mine = actions.get(name)
+        if mine is not None and theirs.ack.state == states.ACKED and mine.ack.state != states.ACKED:
+            actions[name] = replace(mine, ack=theirs.ack)
+    return replace(
+        ours, actions=actions, active=stored.active, state_timestamp=stored.state_timestamp
+    )

@@ -1,0 +1,125 @@
+"""`edgewatch alert` against the real stack: scheduling, state across restarts, acks, history,
+invalid files skipped."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from elasticsearch import Elasticsearch
+
+from pipeline.alerting.service import AlertService
+from pipeline.cli import main
+from pipeline.config import Config
+
+
+@pytest.fixture
+def alert_config(config: Config, es: Elasticsearch, unique_name: str) -> Iterator[Config]:
+    """State and history in indices of this test's own, deleted afterwards."""
+    cfg = replace(
+        config,
+        alert=replace(
+            config.alert,
+            state_index=f"{unique_name}-state",
+            history_prefix=f"{unique_name}-history",
+            reload_interval_s=0.5,
+        ),
+    )
+    yield cfg
+    for pattern in (f"{unique_name}-state", f"{unique_name}-history-*", f"{unique_name}-logs"):
+        names = es.indices.get(index=pattern, allow_no_indices=True, ignore_unavailable=True)
+        if names:
+            es.indices.delete(index=",".join(names))
+    es.options(ignore_status=404).indices.delete_index_template(name=f"{unique_name}-history")
+
+
+def _write_rules(folder: Path, index: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / "spike.json").write_text(
+        json.dumps(
+            {
+                "trigger": {"schedule": {"interval": "1s"}},
+                "input": {
+                    "search": {
+                        "request": {
+                            "indices": [index],
+                            "body": {"query": {"term": {"level": "error"}}, "size": 0},
+                        }
+                    }
+                },
+                "condition": {"compare": {"ctx.payload.hits.total": {"gte": 3}}},
+                "throttle_period": "1h",
+                "actions": {"log": {"logging": {"text": "{{ctx.payload.hits.total}} errors"}}},
+            }
+        )
+    )
+    (folder / "broken.json").write_text('{"trigger": {"schedule": {"interval": "soon"}}}')
+
+
+def _run_for(cfg: Config, folder: Path, seconds: float) -> AlertService:
+    service = AlertService(cfg, folder, http_port=0)
+    runner = threading.Thread(target=service.run)
+    runner.start()
+    time.sleep(seconds)
+    service.stop()
+    runner.join(30)
+    assert not runner.is_alive()
+    return service
+
+
+def test_rules_run_on_schedule_with_state_history_and_acks(
+    alert_config: Config,
+    es: Elasticsearch,
+    unique_name: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    index = f"{unique_name}-logs"
+    for _ in range(4):
+        es.index(index=index, document={"level": "error", "@timestamp": datetime.now(UTC)})
+    es.indices.refresh(index=index)
+    folder = tmp_path / "rules"
+    _write_rules(folder, index)
+
+    with caplog.at_level("INFO"):
+        first = _run_for(alert_config, folder, 3.5)
+    assert "broken.json: /trigger/schedule/interval" in caplog.text  # reported, skipped
+    assert first.metrics.invalid._value.get() == 1
+    assert list(first.rules) == ["spike"]
+    assert caplog.text.count("4 errors") == 1  # fired once, then throttled
+
+    store = first.store
+    history = store.history("spike")
+    assert len(history) >= 3
+    statuses = [h["actions"][0]["status"] for h in reversed(history)]
+    assert statuses[0] == "success"
+    assert set(statuses[1:]) == {"throttled"}
+
+    # A restart neither forgets the throttle nor fires again.
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        _run_for(alert_config, folder, 2.5)
+    assert "4 errors" not in caplog.text
+    assert store.history("spike")[0]["actions"][0]["status"] == "throttled"
+
+    runner = CliRunner()
+    env = {
+        "EDGEWATCH_ALERT_STATE_INDEX": alert_config.alert.state_index,
+        "EDGEWATCH_ALERT_HISTORY_PREFIX": alert_config.alert.history_prefix,
+    }
+    acked = runner.invoke(main, ["rules", "ack", "spike"], env=env)
+    assert acked.exit_code == 0, acked.output
+    assert acked.output.strip() == "spike log: acked"
+    shown = runner.invoke(main, ["rules", "history", "spike", "--last", "3"], env=env)
+    assert shown.exit_code == 0
+    assert "log=throttled" in shown.output
+    missing = runner.invoke(main, ["rules", "ack", "spike", "nope"], env=env)
+    assert missing.exit_code == 1
+    assert "has no action nope" in missing.output
