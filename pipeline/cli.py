@@ -244,6 +244,11 @@ def rules_validate(paths: tuple[Path, ...]) -> None:
     metavar="JSON",
     help="Use this payload instead of running the input (JSON text, or @file).",
 )
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Use and update the rule's stored state (throttle, ack) and write a history entry.",
+)
 @click.pass_obj
 def rules_run(
     state: _State,
@@ -252,10 +257,12 @@ def rules_run(
     ignore_condition: bool,
     simulate_actions: bool,
     alternative_input: str | None,
+    record: bool,
 ) -> None:
     """Execute one rule now, like Watcher's execute API; print the watch record as JSON.
 
-    Throttling and acks start from a clean state, and nothing is recorded.
+    Without --record, throttling and acks start from a clean state and nothing is stored.
+    The rule's id is the file name without .json, as `edgewatch alert` names top-level files.
     """
     from datetime import UTC, datetime
 
@@ -285,7 +292,9 @@ def rules_run(
         except json.JSONDecodeError as err:
             raise click.BadParameter(f"not JSON: {err}", param_hint="--alternative-input") from None
     _setup_logging(state.config.log_level)
-    record, _ = execute(
+    store = _store(state) if record else None
+    status, version = store.load(file.stem) if store else (None, None)
+    result, new_status = execute(
         file.stem,
         watch,
         RunOptions(
@@ -293,11 +302,16 @@ def rules_run(
             ignore_condition=ignore_condition,
             simulate_actions=frozenset({"_all"}) if simulate_actions else frozenset(),
             alternative_input=payload,
-            record_state=False,
+            record_state=record,
         ),
         adapters.services(state.config),
+        status,
     )
-    click.echo(json.dumps(record, indent=2, default=str))
+    if store is not None:
+        store.install()
+        store.save(file.stem, new_status, version)
+        store.record(file.stem, result, None)
+    click.echo(json.dumps(result, indent=2, default=str))
 
 
 @main.command()

@@ -16,6 +16,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting.execute import ScriptRunner, Services
 from pipeline.alerting.painless import normalise, request
+from pipeline.alerting.schedules import parse_duration
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
 
@@ -85,7 +86,57 @@ def services(config: Config, client: Elasticsearch | None = None) -> Services:
         name = "edgewatch.watch" + (f".{category}" if category else "")
         logging.getLogger(name).log(_LEVELS.get(level.lower(), logging.INFO), "%s", text)
 
-    return Services(search=search, index=index, log_text=log_text, run_script=script_runner(config))
+    return Services(
+        search=search,
+        index=index,
+        log_text=log_text,
+        run_script=script_runner(config),
+        http=http_input,
+    )
+
+
+def http_input(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Watcher's http input: send the (rendered) request; the payload is the response body,
+    parsed as JSON when it is JSON, plus `_status_code` and `_headers`, as in Watcher."""
+    url = request.get("url")
+    if not url:
+        scheme = request.get("scheme", "http")
+        path = str(request.get("path", "")).lstrip("/")
+        url = f"{scheme}://{request['host']}:{request['port']}/{path}"
+    auth = None
+    basic = (request.get("auth") or {}).get("basic")
+    if isinstance(basic, Mapping):
+        auth = (str(basic.get("username", "")), str(basic.get("password", "")))
+    timeout = httpx.Timeout(
+        _seconds(request.get("read_timeout"), 10.0),
+        connect=_seconds(request.get("connection_timeout"), 10.0),
+    )
+    body = request.get("body")
+    try:
+        response = httpx.request(
+            str(request.get("method", "get")).upper(),
+            str(url),
+            params=request.get("params") or None,
+            headers=request.get("headers") or None,
+            content=body if isinstance(body, str | bytes) else None,
+            json=body if isinstance(body, dict | list) else None,
+            auth=auth,
+            timeout=timeout,
+        )
+    except httpx.HTTPError as err:
+        raise RuntimeError(f"http input: {url}: {err}") from err
+    try:
+        parsed = response.json()
+    except ValueError:
+        parsed = {"_value": response.text}
+    payload = parsed if isinstance(parsed, dict) else {"_value": parsed}
+    payload["_status_code"] = response.status_code
+    payload["_headers"] = {k.lower(): [v] for k, v in response.headers.items()}
+    return payload
+
+
+def _seconds(value: Any, default: float) -> float:
+    return default if value is None else parse_duration(str(value)).total_seconds()
 
 
 def script_runner(config: Config) -> ScriptRunner:

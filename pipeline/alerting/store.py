@@ -196,10 +196,13 @@ class RuleStore:
         self.es.index(index=index, document=doc)
 
     def history(self, rule_id: str, size: int = 20) -> list[dict[str, Any]]:
-        """The latest executions of a rule, newest first."""
+        """The latest executions of a rule, newest first (including ones written a moment ago:
+        history is written without waiting for a refresh, so this asks for one)."""
+        pattern = f"{self.history_prefix}-*"
         try:
+            self.es.indices.refresh(index=pattern, allow_no_indices=True)
             found = self.es.search(
-                index=f"{self.history_prefix}-*",
+                index=pattern,
                 query={"term": {"rule_id": rule_id}},
                 sort=[{"trigger.triggered_time": "desc"}],
                 size=size,

@@ -18,6 +18,7 @@ from elasticsearch import Elasticsearch
 from pipeline.alerting.service import AlertService
 from pipeline.cli import main
 from pipeline.config import Config
+from tests.fixtures.http_receiver import HttpReceiver
 
 
 @pytest.fixture
@@ -123,3 +124,43 @@ def test_rules_run_on_schedule_with_state_history_and_acks(
     missing = runner.invoke(main, ["rules", "ack", "spike", "nope"], env=env)
     assert missing.exit_code == 1
     assert "has no action nope" in missing.output
+
+
+def test_rules_run_with_http_input_and_record(
+    alert_config: Config, tmp_path: Path, http_receiver: HttpReceiver
+) -> None:
+    rule = tmp_path / "edge-api.json"
+    rule.write_text(
+        json.dumps(
+            {
+                "trigger": {"schedule": {"interval": "1m"}},
+                "input": {
+                    "http": {
+                        "request": {
+                            "url": f"{http_receiver.url}/status",
+                            "params": {"site": "{{ctx.metadata.site}}"},
+                        }
+                    }
+                },
+                "condition": {"compare": {"ctx.payload.queue": {"gt": 10}}},
+                "metadata": {"site": "plant-7"},
+                "actions": {"log": {"logging": {"text": "queue {{ctx.payload.queue}}"}}},
+            }
+        )
+    )
+    env = {
+        "EDGEWATCH_ALERT_STATE_INDEX": alert_config.alert.state_index,
+        "EDGEWATCH_ALERT_HISTORY_PREFIX": alert_config.alert.history_prefix,
+    }
+    runner = CliRunner()
+    for expected in ("success", "throttled"):  # the second run is within the 5 s default
+        http_receiver.respond_next(200, body=b'{"queue": 42}')
+        result = runner.invoke(main, ["rules", "run", str(rule), "--record"], env=env)
+        assert result.exit_code == 0, result.output
+        record = json.loads(result.output)
+        assert record["result"]["input"]["payload"]["queue"] == 42
+        assert record["result"]["input"]["payload"]["_status_code"] == 200
+        assert record["result"]["actions"][0]["status"] == expected
+    assert http_receiver.requests[0].query == {"site": ["plant-7"]}
+    shown = runner.invoke(main, ["rules", "history", "edge-api"], env=env)
+    assert shown.output.count("log=") == 2
