@@ -11,7 +11,7 @@ TEST_MARK := .edgewatch/stack/started-by-make-test
 
 .DEFAULT_GOAL := help
 .PHONY: help venv stack-up stack-down stack-status lint typecheck unit integration test demo clean \
-	bench-ingest
+	bench-ingest bench-rules
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,11 @@ _with-stack: venv
 EVENTS ?= 1000000
 bench-ingest: stack-up  ## ingest throughput vs Elasticsearch's ceiling, CPU, RSS, latency (EVENTS=N)
 	EVENTS=$(EVENTS) $(PY) bench/ingest_bench.py
+
+RULES ?= 1000
+CYCLES ?= 2
+bench-rules: stack-up  ## many 1-minute rules against many events: evaluations/s, lateness (RULES=N)
+	RULES=$(RULES) EVENTS=$(EVENTS) CYCLES=$(CYCLES) $(PY) bench/rules_bench.py
 
 demo: stack-up  ## edge logs through Kafka into Elasticsearch, end to end
 	@$(VENV)/bin/edgewatch check

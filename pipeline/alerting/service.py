@@ -22,7 +22,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent  # type: ignore[import-untyped]
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -78,6 +77,20 @@ class AlertMetrics:
         )
 
 
+class _RecordingExecutor(ThreadPoolExecutor):  # type: ignore[misc]
+    """APScheduler's thread pool, noting each run's scheduled time before the run starts
+    (a listener would race the job), so executions see their real `scheduled_time`."""
+
+    def __init__(self, workers: int, scheduled: dict[str, float]) -> None:
+        super().__init__(workers)
+        self._scheduled_times = scheduled
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        if run_times:
+            self._scheduled_times[job.id] = run_times[-1].timestamp()
+        super().submit_job(job, run_times)
+
+
 class AlertService:
     """Schedules the rules of one folder; `run()` blocks until `stop()` or a signal."""
 
@@ -97,11 +110,10 @@ class AlertService:
         self._reload = threading.Event()
         self._ready = False
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(config.alert.workers)},
+            executors={"default": _RecordingExecutor(config.alert.workers, self._scheduled)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
-        self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
 
     def stop(self) -> None:
         self._stop.set()
@@ -194,10 +206,6 @@ class AlertService:
         self.metrics.rules.set(len(self.rules))
 
     # ------------------------------------------------------------------ executions
-
-    def _on_submitted(self, event: JobSubmissionEvent) -> None:
-        if event.scheduled_run_times:
-            self._scheduled[event.job_id] = event.scheduled_run_times[-1].timestamp()
 
     def _run_rule(self, rule_id: str) -> None:
         rule = self.rules.get(rule_id)
