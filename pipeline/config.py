@@ -145,7 +145,9 @@ class AlertConfig:
     painless_url: str = _setting("http://127.0.0.1:9201", _url)
     state_index: str = _setting("edgewatch-rules-state")
     history_prefix: str = _setting("edgewatch-rules-history")  # + -YYYY.MM.DD
-    workers: int = _setting(4, _positive)  # rules evaluated at once
+    # Rules evaluated at once. Mostly waiting on Elasticsearch, so more threads than cores:
+    # rules due together then share _msearch requests.
+    workers: int = _setting(32, _positive)
     reload_interval_s: float = _setting(5.0, _positive)  # how often the rules folder is re-read
     http_host: str = _setting("0.0.0.0")
     http_port: int = _setting(9312)  # /metrics, /healthz, /readyz; 0 disables

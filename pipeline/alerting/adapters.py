@@ -15,6 +15,7 @@ import httpx
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting.execute import ScriptRunner, Services
+from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.painless import normalise, request
 from pipeline.alerting.schedules import parse_duration
 from pipeline.clients import elasticsearch as es_client
@@ -46,8 +47,49 @@ def explain(err: ApiError) -> str:
     return "; ".join(dict.fromkeys(causes)) or str(err)
 
 
-def services(config: Config, client: Elasticsearch | None = None) -> Services:
-    """Services backed by the configured Elasticsearch and Python logging."""
+def msearch_sender(es: Elasticsearch) -> Any:
+    """Send several watch search requests as one `_msearch`; one result per request."""
+
+    def send(requests: list[Mapping[str, Any]]) -> list[dict[str, Any] | Exception]:
+        searches: list[Mapping[str, Any]] = []
+        for wanted in requests:
+            indices = wanted.get("indices") or []
+            header: dict[str, Any] = {
+                "index": ",".join(indices) if isinstance(indices, list) else str(indices),
+                "search_type": wanted.get("search_type") or "query_then_fetch",
+                **dict(wanted.get("indices_options") or {}),
+            }
+            body = dict(wanted.get("body") or {})
+            if wanted.get("timeout"):
+                body.setdefault("timeout", wanted["timeout"])
+            searches += [header, body]
+        response = es.options(request_timeout=120).msearch(
+            searches=searches, rest_total_hits_as_int=True
+        )
+        out: list[dict[str, Any] | Exception] = []
+        for item in response["responses"]:
+            if "error" in item:
+                error = item["error"]
+                reason = error.get("reason") if isinstance(error, dict) else str(error)
+                causes = error.get("root_cause") if isinstance(error, dict) else None
+                if causes:
+                    reason = "; ".join(f"{c.get('type')}: {c.get('reason')}" for c in causes)
+                out.append(RuntimeError(f"Elasticsearch answered {item.get('status')}: {reason}"))
+            else:
+                out.append(dict(item))
+        return out
+
+    return send
+
+
+def services(
+    config: Config, client: Elasticsearch | None = None, batch_searches: bool = False
+) -> Services:
+    """Services backed by the configured Elasticsearch and Python logging.
+
+    With `batch_searches`, concurrent searches (rules due at the same moment) go out together
+    as `_msearch` requests (msearch.py); `rules run`, a single execution, has no use for it.
+    """
     es = client or es_client.connect(config.es)
 
     def search(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,6 +128,8 @@ def services(config: Config, client: Elasticsearch | None = None) -> Services:
         name = "edgewatch.watch" + (f".{category}" if category else "")
         logging.getLogger(name).log(_LEVELS.get(level.lower(), logging.INFO), "%s", text)
 
+    if batch_searches:
+        search = BatchingSearcher(msearch_sender(es))
     return Services(
         search=search,
         index=index,

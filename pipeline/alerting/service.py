@@ -102,7 +102,7 @@ class AlertService:
         self.heartbeat = Heartbeat()
         self.es = es_client.connect(config.es)
         self.store = RuleStore(self.es, config.alert.state_index, config.alert.history_prefix)
-        self.services = adapters.services(config, self.es)
+        self.services = adapters.services(config, self.es, batch_searches=True)
         self.rules: dict[str, Rule] = {}
         self.problems: list[str] = []
         self._scheduled: dict[str, float] = {}  # rule id -> scheduled time of the pending run
