@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.alerting.execute import Services
+from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.service import AlertService
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import load_config
@@ -201,8 +202,10 @@ def main() -> None:
     busy = sum(spans.values())
     p50 = statistics.median(lateness) if lateness else float("nan")
     p99 = lateness[max(0, int(len(lateness) * 0.99) - 1)] if lateness else float("nan")
+    requests = real.search.batches if isinstance(real.search, BatchingSearcher) else searches[0]
     say(
-        f"  {int(executions)} executions in {len(spans)} cycle(s), {searches[0]} searches; "
+        f"  {int(executions)} executions in {len(spans)} cycle(s), {searches[0]} searches "
+        f"in {requests} request(s); "
         f"cycles took {', '.join(f'{s:.1f} s' for s in spans.values())}"
     )
 
@@ -220,7 +223,8 @@ def main() -> None:
                 "cycles": cycles,
                 "executions": int(executions),
                 "evaluations_per_s": round(sum(counts.values()) / busy, 1) if busy else None,
-                "es_queries_per_cycle": round(searches[0] / max(cycles, 1)),
+                "searches_per_cycle": round(searches[0] / max(cycles, 1)),
+                "es_queries_per_cycle": round(requests / max(cycles, 1)),
                 "scheduler_cpu_pct": round(100 * cpu / wall, 1),
                 "lateness_p50_ms": round(p50),
                 "lateness_p99_ms": round(p99),
