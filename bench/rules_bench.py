@@ -139,7 +139,6 @@ def main() -> None:
             base.alert,
             state_index=f"benchrules-{run_id}-state",
             history_prefix=f"benchrules-{run_id}-history",
-            workers=8,
             reload_interval_s=30.0,
         ),
         log_level="warning",
