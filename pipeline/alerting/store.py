@@ -88,7 +88,8 @@ class RuleStore:
     def save(
         self, rule_id: str, status: states.WatchState, version: tuple[int, int] | None
     ) -> None:
-        """Store a rule's state after an execution.
+        """Store a rule's state after an execution (no refresh needed: gets by id are
+        real-time in Elasticsearch).
 
         If the document changed since it was read (someone acked or deactivated the rule
         meanwhile), their change wins: acks and the active flag are taken from the stored
@@ -102,7 +103,7 @@ class RuleStore:
             }
             try:
                 if version is None:
-                    self.es.create(index=self.state_index, id=rule_id, document=body, refresh=True)
+                    self.es.create(index=self.state_index, id=rule_id, document=body)
                 else:
                     self.es.index(
                         index=self.state_index,
@@ -110,7 +111,6 @@ class RuleStore:
                         document=body,
                         if_seq_no=version[0],
                         if_primary_term=version[1],
-                        refresh=True,
                     )
                 return
             except ConflictError:
@@ -147,7 +147,7 @@ class RuleStore:
             "updated": datetime.now(UTC).isoformat(),
         }
         if version is None:
-            self.es.create(index=self.state_index, id=rule_id, document=body, refresh=True)
+            self.es.create(index=self.state_index, id=rule_id, document=body)
         else:
             self.es.index(
                 index=self.state_index,
@@ -155,7 +155,6 @@ class RuleStore:
                 document=body,
                 if_seq_no=version[0],
                 if_primary_term=version[1],
-                refresh=True,
             )
 
     # ------------------------------------------------------------------ history
