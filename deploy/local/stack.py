@@ -338,6 +338,50 @@ def es_settings() -> str:
     )
 
 
+def as_unprivileged(home: Path, base: Path) -> list[str]:
+    """The command prefix that runs Elasticsearch, which refuses root, without root.
+
+    First choice: a user namespace, where it has an unprivileged uid while the files it writes
+    stay owned by the caller, so nothing needs chown and any checkout location works. Where
+    user namespaces are not allowed (some containers), the `nobody` user, which then must own
+    the node's folders and be able to reach them.
+    """
+    namespace = ["unshare", "--user", "--map-user=1000", "--map-group=1000"]
+    if (
+        shutil.which("unshare")
+        and subprocess.run([*namespace, "true"], capture_output=True, check=False).returncode == 0
+    ):
+        return namespace
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    if shutil.which("setpriv") is None:
+        raise StackError(
+            "Elasticsearch refuses to run as root; this machine allows no user namespaces and"
+            " has no setpriv (util-linux). Run the stack as a normal user."
+        )
+    for path in (home, base):
+        for root, dirs, files in os.walk(path):
+            for name in (
+                root,
+                *(os.path.join(root, d) for d in dirs),
+                *(os.path.join(root, f) for f in files),
+            ):
+                os.chown(name, 65534, 65534)
+    if (
+        subprocess.run(
+            [*nobody, "test", "-r", str(home / "bin" / "elasticsearch")],
+            capture_output=True,
+            check=False,
+        ).returncode
+        != 0
+    ):
+        raise StackError(
+            f"Elasticsearch refuses to run as root, user namespaces are not allowed here, and"
+            f" the user nobody cannot reach {home} (a parent folder is private). Run the stack"
+            " as a normal user, or from a checkout outside /root."
+        )
+    return nobody
+
+
 def start_es(versions: Versions, resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
     home = es_home(versions, resolved)
     base = RUNTIME / "elasticsearch"
@@ -351,15 +395,7 @@ def start_es(versions: Versions, resolved: Resolved, jdk: Path) -> subprocess.Po
     env.update(ES_JAVA_HOME=str(jdk), ES_TMPDIR=str(base / "tmp"))
     cmd = [str(home / "bin" / "elasticsearch"), "-d", "-p", str(ES.pid_file)]
     if os.geteuid() == 0:
-        # Elasticsearch refuses to run as root. A user namespace gives it an unprivileged uid
-        # while its files stay owned by the caller, so nothing needs chown and any checkout
-        # location works.
-        if shutil.which("unshare") is None:
-            raise StackError(
-                "Elasticsearch refuses to run as root and `unshare` (util-linux) is missing;"
-                " run as a normal user or install util-linux"
-            )
-        cmd = ["unshare", "--user", "--map-user=1000", "--map-group=1000", *cmd]
+        cmd = [*as_unprivileged(home, base), *cmd]
     ES.pid_file.unlink(missing_ok=True)
     log = (base / "logs" / "launcher.log").open("wb")
     # -d: the launcher forks the server, waits until it is up, writes the pid file and exits.

@@ -114,6 +114,7 @@ def test_elastic_sample_watch(
     # The samples name fixed indices ("logs", ...); a test-owned name avoids clashes, and the
     # watch's own index name is served through an alias.
     real_index = f"{unique_name}-{index}".lower()
+    before = set(es.indices.get(index="*", allow_no_indices=True))
     es.indices.create(index=real_index, **_mapping_for_es8(watches / test["mapping_file"]))
     es.indices.put_alias(index=real_index, name=index)
     try:
@@ -142,7 +143,9 @@ def test_elastic_sample_watch(
                 adapters.services(config, es),
             )
     finally:
-        es.indices.delete(index=real_index)
+        # The watch's own index actions create indices too (e.g. connection-scans).
+        created = set(es.indices.get(index="*", allow_no_indices=True)) - before
+        es.indices.delete(index=",".join(sorted(created | {real_index})))
 
     if name in EXPECTED_FAILURES:
         assert record["state"] == "failed"

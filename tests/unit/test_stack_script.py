@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -51,3 +52,30 @@ def test_generated_server_settings_keep_everything_under_runtime_dir(stack: Modu
 def test_a_stranger_process_is_never_taken_for_ours(stack: ModuleType) -> None:
     assert not stack.is_ours(os.getpid())  # pytest's command line does not name .edgewatch/
     assert not stack.is_ours(2**22 + 1)  # no such pid
+
+
+def test_without_user_namespaces_elasticsearch_runs_as_nobody(
+    stack: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, base = tmp_path / "home", tmp_path / "base"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "elasticsearch").write_text("#!/bin/sh\n")
+    (base / "data").mkdir(parents=True)
+    owned: list[str] = []
+    monkeypatch.setattr(stack.os, "chown", lambda path, uid, gid: owned.append(str(path)))
+    reachable = {"value": True}
+
+    def run(cmd: list[str], **_: object) -> subprocess.CompletedProcess[bytes]:
+        if cmd[0] == "unshare":  # a container that forbids user namespaces
+            return subprocess.CompletedProcess(cmd, 1)
+        return subprocess.CompletedProcess(cmd, 0 if reachable["value"] else 1)
+
+    monkeypatch.setattr(stack.subprocess, "run", run)
+    prefix = stack.as_unprivileged(home, base)
+    assert prefix[:2] == ["setpriv", "--reuid=65534"]
+    assert str(home / "bin" / "elasticsearch") in owned
+    assert str(base / "data") in owned
+
+    reachable["value"] = False
+    with pytest.raises(stack.StackError, match="cannot reach"):
+        stack.as_unprivileged(home, base)
