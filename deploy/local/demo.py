@@ -5,17 +5,20 @@ and logfmt application logs, in all four shipper envelopes), including an error 
 host and a few poison messages, runs `edgewatch ingest` until it is idle, and prints what
 landed in Elasticsearch and in the dead-letter topic.
 
-Alerting (rules, the inbox) is not part of edgewatch yet; this demo says so at the end.
+Then runs the shipped rule `rules/fleet-error-spike.json` against what landed, which fires on
+the spike. Delivery by email (the inbox) is not part of edgewatch yet; the demo says so.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 
@@ -24,7 +27,7 @@ from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config, load_config
 from pipeline.ingest.ship import wrap
 
-PREFIX = "edgewatch-demo"
+RULE = Path(__file__).resolve().parents[2] / "rules" / "fleet-error-spike.json"
 HOSTS = [f"edge-{n:02d}" for n in range(1, 9)]
 SPIKE_HOST = "edge-03"
 ENVELOPES = ("raw", "filebeat", "fluentbit", "vector")
@@ -106,9 +109,7 @@ def main() -> int:
     admin = kafka_client.admin(cfg.kafka)
     admin.create_topics([NewTopic(topic, num_partitions=3)])[topic].result(30)
     es = es_client.connect(cfg.es)
-    old = es.indices.get(index=f"{PREFIX}-*", allow_no_indices=True)
-    if old:
-        es.indices.delete(index=",".join(old))
+    prefix = cfg.ingest.index_prefix  # the default family, which the shipped rules search
     producer = kafka_client.producer(cfg.kafka, **{"linger.ms": 20, "message.max.bytes": 4_000_000})
     for i, (host, line) in enumerate(lines):
         envelope = ENVELOPES[i % len(ENVELOPES)]
@@ -126,7 +127,6 @@ def main() -> int:
 
     env = {
         **os.environ,
-        "EDGEWATCH_INGEST_INDEX_PREFIX": PREFIX,
         "EDGEWATCH_INGEST_GROUP": f"demo-{topic}",
         "EDGEWATCH_INGEST_HTTP_PORT": "0",
     }
@@ -137,9 +137,10 @@ def main() -> int:
         check=True,
     )
 
-    es.indices.refresh(index=f"{PREFIX}-*")
+    es.indices.refresh(index=f"{prefix}-*")
     result = es.search(
-        index=f"{PREFIX}-*",
+        index=f"{prefix}-*",
+        query={"term": {"kafka.topic": topic}},
         size=0,
         aggs={
             "hosts": {
@@ -150,7 +151,7 @@ def main() -> int:
         },
     )
     total = result["hits"]["total"]["value"]
-    print(f"\ndemo: {total:,} documents in {PREFIX}-* (searchable now)")
+    print(f"\ndemo: {total:,} documents from {topic} in {prefix}-* (searchable now)")
     print(f"  {'host':<10} {'lines':>7} {'errors':>7}")
     for bucket in result["aggregations"]["hosts"]["buckets"]:
         flag = "  <- error spike" if bucket["key"] == SPIKE_HOST else ""
@@ -165,9 +166,26 @@ def main() -> int:
     print(f"  dead letters in {topic}.dlq:")
     for stage, reason, size in dead_letters(cfg, f"{topic}.dlq", len(poison)):
         print(f"    stage={stage:<7} reason={reason:<22} {size:,} bytes")
+    print(f"\ndemo: running the shipped rule {RULE.name} against it (edgewatch rules run)")
+    ran = subprocess.run(
+        [sys.executable, "-m", "pipeline", "rules", "run", str(RULE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(ran.stdout)
+    condition = record["result"]["condition"]
     print(
-        "\nNot built yet: the alert rules that would turn the spike on "
-        f"{SPIKE_HOST} into an email (issues: rule engine, alert delivery)."
+        f"  state {record['state']}, condition met: {condition['met']} "
+        f"({condition.get('compare', {}).get('resolved_values')})"
+    )
+    for action in record["result"].get("actions", []):
+        print(f"  action {action['id']}: {action['status']}")
+        if "logging" in action:
+            print(f"    {action['logging']['logged_text']}")
+    print(
+        "\nNot built yet: delivering that alert by email or webhook (the alert-delivery "
+        "issue); today the rule's logging action is what fires."
     )
     return 0
 
