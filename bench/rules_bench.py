@@ -36,6 +36,7 @@ from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.service import AlertService
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import load_config
+from pipeline.telemetry import total
 
 LEVELS = ["info"] * 8 + ["warn", "error"]
 
@@ -177,12 +178,7 @@ def main() -> None:
     runner.join(120)
     wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
 
-    executions = sum(
-        s.value
-        for m in service.metrics.executions.collect()
-        for s in m.samples
-        if s.name.endswith("_total")
-    )
+    executions = total(service.metrics.executions)
     history = _history(es, cfg.alert.history_prefix)
     lateness = sorted(h["lateness_ms"] for h in history if h.get("lateness_ms") is not None)
     # Per cycle (one scheduled minute): from the scheduled time to the end of its last

@@ -14,10 +14,20 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 # Returns None when ready, else a one-line reason.
 ReadyCheck = Callable[[], str | None]
+
+
+def total(counter: Counter) -> float:
+    """The sum of a counter over all its label values."""
+    return sum(
+        sample.value
+        for metric in counter.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
 
 
 class Heartbeat:

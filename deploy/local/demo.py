@@ -25,6 +25,7 @@ from confluent_kafka.admin import NewTopic  # type: ignore[attr-defined]
 from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config, load_config
+from pipeline.ingest.deadletter import read_headers
 from pipeline.ingest.ship import wrap
 
 RULE = Path(__file__).resolve().parents[2] / "rules" / "fleet-error-spike.json"
@@ -83,10 +84,7 @@ def dead_letters(cfg: Config, topic: str, expected: int) -> list[tuple[str, str,
         while len(found) < expected and time.monotonic() < deadline:
             for msg in consumer.consume(10, 0.5):
                 if msg.error() is None:
-                    headers = {
-                        k: v.decode() if isinstance(v, bytes) else str(v)
-                        for k, v in list(msg.headers() or [])
-                    }
+                    headers = read_headers(msg)
                     found.append(
                         (
                             headers["edgewatch.stage"],

@@ -31,20 +31,28 @@ _LEVELS = {
 }
 
 
-def explain(err: ApiError) -> str:
-    """The root causes Elasticsearch gave, which its top-level message often hides."""
-    body = err.body if isinstance(err.body, dict) else {}
-    found = body.get("error")
-    error: dict[str, Any] = found if isinstance(found, dict) else {}
-    causes = [
-        f"{c.get('type')}: {c.get('reason')}"
-        for c in (error.get("root_cause") or [])
-        if isinstance(c, dict)
-    ]
+def reasons(error: object) -> str:
+    """What an Elasticsearch `error` object says, which its top-level message often hides:
+    each root cause (with the script stack, for a script error) and what caused it; "" when
+    `error` is not such an object."""
+    if not isinstance(error, dict):
+        return ""
+    causes = []
+    for cause in error.get("root_cause") or [error]:
+        if isinstance(cause, dict):
+            causes.append(f"{cause.get('type')}: {cause.get('reason')}")
+            if cause.get("script_stack"):
+                causes.append("at: " + " / ".join(str(s).strip() for s in cause["script_stack"]))
     caused_by = error.get("caused_by")
     if isinstance(caused_by, dict) and caused_by.get("reason"):
         causes.append(f"{caused_by.get('type')}: {caused_by.get('reason')}")
-    return "; ".join(dict.fromkeys(causes)) or str(err)
+    return "; ".join(dict.fromkeys(causes))
+
+
+def explain(err: ApiError) -> str:
+    """The reasons an Elasticsearch client error carries, else its own message."""
+    body = err.body if isinstance(err.body, dict) else {}
+    return reasons(body.get("error")) or str(err)
 
 
 def msearch_sender(es: Elasticsearch) -> Any:
@@ -69,11 +77,7 @@ def msearch_sender(es: Elasticsearch) -> Any:
         out: list[dict[str, Any] | Exception] = []
         for item in response["responses"]:
             if "error" in item:
-                error = item["error"]
-                reason = error.get("reason") if isinstance(error, dict) else str(error)
-                causes = error.get("root_cause") if isinstance(error, dict) else None
-                if causes:
-                    reason = "; ".join(f"{c.get('type')}: {c.get('reason')}" for c in causes)
+                reason = reasons(item["error"]) or str(item["error"])
                 out.append(RuntimeError(f"Elasticsearch answered {item.get('status')}: {reason}"))
             else:
                 out.append(dict(item))
@@ -225,16 +229,5 @@ def _raise_for(response: httpx.Response) -> None:
         body = response.json()
     except ValueError:
         body = {}
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:500]}")
-    causes = []
-    for cause in error.get("root_cause") or [error]:
-        if isinstance(cause, dict):
-            causes.append(f"{cause.get('type')}: {cause.get('reason')}")
-            if cause.get("script_stack"):
-                causes.append("at: " + " / ".join(str(s).strip() for s in cause["script_stack"]))
-    caused_by = error.get("caused_by")
-    if isinstance(caused_by, dict) and caused_by.get("reason"):
-        causes.append(f"{caused_by.get('type')}: {caused_by.get('reason')}")
-    raise RuntimeError("; ".join(dict.fromkeys(causes)))
+    found = reasons(body.get("error") if isinstance(body, dict) else None)
+    raise RuntimeError(found or f"HTTP {response.status_code}: {response.text[:500]}")

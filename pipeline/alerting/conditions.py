@@ -146,8 +146,8 @@ def resolve_path(ctx: Mapping[str, Any], path: str) -> Any:
 # --------------------------------------------------------------------------- dates
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # A naive datetime is taken as UTC: Watcher works in UTC throughout.
+def as_utc(moment: datetime) -> datetime:
+    """The moment in UTC; a naive datetime is taken as UTC (Watcher works in UTC throughout)."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -194,7 +194,7 @@ def parse_date(text: str) -> datetime:
 
 def format_date(moment: datetime) -> str:
     """Format as Elasticsearch writes dates in Watcher records: `2026-11-25T10:00:00.000Z`."""
-    utc = _as_utc(moment)
+    utc = as_utc(moment)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
@@ -289,7 +289,7 @@ def date_math(expr: str, now: datetime) -> datetime:
     an aware UTC datetime. Bad input raises `DateMathError` (a `ValueError`).
     """
     if expr.startswith("now"):
-        base = _as_utc(now)
+        base = as_utc(now)
         base = base.replace(microsecond=base.microsecond // 1000 * 1000)
         return _apply_math(expr[3:], base)
     anchor, separator, math_text = expr.partition("||")
@@ -352,7 +352,7 @@ def _java_double_text(number: float) -> str:
 
 def _java_datetime_text(moment: datetime) -> str:
     # ZonedDateTime.toString of a UTC time: seconds and fraction only when not zero.
-    utc = _as_utc(moment)
+    utc = as_utc(moment)
     text = utc.strftime("%Y-%m-%dT%H:%M")
     if utc.second or utc.microsecond:
         text += f":{utc.second:02d}"
@@ -459,7 +459,7 @@ def lenient_compare(actual: Any, configured: Any) -> int | None:
         return _utf16_order(java_string(actual), configured)
     if isinstance(configured, datetime):
         if isinstance(actual, datetime):
-            left_date = _as_utc(actual)
+            left_date = as_utc(actual)
         elif isinstance(actual, str):
             try:
                 left_date = parse_date(actual)
@@ -474,7 +474,7 @@ def lenient_compare(actual: Any, configured: Any) -> int | None:
                 return None
         else:
             return None
-        right_date = _as_utc(configured)
+        right_date = as_utc(configured)
         return (left_date > right_date) - (left_date < right_date)
     # Booleans, lists and maps: equality was checked above; Watcher orders nothing else.
     return None

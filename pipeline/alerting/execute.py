@@ -82,9 +82,12 @@ def new_context(watch_id: str, watch: Mapping[str, Any], options: RunOptions) ->
     scheduled = (options.scheduled_time or now).astimezone(UTC)
     return {
         "watch_id": watch_id,
-        "id": f"{watch_id}_{uuid.uuid4()}-{_iso(now)}",
-        "execution_time": _iso(now),
-        "trigger": {"scheduled_time": _iso(scheduled), "triggered_time": _iso(now)},
+        "id": f"{watch_id}_{uuid.uuid4()}-{conditions.format_date(now)}",
+        "execution_time": conditions.format_date(now),
+        "trigger": {
+            "scheduled_time": conditions.format_date(scheduled),
+            "triggered_time": conditions.format_date(now),
+        },
         "metadata": dict(watch.get("metadata") or {}),
         "payload": {},
         "vars": {},
@@ -450,7 +453,3 @@ def _only(spec: Any, what: str) -> tuple[str, Any]:
         raise ExecutionError(f"{what}: expected exactly one type, got {spec!r}")
     ((kind, body),) = spec.items()
     return str(kind), body if body is not None else {}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

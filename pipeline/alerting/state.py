@@ -34,9 +34,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
+from pipeline.alerting.conditions import as_utc, format_date
 from pipeline.alerting.schedules import ScheduleError, parse_duration
 
 AWAITS_SUCCESSFUL_EXECUTION: Final = "awaits_successful_execution"
@@ -57,22 +58,11 @@ class StateError(ValueError):
     """Stored status data that cannot be read back."""
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _format(moment: datetime) -> str:
-    utc = _utc(moment)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 def _parse(value: object, where: str) -> datetime:
     if not isinstance(value, str):
         raise StateError(f"{where}: expected a timestamp string, got {value!r}")
     try:
-        return _utc(datetime.fromisoformat(value))
+        return as_utc(datetime.fromisoformat(value))
     except ValueError:
         raise StateError(f"{where}: {value!r} is not an ISO 8601 timestamp") from None
 
@@ -114,12 +104,12 @@ class ActionState:
     @classmethod
     def new(cls, now: datetime) -> ActionState:
         """The state of an action that has never run."""
-        return cls(AckStatus(AWAITS_SUCCESSFUL_EXECUTION, _utc(now)))
+        return cls(AckStatus(AWAITS_SUCCESSFUL_EXECUTION, as_utc(now)))
 
     def to_dict(self) -> dict[str, Any]:
         """Watcher's JSON for an action status (`status.actions.<id>`)."""
         data: dict[str, Any] = {
-            "ack": {"timestamp": _format(self.ack.timestamp), "state": self.ack.state}
+            "ack": {"timestamp": format_date(self.ack.timestamp), "state": self.ack.state}
         }
         for name, execution in (
             ("last_execution", self.last_execution),
@@ -127,7 +117,7 @@ class ActionState:
         ):
             if execution is not None:
                 entry: dict[str, Any] = {
-                    "timestamp": _format(execution.timestamp),
+                    "timestamp": format_date(execution.timestamp),
                     "successful": execution.successful,
                 }
                 if execution.reason is not None:
@@ -135,7 +125,7 @@ class ActionState:
                 data[name] = entry
         if self.last_throttle is not None:
             data["last_throttle"] = {
-                "timestamp": _format(self.last_throttle.timestamp),
+                "timestamp": format_date(self.last_throttle.timestamp),
                 "reason": self.last_throttle.reason,
             }
         return data
@@ -209,7 +199,7 @@ def decide(
         return Decision(False, EXECUTION_NOT_NEEDED, "the watch condition is not met")
     last = state.last_successful_execution
     if last is not None:
-        elapsed = _utc(now) - _utc(last.timestamp)
+        elapsed = as_utc(now) - as_utc(last.timestamp)
         if elapsed <= throttle_period:
             return Decision(
                 False,
@@ -219,7 +209,7 @@ def decide(
             )
     if state.ack.state == ACKED:
         return Decision(
-            False, ACKNOWLEDGED, f"the action was acked at {_format(state.ack.timestamp)}"
+            False, ACKNOWLEDGED, f"the action was acked at {format_date(state.ack.timestamp)}"
         )
     return Decision(True, EXECUTE, "the condition is met and the action is not throttled")
 
@@ -228,7 +218,7 @@ def after_execution(
     state: ActionState, now: datetime, succeeded: bool, reason: str | None = None
 ) -> ActionState:
     """Record a run of the action at `now`; `reason` explains a failure."""
-    moment = _utc(now)
+    moment = as_utc(now)
     if not succeeded:
         return replace(state, last_execution=Execution(moment, False, reason))
     execution = Execution(moment, True)
@@ -240,21 +230,21 @@ def after_execution(
 
 def after_throttle(state: ActionState, now: datetime, reason: str) -> ActionState:
     """Record that the period throttle held the action back at `now`."""
-    return replace(state, last_throttle=Throttle(_utc(now), reason))
+    return replace(state, last_throttle=Throttle(as_utc(now), reason))
 
 
 def ack(state: ActionState, now: datetime) -> ActionState:
     """A user acks the action: only an `ackable` action becomes `acked`; others are unchanged."""
     if state.ack.state != ACKABLE:
         return state
-    return replace(state, ack=AckStatus(ACKED, _utc(now)))
+    return replace(state, ack=AckStatus(ACKED, as_utc(now)))
 
 
 def on_condition_false(state: ActionState, now: datetime) -> ActionState:
     """The (watch's or the action's own) condition was not met: back to awaiting a run."""
     if state.ack.state == AWAITS_SUCCESSFUL_EXECUTION:
         return state
-    return replace(state, ack=AckStatus(AWAITS_SUCCESSFUL_EXECUTION, _utc(now)))
+    return replace(state, ack=AckStatus(AWAITS_SUCCESSFUL_EXECUTION, as_utc(now)))
 
 
 def _period_of(spec: Mapping[str, Any], where: str) -> timedelta | None:
@@ -294,18 +284,18 @@ class WatchState:
     @classmethod
     def new(cls, action_ids: list[str], now: datetime, active: bool = True) -> WatchState:
         """The status of a newly stored watch."""
-        return cls(active, _utc(now), {name: ActionState.new(now) for name in action_ids})
+        return cls(active, as_utc(now), {name: ActionState.new(now) for name in action_ids})
 
     def to_dict(self) -> dict[str, Any]:
         """Watcher's JSON for a watch status."""
         data: dict[str, Any] = {
-            "state": {"active": self.active, "timestamp": _format(self.state_timestamp)},
+            "state": {"active": self.active, "timestamp": format_date(self.state_timestamp)},
             "actions": {name: state.to_dict() for name, state in self.actions.items()},
         }
         if self.last_checked is not None:
-            data["last_checked"] = _format(self.last_checked)
+            data["last_checked"] = format_date(self.last_checked)
         if self.last_met_condition is not None:
-            data["last_met_condition"] = _format(self.last_met_condition)
+            data["last_met_condition"] = format_date(self.last_met_condition)
         return data
 
     @classmethod
@@ -334,17 +324,17 @@ def should_run(watch: WatchState) -> bool:
 
 def activate(watch: WatchState, now: datetime) -> WatchState:
     """Activate the watch (a no-op when it already is)."""
-    return watch if watch.active else replace(watch, active=True, state_timestamp=_utc(now))
+    return watch if watch.active else replace(watch, active=True, state_timestamp=as_utc(now))
 
 
 def deactivate(watch: WatchState, now: datetime) -> WatchState:
     """Deactivate the watch (a no-op when it already is)."""
-    return replace(watch, active=False, state_timestamp=_utc(now)) if watch.active else watch
+    return replace(watch, active=False, state_timestamp=as_utc(now)) if watch.active else watch
 
 
 def on_watch_checked(watch: WatchState, condition_met: bool, now: datetime) -> WatchState:
     """Record a condition check; when not met, every action goes back to awaiting a run."""
-    moment = _utc(now)
+    moment = as_utc(now)
     if condition_met:
         return replace(watch, last_checked=moment, last_met_condition=moment)
     actions = {name: on_condition_false(state, moment) for name, state in watch.actions.items()}

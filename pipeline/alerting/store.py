@@ -96,22 +96,8 @@ class RuleStore:
         document, everything else from this execution.
         """
         for _ in range(5):
-            body = {
-                "rule_id": rule_id,
-                "status": status.to_dict(),
-                "updated": datetime.now(UTC).isoformat(),
-            }
             try:
-                if version is None:
-                    self.es.create(index=self.state_index, id=rule_id, document=body)
-                else:
-                    self.es.index(
-                        index=self.state_index,
-                        id=rule_id,
-                        document=body,
-                        if_seq_no=version[0],
-                        if_primary_term=version[1],
-                    )
+                self._write(rule_id, status, version)
                 return
             except ConflictError:
                 stored, version = self.load(rule_id)
@@ -132,15 +118,16 @@ class RuleStore:
             current = stored or states.WatchState.new(default_actions, now)
             new = change(current, now)
             try:
-                self.save_exact(rule_id, new, version)
+                self._write(rule_id, new, version)
                 return new
             except ConflictError:
                 continue
         raise RuntimeError(f"rule {rule_id}: state kept changing while updating it")
 
-    def save_exact(
+    def _write(
         self, rule_id: str, status: states.WatchState, version: tuple[int, int] | None
     ) -> None:
+        """Create or replace the state document, if it is still at `version` (else 409)."""
         body = {
             "rule_id": rule_id,
             "status": status.to_dict(),

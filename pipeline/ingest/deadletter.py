@@ -20,10 +20,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from confluent_kafka import Message
+
 from pipeline.ingest.normalise import iso
 from pipeline.ingest.transform import DeadLetter
 
 _MAX_DETAIL = 1024
+
+
+def read_headers(message: Message) -> dict[str, str]:
+    """A consumed message's headers as text (what `headers` wrote), for tools and tests."""
+    return {
+        str(key): value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        for key, value in list(message.headers() or [])
+    }
 
 
 def dlq_topic(topic: str, suffix: str) -> str:

@@ -5,16 +5,6 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
-def total(counter: Counter) -> float:
-    """The sum of a counter over all its label values."""
-    return sum(
-        sample.value
-        for metric in counter.collect()
-        for sample in metric.samples
-        if sample.name.endswith("_total")
-    )
-
-
 class IngestMetrics:
     """Every metric the ingest service exports (names prefixed `edgewatch_ingest_`)."""
 

@@ -16,6 +16,7 @@ from pipeline.ingest.envelopes import Envelope
 from pipeline.ingest.parsers.common import Fields
 
 ECS_VERSION = "8.11.0"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Envelope fields a parsed line may not override: they describe the transport, not the line.
 _ENVELOPE_ONLY = (
@@ -38,6 +39,13 @@ class Origin:
     offset: int
     timestamp_ms: int | None  # the Kafka message timestamp
     key: bytes | None = None
+
+    @property
+    def kafka_time(self) -> datetime | None:
+        """The Kafka message timestamp, if the message has one."""
+        if self.timestamp_ms is None or self.timestamp_ms <= 0:
+            return None
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
 
     @property
     def doc_id(self) -> str:
@@ -72,7 +80,7 @@ def document(
 
     # The fields every document has are built as objects directly: nesting them key by key
     # was the single most expensive step of building a document.
-    stamp = parsed.get("@timestamp") or envelope.timestamp or _kafka_time(origin)
+    stamp = parsed.get("@timestamp") or envelope.timestamp or origin.kafka_time or _EPOCH
     doc["@timestamp"] = iso(stamp)
     text = envelope.line.decode("utf-8", "replace")
     if "message" not in doc:
@@ -140,9 +148,3 @@ def iso(stamp: datetime) -> str:
 def _iso_cached(stamp: datetime) -> str:
     # The ingest time is the same for every message of one poll: format it once.
     return iso(stamp)
-
-
-def _kafka_time(origin: Origin) -> datetime:
-    if origin.timestamp_ms is None or origin.timestamp_ms < 0:
-        return datetime(1970, 1, 1, tzinfo=UTC)
-    return datetime.fromtimestamp(origin.timestamp_ms / 1000, UTC)

@@ -41,11 +41,11 @@ from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
 from pipeline.ingest import bulk, template
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
-from pipeline.ingest.metrics import IngestMetrics, total
+from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.normalise import Origin
 from pipeline.ingest.offsets import CommitTracker
 from pipeline.ingest.transform import DeadLetter, Validator, transform
-from pipeline.telemetry import Heartbeat, StatusServer
+from pipeline.telemetry import Heartbeat, StatusServer, total
 
 log = logging.getLogger("edgewatch.ingest")
 

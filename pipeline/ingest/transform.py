@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -73,7 +73,7 @@ def transform(
         envelope = unwrap(raw, origin.key, topic.envelope)
     except EnvelopeError as err:
         return DeadLetter(origin, raw, "decode", err.reason, err.detail)
-    reference = envelope.timestamp or _kafka_time(origin)
+    reference = envelope.timestamp or origin.kafka_time
     try:
         fmt, fields = parse_line(envelope.line, topic.format, reference, envelope.decoded)
     except ParseError as err:
@@ -99,9 +99,3 @@ def transform(
     else:
         index = f"{settings.index_prefix}-{stamp:%Y.%m.%d}"
     return IndexAction(origin, index, doc, raw)
-
-
-def _kafka_time(origin: Origin) -> datetime | None:
-    if origin.timestamp_ms is None or origin.timestamp_ms <= 0:
-        return None
-    return datetime.fromtimestamp(origin.timestamp_ms / 1000, UTC)

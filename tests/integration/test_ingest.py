@@ -20,9 +20,10 @@ from elasticsearch import Elasticsearch
 
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
-from pipeline.ingest.metrics import total
+from pipeline.ingest.deadletter import read_headers
 from pipeline.ingest.service import IngestOptions, IngestService
 from pipeline.ingest.ship import wrap
+from pipeline.telemetry import total
 from tests.fixtures.ingest import consume_all, count, produce, run_ingest, with_ingest
 from tests.fixtures.smtp import free_port
 from tests.fixtures.tcp_proxy import TcpProxy
@@ -121,9 +122,7 @@ def test_poison_batch_lands_in_the_dlq_and_the_good_messages_around_it_are_index
     letters = consume_all(cfg, f"{topic}.dlq", expected=4)
     found = []
     for msg in letters:
-        headers = {
-            k: v.decode() if isinstance(v, bytes) else str(v) for k, v in list(msg.headers() or [])
-        }
+        headers = read_headers(msg)
         assert headers["edgewatch.topic"] == topic
         assert msg.value() == values[int(headers["edgewatch.offset"])]  # the original bytes
         assert headers["edgewatch.time"].endswith("Z")
@@ -403,9 +402,7 @@ def test_dead_letter_too_large_for_the_dlq_topic_is_truncated_not_stuck(
 
     assert count(es, cfg) == 2
     (letter,) = consume_all(cfg, dlq, expected=1)
-    headers = {
-        k: v.decode() if isinstance(v, bytes) else str(v) for k, v in list(letter.headers() or [])
-    }
+    headers = read_headers(letter)
     assert headers["edgewatch.reason"] == "oversized"
     assert headers["edgewatch.truncated_from"] == "600000"
     value = letter.value() or b""
