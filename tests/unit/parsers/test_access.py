@@ -8,7 +8,7 @@ import contextlib
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.ingest.parsers import access
-from pipeline.ingest.parsers.common import FIELDS, Fields, ParseError
+from pipeline.ingest.parsers.common import Fields, ParseError
+from tests.unit.parsers.contract import assert_contract
 
 APACHE = "formats/apache_combined_access/apache_logs.log"
 NGINX = "formats/nginx_access/filebeat-module-test"
@@ -30,13 +31,7 @@ def utc(
     return datetime(year, month, day, hour, minute, second, us, tzinfo=UTC)
 
 
-def assert_shape(fields: Fields) -> None:
-    for key, value in fields.items():
-        assert key in FIELDS, key
-        assert isinstance(value, FIELDS[key]), (key, value)
-    stamp = fields.get("@timestamp")
-    if stamp is not None:
-        assert stamp.utcoffset() == timedelta(0)
+assert_shape = assert_contract
 
 
 # --------------------------------------------------------------------------- Apache corpus

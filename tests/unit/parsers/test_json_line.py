@@ -19,20 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest.parsers.common import FIELDS, Fields, ParseError
+from pipeline.ingest.parsers.common import Fields, ParseError
 from pipeline.ingest.parsers.json_line import from_object, looks_like, parse
+from tests.unit.parsers.contract import assert_contract
 
 K8S_LOGS = "formats/docker_json_file/fluent-bit/kubernetes_log"
 CRI_RB = "formats/kubernetes_cri/fluent-plugin-parser-cri/test_parser_cri.rb"
 
 
-def assert_valid(fields: Fields) -> None:
-    """The parser contract: known keys, values of the listed types, UTC timestamps."""
-    for key, value in fields.items():
-        assert key in FIELDS, key
-        assert isinstance(value, FIELDS[key]), (key, value)
-    if "@timestamp" in fields:
-        assert fields["@timestamp"].utcoffset().total_seconds() == 0
+assert_valid = assert_contract
 
 
 def parsed(line: str) -> Fields:

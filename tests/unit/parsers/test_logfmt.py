@@ -9,7 +9,7 @@ import contextlib
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.ingest.parsers import logfmt
-from pipeline.ingest.parsers.common import FIELDS, Fields, ParseError
+from pipeline.ingest.parsers.common import Fields, ParseError
+from tests.unit.parsers.contract import assert_contract
 
 GO = "formats/logfmt/go-logfmt/decode_test.go"
 PYTHON = "formats/logfmt/jkakar-logfmt-python/tests/test_parser.py"
@@ -27,12 +28,7 @@ FLUENT_BIT = "formats/logfmt/fluent-bit/parser_logfmt.c"
 
 
 def assert_shape(fields: Fields) -> None:
-    for key, value in fields.items():
-        assert key in FIELDS, key
-        assert isinstance(value, FIELDS[key]), (key, value)
-    stamp = fields.get("@timestamp")
-    if stamp is not None:
-        assert stamp.utcoffset() == timedelta(0)
+    assert_contract(fields)
     for key, value in fields.get("attributes", {}).items():
         assert isinstance(key, str) and isinstance(value, str | bool)
 

@@ -18,8 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest.parsers.common import FIELDS, Fields, ParseError
+from pipeline.ingest.parsers.common import Fields, ParseError
 from pipeline.ingest.parsers.plaintext import looks_like, parse
+from tests.unit.parsers.contract import assert_contract
 
 MULTILINE_C = "formats/kubernetes_cri/fluent-bit/multiline.c"
 KLOG_RS = "formats/kubernetes_cri/vrl/parse_klog.rs"
@@ -32,13 +33,7 @@ K8S_LOGS = "formats/docker_json_file/fluent-bit/kubernetes_log"
 REFERENCE = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 
 
-def assert_valid(fields: Fields) -> None:
-    """The parser contract: known keys, values of the listed types, UTC timestamps."""
-    for key, value in fields.items():
-        assert key in FIELDS, key
-        assert isinstance(value, FIELDS[key]), (key, value)
-    if "@timestamp" in fields:
-        assert fields["@timestamp"].utcoffset().total_seconds() == 0
+assert_valid = assert_contract
 
 
 def parsed(line: str, reference: datetime | None = REFERENCE) -> Fields:
