@@ -151,6 +151,46 @@ class AlertConfig:
     reload_interval_s: float = _setting(5.0, _positive)  # how often the rules folder is re-read
     http_host: str = _setting("0.0.0.0")
     http_port: int = _setting(9312)  # /metrics, /healthz, /readyz; 0 disables
+    # Longest a rule's execution may take before it is recorded as failed; the rule's next
+    # run is not blocked by a hung search or script beyond this.
+    execution_timeout_s: float = _setting(60.0, _positive)
+    # Email and webhook notifications are written here before they are sent (the outbox).
+    outbox_index: str = _setting("edgewatch-outbox")
+    # A notification still undelivered this long after its firing is given up and recorded
+    # as failed with the last reason.
+    delivery_deadline_s: float = _setting(3600.0, _positive)
+    delivery_retry_max_s: float = _setting(60.0, _positive)  # cap of the retry backoff
+    # Base of the "open in Kibana" link in emails, e.g. https://kibana.example.com; none: no link.
+    kibana_url: str | None = _setting(None)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """The mail server email actions send through. Never taken from rule files."""
+
+    host: str = _setting("127.0.0.1")
+    port: int = _setting(25, _positive)
+    # none: plain SMTP; starttls: upgrade after connecting (usually port 587); tls: implicit
+    # TLS from the first byte (usually port 465).
+    security: str = _setting("none", _one_of("none", "starttls", "tls"))
+    username: str | None = _setting(None)
+    password: str | None = _setting(None, secret=True)
+    from_address: str = _setting("edgewatch@localhost")  # when a rule's email gives no `from`
+    timeout_s: float = _setting(30.0, _positive)
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """Settings shared by every webhook action. Never taken from rule files."""
+
+    # When set, each request carries `<signature_header>: sha256=<hex HMAC of the body>`.
+    hmac_secret: str | None = _setting(None, secret=True)
+    signature_header: str = _setting("X-Edgewatch-Signature")
+    # Basic-auth credentials for webhooks whose rule asks for `auth.basic` without a password.
+    username: str | None = _setting(None)
+    password: str | None = _setting(None, secret=True)
+    connect_timeout_s: float = _setting(10.0, _positive)
+    read_timeout_s: float = _setting(30.0, _positive)
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,8 @@ class Config:
     es: ElasticsearchConfig = field(default_factory=ElasticsearchConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     alert: AlertConfig = field(default_factory=AlertConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
