@@ -249,6 +249,19 @@ def rules_validate(paths: tuple[Path, ...]) -> None:
     is_flag=True,
     help="Use and update the rule's stored state (throttle, ack) and write a history entry.",
 )
+@click.option(
+    "--id",
+    "rule_id",
+    help="The rule's id (default: the file name without .json; `edgewatch alert` names a rule"
+    " in a subfolder by its path, e.g. team/disk-full).",
+)
+@click.option(
+    "--wait",
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for email/webhook delivery; what is not delivered by then stays in"
+    " the outbox for `edgewatch alert` to retry.",
+)
 @click.pass_obj
 def rules_run(
     state: _State,
@@ -258,11 +271,14 @@ def rules_run(
     simulate_actions: bool,
     alternative_input: str | None,
     record: bool,
+    rule_id: str | None,
+    wait: float,
 ) -> None:
     """Execute one rule now, like Watcher's execute API; print the watch record as JSON.
 
     Without --record, throttling and acks start from a clean state and nothing is stored.
-    The rule's id is the file name without .json, as `edgewatch alert` names top-level files.
+    Emails and webhooks go through the outbox and are sent at once; each action's result
+    then shows its delivery state (sent, failed, or pending: left to `edgewatch alert`).
     """
     from datetime import UTC, datetime
 
@@ -292,10 +308,19 @@ def rules_run(
         except json.JSONDecodeError as err:
             raise click.BadParameter(f"not JSON: {err}", param_hint="--alternative-input") from None
     _setup_logging(state.config.log_level)
+    rule_id = rule_id or file.stem
     store = _store(state) if record else None
-    status, version = store.load(file.stem) if store else (None, None)
+    status, version = store.load(rule_id) if store else (None, None)
+    courier = None
+    if not simulate_actions and _sends_notifications(watch):
+        from pipeline.alerting.courier import Courier
+        from pipeline.alerting.outbox import Outbox
+        from pipeline.clients import elasticsearch as es_client
+
+        outbox = Outbox(es_client.connect(state.config.es), state.config.alert.outbox_index)
+        courier = Courier(state.config, outbox).start()
     result, new_status = execute(
-        file.stem,
+        rule_id,
         watch,
         RunOptions(
             execution_time=moment,
@@ -304,14 +329,43 @@ def rules_run(
             alternative_input=payload,
             record_state=record,
         ),
-        adapters.services(state.config),
+        adapters.services(state.config, notify=courier.submit if courier else None),
         status,
     )
+    if courier is not None:
+        queued = _queued_notifications(result)
+        delivered = courier.wait(queued, wait) if queued else {}
+        courier.stop()
+        for found in queued.values():
+            found["delivery"] = delivered.get(found["id"], "pending")
     if store is not None:
         store.install()
-        store.save(file.stem, new_status, version)
-        store.record(file.stem, result, None)
+        store.save(rule_id, new_status, version)
+        store.record(rule_id, result, None)
     click.echo(json.dumps(result, indent=2, default=str))
+
+
+def _sends_notifications(watch: dict[str, Any]) -> bool:
+    actions = (watch.get("actions") or {}).values()
+    return any("email" in a or "webhook" in a for a in actions if isinstance(a, dict))
+
+
+def _queued_notifications(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The email/webhook outputs of a watch record that went to the outbox, by id."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("status") == "queued" and isinstance(node.get("id"), str):
+                found[node["id"]] = node
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit((record.get("result") or {}).get("actions"))
+    return found
 
 
 @main.command()

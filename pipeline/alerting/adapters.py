@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting.execute import ScriptRunner, Services
 from pipeline.alerting.msearch import BatchingSearcher
+from pipeline.alerting.notifications import Notification
 from pipeline.alerting.painless import normalise, request
 from pipeline.alerting.schedules import parse_duration
 from pipeline.clients import elasticsearch as es_client
@@ -87,12 +88,16 @@ def msearch_sender(es: Elasticsearch) -> Any:
 
 
 def services(
-    config: Config, client: Elasticsearch | None = None, batch_searches: bool = False
+    config: Config,
+    client: Elasticsearch | None = None,
+    batch_searches: bool = False,
+    notify: Callable[[Notification], bool] | None = None,
 ) -> Services:
     """Services backed by the configured Elasticsearch and Python logging.
 
     With `batch_searches`, concurrent searches (rules due at the same moment) go out together
     as `_msearch` requests (msearch.py); `rules run`, a single execution, has no use for it.
+    `notify` stores email and webhook notifications for delivery (`Courier.submit`).
     """
     es = client or es_client.connect(config.es)
 
@@ -140,6 +145,8 @@ def services(
         log_text=log_text,
         run_script=script_runner(config),
         http=http_input,
+        notify=notify,
+        kibana_url=config.alert.kibana_url,
     )
 
 

@@ -22,12 +22,24 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pipeline.alerting import conditions, state
+from pipeline.alerting import conditions, email, firing, report, state, webhook
 from pipeline.alerting.mustache import render, render_value
+from pipeline.alerting.notifications import Notification, notification_id
 
 log = logging.getLogger("edgewatch.alert")
 
-SUPPORTED_ACTIONS = ("logging", "index")
+SUPPORTED_ACTIONS = ("logging", "index", "email", "webhook")
+# Keys of an action that are not its type (Watcher's, then edgewatch's extensions).
+ACTION_SETTINGS = (
+    "condition",
+    "transform",
+    "throttle_period",
+    "throttle_period_in_millis",
+    "foreach",
+    "max_iterations",
+    "alert_key",
+    "notify_resolved",
+)
 DEFAULT_MAX_ITERATIONS = 100
 
 
@@ -50,6 +62,9 @@ class Services:
     log_text: Callable[[str, str, str], None]  # level, category, text
     run_script: ScriptRunner | None = None
     http: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # Stores an email/webhook notification for delivery (the outbox); False: stored before.
+    notify: Callable[[Notification], bool] | None = None
+    kibana_url: str | None = None  # base of the Kibana links in email reports
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class RunOptions:
     simulate_actions: frozenset[str] = frozenset()  # action ids, or {"_all"}
     alternative_input: Mapping[str, Any] | None = None
     record_state: bool = True  # apply throttling/ack from the given state
+    # Past this moment (time.monotonic()), the execution stops at its next step and fails.
+    deadline: float | None = None
 
 
 @dataclass
@@ -136,6 +153,7 @@ def execute(
                 status,
                 actions={k: state.on_condition_false(v, now) for k, v in status.actions.items()},
             )
+            status = _resolve_keyed(run, actions, status)
             record["state"] = "execution_not_needed"
     except ExecutionError as err:
         record["state"] = "failed"
@@ -148,6 +166,13 @@ def execute(
 
 
 # --------------------------------------------------------------------------- inputs
+
+
+def _check_time(run: _Run, step: str) -> None:
+    """Stop an execution that has used up its time before it starts another step."""
+    deadline = run.options.deadline
+    if deadline is not None and time.monotonic() > deadline:
+        raise ExecutionError(f"{step}: not started, the execution ran out of time")
 
 
 def _input(run: _Run, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,6 +270,7 @@ def _extract(payload: dict[str, Any], keys: Any) -> dict[str, Any]:
 
 
 def _condition(run: _Run) -> bool:
+    _check_time(run, "condition")
     spec = run.watch.get("condition") or {"always": {}}
     met = _evaluate(run, spec, "condition")
     result = run.result["condition"]
@@ -278,6 +304,7 @@ def _evaluate(
 
 
 def _transform(run: _Run, spec: Mapping[str, Any], where: str) -> dict[str, Any]:
+    _check_time(run, where)
     kind, body = _only(spec, where)
     if kind == "search":
         payload = _search(run, body)
@@ -319,6 +346,10 @@ def _actions(run: _Run, actions: Mapping[str, Any], status: state.WatchState) ->
     for action_id, spec in actions.items():
         current = new_states.get(action_id) or state.ActionState.new(now)
         result: dict[str, Any] = {"id": action_id, "type": _action_type(spec)}
+        if spec.get("alert_key"):
+            new_states[action_id] = _keyed_action(run, action_id, spec, current, result)
+            results.append(result)
+            continue
         if run.options.record_state:
             decision = state.decide(current, True, now, state.throttle_period(spec, run.watch))
             if not decision.execute:
@@ -346,6 +377,7 @@ def _actions(run: _Run, actions: Mapping[str, Any], status: state.WatchState) ->
 def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict[str, Any]) -> bool:
     kind = result["type"]
     try:
+        _check_time(run, f"actions.{action_id}")
         if spec.get("condition"):
             scratch: dict[str, Any] = {}
             met = _evaluate(run, spec["condition"], f"actions.{action_id}.condition", scratch)
@@ -367,9 +399,11 @@ def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict
             items = items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
             result["number_of_actions_executed"] = len(items)
         outputs = []
-        for item in items:
+        for number, item in enumerate(items):
             run.ctx["payload"] = item
-            outputs.append(_run_action(run, action_id, kind, spec[kind]))
+            # One firing of a plain action: this scheduled run (and foreach element).
+            firing_name = f"{run.ctx['trigger']['scheduled_time']}#{number}"
+            outputs.append(_run_action(run, action_id, kind, spec[kind], firing_name))
         if spec.get("foreach"):
             result["foreach"] = [{kind: out} for out in outputs]
         else:
@@ -382,8 +416,17 @@ def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict
         return False
 
 
-def _run_action(run: _Run, action_id: str, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def _run_action(
+    run: _Run,
+    action_id: str,
+    kind: str,
+    body: Mapping[str, Any],
+    firing_name: str,
+    alert: firing.Notice | None = None,
+) -> dict[str, Any]:
     simulate = _simulated(run, action_id)
+    if kind in ("email", "webhook"):
+        return _notify(run, action_id, kind, body, firing_name, alert, simulate)
     if kind == "logging":
         text = _text(run, body.get("text", ""))
         if not simulate:
@@ -403,6 +446,211 @@ def _run_action(run: _Run, action_id: str, kind: str, body: Mapping[str, Any]) -
             raise ExecutionError(f"index action failed: {err}") from err
         return {"response": response}
     raise ExecutionError(f"action type {kind!r} is not supported yet")
+
+
+def _notify(
+    run: _Run,
+    action_id: str,
+    kind: str,
+    body: Mapping[str, Any],
+    firing_name: str,
+    alert: firing.Notice | None,
+    simulate: bool,
+) -> dict[str, Any]:
+    """Render an email or webhook action into a notification and hand it to the outbox."""
+    if alert is not None:
+        run.ctx["alert"] = firing.alert_context(alert, run.options.execution_time)
+    try:
+        n_id = notification_id(run.watch_id, action_id, firing_name)
+        if kind == "email":
+            content = _email_content(run, body)
+        else:
+            alert_ctx = run.ctx.get("alert")
+            default = webhook.default_body(n_id, run.ctx, action_id, alert_ctx)
+            content = webhook.content(_rendered_webhook(run, body), default)
+    finally:
+        run.ctx.pop("alert", None)
+    notification = Notification(
+        id=n_id,
+        rule_id=run.watch_id,
+        action_id=action_id,
+        type=kind,
+        created=conditions.as_utc(run.options.execution_time),
+        content=content,
+        alert_key=alert.key if alert else None,
+        alert_status=alert.status if alert else firing.FIRING,
+        firing=firing_name,
+    )
+    shown = _shown_content(kind, content)
+    if simulate:
+        return {"id": n_id, "status": "simulated", **shown}
+    if run.services.notify is None:
+        raise ExecutionError(f"{kind} action: no outbox configured for this run")
+    try:
+        new = run.services.notify(notification)
+    except Exception as err:
+        raise ExecutionError(f"{kind} action: could not store the notification: {err}") from err
+    return {"id": n_id, "status": "queued" if new else "already_queued", **shown}
+
+
+def _email_content(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    for field_name in ("from", "to", "cc", "bcc", "reply_to"):
+        value = body.get(field_name)
+        if isinstance(value, list):
+            rendered[field_name] = [_text(run, v) for v in value]
+        elif value is not None:
+            rendered[field_name] = _text(run, value)
+    rendered["subject"] = _text(run, body.get("subject", ""))
+    mail_body = body.get("body")
+    if isinstance(mail_body, Mapping) and ("text" in mail_body or "html" in mail_body):
+        rendered["body"] = {k: _text(run, v) for k, v in mail_body.items()}
+    elif mail_body is not None:
+        rendered["body"] = _text(run, mail_body)
+    if body.get("priority"):
+        rendered["priority"] = body["priority"]
+    if not body.get("report"):
+        return email.content(rendered)
+    spec = render_value(body["report"], _model(run))
+    built = report.build(spec, run.ctx, run.services.kibana_url)
+    return email.content(rendered, built.html, built.text, built.images)
+
+
+def _rendered_webhook(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
+    rendered = dict(body)
+    for field_name in ("url", "path", "body", "host"):
+        if field_name in body:
+            rendered[field_name] = _text(run, body[field_name])
+    for table in ("params", "headers"):
+        if body.get(table):
+            rendered[table] = {k: _text(run, v) for k, v in body[table].items()}
+    return rendered
+
+
+def _shown_content(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:
+    """The notification as the watch record shows it (Watcher shows the sent message)."""
+    if kind == "email":
+        shown = {k: v for k, v in content.items() if k != "images" and v not in (None, [])}
+        shown["inline_images"] = sorted(content.get("images") or {})
+        return {"message": shown}
+    return {"request": {k: v for k, v in content.items() if v is not None}}
+
+
+def _keyed_action(
+    run: _Run,
+    action_id: str,
+    spec: Mapping[str, Any],
+    current: state.ActionState,
+    result: dict[str, Any],
+) -> state.ActionState:
+    """An action with `alert_key`: one alert per key, reminders, resolutions (firing.py)."""
+    now = run.options.execution_time
+    if run.options.record_state and current.ack.state == state.ACKED:
+        result.update(status=state.ACKNOWLEDGED, reason="the action is acknowledged")
+        return current
+    saved_payload = run.ctx["payload"]
+    firing_now: dict[str, Any] = {}
+    try:
+        _check_time(run, f"actions.{action_id}")
+        met = True
+        if spec.get("condition"):
+            scratch: dict[str, Any] = {}
+            met = _evaluate(run, spec["condition"], f"actions.{action_id}.condition", scratch)
+            result["condition"] = scratch["condition"]
+        if met:
+            if spec.get("transform"):
+                result["transform"] = _transform(
+                    run, spec["transform"], f"actions.{action_id}.transform"
+                )
+            items: list[Any] = [run.ctx["payload"]]
+            if spec.get("foreach"):
+                found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
+                items = list(found) if isinstance(found, list) else []
+                items = items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
+            for item in items:
+                run.ctx["payload"] = item
+                firing_now.setdefault(_text(run, spec["alert_key"]), item)
+    except ExecutionError as err:
+        run.ctx["payload"] = saved_payload
+        result.update(status="failure", reason=str(err))
+        return state.after_execution(current, now, False, str(err))
+    return _send_notices(run, action_id, spec, current, firing_now, result, saved_payload)
+
+
+def _send_notices(
+    run: _Run,
+    action_id: str,
+    spec: Mapping[str, Any],
+    current: state.ActionState,
+    firing_now: Mapping[str, Any],
+    result: dict[str, Any],
+    saved_payload: Any,
+) -> state.ActionState:
+    now = run.options.execution_time
+    known = current.open_alerts if run.options.record_state else {}
+    repeat = state.explicit_throttle_period(spec, run.watch)
+    plan = firing.plan(known, firing_now, now, repeat, bool(spec.get("notify_resolved")))
+    kind = result["type"]
+    notices: list[dict[str, Any]] = []
+    failed: str | None = None
+    open_alerts = dict(plan.open_alerts)
+    try:
+        for notice in plan.notify:
+            run.ctx["payload"] = notice.item
+            # One firing of a keyed alert: its key, when it started, and which notice.
+            name = f"{notice.key}|{conditions.format_date(notice.since)}|{notice.status}"
+            if notice.status == firing.FIRING and notice.since != conditions.as_utc(now):
+                name += f"|reminder {conditions.format_date(now)}"
+            try:
+                out = _run_action(run, action_id, kind, spec[kind], name, notice)
+            except ExecutionError as err:
+                failed = str(err)
+                # Not stored: a new alert is tried again next run, a resolution too.
+                if notice.status == firing.FIRING:
+                    open_alerts.pop(notice.key, None)
+                else:
+                    open_alerts[notice.key] = current.open_alerts[notice.key]
+                continue
+            notices.append({"key": notice.key, "alert_status": notice.status, kind: out})
+    finally:
+        run.ctx["payload"] = saved_payload
+    result["alerts"] = notices
+    if plan.throttled:
+        result["throttled_keys"] = plan.throttled
+    if failed is not None:
+        result.update(status="failure", reason=failed)
+    elif notices:
+        result["status"] = "simulated" if _simulated(run, action_id) else "success"
+    elif plan.throttled:
+        result.update(status=state.THROTTLED, reason="every firing key was notified recently")
+    else:
+        result.update(status=state.EXECUTION_NOT_NEEDED, reason="no key is firing")
+    if result["status"] == "simulated" or not run.options.record_state:
+        return current
+    after = current
+    if notices or failed is not None:
+        after = state.after_execution(current, now, failed is None, failed)
+    return replace(after, open_alerts=open_alerts)
+
+
+def _resolve_keyed(
+    run: _Run, actions: Mapping[str, Any], status: state.WatchState
+) -> state.WatchState:
+    """The watch condition is false: every open alert of a keyed action has resolved."""
+    results = []
+    new_states = dict(status.actions)
+    for action_id, spec in actions.items():
+        current = new_states.get(action_id)
+        if not spec.get("alert_key") or current is None or not current.open_alerts:
+            continue
+        result: dict[str, Any] = {"id": action_id, "type": _action_type(spec)}
+        new_states[action_id] = _send_notices(
+            run, action_id, spec, current, {}, result, run.ctx["payload"]
+        )
+        results.append(result)
+    if results:
+        run.result["actions"] = results
+    return replace(status, actions=new_states)
 
 
 def _text(run: _Run, template: Any) -> str:
@@ -436,14 +684,7 @@ def _simulated(run: _Run, action_id: str) -> bool:
 
 def _action_type(spec: Mapping[str, Any]) -> str:
     for key in spec:
-        if key not in (
-            "condition",
-            "transform",
-            "throttle_period",
-            "throttle_period_in_millis",
-            "foreach",
-            "max_iterations",
-        ):
+        if key not in ACTION_SETTINGS:
             return str(key)
     return "unknown"
 

@@ -9,6 +9,10 @@
   rule that was valid keeps running in its last valid version until the file is fixed.
 - State (throttle, ack, active) is read before and written after each execution, history is
   written per execution (store.py), so a restart resumes where it left off.
+- Email and webhook notifications go through the outbox (outbox.py) and are sent by the
+  courier's own loop (courier.py); a rule execution never waits for a mail server.
+- An execution that runs longer than `alert.execution_timeout_s` stops at its next step and is
+  recorded as failed; its thread is freed for the next rule.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.alerting import adapters
 from pipeline.alerting import state as states
+from pipeline.alerting.courier import Courier
 from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.rules import Rule, load_rules
 from pipeline.alerting.schedules import WatchTrigger
 from pipeline.alerting.store import RuleStore
@@ -102,7 +108,11 @@ class AlertService:
         self.heartbeat = Heartbeat()
         self.es = es_client.connect(config.es)
         self.store = RuleStore(self.es, config.alert.state_index, config.alert.history_prefix)
-        self.services = adapters.services(config, self.es, batch_searches=True)
+        self.outbox = Outbox(self.es, config.alert.outbox_index)
+        self.courier = Courier(config, self.outbox, self.metrics.registry)
+        self.services = adapters.services(
+            config, self.es, batch_searches=True, notify=self.courier.submit
+        )
         self.rules: dict[str, Rule] = {}
         self.problems: list[str] = []
         self._scheduled: dict[str, float] = {}  # rule id -> scheduled time of the pending run
@@ -147,6 +157,7 @@ class AlertService:
             log.info("metrics and health on port %d", status.port)
         try:
             self.store.install()
+            self.courier.start()
             self.reload()
             self.scheduler.start()
             self._ready = True
@@ -160,6 +171,7 @@ class AlertService:
         finally:
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
+            self.courier.stop()
             if status is not None:
                 status.stop()
         return 0
@@ -217,7 +229,8 @@ class AlertService:
         lateness = max(0.0, now.timestamp() - scheduled_ts)
         self.metrics.lateness.observe(lateness)
         try:
-            self.run_once(rule, now, scheduled, "schedule", lateness)
+            deadline = time.monotonic() + self.config.alert.execution_timeout_s
+            self.run_once(rule, now, scheduled, "schedule", lateness, deadline=deadline)
         except Exception:  # one rule's failure must never stop the scheduler
             log.exception("rule %s: execution failed", rule_id)
             self.metrics.executions.labels(rule_id, "error").inc()

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from pipeline.alerting.conditions import as_utc, format_date
+from pipeline.alerting.firing import OpenAlert
 from pipeline.alerting.schedules import ScheduleError, parse_duration
 
 AWAITS_SUCCESSFUL_EXECUTION: Final = "awaits_successful_execution"
@@ -100,6 +101,8 @@ class ActionState:
     last_execution: Execution | None = None
     last_successful_execution: Execution | None = None
     last_throttle: Throttle | None = None
+    # Keyed actions only (`alert_key`, see firing.py): the keys firing now.
+    open_alerts: Mapping[str, OpenAlert] = field(default_factory=dict)
 
     @classmethod
     def new(cls, now: datetime) -> ActionState:
@@ -128,6 +131,8 @@ class ActionState:
                 "timestamp": format_date(self.last_throttle.timestamp),
                 "reason": self.last_throttle.reason,
             }
+        if self.open_alerts:
+            data["open_alerts"] = [alert.to_dict() for alert in self.open_alerts.values()]
         return data
 
     @classmethod
@@ -164,11 +169,19 @@ class ActionState:
                 _parse(throttle.get("timestamp"), "last_throttle"),
                 str(throttle.get("reason", "")),
             )
+        try:
+            open_alerts = {
+                alert.key: alert
+                for alert in map(OpenAlert.from_dict, data.get("open_alerts") or [])
+            }
+        except (KeyError, TypeError, ValueError) as err:
+            raise StateError(f"action status: bad open_alerts: {err}") from err
         return cls(
             AckStatus(state, _parse(ack.get("timestamp"), "ack")),
             executions[0],
             executions[1],
             last_throttle,
+            open_alerts,
         )
 
 
@@ -269,6 +282,15 @@ def throttle_period(
         return own
     inherited = _period_of(watch, "watch")
     return inherited if inherited is not None else default
+
+
+def explicit_throttle_period(
+    action: Mapping[str, Any], watch: Mapping[str, Any]
+) -> timedelta | None:
+    """The period a rule states (the action's, else the watch's), without Watcher's 5s default:
+    a keyed alert (firing.py) reminds only when the rule asks for it."""
+    own = _period_of(action, "action")
+    return own if own is not None else _period_of(watch, "watch")
 
 
 @dataclass(frozen=True)

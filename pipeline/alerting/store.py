@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError
 
 from pipeline.alerting import state as states
 
@@ -38,7 +38,24 @@ class RuleStore:
         self.history_prefix = history_prefix
 
     def install(self) -> None:
-        """The history index template; the state index is created on first write."""
+        """The state index (unless it exists) and the history index template."""
+        try:
+            # Not dynamic: open alerts carry rule payloads whose field types differ between
+            # rules, and must never make a state write fail on a mapping conflict.
+            self.es.indices.create(
+                index=self.state_index,
+                mappings={
+                    "dynamic": False,
+                    "properties": {
+                        "rule_id": _KW,
+                        "updated": {"type": "date"},
+                        "status": {"type": "object", "enabled": False},
+                    },
+                },
+            )
+        except BadRequestError as err:
+            if err.error != "resource_already_exists_exception":
+                raise
         self.es.indices.put_index_template(
             name=self.history_prefix,
             index_patterns=[f"{self.history_prefix}-*"],

@@ -1,0 +1,205 @@
+"""The outbox: every email and webhook notification, stored before it is sent (adapter).
+
+One document per notification in `alert.outbox_index`, its id the notification id, so the
+same firing enqueued twice (a retried execution) is stored once. Its `state` moves
+
+    pending --claim--> sending --> sent
+                          |------> pending (retry at next_attempt)
+                          '------> failed (permanent error, or past the deadline)
+
+A claim is an optimistic-concurrency write with a lease: if the service dies while sending,
+the lease runs out and the notification is pending again for whoever looks next. A crash
+between the server accepting a message and `sent` being written means one more attempt after
+restart: that is why webhooks carry an Idempotency-Key and emails a stable Message-ID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError
+
+from pipeline.alerting.conditions import format_date, parse_date
+from pipeline.alerting.notifications import Notification
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+
+_KW = {"type": "keyword"}
+_DATE = {"type": "date"}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A notification this process may send now."""
+
+    notification: Notification
+    attempts: int  # attempts made before this one
+    deadline: datetime
+
+
+class Outbox:
+    """Reads and writes outbox documents."""
+
+    def __init__(self, es: Elasticsearch, index: str, lease_s: float = 120.0) -> None:
+        self.es = es
+        self.index = index
+        self.lease = timedelta(seconds=lease_s)
+
+    def install(self) -> None:
+        """Create the outbox index with its mapping, unless it exists."""
+        try:
+            self.es.indices.create(
+                index=self.index,
+                mappings={
+                    "dynamic": False,
+                    "properties": {
+                        "state": _KW,
+                        "rule_id": _KW,
+                        "action_id": _KW,
+                        "type": _KW,
+                        "alert_key": _KW,
+                        "alert_status": _KW,
+                        "created": _DATE,
+                        "deadline": _DATE,
+                        "next_attempt": _DATE,
+                        "lease_until": _DATE,
+                        "sent_at": _DATE,
+                        "attempts": {"type": "integer"},
+                        "last_error": {"type": "text"},
+                        "notification": {"type": "object", "enabled": False},
+                    },
+                },
+            )
+        except BadRequestError as err:
+            if err.error != "resource_already_exists_exception":
+                raise
+
+    def enqueue(self, notification: Notification, deadline_s: float) -> bool:
+        """Store a new notification as pending; False if this firing is stored already."""
+        created = notification.created
+        doc = {
+            "state": PENDING,
+            "rule_id": notification.rule_id,
+            "action_id": notification.action_id,
+            "type": notification.type,
+            "alert_key": notification.alert_key,
+            "alert_status": notification.alert_status,
+            "created": format_date(created),
+            "deadline": format_date(created + timedelta(seconds=deadline_s)),
+            "next_attempt": format_date(created),
+            "attempts": 0,
+            "notification": notification.to_dict(),
+        }
+        try:
+            self.es.create(index=self.index, id=notification.id, document=doc)
+        except ConflictError:
+            return False
+        return True
+
+    def due(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of notifications to try now: pending and due, or stuck in an expired lease."""
+        stamp = format_date(now)
+        try:
+            found = self.es.search(
+                index=self.index,
+                query={
+                    "bool": {
+                        "should": [
+                            {
+                                "bool": {
+                                    "filter": [
+                                        {"term": {"state": PENDING}},
+                                        {"range": {"next_attempt": {"lte": stamp}}},
+                                    ]
+                                }
+                            },
+                            {
+                                "bool": {
+                                    "filter": [
+                                        {"term": {"state": SENDING}},
+                                        {"range": {"lease_until": {"lte": stamp}}},
+                                    ]
+                                }
+                            },
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                },
+                sort=[{"next_attempt": "asc"}],
+                size=limit,
+                source=False,
+            )
+        except NotFoundError:
+            return []
+        return [hit["_id"] for hit in found["hits"]["hits"]]
+
+    def pending_count(self) -> int:
+        """Notifications not yet sent or given up."""
+        try:
+            found = self.es.count(index=self.index, query={"terms": {"state": [PENDING, SENDING]}})
+        except NotFoundError:
+            return 0
+        return int(found["count"])
+
+    def claim(self, notification_id: str, now: datetime) -> Claimed | None:
+        """Take a notification for sending, or None if it is not ours to send now."""
+        try:
+            doc = self.es.get(index=self.index, id=notification_id)
+        except NotFoundError:
+            return None
+        source = doc["_source"]
+        state = source.get("state")
+        if state == SENDING:
+            if parse_date(str(source.get("lease_until"))) > now:
+                return None  # someone is sending it right now
+        elif state != PENDING or parse_date(str(source["next_attempt"])) > now:
+            return None
+        source = {**source, "state": SENDING, "lease_until": format_date(now + self.lease)}
+        try:
+            self.es.index(
+                index=self.index,
+                id=notification_id,
+                document=source,
+                if_seq_no=doc["_seq_no"],
+                if_primary_term=doc["_primary_term"],
+            )
+        except ConflictError:
+            return None
+        return Claimed(
+            Notification.from_dict(source["notification"]),
+            int(source.get("attempts") or 0),
+            parse_date(str(source["deadline"])),
+        )
+
+    def sent(self, notification_id: str, now: datetime, reply: str) -> None:
+        """Record the server's acceptance."""
+        self._change(notification_id, state=SENT, sent_at=format_date(now), reply=reply[:500])
+
+    def retry(self, notification_id: str, at: datetime, reason: str) -> None:
+        """Record a transient failure; try again at `at`."""
+        self._change(
+            notification_id, state=PENDING, next_attempt=format_date(at), last_error=reason
+        )
+
+    def failed(self, notification_id: str, reason: str) -> None:
+        """Give up, with the reason."""
+        self._change(notification_id, state=FAILED, last_error=reason)
+
+    def get(self, notification_id: str) -> dict[str, Any] | None:
+        """The outbox document of a notification (for the CLI and tests)."""
+        try:
+            return dict(self.es.get(index=self.index, id=notification_id)["_source"])
+        except NotFoundError:
+            return None
+
+    def _change(self, notification_id: str, **fields: Any) -> None:
+        doc = self.es.get(index=self.index, id=notification_id)["_source"]
+        attempts = int(doc.get("attempts") or 0) + 1
+        doc.update(fields, attempts=attempts, lease_until=None)
+        doc["updated"] = datetime.now(UTC).isoformat()
+        self.es.index(index=self.index, id=notification_id, document=doc)
