@@ -40,7 +40,8 @@ def next_attempt(
     """
     if not failure.retryable:
         return None
-    base = min(retry_max_s, FIRST_RETRY_S * 2 ** max(0, attempts - 1))
+    # The exponent is capped: a day of 1-second retries must not overflow a float.
+    base = min(retry_max_s, FIRST_RETRY_S * 2.0 ** min(max(0, attempts - 1), 60))
     delay = base / 2 + base / 2 * jitter
     if failure.retry_after_s is not None:
         delay = max(delay, min(failure.retry_after_s, retry_max_s))

@@ -12,11 +12,16 @@ import base64
 import html
 import re
 from collections.abc import Mapping
+from email import policy
 from email.message import EmailMessage, MIMEPart
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
 
 from pipeline.alerting.notifications import Notification
+
+# SMTP allows 998-character lines. At the default 78 the standard library folds a subject that
+# starts with "[edgewatch]" right after "Subject:", and readers then show a leading space.
+_POLICY = policy.default.clone(max_line_length=998)
 
 # Watcher's priorities, as the X-Priority values mail clients understand.
 PRIORITIES = {"highest": "1", "high": "2", "normal": "3", "low": "4", "lowest": "5"}
@@ -26,8 +31,10 @@ def addresses(value: Any) -> list[str]:
     """Watcher accepts one address, a comma-separated list, or an array of addresses."""
     if value is None:
         return []
-    items = value if isinstance(value, list) else str(value).split(",")
-    return [str(item).strip() for item in items if str(item).strip()]
+    items = value if isinstance(value, list) else [value]
+    # getaddresses splits on commas outside quotes: "Doe, John" <j@example.com> stays whole.
+    pairs = getaddresses([_one_line(item) for item in items])
+    return [formataddr(pair) for pair in pairs if pair[1]]
 
 
 def content(
@@ -77,21 +84,21 @@ def recipients(stored: Mapping[str, Any]) -> list[str]:
 def message(notification: Notification, default_from: str) -> EmailMessage:
     """The MIME message for a stored email notification."""
     stored = notification.content
-    msg = EmailMessage()
-    msg["From"] = stored.get("from") or default_from
+    msg = EmailMessage(policy=_POLICY)
+    msg["From"] = _one_line(stored.get("from") or default_from)
     if stored.get("to"):
         msg["To"] = ", ".join(stored["to"])
     if stored.get("cc"):
         msg["Cc"] = ", ".join(stored["cc"])
     if stored.get("reply_to"):
         msg["Reply-To"] = ", ".join(stored["reply_to"])
-    msg["Subject"] = stored.get("subject") or ""
+    msg["Subject"] = _one_line(stored.get("subject") or "")
     msg["Date"] = formatdate(notification.created.timestamp(), usegmt=True)
     msg["Message-ID"] = f"<{notification.id}@edgewatch>"
     msg["X-Edgewatch-Rule"] = notification.rule_id
     msg["X-Edgewatch-Action"] = notification.action_id
     if notification.alert_key is not None:
-        msg["X-Edgewatch-Alert-Key"] = notification.alert_key
+        msg["X-Edgewatch-Alert-Key"] = _one_line(notification.alert_key)
         msg["X-Edgewatch-Alert-Status"] = notification.alert_status
     if stored.get("priority") in PRIORITIES:
         msg["X-Priority"] = PRIORITIES[stored["priority"]]
@@ -115,6 +122,12 @@ def message(notification: Notification, default_from: str) -> EmailMessage:
                     disposition="inline",
                 )
     return msg
+
+
+def _one_line(value: Any) -> str:
+    """Header values are templates over log data, which may hold line breaks; a header
+    cannot, so whitespace runs become one space."""
+    return " ".join(str(value).split())
 
 
 def _optional(value: Any) -> str | None:

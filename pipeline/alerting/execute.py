@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pipeline.alerting import conditions, email, firing, report, state, webhook
-from pipeline.alerting.mustache import render, render_value
+from pipeline.alerting.mustache import render, render_value, split_content_type
 from pipeline.alerting.notifications import Notification, notification_id
 
 log = logging.getLogger("edgewatch.alert")
@@ -179,6 +179,7 @@ def _input(run: _Run, spec: Mapping[str, Any]) -> dict[str, Any]:
     if run.options.alternative_input is not None:
         run.ctx["payload"] = dict(run.options.alternative_input)
         return {"type": "simple", "status": "success", "payload": run.ctx["payload"]}
+    _check_time(run, "input")
     kind, body = _only(spec, "input")
     try:
         payload = _run_input(run, kind, body)
@@ -605,11 +606,12 @@ def _send_notices(
                 out = _run_action(run, action_id, kind, spec[kind], name, notice)
             except ExecutionError as err:
                 failed = str(err)
-                # Not stored: a new alert is tried again next run, a resolution too.
-                if notice.status == firing.FIRING:
-                    open_alerts.pop(notice.key, None)
-                else:
+                # Not stored: tried again next run. A new alert stays new, a reminder and a
+                # resolution keep the alert open as it was.
+                if notice.key in current.open_alerts:
                     open_alerts[notice.key] = current.open_alerts[notice.key]
+                else:
+                    open_alerts.pop(notice.key, None)
                 continue
             notices.append({"key": notice.key, "alert_status": notice.status, kind: out})
     finally:
@@ -628,7 +630,9 @@ def _send_notices(
     if result["status"] == "simulated" or not run.options.record_state:
         return current
     after = current
-    if notices or failed is not None:
+    fired = any(n["alert_status"] == firing.FIRING for n in notices)
+    if fired or failed is not None:
+        # Resolutions alone leave the ack state as the false condition set it.
         after = state.after_execution(current, now, failed is None, failed)
     return replace(after, open_alerts=open_alerts)
 
@@ -656,11 +660,14 @@ def _resolve_keyed(
 def _text(run: _Run, template: Any) -> str:
     """Render a Watcher text template: a string, or an object with `source` (or the older
     `inline`) and `params`, which templates see next to `ctx`."""
+    params: Mapping[str, Any] = {}
+    source = template
     if isinstance(template, Mapping):
         source = template.get("source", template.get("inline", ""))
         params = template.get("params") or {}
-        return render(str(source), {**params, **_model(run)})
-    return render(str(template), _model(run))
+    # `__json__::` (Kibana writes webhook bodies so) renders with JSON escaping, as in Watcher.
+    text, escape = split_content_type(str(source))
+    return render(text, {**params, **_model(run)}, escape)
 
 
 def _documents(run: _Run, body: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -50,7 +50,8 @@ def content(rendered: Mapping[str, Any], default_body: Mapping[str, Any]) -> dic
         body = str(rendered["body"])
     elif method in ("POST", "PUT"):
         body = json.dumps(default_body, separators=(",", ":"), default=str)
-        headers.setdefault("Content-Type", "application/json")
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
     else:
         body = ""
     auth = (rendered.get("auth") or {}).get("basic") or {}
