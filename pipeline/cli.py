@@ -113,8 +113,11 @@ def _setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # The Elasticsearch client logs every request at INFO: noise next to our own lines.
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    # These log every request or job run at INFO: noise next to our own lines. Raise the
+    # level to debug to see them.
+    if level.lower() != "debug":
+        for chatty in ("elastic_transport", "httpx", "apscheduler.executors"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _csv(value: str | None) -> tuple[str, ...]:
