@@ -53,12 +53,15 @@ class Envelope:
     decoded: dict[str, Any] | None = None
 
 
-def unwrap(value: bytes, key: bytes | None, envelope: str = "auto") -> Envelope:
+def unwrap(
+    value: bytes, key: bytes | None, envelope: str = "auto", decoded: Any = None
+) -> Envelope:
     """Find the log line in a Kafka message value.
 
     `envelope` is a shipper name or "auto". Auto-detection looks for each shipper's signature
     and falls back to raw, so a JSON application log produced directly is never mistaken for an
-    envelope unless it carries a shipper's marks.
+    envelope unless it carries a shipper's marks. `decoded` is `orjson.loads(value)` when the
+    caller has it already (the fast path looked at it): it is not decoded a second time.
     """
     if envelope == "raw":
         return _raw(value, key)
@@ -69,12 +72,15 @@ def unwrap(value: bytes, key: bytes | None, envelope: str = "auto") -> Envelope:
         if envelope == "auto":
             return _raw(value, key)
         raise EnvelopeError("envelope.not_json", f"a {envelope} envelope is a JSON object")
-    try:
-        doc = orjson.loads(value)
-    except orjson.JSONDecodeError as err:
-        if envelope == "auto":
-            return _raw(value, key)  # e.g. a truncated JSON app log; the parser will say why
-        raise EnvelopeError("envelope.invalid_json", str(err)) from None
+    if decoded is not None:
+        doc = decoded
+    else:
+        try:
+            doc = orjson.loads(value)
+        except orjson.JSONDecodeError as err:
+            if envelope == "auto":
+                return _raw(value, key)  # e.g. a truncated JSON app log; the parser will say why
+            raise EnvelopeError("envelope.invalid_json", str(err)) from None
     if (
         isinstance(doc, list)
         and len(doc) == 2
@@ -163,7 +169,7 @@ def _filebeat(doc: dict[str, Any]) -> Envelope:
     return Envelope(
         line=_text(doc["message"]),
         shipper="filebeat",
-        timestamp=_time(doc.get("@timestamp")),
+        timestamp=event_time(doc.get("@timestamp")),
         host=host_name if isinstance(host_name, str) else None,
         fields=fields,
     )
@@ -180,7 +186,7 @@ def _vector(doc: dict[str, Any]) -> Envelope:
     return Envelope(
         line=_text(doc.get("message")),
         shipper="vector",
-        timestamp=_time(doc.get("timestamp")),
+        timestamp=event_time(doc.get("timestamp")),
         host=host if isinstance(host, str) else None,
         fields=fields,
     )
@@ -204,7 +210,7 @@ def _fluentbit(doc: dict[str, Any], value: bytes, key: bytes | None) -> Envelope
     return Envelope(
         line=_text(line),
         shipper="fluentbit",
-        timestamp=_time(doc.get("@timestamp")),
+        timestamp=event_time(doc.get("@timestamp")),
         host=host,
         fields=fields,
     )
@@ -242,7 +248,8 @@ def _kubernetes(fields: Fields, meta: Any) -> None:
         fields["kubernetes.namespace"] = meta["namespace"]
 
 
-def _time(value: Any) -> datetime | None:
+def event_time(value: Any) -> datetime | None:
+    """A shipper's timestamp field (ISO 8601 text or epoch number) as UTC, else None."""
     if isinstance(value, str):
         return parse_iso_timestamp(value)
     if _is_number(value):

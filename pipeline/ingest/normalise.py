@@ -7,32 +7,33 @@ hypothesis inputs, so the service does not pay for a JSON Schema check per event
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.ingest.envelopes import Envelope
 from pipeline.ingest.parsers.common import Fields
 
 ECS_VERSION = "8.11.0"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the timestamp of last resort
 
 # Envelope fields a parsed line may not override: they describe the transport, not the line.
-_ENVELOPE_ONLY = (
-    "log.file.path",
-    "log.offset",
-    "agent.type",
-    "agent.version",
-    "agent.name",
-    "agent.id",
-    "labels",
+ENVELOPE_ONLY = frozenset(
+    {
+        "log.file.path",
+        "log.offset",
+        "agent.type",
+        "agent.version",
+        "agent.name",
+        "agent.id",
+        "labels",
+    }
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a message came from in Kafka."""
+class Origin(NamedTuple):
+    """Where a message came from in Kafka. (A named tuple: one is made per message, and it is
+    built in half the time of a frozen dataclass.)"""
 
     topic: str
     partition: int
@@ -69,20 +70,39 @@ def document(
     timestamp is the line's, else the shipper's, else the Kafka message's: never the clock, so
     a replay puts a message in the same index as the first time.
     """
-    flat: Fields = dict(envelope.fields) if envelope.fields else {}
-    for key, value in parsed.items():
-        if key not in _ENVELOPE_ONLY:
-            flat[key] = value
+    if ENVELOPE_ONLY.isdisjoint(parsed):  # the usual case: one merge in C
+        flat: Fields = {**envelope.fields, **parsed}
+    else:
+        flat = dict(envelope.fields)
+        for key, value in parsed.items():
+            if key not in ENVELOPE_ONLY:
+                flat[key] = value
     if "host.name" not in flat and envelope.host:
         flat["host.name"] = envelope.host
     flat.pop("@timestamp", None)
     doc = nest(flat)
-
-    # The fields every document has are built as objects directly: nesting them key by key
-    # was the single most expensive step of building a document.
-    stamp = parsed.get("@timestamp") or envelope.timestamp or origin.kafka_time or _EPOCH
-    doc["@timestamp"] = iso(stamp)
+    stamp = parsed.get("@timestamp") or envelope.timestamp or origin.kafka_time or EPOCH
     text = envelope.line.decode("utf-8", "replace")
+    document_tail(doc, stamp, text, origin, dataset, line_format, ingested, keep_original)
+    return doc, stamp
+
+
+def document_tail(
+    doc: dict[str, Any],
+    stamp: datetime,
+    text: str,
+    origin: Origin,
+    dataset: str,
+    line_format: str,
+    ingested: datetime,
+    keep_original: bool,
+) -> None:
+    """Add what every document has to the nested fields of the line and its shipper:
+    `@timestamp`, `message` (when the line gave none), `event.*`, `kafka.*`, `ecs.version`.
+    `text` is the line as text."""
+    # These are built as objects directly: nesting them key by key was the single most
+    # expensive step of building a document.
+    doc["@timestamp"] = iso(stamp)
     if "message" not in doc:
         doc["message"] = text
     event = doc.get("event")
@@ -102,46 +122,67 @@ def document(
         kafka["key"] = origin.key.decode("utf-8", "replace")
     doc["kafka"] = kafka
     doc["ecs"] = {"version": ECS_VERSION}
-    return doc, stamp
 
 
 def nest(flat: Fields) -> dict[str, Any]:
     """{"a.b": 1, "a.c": 2} -> {"a": {"b": 1, "c": 2}}; values that are dicts stay whole."""
-    out: dict[str, Any] = {}
+    return nest_into({}, flat)
+
+
+def nest_into(out: dict[str, Any], flat: Fields) -> dict[str, Any]:
+    """`nest`, into an existing nested document: the same as nesting its flat form followed
+    by `flat` in one go. Returns `out`."""
+    paths = _PATHS
     for key, value in flat.items():
-        parts = _PATHS.get(key)
-        if parts is None:
-            parts = _path(key)
-        if not parts:
+        path = paths.get(key)
+        if path is None:
+            path = _path(key)
+        if path is _FLAT:
             out[key] = value
             continue
+        parents, leaf = path
         node = out
-        for part in parts[:-1]:
+        for part in parents:
             child = node.get(part)
             if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-        node[parts[-1]] = value
+        node[leaf] = value
     return out
 
 
-# Split dotted keys once: the set of keys is small and fixed, and nesting is the hottest
-# part of building a document.
-_PATHS: dict[str, tuple[str, ...]] = {}
+# Split dotted keys once, into the parent objects and the leaf: the set of keys is small and
+# fixed, and nesting is the hottest part of building a document.
+_FLAT: tuple[tuple[str, ...], str] = ((), "")  # a key that stays as it is
+_PATHS: dict[str, tuple[tuple[str, ...], str]] = {}
 
 
-def _path(key: str) -> tuple[str, ...]:
-    parts = () if key == "@timestamp" or "." not in key else tuple(key.split("."))
+def _path(key: str) -> tuple[tuple[str, ...], str]:
+    if key == "@timestamp" or "." not in key:
+        path = _FLAT
+    else:
+        *parents, leaf = key.split(".")
+        path = (tuple(parents), leaf)
     if len(_PATHS) < 4096:
-        _PATHS[key] = parts
-    return parts
+        _PATHS[key] = path
+    return path
 
 
 def iso(stamp: datetime) -> str:
     """UTC ISO 8601 with microseconds and a Z, as Elasticsearch's date type reads it."""
     if stamp.tzinfo is not UTC:
         stamp = stamp.astimezone(UTC)
-    return stamp.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    # What isoformat(timespec="microseconds") writes for the naive time, plus "Z", at half
+    # the cost (no naive copy of the datetime, no keyword parsing).
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (an f-string takes 2x)
+        stamp.year,
+        stamp.month,
+        stamp.day,
+        stamp.hour,
+        stamp.minute,
+        stamp.second,
+        stamp.microsecond,
+    )
 
 
 @lru_cache(maxsize=4)

@@ -141,8 +141,9 @@ def normalise_level(value: object) -> str | None:
     if not isinstance(value, str) or len(value) > 16:
         return None
     # Digit strings are not read as syslog severities: "lvl=2" means different things to
-    # different loggers. Only an integer is.
-    return _LEVELS.get(value.strip().lower())
+    # different loggers. Only an integer is. Most levels are written as listed: look them up
+    # as they are before paying for strip() and lower().
+    return _LEVELS.get(value) or _LEVELS.get(value.strip().lower())
 
 
 # --------------------------------------------------------------------------- timestamps
@@ -273,16 +274,26 @@ def structured_fields(pairs: dict[str, Any]) -> Fields:
     """
     fields: Fields = {}
     rest: dict[str, Any] = {}
+    key_map = _KEY_MAP
     for key, value in pairs.items():
-        target = _KEY_MAP.get(key) if isinstance(key, str) else None
-        converted = _convert(target, value) if target and target not in fields else None
-        if converted is None:
+        target = key_map.get(key)  # None for any key that is not a known string
+        if target is None or target in fields:
             rest[key] = value
+        elif type(value) is str and target in _TEXT_TARGETS:
+            fields[target] = value  # what _convert returns for these, without the call
         else:
-            fields[target] = converted  # type: ignore[index]
+            converted = _convert(target, value)
+            if converted is None:
+                rest[key] = value
+            else:
+                fields[target] = converted
     if rest:
         fields["attributes"] = rest
     return fields
+
+
+# Targets that `_convert` takes as they are when the value is a string.
+_TEXT_TARGETS = frozenset(_KEY_MAP.values()) - {"@timestamp", "log.level", "process.pid"}
 
 
 def _convert(target: str, value: Any) -> Any:

@@ -100,7 +100,10 @@ def from_object(obj: dict[str, Any]) -> Fields:
 
 
 def _lift_nested(obj: dict[str, Any]) -> dict[str, Any]:
-    if not any(type(obj.get(key)) is dict for key in _NESTED):
+    for key in _NESTED:  # a plain loop: most objects have none, and any() costs more
+        if type(obj.get(key)) is dict:
+            break
+    else:
         return obj
     pairs: dict[str, Any] = {}
     for key, value in obj.items():

@@ -14,7 +14,10 @@ from pipeline.ingest.transform import IndexAction
 
 def _action(offset: int) -> IndexAction:
     return IndexAction(
-        Origin("logs", 1, offset, 0), "edgewatch-logs-2026.11.25", {"message": f"m{offset}"}, b"m"
+        Origin("logs", 1, offset, 0),
+        "edgewatch-logs-2026.11.25",
+        orjson.dumps({"message": f"m{offset}"}),
+        b"m",
     )
 
 
@@ -65,3 +68,20 @@ def test_backoff_is_capped_and_jittered() -> None:
     assert all(0 <= d <= 4.0 for d in delays)
     assert len(set(delays)) == len(delays)  # jitter: no two retries in lockstep
     assert max(backoff.delay(0, random.Random(i)) for i in range(50)) <= 0.5
+
+
+def test_action_lines_are_what_orjson_writes_for_the_same_metadata() -> None:
+    actions = [
+        IndexAction(Origin(topic, partition, offset, 0), index, b"{}", b"")
+        for topic, partition, offset, index in [
+            ("edge.logs", 0, 0, "edgewatch-logs-2026.11.25"),
+            ("edge.logs", 11, 2**40, "edgewatch-logs-2026.11.25"),
+            ("a_b-c", 3, 17, 'odd"prefix\\-2026.11.25'),
+        ]
+    ]
+    for op_type in ("index", "create"):
+        lines = body(actions, op_type).split(b"\n")
+        for n, action in enumerate(actions):
+            meta = {op_type: {"_index": action.index, "_id": action.origin.doc_id}}
+            assert lines[2 * n] == orjson.dumps(meta)
+            assert lines[2 * n + 1] == b"{}"

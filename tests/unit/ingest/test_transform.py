@@ -232,3 +232,13 @@ def test_nest_builds_objects_from_dotted_keys() -> None:
         "e": 3,
         "@timestamp": "t",
     }
+
+
+def test_a_line_too_deep_to_serialise_is_a_parse_dead_letter() -> None:
+    # orjson decodes up to 1024 levels but encodes at most 254: without this check the bulk
+    # writer would fail on the batch forever.
+    value = b'{"a":' * 300 + b"1" + b"}" * 300
+    action = _run(value)
+    assert isinstance(action, DeadLetter)
+    assert (action.stage, action.reason) == ("parse", "document.not_serialisable")
+    assert action.value == value
