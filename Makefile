@@ -66,10 +66,15 @@ CYCLES ?= 2
 bench-rules: stack-up  ## many 1-minute rules against many events: evaluations/s, lateness (RULES=N)
 	RULES=$(RULES) EVENTS=$(EVENTS) CYCLES=$(CYCLES) $(PY) bench/rules_bench.py
 
-demo: stack-up  ## edge logs through Kafka into Elasticsearch, end to end
+DEMO_MARK := .edgewatch/stack/started-by-make-demo
+# On Ctrl-C the demo stops what it started, the stack included if it started it; when it ends
+# by itself the stack stays up, so you can look at the data and the rules' history.
+demo: venv  ## edge fleet -> Kafka -> Elasticsearch -> alert rules -> emails in a local inbox
+	@$(STACK) up --mark $(DEMO_MARK)
 	@$(VENV)/bin/edgewatch check
-	@$(PY) deploy/local/demo.py
-	@echo "Stop the stack with: make stack-down"
+	@$(PY) deploy/local/demo.py; status=$$?; \
+	if [ $$status -eq 130 ]; then $(STACK) down --only-marked $(DEMO_MARK); \
+	else echo "The stack keeps running; stop it with: make stack-down"; fi; exit $$status
 
 clean: stack-down  ## stop the stack and delete .edgewatch/ and .venv/
 	rm -rf .edgewatch $(VENV)

@@ -176,6 +176,8 @@ class SmtpConfig:
     username: str | None = _setting(None)
     password: str | None = _setting(None, secret=True)
     from_address: str = _setting("edgewatch@localhost")  # when a rule's email gives no `from`
+    # A CA bundle (PEM) to trust for the server's certificate instead of the system's.
+    ca_certs: Path | None = _setting(None)
     timeout_s: float = _setting(30.0, _positive)
 
 

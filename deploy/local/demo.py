@@ -186,8 +186,14 @@ def service_env(run: Run, smtp_port: int) -> dict[str, str]:
 
 def start_service(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
+    # A session of their own: Ctrl-C reaches the demo only, which then stops the services in
+    # order (SIGTERM: ingest commits what it indexed) instead of all dying at once.
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline", *args], env=env, stdout=handle, stderr=handle
+        [sys.executable, "-m", "pipeline", *args],
+        env=env,
+        stdout=handle,
+        stderr=handle,
+        start_new_session=True,
     )
 
 
@@ -424,6 +430,9 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # Also when started with SIGINT ignored (a background job of a non-interactive shell).
+    signal.signal(signal.SIGINT, stop)
+    interrupted = False
     producer = kafka_client.producer(cfg.kafka, **{"linger.ms": 20, "message.max.bytes": 4_000_000})
     try:
         history_start = datetime.now(UTC) - timedelta(hours=1)
@@ -439,6 +448,7 @@ def main() -> int:
         print(f"\ndemo: {err}")
     except KeyboardInterrupt:
         print("\ndemo: interrupted; stopping what it started")
+        interrupted = True
     finally:
         for proc in services.values():
             if proc.poll() is None:
@@ -449,6 +459,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
         inbox.stop()
+    if interrupted:
+        return 130  # as a shell reports Ctrl-C; `make demo` then stops the stack it started
     return 0 if len(run.arrived) == len(EXPECTED) else 1
 
 

@@ -40,6 +40,7 @@ async def send_email(notification: Notification, smtp: SmtpConfig) -> str:
             password=smtp.password,
             use_tls=smtp.security == "tls",
             start_tls=smtp.security == "starttls",
+            cert_bundle=str(smtp.ca_certs) if smtp.ca_certs else None,
             timeout=smtp.timeout_s,
         )
     except aiosmtplib.SMTPRecipientsRefused as err:

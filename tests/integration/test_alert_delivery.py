@@ -6,6 +6,7 @@ The rules are the shipped ones from rules/, unmodified except for the index they
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -55,7 +56,7 @@ def delivery_config(
             kibana_url="http://kibana.example:5601",
         ),
         smtp=replace(config.smtp, host=smtp_server.host, port=smtp_server.port),
-        webhook=replace(config.webhook, hmac_secret=SECRET),
+        webhook=replace(config.webhook, hmac_secret=SECRET, password="hook-pass"),
     )
     yield cfg
     for pattern in (f"{unique_name}-*",):
@@ -263,7 +264,12 @@ def test_webhook_500_500_200_is_delivered_once_with_one_idempotency_key(
     index = f"{unique_name}-logs"
     _seed(es, index, [("edge-09", ERROR, t, "boom") for t in _every(3, 1.5, datetime.now(UTC))])
     rules = tmp_path / "rules"
-    webhook_action = {"webhook": {"url": f"{http_receiver.url}/hooks/edgewatch"}}
+    webhook_action = {
+        "webhook": {
+            "url": f"{http_receiver.url}/hooks/edgewatch",
+            "auth": {"basic": {"username": "edgewatch"}},  # the password is in the config
+        }
+    }
     _shipped_rule(rules, "fleet-error-spike", index, actions={"page": webhook_action})
     http_receiver.respond_next(500, count=2, body=b'{"error":"busy"}')
 
@@ -278,6 +284,8 @@ def test_webhook_500_500_200_is_delivered_once_with_one_idempotency_key(
     assert all(r.body == requests[0].body for r in requests)
     expected = hmac.new(SECRET.encode(), requests[-1].body, hashlib.sha256).hexdigest()
     assert requests[-1].headers["x-edgewatch-signature"] == f"sha256={expected}"
+    login = base64.b64encode(b"edgewatch:hook-pass").decode()
+    assert requests[-1].headers["authorization"] == f"Basic {login}"
     schema = json.loads(
         (ROOT / "pipeline" / "alerting" / "schema" / "webhook-body.schema.json").read_text()
     )
