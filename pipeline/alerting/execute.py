@@ -378,26 +378,14 @@ def _actions(run: _Run, actions: Mapping[str, Any], status: state.WatchState) ->
 def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict[str, Any]) -> bool:
     kind = result["type"]
     try:
-        _check_time(run, f"actions.{action_id}")
-        if spec.get("condition"):
-            scratch: dict[str, Any] = {}
-            met = _evaluate(run, spec["condition"], f"actions.{action_id}.condition", scratch)
-            result["condition"] = scratch["condition"]
-            if not met:
-                result["status"] = "condition_failed"
-                result["reason"] = "the action's condition was not met"
-                return False
-        if spec.get("transform"):
-            result["transform"] = _transform(
-                run, spec["transform"], f"actions.{action_id}.transform"
-            )
+        items = _action_items(run, action_id, spec, result)
+        if items is None:
+            result["status"] = "condition_failed"
+            result["reason"] = "the action's condition was not met"
+            return False
         if kind not in SUPPORTED_ACTIONS:
             raise ExecutionError(f"action type {kind!r} is not supported yet")
-        items: list[Any] = [run.ctx["payload"]]
         if spec.get("foreach"):
-            found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
-            items = list(found) if isinstance(found, list) else []
-            items = items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
             result["number_of_actions_executed"] = len(items)
         outputs = []
         for number, item in enumerate(items):
@@ -415,6 +403,27 @@ def _one_action(run: _Run, action_id: str, spec: Mapping[str, Any], result: dict
         result["status"] = "failure"
         result["reason"] = str(err)
         return False
+
+
+def _action_items(
+    run: _Run, action_id: str, spec: Mapping[str, Any], result: dict[str, Any]
+) -> list[Any] | None:
+    """An action's own condition, transform and foreach: the payloads it runs for, or None
+    when its condition is not met. Raises ExecutionError."""
+    _check_time(run, f"actions.{action_id}")
+    if spec.get("condition"):
+        scratch: dict[str, Any] = {}
+        met = _evaluate(run, spec["condition"], f"actions.{action_id}.condition", scratch)
+        result["condition"] = scratch["condition"]
+        if not met:
+            return None
+    if spec.get("transform"):
+        result["transform"] = _transform(run, spec["transform"], f"actions.{action_id}.transform")
+    if not spec.get("foreach"):
+        return [run.ctx["payload"]]
+    found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
+    items = list(found) if isinstance(found, list) else []
+    return items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
 
 
 def _run_action(
@@ -552,25 +561,10 @@ def _keyed_action(
     saved_payload = run.ctx["payload"]
     firing_now: dict[str, Any] = {}
     try:
-        _check_time(run, f"actions.{action_id}")
-        met = True
-        if spec.get("condition"):
-            scratch: dict[str, Any] = {}
-            met = _evaluate(run, spec["condition"], f"actions.{action_id}.condition", scratch)
-            result["condition"] = scratch["condition"]
-        if met:
-            if spec.get("transform"):
-                result["transform"] = _transform(
-                    run, spec["transform"], f"actions.{action_id}.transform"
-                )
-            items: list[Any] = [run.ctx["payload"]]
-            if spec.get("foreach"):
-                found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
-                items = list(found) if isinstance(found, list) else []
-                items = items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
-            for item in items:
-                run.ctx["payload"] = item
-                firing_now.setdefault(_text(run, spec["alert_key"]), item)
+        # A false action condition means no key is firing: the open ones resolve.
+        for item in _action_items(run, action_id, spec, result) or []:
+            run.ctx["payload"] = item
+            firing_now.setdefault(_text(run, spec["alert_key"]), item)
     except ExecutionError as err:
         run.ctx["payload"] = saved_payload
         result.update(status="failure", reason=str(err))

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from pipeline.alerting.conditions import format_date, parse_date
 from pipeline.alerting.notifications import Notification
+from pipeline.clients import elasticsearch as es_client
 
 PENDING = "pending"
 SENDING = "sending"
@@ -52,32 +53,29 @@ class Outbox:
 
     def install(self) -> None:
         """Create the outbox index with its mapping, unless it exists."""
-        try:
-            self.es.indices.create(
-                index=self.index,
-                mappings={
-                    "dynamic": False,
-                    "properties": {
-                        "state": _KW,
-                        "rule_id": _KW,
-                        "action_id": _KW,
-                        "type": _KW,
-                        "alert_key": _KW,
-                        "alert_status": _KW,
-                        "created": _DATE,
-                        "deadline": _DATE,
-                        "next_attempt": _DATE,
-                        "lease_until": _DATE,
-                        "sent_at": _DATE,
-                        "attempts": {"type": "integer"},
-                        "last_error": {"type": "text"},
-                        "notification": {"type": "object", "enabled": False},
-                    },
+        es_client.create_index(
+            self.es,
+            self.index,
+            {
+                "dynamic": False,
+                "properties": {
+                    "state": _KW,
+                    "rule_id": _KW,
+                    "action_id": _KW,
+                    "type": _KW,
+                    "alert_key": _KW,
+                    "alert_status": _KW,
+                    "created": _DATE,
+                    "deadline": _DATE,
+                    "next_attempt": _DATE,
+                    "lease_until": _DATE,
+                    "sent_at": _DATE,
+                    "attempts": {"type": "integer"},
+                    "last_error": {"type": "text"},
+                    "notification": {"type": "object", "enabled": False},
                 },
-            )
-        except BadRequestError as err:
-            if err.error != "resource_already_exists_exception":
-                raise
+            },
+        )
 
     def enqueue(self, notification: Notification, deadline_s: float) -> bool:
         """Store a new notification as pending; False if this firing is stored already."""

@@ -17,9 +17,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import BadRequestError, ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from pipeline.alerting import state as states
+from pipeline.clients import elasticsearch as es_client
 
 _KW = {"type": "keyword"}
 
@@ -39,23 +40,20 @@ class RuleStore:
 
     def install(self) -> None:
         """The state index (unless it exists) and the history index template."""
-        try:
-            # Not dynamic: open alerts carry rule payloads whose field types differ between
-            # rules, and must never make a state write fail on a mapping conflict.
-            self.es.indices.create(
-                index=self.state_index,
-                mappings={
-                    "dynamic": False,
-                    "properties": {
-                        "rule_id": _KW,
-                        "updated": {"type": "date"},
-                        "status": {"type": "object", "enabled": False},
-                    },
+        # Not dynamic: open alerts carry rule payloads whose field types differ between
+        # rules, and must never make a state write fail on a mapping conflict.
+        es_client.create_index(
+            self.es,
+            self.state_index,
+            {
+                "dynamic": False,
+                "properties": {
+                    "rule_id": _KW,
+                    "updated": {"type": "date"},
+                    "status": {"type": "object", "enabled": False},
                 },
-            )
-        except BadRequestError as err:
-            if err.error != "resource_already_exists_exception":
-                raise
+            },
+        )
         self.es.indices.put_index_template(
             name=self.history_prefix,
             index_patterns=[f"{self.history_prefix}-*"],

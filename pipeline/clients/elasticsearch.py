@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch
+from elasticsearch import ApiError, BadRequestError, Elasticsearch
 from elasticsearch import ConnectionError as ESConnectionError
 
 from pipeline.config import ElasticsearchConfig
@@ -54,3 +54,14 @@ def describe_cluster(client: Elasticsearch, url: str) -> ClusterSummary:
         version=", ".join(versions) or "unknown",
         nodes=int(health["number_of_nodes"]),
     )
+
+
+def create_index(client: Elasticsearch, name: str, mappings: dict[str, Any]) -> bool:
+    """Create an index with these mappings unless it exists; True if this call created it."""
+    try:
+        client.indices.create(index=name, mappings=mappings)
+    except BadRequestError as err:
+        if err.error != "resource_already_exists_exception":
+            raise
+        return False
+    return True

@@ -8,42 +8,9 @@ from typing import Any
 
 from pipeline.alerting import state
 from pipeline.alerting.execute import RunOptions, Services, execute
+from tests.unit.alerting.fakes import Fakes
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-class Fakes:
-    """Records what the executor asked for; answers searches from a canned response."""
-
-    def __init__(self, response: dict[str, Any] | None = None) -> None:
-        self.response = response or {"hits": {"total": 0, "hits": []}}
-        self.searches: list[Mapping[str, Any]] = []
-        self.logged: list[tuple[str, str, str]] = []
-        self.indexed: list[tuple[str, list[dict[str, Any]]]] = []
-        self.scripts: list[tuple[Any, str]] = []
-        self.script_result: Any = None
-
-    def services(self, scripts: bool = False) -> Services:
-        def search(request: Mapping[str, Any]) -> dict[str, Any]:
-            self.searches.append(request)
-            return self.response
-
-        def index(
-            name: str, docs: list[dict[str, Any]], _opts: Mapping[str, Any]
-        ) -> dict[str, Any]:
-            self.indexed.append((name, docs))
-            return {"errors": False}
-
-        def run_script(script: Any, ctx: Mapping[str, Any], purpose: str) -> Any:
-            self.scripts.append((script, purpose))
-            return self.script_result
-
-        return Services(
-            search=search,
-            index=index,
-            log_text=lambda level, category, text: self.logged.append((level, category, text)),
-            run_script=run_script if scripts else None,
-        )
 
 
 def _spike_watch(**extra: Any) -> dict[str, Any]:

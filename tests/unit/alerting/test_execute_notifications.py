@@ -10,48 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipeline.alerting import state, webhook
-from pipeline.alerting.execute import RunOptions, Services, execute
+from pipeline.alerting.execute import RunOptions, execute
 from pipeline.alerting.notifications import Notification, notification_id
+from tests.unit.alerting.fakes import Fakes
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 T0_TEXT = "2026-11-25T10:00:00.000Z"
-
-
-class Fakes:
-    """Answers searches from a canned response; records logging and the notifications stored."""
-
-    def __init__(self, response: dict[str, Any] | None = None) -> None:
-        self.response: dict[str, Any] = response or {"hits": {"total": 0, "hits": []}}
-        self.searches: list[Mapping[str, Any]] = []
-        self.logged: list[tuple[str, str, str]] = []
-        self.notified: list[Notification] = []
-        self.stored: dict[str, Notification] = {}
-        self.notify_error: Exception | None = None
-
-    def notify(self, notification: Notification) -> bool:
-        self.notified.append(notification)
-        if self.notify_error is not None:
-            raise self.notify_error
-        new = notification.id not in self.stored
-        self.stored.setdefault(notification.id, notification)
-        return new
-
-    def services(self, outbox: bool = True) -> Services:
-        def search(request: Mapping[str, Any]) -> dict[str, Any]:
-            self.searches.append(request)
-            return self.response
-
-        def index(
-            name: str, docs: list[dict[str, Any]], _opts: Mapping[str, Any]
-        ) -> dict[str, Any]:
-            return {"errors": False}
-
-        return Services(
-            search=search,
-            index=index,
-            log_text=lambda level, category, text: self.logged.append((level, category, text)),
-            notify=self.notify if outbox else None,
-        )
 
 
 def _run(
@@ -67,7 +31,7 @@ def _run(
         "spike",
         watch,
         RunOptions(execution_time=at, trigger="schedule", **options),
-        fakes.services(outbox),
+        fakes.services(outbox=outbox),
         status,
     )
 
