@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -200,7 +201,7 @@ def script_runner(config: Config) -> ScriptRunner:
     Plain HTTP rather than the Elasticsearch client: the API is the same on Elasticsearch and
     on the OpenSearch node the local stack uses for it, and the client refuses the latter.
     """
-    client = httpx.Client(base_url=config.alert.painless_url, timeout=30.0)
+    client = httpx.Client(base_url=config.alert.painless_url, timeout=30.0, **_es_auth(config))
 
     def run(script: Any, ctx: Mapping[str, Any], purpose: str) -> Any:
         spec = normalise(script)
@@ -227,6 +228,21 @@ def script_runner(config: Config) -> ScriptRunner:
         return outcome.get("result")
 
     return run
+
+
+def _es_auth(config: Config) -> dict[str, Any]:
+    """When scripts run in the configured Elasticsearch itself (the production setup), the
+    same credentials and CA as for the Elasticsearch client; none for another server."""
+    if config.alert.painless_url.rstrip("/") != config.es.url.rstrip("/"):
+        return {}
+    options: dict[str, Any] = {}
+    if config.es.api_key:
+        options["headers"] = {"Authorization": f"ApiKey {config.es.api_key}"}
+    elif config.es.username:
+        options["auth"] = httpx.BasicAuth(config.es.username, config.es.password or "")
+    if config.es.ca_certs:
+        options["verify"] = ssl.create_default_context(cafile=str(config.es.ca_certs))
+    return options
 
 
 def _raise_for(response: httpx.Response) -> None:
