@@ -18,6 +18,7 @@ pytest_plugins = [
     "tests.fixtures.http_receiver",
     "tests.fixtures.tcp_proxy",
     "tests.fixtures.ingest",
+    "tests.fixtures.alerting",
 ]
 
 _HERE = Path(__file__).parent

@@ -10,10 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting.service import AlertService
 from pipeline.cli import main
 from pipeline.config import Config
 from pipeline.ingest.template import mappings
+from tests.fixtures.alerting import running
 from tests.fixtures.http_receiver import HttpReceiver
 from tests.fixtures.smtp import MailSink
 
@@ -37,33 +34,16 @@ SECRET = "test-hmac-secret"
 
 
 @pytest.fixture
-def delivery_config(
-    config: Config,
-    es: Elasticsearch,
-    unique_name: str,
-    smtp_server: MailSink,
-) -> Iterator[Config]:
-    """State, history, outbox and logs in this test's own indices; mail to the test's server."""
-    cfg = replace(
-        config,
+def delivery_config(alert_config: Config, smtp_server: MailSink) -> Config:
+    """The test's own indices (`alert_config`); mail to the test's server, fast retries."""
+    return replace(
+        alert_config,
         alert=replace(
-            config.alert,
-            state_index=f"{unique_name}-state",
-            history_prefix=f"{unique_name}-history",
-            outbox_index=f"{unique_name}-outbox",
-            reload_interval_s=0.5,
-            delivery_retry_max_s=4.0,
-            kibana_url="http://kibana.example:5601",
+            alert_config.alert, delivery_retry_max_s=4.0, kibana_url="http://kibana.example:5601"
         ),
-        smtp=replace(config.smtp, host=smtp_server.host, port=smtp_server.port),
-        webhook=replace(config.webhook, hmac_secret=SECRET, password="hook-pass"),
+        smtp=replace(alert_config.smtp, host=smtp_server.host, port=smtp_server.port),
+        webhook=replace(alert_config.webhook, hmac_secret=SECRET, password="hook-pass"),
     )
-    yield cfg
-    for pattern in (f"{unique_name}-*",):
-        names = es.indices.get(index=pattern, allow_no_indices=True, ignore_unavailable=True)
-        if names:
-            es.indices.delete(index=",".join(names))
-    es.options(ignore_status=404).indices.delete_index_template(name=f"{unique_name}-history")
 
 
 def _seed(es: Elasticsearch, index: str, docs: list[tuple[str, str, datetime, str]]) -> None:
@@ -104,19 +84,6 @@ def _shipped_rule(folder: Path, name: str, index: str, **changes: Any) -> str:
     return name
 
 
-@contextmanager
-def _running(cfg: Config, folder: Path) -> Iterator[AlertService]:
-    service = AlertService(cfg, folder, http_port=0)
-    runner = threading.Thread(target=service.run)
-    runner.start()
-    try:
-        yield service
-    finally:
-        service.stop()
-        runner.join(30)
-        assert not runner.is_alive()
-
-
 def _html(mail: Any) -> str:
     part = mail.message.get_body(preferencelist=("html",))
     assert part is not None
@@ -153,7 +120,7 @@ def test_fleet_spike_yields_exactly_one_email_with_numbers_and_chart(
     rules = tmp_path / "rules"
     _shipped_rule(rules, "fleet-error-spike", index)
 
-    with _running(delivery_config, rules) as service:
+    with running(delivery_config, rules) as service:
         (mail,) = smtp_server.wait_for(1, timeout=20)
         time.sleep(3)  # more executions: all throttled (15m)
     assert len(smtp_server.messages) == 1
@@ -200,7 +167,7 @@ def test_throttle_and_ack_hold_across_a_restart(
     ackable["throttle_period"] = "1s"
     (rules / "ackable.json").write_text(json.dumps(ackable))
 
-    with _running(delivery_config, rules):
+    with running(delivery_config, rules):
         smtp_server.wait_for(2, timeout=20)
     runner = CliRunner()
     env = {
@@ -212,7 +179,7 @@ def test_throttle_and_ack_hold_across_a_restart(
     time.sleep(1)  # past the 1s throttle: from here on only the ack holds it back
     sent_before = len(smtp_server.messages)
 
-    with _running(delivery_config, rules) as service:
+    with running(delivery_config, rules) as service:
         time.sleep(4)
     assert len(smtp_server.messages) == sent_before  # neither re-fired after the restart
     latest = {
@@ -235,7 +202,7 @@ def test_smtp_down_for_a_minute_then_up_delivers_the_email_once(
     _shipped_rule(rules, "fleet-error-spike", index)
     smtp_server.stop()
 
-    with _running(delivery_config, rules) as service:
+    with running(delivery_config, rules) as service:
         time.sleep(60)
         assert smtp_server.messages == []
         outbox = service.outbox
@@ -273,7 +240,7 @@ def test_webhook_500_500_200_is_delivered_once_with_one_idempotency_key(
     _shipped_rule(rules, "fleet-error-spike", index, actions={"page": webhook_action})
     http_receiver.respond_next(500, count=2, body=b'{"error":"busy"}')
 
-    with _running(delivery_config, rules):
+    with running(delivery_config, rules):
         requests = http_receiver.wait_for(3, timeout=20)
         time.sleep(3)
     assert len(http_receiver.requests) == 3
@@ -311,7 +278,7 @@ def test_silent_host_yields_one_alert_then_one_recovery(
     rules = tmp_path / "rules"
     _shipped_rule(rules, "silent-node", index)
 
-    with _running(delivery_config, rules):
+    with running(delivery_config, rules):
         (alert,) = smtp_server.wait_for(1, timeout=20)
         time.sleep(2)
         assert len(smtp_server.messages) == 1  # one alert, not one per execution
@@ -352,7 +319,7 @@ def test_host_spike_against_its_baseline_alerts_only_that_host(
     rules = tmp_path / "rules"
     _shipped_rule(rules, "host-error-spike", index)
 
-    with _running(delivery_config, rules):
+    with running(delivery_config, rules):
         (mail,) = smtp_server.wait_for(1, timeout=20)
         time.sleep(3)
     assert len(smtp_server.messages) == 1

@@ -4,10 +4,7 @@ invalid files skipped."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,27 +15,8 @@ from elasticsearch import Elasticsearch
 from pipeline.alerting.service import AlertService
 from pipeline.cli import main
 from pipeline.config import Config
+from tests.fixtures.alerting import running
 from tests.fixtures.http_receiver import HttpReceiver
-
-
-@pytest.fixture
-def alert_config(config: Config, es: Elasticsearch, unique_name: str) -> Iterator[Config]:
-    """State and history in indices of this test's own, deleted afterwards."""
-    cfg = replace(
-        config,
-        alert=replace(
-            config.alert,
-            state_index=f"{unique_name}-state",
-            history_prefix=f"{unique_name}-history",
-            reload_interval_s=0.5,
-        ),
-    )
-    yield cfg
-    for pattern in (f"{unique_name}-state", f"{unique_name}-history-*", f"{unique_name}-logs"):
-        names = es.indices.get(index=pattern, allow_no_indices=True, ignore_unavailable=True)
-        if names:
-            es.indices.delete(index=",".join(names))
-    es.options(ignore_status=404).indices.delete_index_template(name=f"{unique_name}-history")
 
 
 def _write_rules(folder: Path, index: str) -> None:
@@ -65,13 +43,8 @@ def _write_rules(folder: Path, index: str) -> None:
 
 
 def _run_for(cfg: Config, folder: Path, seconds: float) -> AlertService:
-    service = AlertService(cfg, folder, http_port=0)
-    runner = threading.Thread(target=service.run)
-    runner.start()
-    time.sleep(seconds)
-    service.stop()
-    runner.join(30)
-    assert not runner.is_alive()
+    with running(cfg, folder) as service:
+        time.sleep(seconds)
     return service
 
 
