@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.alerting import delivery
 from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
-from pipeline.alerting.outbox import FAILED, SENT, Outbox
+from pipeline.alerting.outbox import FAILED, SENT, Claimed, Outbox
 from pipeline.alerting.senders import DeliveryError, send_email, send_webhook
 from pipeline.config import Config
 
@@ -173,16 +173,18 @@ class Courier:
         try:
             reply = await self._senders[n.type](n)
         except DeliveryError as err:
-            await self._failed(n, claimed.attempts + 1, err.failure)
+            await self._failed(claimed, err.failure)
             return
         now = datetime.now(UTC)
-        await asyncio.to_thread(self.outbox.sent, n.id, now, reply)
+        await asyncio.to_thread(self.outbox.sent, claimed, now, reply)
         self.metrics.notifications.labels(n.type, "sent").inc()
         self.metrics.latency.observe(max(0.0, (now - n.created).total_seconds()))
         log.info("sent %s %s of rule %s (%s)", n.type, n.id, n.rule_id, _what(n))
         self._finish(n.id, SENT)
 
-    async def _failed(self, n: Notification, attempts: int, failure: delivery.Failure) -> None:
+    async def _failed(self, claimed: Claimed, failure: delivery.Failure) -> None:
+        n = claimed.notification
+        attempts = claimed.attempts + 1
         now = datetime.now(UTC)
         at = delivery.next_attempt(
             attempts,
@@ -196,12 +198,12 @@ class Courier:
         if at is None:
             why = "permanent error" if not failure.retryable else "deadline passed"
             reason = f"gave up after {attempts} attempt(s) ({why}): {failure.reason}"
-            await asyncio.to_thread(self.outbox.failed, n.id, reason)
+            await asyncio.to_thread(self.outbox.failed, claimed, reason)
             self.metrics.notifications.labels(n.type, "failed").inc()
             log.error("%s %s of rule %s: %s", n.type, n.id, n.rule_id, reason)
             self._finish(n.id, FAILED)
             return
-        await asyncio.to_thread(self.outbox.retry, n.id, at, failure.reason)
+        await asyncio.to_thread(self.outbox.retry, claimed, at, failure.reason)
         self.metrics.notifications.labels(n.type, "retry").inc()
         delay = max(0.0, (at - now).total_seconds())
         log.warning(

@@ -40,7 +40,7 @@ class Claimed:
 
     notification: Notification
     attempts: int  # attempts made before this one
-    deadline: datetime
+    document: dict[str, Any]  # the outbox document as the claim wrote it
 
 
 class Outbox:
@@ -171,22 +171,20 @@ class Outbox:
         return Claimed(
             Notification.from_dict(source["notification"]),
             int(source.get("attempts") or 0),
-            parse_date(str(source["deadline"])),
+            source,
         )
 
-    def sent(self, notification_id: str, now: datetime, reply: str) -> None:
+    def sent(self, claimed: Claimed, now: datetime, reply: str) -> None:
         """Record the server's acceptance."""
-        self._change(notification_id, state=SENT, sent_at=format_date(now), reply=reply[:500])
+        self._change(claimed, state=SENT, sent_at=format_date(now), reply=reply[:500])
 
-    def retry(self, notification_id: str, at: datetime, reason: str) -> None:
+    def retry(self, claimed: Claimed, at: datetime, reason: str) -> None:
         """Record a transient failure; try again at `at`."""
-        self._change(
-            notification_id, state=PENDING, next_attempt=format_date(at), last_error=reason
-        )
+        self._change(claimed, state=PENDING, next_attempt=format_date(at), last_error=reason)
 
-    def failed(self, notification_id: str, reason: str) -> None:
+    def failed(self, claimed: Claimed, reason: str) -> None:
         """Give up, with the reason."""
-        self._change(notification_id, state=FAILED, last_error=reason)
+        self._change(claimed, state=FAILED, last_error=reason)
 
     def get(self, notification_id: str) -> dict[str, Any] | None:
         """The outbox document of a notification (for the CLI and tests)."""
@@ -195,9 +193,9 @@ class Outbox:
         except NotFoundError:
             return None
 
-    def _change(self, notification_id: str, **fields: Any) -> None:
-        doc = self.es.get(index=self.index, id=notification_id)["_source"]
-        attempts = int(doc.get("attempts") or 0) + 1
-        doc.update(fields, attempts=attempts, lease_until=None)
+    def _change(self, claimed: Claimed, **fields: Any) -> None:
+        """End an attempt: the claimed document (this process holds the lease, so it is still
+        current) with one more attempt, the lease released and these fields changed."""
+        doc = {**claimed.document, **fields, "attempts": claimed.attempts + 1, "lease_until": None}
         doc["updated"] = datetime.now(UTC).isoformat()
-        self.es.index(index=self.index, id=notification_id, document=doc)
+        self.es.index(index=self.index, id=claimed.notification.id, document=doc)
