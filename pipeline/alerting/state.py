@@ -277,11 +277,8 @@ def throttle_period(
     default: timedelta = DEFAULT_THROTTLE_PERIOD,
 ) -> timedelta:
     """The throttle period of an action: its own, else the watch's, else `default` (5s)."""
-    own = _period_of(action, "action")
-    if own is not None:
-        return own
-    inherited = _period_of(watch, "watch")
-    return inherited if inherited is not None else default
+    stated = explicit_throttle_period(action, watch)
+    return stated if stated is not None else default
 
 
 def explicit_throttle_period(
