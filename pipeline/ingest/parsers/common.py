@@ -308,7 +308,8 @@ def _convert(target: str, value: Any) -> Any:
     if target == "process.pid":
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31:
             return value
-        if isinstance(value, str) and value.isdigit() and len(value) < 10:
+        # isdigit() alone also accepts digits int() refuses, such as "¹".
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
             return int(value)
         return None
     if isinstance(value, str):

@@ -188,6 +188,11 @@ def test_wrong_shaped_known_keys_stay_in_attributes() -> None:
     }
 
 
+def test_a_pid_of_non_ascii_digits_stays_in_attributes() -> None:
+    # "¹" passes str.isdigit() but not int(); it once escaped the parser as a ValueError.
+    assert parsed('{"msg":"x","pid":"¹"}') == {"message": "x", "attributes": {"pid": "¹"}}
+
+
 def test_inner_objects_are_kept_as_decoded() -> None:
     fields = parsed('{"msg":"x","req":{"id":1,"tags":["a",null,1.5,false]}}')
     assert fields["attributes"] == {"req": {"id": 1, "tags": ["a", None, 1.5, False]}}
