@@ -18,7 +18,9 @@ help:  ## list the targets
 
 venv: $(VENV)/.installed  ## create .venv with edgewatch and its dev tools
 
-$(VENV)/.installed: pyproject.toml
+# setup.py compiles the ingest core with mypyc into .so files beside its sources, which Python
+# then imports instead of the .py files: any change under pipeline/ingest/ rebuilds them.
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard pipeline/ingest/*.py pipeline/ingest/parsers/*.py)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

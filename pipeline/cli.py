@@ -59,11 +59,14 @@ def version() -> None:
 
     import confluent_kafka
 
+    from pipeline.ingest import core_build
+
     librdkafka, _ = confluent_kafka.libversion()
     click.echo(f"edgewatch {__version__}")
     click.echo(f"  python               {platform.python_version()}")
     click.echo(f"  confluent-kafka      {installed('confluent-kafka')} (librdkafka {librdkafka})")
     click.echo(f"  elasticsearch-py     {installed('elasticsearch')}")
+    click.echo(f"  ingest core          {core_build()}")
 
 
 @main.group()

@@ -137,9 +137,6 @@ def nest_into(out: dict[str, Any], flat: Fields) -> dict[str, Any]:
         path = paths.get(key)
         if path is None:
             path = _path(key)
-        if path is _FLAT:
-            out[key] = value
-            continue
         parents, leaf = path
         node = out
         for part in parents:
@@ -152,14 +149,14 @@ def nest_into(out: dict[str, Any], flat: Fields) -> dict[str, Any]:
 
 
 # Split dotted keys once, into the parent objects and the leaf: the set of keys is small and
-# fixed, and nesting is the hottest part of building a document.
-_FLAT: tuple[tuple[str, ...], str] = ((), "")  # a key that stays as it is
+# fixed, and nesting is the hottest part of building a document. A key that stays as it is
+# has no parents. (No sentinel object compared with `is`: compiled, tuples are values.)
 _PATHS: dict[str, tuple[tuple[str, ...], str]] = {}
 
 
 def _path(key: str) -> tuple[tuple[str, ...], str]:
     if key == "@timestamp" or "." not in key:
-        path = _FLAT
+        path: tuple[tuple[str, ...], str] = ((), key)
     else:
         *parents, leaf = key.split(".")
         path = (tuple(parents), leaf)

@@ -39,7 +39,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
-from pipeline.ingest import bulk, template
+from pipeline.ingest import bulk, core_build, template
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.normalise import Origin
@@ -234,10 +234,11 @@ class IngestService:
             on_lost=self._on_lost,
         )
         log.info(
-            "consuming %s as group %s from %s",
+            "consuming %s as group %s from %s; ingest core %s",
             ", ".join(subscription),
             group,
             self.config.kafka.bootstrap,
+            core_build(),
         )
         return consumer
 

@@ -142,8 +142,8 @@ def _general(
     already decoded as JSON, or None."""
     try:
         envelope = unwrap(raw, origin.key, topic.envelope, event)
-    except EnvelopeError as err:
-        return DeadLetter(origin, raw, "decode", err.reason, err.detail)
+    except EnvelopeError as refused:  # (distinct names: compiled, one name has one type)
+        return DeadLetter(origin, raw, "decode", refused.reason, refused.detail)
     reference = envelope.timestamp or origin.kafka_time
     try:
         fmt, fields = parse_line(envelope.line, topic.format, reference, envelope.decoded)

@@ -171,6 +171,7 @@ def test_dockerignore_keeps_local_state_and_caches_out() -> None:
     for required in (".git", ".edgewatch", ".venv", ".mypy_cache", ".pytest_cache", "tests"):
         assert required in patterns, required
     assert "**/__pycache__" in patterns
+    assert "**/*.so" in patterns  # a developer's compiled modules, built for their machine
 
 
 def _build_copies() -> list[tuple[list[str], str]]:
@@ -200,7 +201,9 @@ def test_build_stage_wheels_install_without_an_index(tmp_path: Path) -> None:
             dest = context / target if target not in ("./", ".") else context
             if (ROOT / source).is_dir():
                 shutil.copytree(
-                    ROOT / source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+                    ROOT / source,
+                    dest,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"),
                 )
             else:
                 dest.mkdir(parents=True, exist_ok=True)
@@ -230,3 +233,8 @@ def test_build_stage_wheels_install_without_an_index(tmp_path: Path) -> None:
         [str(env_dir / "bin" / "edgewatch"), "--version"], capture_output=True, text=True
     )
     assert version.returncode == 0 and version.stdout.startswith("edgewatch"), version.stderr
+    # The image runs the ingest core compiled (setup.py), not the slower plain Python.
+    versions = subprocess.run(
+        [str(env_dir / "bin" / "edgewatch"), "version"], capture_output=True, text=True
+    )
+    assert "ingest core          compiled (mypyc)" in versions.stdout, versions.stdout
