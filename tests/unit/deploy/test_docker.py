@@ -212,8 +212,15 @@ def test_build_stage_wheels_install_without_an_index(tmp_path: Path) -> None:
     (wheel_cmd,) = [run for run in stages[0].all("RUN") if "pip wheel" in run]
     argv = shlex.split(wheel_cmd.replace("/wheels", str(wheels)))
     assert argv[0] == "pip"
+    # A bare interpreter, as in the image: nothing of this venv may leak into the build.
+    build_env = tmp_path / "build"
+    venv.create(build_env, with_pip=True)
     built = subprocess.run(
-        [sys.executable, "-m", *argv], cwd=context, capture_output=True, text=True, timeout=240
+        [str(build_env / "bin" / "python"), "-m", *argv],
+        cwd=context,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert built.returncode == 0, built.stdout + built.stderr
     assert list(wheels.glob("edgewatch-*.whl"))
