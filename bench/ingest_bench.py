@@ -13,6 +13,9 @@ Phases, all against the local stack (or whatever EDGEWATCH_* points at):
    this process with the same batch size and concurrency, no Kafka and no parsing.
 5. latency: with ingest running, probe messages at a steady rate; the time from produce to
    the document being visible to search (default 1 s refresh), p50 and p99.
+6. pipeline only: ingest again over the same topic with the parse step replaced by one
+   constant, median-sized document (bench/pipeline_only.py), against a ceiling of that same
+   document: what everything but parsing costs, i.e. the ratio if parsing were free.
 
 The last line printed is one JSON object with the figures. Nothing here passes or fails.
 """
@@ -45,7 +48,7 @@ from pipeline.ingest import bulk
 from pipeline.ingest.normalise import Origin
 from pipeline.ingest.ship import wrap
 from pipeline.ingest.template import template_body
-from pipeline.ingest.transform import IndexAction, transform
+from pipeline.ingest.transform import IndexAction, dated_index, transform
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("EDGEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
@@ -157,6 +160,19 @@ def bench_headline(samples: dict[str, list[bytes]], runs: int = 5) -> dict[str, 
     return out
 
 
+def median_document(values: list[tuple[bytes, bytes]]) -> bytes:
+    """The median-sized document made of the stream's first values (for pipeline only)."""
+    now = datetime.now(UTC)
+    sources = []
+    for offset, (key, value) in enumerate(values[:600]):
+        origin = Origin("bench", 0, offset, None, key)
+        action = transform(value, origin, IngestConfig(), TopicConfig(), now)
+        if isinstance(action, IndexAction):
+            sources.append(action.source)
+    sources.sort(key=len)
+    return sources[len(sources) // 2]
+
+
 def bench_user_schema() -> dict[str, float]:
     """A topic's own JSON Schema: compiled fastjsonschema vs jsonschema, microseconds/check."""
     import fastjsonschema
@@ -203,7 +219,11 @@ def produce(cfg: Config, topic: str, values: list[tuple[bytes, bytes]]) -> float
     return time.monotonic() - started
 
 
-def run_ingest(cfg: Config, topic: str, prefix: str, idle: float) -> dict[str, float]:
+def run_ingest(
+    cfg: Config, topic: str, prefix: str, idle: float, document: bytes | None = None
+) -> dict[str, float]:
+    """`edgewatch ingest --exit-when-idle` as a child; with `document`, the pipeline-only
+    variant that indexes that document for every message instead of parsing it."""
     env = {
         **os.environ,
         "EDGEWATCH_INGEST_INDEX_PREFIX": prefix,
@@ -211,19 +231,16 @@ def run_ingest(cfg: Config, topic: str, prefix: str, idle: float) -> dict[str, f
         "EDGEWATCH_INGEST_HTTP_PORT": "0",
         "EDGEWATCH_LOG_LEVEL": "warning",
     }
+    if document is None:
+        command = ["pipeline", "ingest"]
+    else:
+        command = ["bench.pipeline_only"]
+        env["EDGEWATCH_BENCH_DOCUMENT"] = document.decode()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline",
-            "ingest",
-            "--topics",
-            topic,
-            "--exit-when-idle",
-            str(idle),
-        ],
+        [sys.executable, "-m", *command, "--topics", topic, "--exit-when-idle", str(idle)],
+        cwd=ROOT,
         env=env,
     )
     # The child's own high-water mark, read from /proc while it runs: ru_maxrss of children
@@ -250,15 +267,26 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def ceiling(cfg: Config, values: list[tuple[bytes, bytes]], topic: str, prefix: str) -> float:
-    """Events/s for the same documents bulk-indexed directly (bodies prepared beforehand)."""
+def ceiling(
+    cfg: Config,
+    values: list[tuple[bytes, bytes]],
+    topic: str,
+    prefix: str,
+    document: bytes | None = None,
+) -> float:
+    """Events/s for the same documents bulk-indexed directly (bodies prepared beforehand);
+    with `document`, that one document for every value (the pipeline-only ceiling)."""
     settings = replace(cfg.ingest, index_prefix=prefix)
     now = datetime.now(UTC)
     batches: list[bytes] = []
     actions: list[IndexAction] = []
     for offset, (key, value) in enumerate(values):
         origin = Origin(topic, offset % 3, offset, int(now.timestamp() * 1000), key)
-        action = transform(value, origin, settings, TopicConfig(), now)
+        action = (
+            transform(value, origin, settings, TopicConfig(), now)
+            if document is None
+            else IndexAction(origin, dated_index(prefix, now.date()), document, value)
+        )
         if isinstance(action, IndexAction):
             actions.append(action)
         if len(actions) == settings.bulk_max_docs:
@@ -360,13 +388,14 @@ def main() -> None:
     cfg = load_config()
     run_id = uuid.uuid4().hex[:8]
     topic, prefix, ceiling_prefix = f"bench-{run_id}", f"bench-{run_id}", f"bench-ceil-{run_id}"
+    only_prefix, only_ceiling_prefix = f"bench-only-{run_id}", f"bench-only-ceil-{run_id}"
     es = es_client.connect(cfg.es).options(request_timeout=120)
     say(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
 
     samples = sample_lines()
-    say("phase 1/5: parse + normalise per core (no I/O)")
+    say("phase 1/6: parse + normalise per core (no I/O)")
     parse = bench_parse(samples)
     for name, rate in sorted(parse.items()):
         say(f"  {name:<22} {rate:>10,.0f} events/s/core")
@@ -382,7 +411,7 @@ def main() -> None:
         f"jsonschema {schema['jsonschema_us']:.1f} us"
     )
 
-    say(f"phase 2/5: producing {events:,} mixed events to {topic}")
+    say(f"phase 2/6: producing {events:,} mixed events to {topic}")
     values = mixed_values(samples, events)
     admin = kafka_client.admin(cfg.kafka)
     admin.create_topics([NewTopic(topic, num_partitions=3)])[topic].result(30)
@@ -390,7 +419,7 @@ def main() -> None:
     say(f"  produced in {produce_s:.1f} s ({events / produce_s:,.0f}/s)")
 
     try:
-        say("phase 3/5: edgewatch ingest --exit-when-idle")
+        say("phase 3/6: edgewatch ingest --exit-when-idle")
         idle = 5.0
         run = run_ingest(cfg, topic, prefix, idle)
         es.indices.refresh(index=f"{prefix}-*")
@@ -401,22 +430,45 @@ def main() -> None:
             f"{run['cpu_s']:.1f} CPU-s, peak RSS {run['rss_mb_peak']:.0f} MB"
         )
 
-        say("phase 4/5: ceiling (same documents, bulk-indexed directly)")
+        say("phase 4/6: ceiling (same documents, bulk-indexed directly)")
         ceiling_rate = ceiling(cfg, values, topic, ceiling_prefix)
         say(f"  {ceiling_rate:,.0f} events/s")
 
-        say("phase 5/5: produce-to-searchable latency at 200 events/s for 20 s")
+        say("phase 5/6: produce-to-searchable latency at 200 events/s for 20 s")
         lat = sorted(latency(cfg, f"benchlat-{run_id}", rate=200, seconds=20))
         p50 = statistics.median(lat) if lat else float("nan")
         p99 = lat[int(len(lat) * 0.99) - 1] if lat else float("nan")
         say(f"  {len(lat)} probes: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+
+        say("phase 6/6: pipeline only (parsing replaced by one constant document)")
+        document = median_document(values)
+        only = run_ingest(cfg, topic, only_prefix, idle, document)
+        only_rate = events / only["wall_s"]
+        only_ceiling = ceiling(cfg, values, topic, only_ceiling_prefix, document)
+        say(
+            f"  {only_rate:,.0f} events/s, {only['cpu_s']:.1f} CPU-s; ceiling for that "
+            f"{len(document)}-byte document {only_ceiling:,.0f} events/s: ratio "
+            f"{only_rate / only_ceiling:.2f}"
+        )
     finally:
-        for pattern in (f"{prefix}-*", f"{ceiling_prefix}-*", f"benchlat-{run_id}-*"):
+        for pattern in (
+            f"{prefix}-*",
+            f"{ceiling_prefix}-*",
+            f"benchlat-{run_id}-*",
+            f"{only_prefix}-*",
+            f"{only_ceiling_prefix}-*",
+        ):
             names = es.indices.get(index=pattern, allow_no_indices=True)
             if names:
                 es.indices.delete(index=",".join(names))
         admin.delete_topics([topic, f"{topic}.dlq"])
-        for name in (prefix, ceiling_prefix, f"benchlat-{run_id}"):
+        for name in (
+            prefix,
+            ceiling_prefix,
+            f"benchlat-{run_id}",
+            only_prefix,
+            only_ceiling_prefix,
+        ):
             es.options(ignore_status=404).indices.delete_index_template(name=name)
 
     print(
@@ -434,6 +486,10 @@ def main() -> None:
                 "parse_events_per_s_per_core": {k: round(v) for k, v in sorted(parse.items())},
                 "parse_headline_per_core": {k: round(v) for k, v in headline.items()},
                 "user_schema_check_us": {k: round(v, 2) for k, v in schema.items()},
+                "pipeline_only_events_per_s": round(only_rate),
+                "pipeline_only_ceiling_events_per_s": round(only_ceiling),
+                "pipeline_only_ratio": round(only_rate / only_ceiling, 3),
+                "pipeline_only_cpu_s_per_million": round(only["cpu_s"] / events * 1e6, 1),
                 "cores": os.cpu_count(),
             }
         )

@@ -1,0 +1,42 @@
+"""`edgewatch ingest` with the parse step replaced by one constant document.
+
+`make bench-ingest` runs this beside the real service to show what the rest of ingest (the
+consumer loop, batching, bulk requests, commits) costs with parsing taken away: the ratio the
+service would reach if parsing were free. It is a measuring tool, not a way to run ingest.
+
+    EDGEWATCH_BENCH_DOCUMENT='{"message": ...}' python -m bench.pipeline_only --topics T ...
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime
+
+from pipeline.cli import main
+from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest import service
+from pipeline.ingest.normalise import Origin
+from pipeline.ingest.transform import IndexAction, Validator, dated_index
+
+SOURCE = os.environ.get("EDGEWATCH_BENCH_DOCUMENT", "").encode()
+DAY = date.today()
+
+
+def constant_document(
+    value: bytes | None,
+    origin: Origin,
+    settings: IngestConfig,
+    topic: TopicConfig,
+    ingested: datetime,
+    validator: Validator | None = None,
+) -> IndexAction:
+    """What `transform` returns for a good message, without looking at the message."""
+    return IndexAction(origin, dated_index(settings.index_prefix, DAY), SOURCE, value or b"")
+
+
+if __name__ == "__main__":
+    if not SOURCE:
+        raise SystemExit("set EDGEWATCH_BENCH_DOCUMENT to the JSON document to index")
+    service.transform = constant_document  # type: ignore[attr-defined]  # (imported there)
+    main(["ingest", *sys.argv[1:]])
