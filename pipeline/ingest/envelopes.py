@@ -198,8 +198,9 @@ def _fluentbit(doc: dict[str, Any], value: bytes, key: bytes | None) -> Envelope
         raise EnvelopeError("envelope.no_line", "fluent bit record without log/message")
     fields: Fields = {"agent.type": "fluentbit"}
     _kubernetes(fields, doc.get("kubernetes"))
-    if isinstance(doc.get("stream"), str):
-        fields["stream"] = doc["stream"]
+    stream = doc.get("stream")
+    if stream == "stdout" or stream == "stderr":  # anything else is not a stream: left out
+        fields["stream"] = stream
     if isinstance(doc.get("filename"), str):
         fields["log.file.path"] = doc["filename"]
     found = doc.get("hostname") or doc.get("host") or doc.get("_HOSTNAME")

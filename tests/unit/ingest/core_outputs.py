@@ -1,4 +1,5 @@
-"""What the ingest core makes of the shared corpus, one digest line per message.
+"""What the ingest core makes of the shared corpus, and of shipper events with odd values in
+their usual fields, one digest line per message.
 
 Run by test_compiled_core.py twice, as `python -m tests.unit.ingest.core_outputs MODE CORPUS`:
 MODE "compiled" imports the ingest core as installed (mypyc's .so files when built), MODE
@@ -12,6 +13,7 @@ import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import itertools
 import random
 import sys
 from collections.abc import Iterator, Sequence
@@ -19,6 +21,9 @@ from datetime import UTC, datetime
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import orjson
 
 ENVELOPES = ("raw", "filebeat", "fluentbit", "vector")
 
@@ -63,6 +68,45 @@ def lines(corpus: Path) -> Iterator[bytes]:
         yield bytes(line)
 
 
+# Values a shipper's event or a JSON line may carry where something else is usual.
+_VALUES: list[Any] = [
+    None, True, 0, -1, 2**63, 1.5, 1764064800.25, "", "x", "stdout", "ERROR", "warn",
+    "2026-11-25T10:00:00Z", "Nov 25 10:00:00", "{}", [], [1, "a"], {}, {"name": "edge-2"},
+    {"a": {"b": None}},
+]  # fmt: skip
+_LINE_KEYS = [
+    "level", "msg", "message", "time", "ts", "@timestamp", "pid", "host", "service",
+    "log.level", "host.name", "http", "stream", "log", "tags", "error",
+]  # fmt: skip
+_SHIPPER_KEYS = [
+    "@timestamp", "host", "agent", "log", "fields", "labels", "kubernetes", "stream",
+    "filename", "hostname", "input", "tags",
+]  # fmt: skip
+
+
+def shapes(count: int) -> Iterator[bytes]:
+    """Shipper events (and bare JSON lines) with arbitrary values in their usual fields."""
+    rng = random.Random(1125)
+
+    def some(keys: list[str]) -> dict[str, Any]:
+        return {rng.choice(keys): rng.choice(_VALUES) for _ in range(rng.randrange(6))}
+
+    for i in range(count):
+        line: Any = rng.choice([orjson.dumps(some(_LINE_KEYS)).decode(), *_VALUES])
+        event = some(_SHIPPER_KEYS)
+        kind = i % 5
+        if kind == 0:
+            yield orjson.dumps(some(_LINE_KEYS))
+        elif kind == 1:
+            yield orjson.dumps({**event, "@metadata": {"beat": "filebeat"}, "message": line})
+        elif kind == 2:
+            yield orjson.dumps({**event, "source_type": "file", "message": line})
+        elif kind == 3:
+            yield orjson.dumps({**event, "@timestamp": rng.choice(_VALUES), "log": line})
+        else:
+            yield orjson.dumps([rng.choice([1764064800.5, 0, "x"]), {**event, "log": line}])
+
+
 def main(mode: str, corpus: Path) -> None:
     if mode == "source":
         sys.meta_path.insert(0, SourceFirst())
@@ -75,12 +119,14 @@ def main(mode: str, corpus: Path) -> None:
     print(core_build())
     settings, topic = IngestConfig(), TopicConfig()
     now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-    for offset, line in enumerate(lines(corpus)):
-        envelope = ENVELOPES[offset % len(ENVELOPES)]
+    wrapped = (
+        (envelope, wrap(line, envelope, "edge-07", "/var/log/x.log", now))
+        for envelope, line in zip(itertools.cycle(ENVELOPES), lines(corpus))
+    )
+    messages = itertools.chain(wrapped, (("shape", value) for value in shapes(5000)))
+    for offset, (envelope, value) in enumerate(messages):
         origin = Origin("edge.logs", 0, offset, 1764064800000, b"edge-07")
-        action = transform(
-            wrap(line, envelope, "edge-07", "/var/log/x.log", now), origin, settings, topic, now
-        )
+        action = transform(value, origin, settings, topic, now)
         if isinstance(action, IndexAction):
             out = action.index.encode() + b"\n" + action.source
         else:

@@ -1,8 +1,9 @@
 """The ingest core compiled by mypyc (setup.py) behaves exactly as its Python source.
 
 mypyc compiles the same source, but not every Python construct means the same once compiled
-(a tuple compared with `is`; one name bound to two exception types). The whole corpus, and
-damaged copies of its lines, go through `transform` both ways, and every output must match.
+(a tuple compared with `is`; one name bound to two exception types). The whole corpus,
+damaged copies of its lines and shipper events holding odd values go through `transform`
+both ways, and every output must match.
 """
 
 from __future__ import annotations

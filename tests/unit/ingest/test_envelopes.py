@@ -56,6 +56,15 @@ def test_fluentbit_record_drops_the_tail_newline_and_reads_epoch_time() -> None:
     assert env.timestamp == datetime.fromtimestamp(1795557601.5, UTC)
 
 
+def test_fluentbit_stream_other_than_stdout_or_stderr_is_left_out() -> None:
+    # Found by the JSON-shape fuzz test: `"stream": ""` made a document outside the schema.
+    for stream in ("", "journal", 3, ["stdout"]):
+        env = unwrap(orjson.dumps({**FLUENTBIT, "stream": stream}), None, "auto")
+        assert "stream" not in env.fields, stream
+    env = unwrap(orjson.dumps({**FLUENTBIT, "stream": "stderr"}), None, "auto")
+    assert env.fields["stream"] == "stderr"
+
+
 def test_vector_event_is_unwrapped() -> None:
     env = unwrap(orjson.dumps(VECTOR), None, "auto")
     assert (env.shipper, env.line, env.host) == ("vector", b"pump 3 pressure low", "edge-19")

@@ -226,6 +226,66 @@ def test_any_shipped_line_gives_a_valid_document_or_a_dead_letter(envelope: str,
         _valid(action)
 
 
+# Any JSON value, for the places where a shipper's event or an application's JSON line may
+# hold something else than what the field usually holds. Compiled (setup.py), a function
+# declared to take a str raises TypeError when handed a list: these shapes prove none is.
+_json_value = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=24),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_line_keys = st.sampled_from(
+    ["level", "lvl", "severity", "msg", "message", "time", "ts", "@timestamp", "timestamp",
+     "pid", "host", "hostname", "service", "logger", "error", "status", "log.level",
+     "host.name", "http", "url", "trace_id", "caller", "thread", "stream", "log", "tags"]
+)  # fmt: skip
+_shipper_keys = st.sampled_from(
+    ["@timestamp", "host", "agent", "log", "fields", "labels", "kubernetes", "service",
+     "stream", "filename", "hostname", "source_type", "input", "ecs", "tags", "time", "file"]
+)  # fmt: skip
+_json_line = st.dictionaries(_line_keys, _json_value, max_size=6)
+
+
+@st.composite
+def _shipped_json(draw: st.DrawFn) -> bytes:
+    """A shipper's event (or a bare JSON line) with arbitrary values in its usual fields."""
+    kind = draw(st.sampled_from(["line", "filebeat", "vector", "fluentbit", "forward"]))
+    line: Any = draw(
+        _json_line.map(lambda obj: orjson.dumps(obj).decode()) | st.text(max_size=40) | _json_value
+    )
+    if kind == "line":
+        return orjson.dumps(draw(_json_line))
+    event: dict[str, Any] = draw(st.dictionaries(_shipper_keys, _json_value, max_size=6))
+    if kind == "filebeat":
+        event["@metadata"] = {"beat": "filebeat", "version": draw(_json_value)}
+        event["message"] = line
+    elif kind == "vector":
+        event["source_type"] = "file"
+        event["message"] = line
+    elif kind == "fluentbit":
+        event["@timestamp"] = draw(st.floats(0, 4e9) | st.text(max_size=30) | _json_value)
+        event["log"] = line
+    else:  # Fluent Bit's forward form: [time, record]
+        return orjson.dumps([draw(st.floats(0, 4e9) | st.integers(0, 2**40)), event])
+    return orjson.dumps(event)
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(_shipped_json())
+def test_any_json_shape_gives_a_valid_document_or_a_dead_letter(value: bytes) -> None:
+    action = transform(value, _origin(), SETTINGS, AUTO, NOW)
+    if isinstance(action, IndexAction):
+        _valid(action)
+    else:
+        assert action.stage in ("decode", "parse"), action
+
+
 def test_nest_builds_objects_from_dotted_keys() -> None:
     assert nest({"a.b": 1, "a.c.d": 2, "e": 3, "@timestamp": "t"}) == {
         "a": {"b": 1, "c": {"d": 2}},
