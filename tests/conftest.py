@@ -11,6 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `HYPOTHESIS_PROFILE=deep make unit` runs every property test with 50x the examples (minutes,
+# not seconds): worth it after changing a parser or anything the compiled core is built from.
+settings.register_profile("deep", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 pytest_plugins = [
     "tests.fixtures.stack",
