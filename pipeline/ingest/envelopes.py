@@ -164,6 +164,7 @@ def _filebeat(doc: dict[str, Any]) -> Envelope:
     _labels(fields, doc.get("fields"))
     _labels(fields, doc.get("labels"))
     _kubernetes(fields, doc.get("kubernetes"))
+    _stream(fields, doc.get("stream"))  # the container parser's
     host = doc.get("host")
     host_name = host.get("name") or host.get("hostname") if isinstance(host, dict) else None
     return Envelope(
@@ -182,6 +183,7 @@ def _vector(doc: dict[str, Any]) -> Envelope:
     if isinstance(doc.get("service"), str):
         fields["service.name"] = doc["service"]
     _kubernetes(fields, doc.get("kubernetes"))
+    _stream(fields, doc.get("stream"))  # docker_logs and kubernetes_logs sources
     host = doc.get("host") or doc.get("hostname")
     return Envelope(
         line=_text(doc.get("message")),
@@ -198,9 +200,7 @@ def _fluentbit(doc: dict[str, Any], value: bytes, key: bytes | None) -> Envelope
         raise EnvelopeError("envelope.no_line", "fluent bit record without log/message")
     fields: Fields = {"agent.type": "fluentbit"}
     _kubernetes(fields, doc.get("kubernetes"))
-    stream = doc.get("stream")
-    if stream == "stdout" or stream == "stderr":  # anything else is not a stream: left out
-        fields["stream"] = stream
+    _stream(fields, doc.get("stream"))
     if isinstance(doc.get("filename"), str):
         fields["log.file.path"] = doc["filename"]
     found = doc.get("hostname") or doc.get("host") or doc.get("_HOSTNAME")
@@ -229,6 +229,13 @@ def _labels(fields: Fields, custom: Any) -> None:
         labels = {str(k): str(v) for k, v in custom.items() if isinstance(v, str | int | float)}
         if labels:
             fields.setdefault("labels", {}).update(labels)
+
+
+def _stream(fields: Fields, stream: Any) -> None:
+    """A container's output stream, as the shipper's container input reports it. Anything but
+    stdout or stderr is not a stream: left out rather than put outside the document schema."""
+    if stream == "stdout" or stream == "stderr":  # (a set test would fail on a dict)
+        fields["stream"] = stream
 
 
 def _kubernetes(fields: Fields, meta: Any) -> None:

@@ -7,12 +7,12 @@ event whose `message` is a JSON object, this module does the same work in one pa
 is decoded once, from the event's own string, and the shipper's fields are written straight
 into nested objects, in the order in which `nest` would have created them.
 
-It answers only when the event is plainly such an event; anything unusual (no `@metadata.beat`,
-Kubernetes or custom fields, a line that is not a plain JSON object, a line that could be a
-Docker record, a line that names a shipper-only field) returns None, and the general path
-decides, including every error. The line itself is mapped by the general path's own
-`json_line.from_object`. tests/unit/ingest/test_fastpath.py proves, with hypothesis, that
-whenever this answers, its document is the general path's, byte for byte.
+It answers only when the event is plainly such an event; anything unusual (no
+`@metadata.beat`, Kubernetes, container or custom fields, a line that is not a plain JSON
+object, a line that could be a Docker record, a line that names a shipper-only field) returns
+None, and the general path decides, including every error. The line itself is mapped by the
+general path's own `json_line.from_object`. tests/unit/ingest/test_fastpath.py proves, with
+hypothesis, that whenever this answers, its document is the general path's, byte for byte.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pipeline.ingest.parsers import json_line
 
 # Top-level keys of a Filebeat event whose handling the fast path does not repeat: events
 # that carry them take the general path.
-_GENERAL_ONLY = frozenset({"fields", "labels", "kubernetes", "service"})
+_GENERAL_ONLY = frozenset({"fields", "labels", "kubernetes", "service", "stream"})
 _AGENT_KEYS = ("type", "version", "name", "id")
 
 

@@ -48,6 +48,12 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, str, datetime]]]] = {
                 "shop-0042",
                 datetime(2026, 11, 25, 10, 15, 30, 250000, UTC),
             ),
+            (  # from the container input: a line Filebeat's container parser unwrapped
+                "2026-11-25 10:16:02.104 ERROR [poller] c.e.ModbusPoller - read timeout on "
+                "unit 4 after 3 retries",
+                "pump-station-17",
+                datetime(2026, 11, 25, 10, 16, 2, 104000, UTC),
+            ),
         ],
     ),
     "fluent-bit.ndjson": (
@@ -67,6 +73,11 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, str, datetime]]]] = {
                 "panic: runtime error: index out of range [3] with length 3",
                 "cell-5g-031",
                 datetime.fromtimestamp(1795601650.5, UTC),
+            ),
+            (  # from the container input: a CRI line the cri multiline parser unwrapped
+                '{"level":"info","msg":"handover complete","cell":"031","ue":17}',
+                "cell-5g-031",
+                datetime.fromtimestamp(1795601762.104512, UTC),
             ),
         ],
     ),
@@ -120,8 +131,12 @@ def test_filebeat_config() -> None:
     # A disk queue bounds memory and survives restarts while the link is down.
     assert "queue.disk" in config and "queue.mem" not in config
     assert config["queue.disk"]["max_size"]
-    (stream,) = config["filebeat.inputs"]
-    assert stream["type"] == "filestream" and stream["id"]
+    files, containers = config["filebeat.inputs"]
+    assert files["type"] == containers["type"] == "filestream"
+    assert files["id"] != containers["id"]  # each keeps its own read offsets
+    # Filebeat joins the lines a container runtime split; edgewatch reads one record at a time.
+    (parser,) = containers["parsers"]
+    assert parser["container"]["format"] == "auto"
 
 
 def test_fluent_bit_config() -> None:
@@ -132,6 +147,11 @@ def test_fluent_bit_config() -> None:
     inputs = config["pipeline"]["inputs"]
     for source in inputs:
         assert source["storage.type"] == "filesystem", source["name"]
+        assert source["db"], source["tag"]  # read offsets survive a restart
+    assert len({source["db"] for source in inputs}) == len(inputs)
+    # Fluent Bit joins the lines a container runtime split; edgewatch reads one record at a time.
+    (containers,) = [s for s in inputs if "containers" in s["path"]]
+    assert containers["multiline.parser"].replace(" ", "").split(",") == ["docker", "cri"]
     (output,) = config["pipeline"]["outputs"]
     assert output["name"] == "kafka"
     assert output["topics"] == TOPIC

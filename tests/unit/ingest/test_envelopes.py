@@ -65,6 +65,13 @@ def test_fluentbit_stream_other_than_stdout_or_stderr_is_left_out() -> None:
     assert env.fields["stream"] == "stderr"
 
 
+def test_container_stream_is_kept_from_every_shipper() -> None:
+    """The shippers' container inputs (deploy/shippers/) report which stream a line came on."""
+    for shipper, event in (("filebeat", FILEBEAT), ("fluentbit", FLUENTBIT), ("vector", VECTOR)):
+        env = unwrap(orjson.dumps({**event, "stream": "stderr"}), None, "auto")
+        assert (env.shipper, env.fields["stream"]) == (shipper, "stderr")
+
+
 def test_vector_event_is_unwrapped() -> None:
     env = unwrap(orjson.dumps(VECTOR), None, "auto")
     assert (env.shipper, env.line, env.host) == ("vector", b"pump 3 pressure low", "edge-19")

@@ -107,7 +107,8 @@ def _events(draw: st.DrawFn) -> dict[str, Any]:
             )
         )
     if draw(st.integers(0, 4)) == 0:  # shapes the fast path leaves to the general one
-        event[draw(st.sampled_from(["fields", "kubernetes", "service", "labels"]))] = {"a": "b"}
+        key = draw(st.sampled_from(["fields", "kubernetes", "service", "labels", "stream"]))
+        event[key] = "stdout" if key == "stream" else {"a": "b"}
     return event
 
 
