@@ -44,16 +44,14 @@ def corpus() -> Path:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse to test stale compiled modules: Python imports a module's .so (setup.py) before
-    its .py, so an edit not yet rebuilt would go untested while the suite looked green."""
-    stale = []
-    for compiled in (_HERE.parent / "pipeline").rglob("*.so"):
-        source = compiled.with_name(compiled.name.split(".", 1)[0] + ".py")
-        if source.exists() and source.stat().st_mtime > compiled.stat().st_mtime:
-            stale.append(str(source.relative_to(_HERE.parent)))
+    """Refuse to test stale compiled modules (setup.py): an edit not yet rebuilt would go
+    untested while the suite looked green."""
+    from pipeline.ingest import stale_sources
+
+    stale = stale_sources()
     if stale:
         pytest.exit(
-            f"{', '.join(sorted(stale))} changed since the ingest core was compiled; "
+            f"{', '.join(stale)} changed since the ingest core was compiled; "
             "rebuild it with `make venv` (or `pip install -e .`)",
             returncode=4,
         )

@@ -39,7 +39,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
-from pipeline.ingest import bulk, core_build, template
+from pipeline.ingest import bulk, core_build, stale_sources, template
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.normalise import Origin
@@ -240,6 +240,13 @@ class IngestService:
             self.config.kafka.bootstrap,
             core_build(),
         )
+        stale = stale_sources()
+        if stale:
+            log.warning(
+                "%s changed after the ingest core was compiled: those edits do not run until "
+                "it is rebuilt (make venv)",
+                ", ".join(stale),
+            )
         return consumer
 
     # ------------------------------------------------------------------ the loop

@@ -47,3 +47,20 @@ def test_compiled_core_output_equals_its_source_output(corpus: Path) -> None:
     for mine, theirs in zip(compiled[1:], source[1:], strict=True):
         if mine != theirs:
             pytest.fail(f"compiled and source disagree on message {mine} vs {theirs}")
+
+
+def test_sources_edited_after_compiling_are_reported(tmp_path: Path) -> None:
+    from pipeline.ingest import stale_sources
+
+    package = tmp_path / "pipeline" / "ingest"
+    (package / "sub").mkdir(parents=True)
+    for name, source_first in (("fresh", True), ("sub/edited", False), ("plain", True)):
+        source = package / f"{name}.py"
+        compiled = package / f"{name}.cpython-311-x86_64-linux-gnu.so"
+        source.write_text("")
+        if name != "plain":  # a module nobody compiled is never stale
+            compiled.write_bytes(b"")
+            older, newer = (source, compiled) if source_first else (compiled, source)
+            os.utime(older, (1_000_000, 1_000_000))
+            os.utime(newer, (2_000_000, 2_000_000))
+    assert stale_sources(package) == ["pipeline/ingest/sub/edited.py"]
