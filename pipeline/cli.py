@@ -59,7 +59,7 @@ def version() -> None:
 
     import confluent_kafka
 
-    from pipeline.ingest import core_build
+    from pipeline.ingest import core_build, stale_sources
 
     librdkafka, _ = confluent_kafka.libversion()
     click.echo(f"edgewatch {__version__}")
@@ -67,6 +67,9 @@ def version() -> None:
     click.echo(f"  confluent-kafka      {installed('confluent-kafka')} (librdkafka {librdkafka})")
     click.echo(f"  elasticsearch-py     {installed('elasticsearch')}")
     click.echo(f"  ingest core          {core_build()}")
+    stale = stale_sources()
+    if stale:
+        click.echo(f"  WARNING: {', '.join(stale)} changed after it was compiled: run `make venv`")
 
 
 @main.group()

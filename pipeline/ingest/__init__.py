@@ -12,20 +12,23 @@ def core_build() -> str:
 
     if Path(transform.__file__ or "").suffix == ".py":
         return "pure Python (install with a C compiler for ~30% less CPU per event)"
-    stale = stale_sources()
-    if stale:
-        return f"compiled (mypyc) but OUT OF DATE for {', '.join(stale)}: run `make venv`"
     return "compiled (mypyc)"
 
 
 def stale_sources(package: Path | None = None) -> list[str]:
     """Sources edited since they were compiled: Python imports a module's .so before its .py,
     so in a source checkout that was not rebuilt, the edit does not run. Paths are relative to
-    the folder holding `package` (this package by default)."""
+    the folder holding `package` (this package by default).
+
+    Only a source checkout (setup.py beside the package) is looked at: an installed wheel's
+    file times say when pip unpacked each file, not which was built from which."""
     package = package or Path(__file__).parent
+    root = package.parent.parent
+    if not (root / "setup.py").exists():
+        return []
     stale = []
     for compiled in package.rglob("*.so"):
         source = compiled.with_name(compiled.name.split(".", 1)[0] + ".py")
         if source.exists() and source.stat().st_mtime > compiled.stat().st_mtime:
-            stale.append(source.relative_to(package.parent.parent).as_posix())
+            stale.append(source.relative_to(root).as_posix())
     return sorted(stale)

@@ -54,6 +54,7 @@ def test_sources_edited_after_compiling_are_reported(tmp_path: Path) -> None:
 
     package = tmp_path / "pipeline" / "ingest"
     (package / "sub").mkdir(parents=True)
+    (tmp_path / "setup.py").write_text("")  # a source checkout
     for name, source_first in (("fresh", True), ("sub/edited", False), ("plain", True)):
         source = package / f"{name}.py"
         compiled = package / f"{name}.cpython-311-x86_64-linux-gnu.so"
@@ -64,3 +65,6 @@ def test_sources_edited_after_compiling_are_reported(tmp_path: Path) -> None:
             os.utime(older, (1_000_000, 1_000_000))
             os.utime(newer, (2_000_000, 2_000_000))
     assert stale_sources(package) == ["pipeline/ingest/sub/edited.py"]
+    # Installed from a wheel, file times only say in which order pip unpacked the files.
+    (tmp_path / "setup.py").unlink()
+    assert stale_sources(package) == []
