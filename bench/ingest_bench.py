@@ -451,25 +451,14 @@ def main() -> None:
             f"{only_rate / only_ceiling:.2f}"
         )
     finally:
-        for pattern in (
-            f"{prefix}-*",
-            f"{ceiling_prefix}-*",
-            f"benchlat-{run_id}-*",
-            f"{only_prefix}-*",
-            f"{only_ceiling_prefix}-*",
-        ):
-            names = es.indices.get(index=pattern, allow_no_indices=True)
-            if names:
-                es.indices.delete(index=",".join(names))
-        admin.delete_topics([topic, f"{topic}.dlq"])
-        for name in (
-            prefix,
-            ceiling_prefix,
-            f"benchlat-{run_id}",
-            only_prefix,
-            only_ceiling_prefix,
-        ):
+        # Each run's indices are `<prefix>-*` under an index template named `<prefix>`.
+        prefixes = (prefix, ceiling_prefix, f"benchlat-{run_id}", only_prefix, only_ceiling_prefix)
+        for name in prefixes:
+            indices = es.indices.get(index=f"{name}-*", allow_no_indices=True)
+            if indices:
+                es.indices.delete(index=",".join(indices))
             es.options(ignore_status=404).indices.delete_index_template(name=name)
+        admin.delete_topics([topic, f"{topic}.dlq"])
 
     print(
         json.dumps(
