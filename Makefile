@@ -2,6 +2,8 @@
 # so a fresh clone needs nothing but `make demo` or `make test`.
 
 PYTHON  ?= python3
+# rustup's cargo, for the native ingest core, when a login shell has not put it on PATH.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STACK   := $(PY) deploy/local/stack.py
@@ -19,8 +21,10 @@ help:  ## list the targets
 venv: $(VENV)/.installed  ## create .venv with edgewatch and its dev tools
 
 # setup.py compiles the ingest core with mypyc into .so files beside its sources, which Python
-# then imports instead of the .py files: any change under pipeline/ingest/ rebuilds them.
-$(VENV)/.installed: pyproject.toml setup.py $(wildcard pipeline/ingest/*.py pipeline/ingest/parsers/*.py)
+# then imports instead of the .py files, and builds the native core from native/ with cargo:
+# any change under pipeline/ingest/ or native/ rebuilds them.
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard pipeline/ingest/*.py pipeline/ingest/parsers/*.py) \
+		$(wildcard native/Cargo.* native/src/*.rs native/src/parsers/*.rs)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -35,15 +39,17 @@ stack-down: venv  ## stop the local stack started by stack-up
 stack-status: venv  ## show whether the local stack is up
 	@$(STACK) status
 
-lint: venv  ## ruff lint and format check, and the shipped rules against their schema
+lint: venv  ## ruff and cargo lint and format checks, and the shipped rules against their schema
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	cd native && cargo fmt --check && cargo clippy --quiet --release --all-targets -- -D warnings
 	$(VENV)/bin/edgewatch rules validate rules/
 
 typecheck: venv  ## mypy (strict on pipeline/)
 	$(PY) -m mypy
 
-unit: venv  ## unit tests only (no servers)
+unit: venv  ## unit tests only (no servers), the native core's own included
+	cd native && cargo test --quiet --release
 	$(PY) -m pytest -m unit
 
 integration: venv  ## integration tests only (starts the stack if needed)
@@ -55,6 +61,7 @@ test: lint typecheck  ## the whole suite: lint, types, unit and integration test
 # Run pytest against the stack, starting it first if it is down and stopping it afterwards
 # only if this run started it. The trap also stops it on Ctrl-C.
 _with-stack: venv
+	@[ -n "$(PYTEST_ARGS)" ] || (cd native && cargo test --quiet --release)
 	@$(STACK) up --mark $(TEST_MARK) || { $(STACK) down --only-marked $(TEST_MARK); exit 1; }; \
 	trap '$(STACK) down --only-marked $(TEST_MARK)' EXIT INT TERM; \
 	$(PY) -m pytest $(PYTEST_ARGS)

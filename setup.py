@@ -1,9 +1,13 @@
-"""Compiles the ingest core (parsers, envelopes, normalising, the bulk body) with mypyc.
+"""Builds the ingest core's two compiled forms; everything else is in pyproject.toml.
 
-Everything else about the package is declared in pyproject.toml. The compiled modules are the
-same Python source, made C extensions: each event's parse and normalise work takes about 30 %
-less CPU (bench/README.md). They need a C compiler and CPython's headers; set
-EDGEWATCH_PURE_PYTHON=1 to install without compiling (the code then runs as plain Python,
+- mypyc compiles the Python reference (parsers, envelopes, normalising, the bulk body) into C
+  extensions: the same source, about 30 % less CPU per event (bench/README.md).
+- `native/`, a Rust crate, becomes `pipeline.ingest._native`: the common message shapes built
+  byte for byte as the reference builds them, several times faster; it declines the rest,
+  which the compiled reference handles (docs/architecture.md).
+
+They need a C compiler, CPython's headers and a Rust toolchain (cargo); set
+EDGEWATCH_PURE_PYTHON=1 to install without either (the code then runs as plain Python,
 slower, and otherwise the same).
 """
 
@@ -32,12 +36,30 @@ COMPILED = [
 ]
 
 
+PURE = bool(os.environ.get("EDGEWATCH_PURE_PYTHON"))
+
+
 def ext_modules() -> list[object]:
-    if os.environ.get("EDGEWATCH_PURE_PYTHON"):
+    if PURE:
         return []
     from mypyc.build import mypycify
 
     return list(mypycify(COMPILED, opt_level="3", group_name="edgewatch_ingest"))
 
 
-setup(ext_modules=ext_modules())
+def rust_extensions() -> list[object]:
+    if PURE:
+        return []
+    from setuptools_rust import Binding, RustExtension
+
+    return [
+        RustExtension(
+            "pipeline.ingest._native",
+            path="native/Cargo.toml",
+            binding=Binding.PyO3,
+            debug=False,
+        )
+    ]
+
+
+setup(ext_modules=ext_modules(), rust_extensions=rust_extensions())

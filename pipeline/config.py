@@ -111,6 +111,9 @@ class IngestConfig:
     # Larger messages are dead-lettered unparsed (reason "oversized").
     max_message_bytes: int = _setting(1_048_576, _positive)
     keep_original: bool = _setting(True)  # event.original
+    # Build the common shapes with the Rust core (pipeline/ingest/_native); false: every
+    # message takes the Python reference (slower, same documents). A switch for operators.
+    native_core: bool = _setting(True)
     index_mode: str = _setting("dated", _one_of("dated", "data_stream"))
     # dated: <index_prefix>-YYYY.MM.DD; data_stream: logs-<dataset>-<namespace>
     index_prefix: str = _setting("edgewatch-logs")

@@ -110,7 +110,7 @@ def document_tail(
         event = doc["event"] = {}
     if keep_original:
         event["original"] = text
-    event["ingested"] = _iso_cached(ingested)
+    event["ingested"] = iso_cached(ingested)
     event["dataset"] = dataset
     event["module"] = line_format
     kafka: dict[str, Any] = {
@@ -183,6 +183,6 @@ def iso(stamp: datetime) -> str:
 
 
 @lru_cache(maxsize=4)
-def _iso_cached(stamp: datetime) -> str:
-    # The ingest time is the same for every message of one poll: format it once.
+def iso_cached(stamp: datetime) -> str:
+    """`iso`, cached: the ingest time is the same for every message of one poll."""
     return iso(stamp)

@@ -1,7 +1,10 @@
 """One Kafka message in, one action out: a document to index or a dead letter. Pure.
 
-A Filebeat event carrying a JSON line, the commonest shape, is built by `fastpath` when it
-is plainly one; everything else, and every error, goes the general way.
+The Python here and in the modules it calls is the reference: it defines every document and
+every dead letter. The native core (`_native`, Rust, built from native/) answers first for the
+shapes it covers, with the reference's bytes exactly (tests/unit/ingest/test_native.py), and
+declines everything else, errors included. Of what it declines, a Filebeat event carrying a
+JSON line is built by `fastpath` when it is plainly one; the rest goes the general way.
 
 Stages, in order, each with its own dead-letter `stage` value:
 decode (size, envelope, UTF-8), parse (the line format), validate (a topic's own JSON Schema).
@@ -21,12 +24,25 @@ import orjson
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest.envelopes import EnvelopeError, unwrap
 from pipeline.ingest.fastpath import filebeat_json
-from pipeline.ingest.normalise import Origin, document
+from pipeline.ingest.normalise import Origin, document, iso_cached
 from pipeline.ingest.parsers import parse_line
 from pipeline.ingest.parsers.common import ParseError
 
 # A compiled user schema: returns None if the object conforms, else what is wrong.
 Validator = Callable[[dict[str, Any]], str | None]
+
+
+def _native_core() -> Any:
+    """The Rust core, or None in a pure-Python install (EDGEWATCH_PURE_PYTHON=1)."""
+    try:
+        from pipeline.ingest import _native
+    except ImportError:
+        return None
+    return _native
+
+
+# Module state, not a constant: the reference tests set it to None to run the Python alone.
+NATIVE: Any = _native_core()
 
 
 # Not frozen, unlike DeadLetter: one is made per indexed message, and a frozen dataclass's
@@ -86,6 +102,25 @@ def transform(
     if not raw:
         return DeadLetter(origin, raw, "decode", "empty", "the message has no value")
     dataset = topic.dataset or settings.dataset
+    native = NATIVE
+    if native is not None and validator is None and settings.native_core:
+        made = native.transform(
+            raw,
+            origin.key,
+            origin.topic,
+            origin.partition,
+            origin.offset,
+            origin.timestamp_ms,
+            ingested=iso_cached(ingested),
+            dataset=dataset,
+            keep_original=settings.keep_original,
+            envelope=topic.envelope,
+            line_format=topic.format,
+            index_prefix=settings.index_prefix,
+            namespace=settings.namespace if settings.index_mode == "data_stream" else None,
+        )
+        if made is not None:
+            return IndexAction(origin, made[0], made[1], raw)
     event = None
     built = None
     if raw[:1] == b"{" and validator is None and topic.envelope in _FAST_ENVELOPES:

@@ -184,7 +184,17 @@ def parse_iso_timestamp(text: str) -> datetime | None:
         )
     except ValueError:
         return None
-    return stamp.astimezone(UTC)
+    return to_utc(stamp)
+
+
+def to_utc(stamp: datetime) -> datetime | None:
+    """`stamp` in UTC, or None where that falls outside datetime's years 1-9999 (say
+    0001-01-01T00:00:00+01:00): astimezone raises OverflowError there, which no parser may
+    let escape."""
+    try:
+        return stamp.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def parse_epoch(value: float | int) -> datetime | None:

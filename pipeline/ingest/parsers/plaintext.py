@@ -31,6 +31,7 @@ from pipeline.ingest.parsers.common import (
     complete_year,
     decode,
     normalise_level,
+    to_utc,
 )
 
 _HEAD = 64  # where a timestamp may start: leading blanks and an opening bracket
@@ -166,7 +167,7 @@ def _from_iso(match: re.Match[str]) -> datetime | None:
         )
     except ValueError:  # 31 February, hour 25, leap second 60
         return None
-    return stamp.astimezone(UTC)
+    return to_utc(stamp)
 
 
 def _from_bsd(match: re.Match[str], reference: datetime | None) -> datetime | None:

@@ -27,6 +27,7 @@ from pipeline.ingest.parsers.common import (
     ParseError,
     complete_year,
     parse_iso_timestamp,
+    to_utc,
 )
 
 __all__ = ["FACILITIES", "SEVERITIES", "looks_like", "parse"]
@@ -253,7 +254,12 @@ def _timestamp_5424(stamp: str) -> datetime:
         )
     except ValueError:
         raise ParseError("syslog.bad_timestamp", stamp[:40]) from None
-    return value if tz is UTC else value.astimezone(UTC)
+    if tz is UTC:
+        return value
+    utc = to_utc(value)
+    if utc is None:  # beyond year 1 or 9999 once in UTC
+        raise ParseError("syslog.bad_timestamp", stamp[:40])
+    return utc
 
 
 def _offset(key: str, sign: str, hours: int, minutes: int) -> timezone:

@@ -203,7 +203,7 @@ def test_build_stage_wheels_install_without_an_index(tmp_path: Path) -> None:
                 shutil.copytree(
                     ROOT / source,
                     dest,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"),
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "target"),
                 )
             else:
                 dest.mkdir(parents=True, exist_ok=True)
@@ -244,7 +244,7 @@ def test_build_stage_wheels_install_without_an_index(tmp_path: Path) -> None:
     versions = subprocess.run(
         [str(env_dir / "bin" / "edgewatch"), "version"], capture_output=True, text=True
     )
-    assert "  ingest core          compiled (mypyc)" in versions.stdout.splitlines(), (
-        versions.stdout
-    )
+    assert (
+        "  ingest core          compiled (mypyc) + native (Rust)" in versions.stdout.splitlines()
+    ), versions.stdout
     assert "WARNING" not in versions.stdout  # an installed wheel is never "out of date"

@@ -2,9 +2,10 @@
 their usual fields, one digest line per message.
 
 Run by test_compiled_core.py twice, as `python -m tests.unit.ingest.core_outputs MODE CORPUS`:
-MODE "compiled" imports the ingest core as installed (mypyc's .so files when built), MODE
-"source" imports every pipeline module from its .py file even where a compiled one sits beside
-it. The two outputs must be identical.
+MODE "compiled" imports the ingest core as installed (mypyc's .so files and the native core,
+when built), MODE "source" imports every pipeline module from its .py file even where a
+compiled one sits beside it, and no native core: the Python reference alone. The two outputs
+must be identical.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ ENVELOPES = ("raw", "filebeat", "fluentbit", "vector")
 
 
 class SourceFirst(importlib.abc.MetaPathFinder):
-    """Finds pipeline's modules as .py source instead of a compiled extension beside them."""
+    """Finds pipeline's modules as .py source instead of a compiled extension beside them,
+    and refuses an extension with no source (the native core): what is left is the Python
+    reference alone."""
 
     def find_spec(
         self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
@@ -42,6 +45,8 @@ class SourceFirst(importlib.abc.MetaPathFinder):
         assert spec.origin is not None
         compiled = Path(spec.origin)
         source = compiled.with_name(compiled.name.split(".", 1)[0] + ".py")
+        if not source.exists():
+            raise ImportError(f"{name}: the reference run imports Python sources only", name=name)
         package = [str(source.parent)] if source.name == "__init__.py" else None
         return importlib.util.spec_from_file_location(
             name, source, submodule_search_locations=package

@@ -36,7 +36,7 @@ def test_the_core_is_compiled_unless_asked_not_to_be() -> None:
     if os.environ.get("EDGEWATCH_PURE_PYTHON"):
         assert core_build().startswith("pure Python")
     else:  # `make venv` compiles it; falling back silently would cost ~30% CPU per event
-        assert core_build() == "compiled (mypyc)"
+        assert core_build() == "compiled (mypyc) + native (Rust)"
 
 
 def test_compiled_core_output_equals_its_source_output(corpus: Path) -> None:

@@ -117,6 +117,22 @@ def test_poison_messages_become_dead_letters_with_stage_and_reason(
         assert action.reason.startswith("json.")
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        b'{"time":"0001-01-01T00:00:00+01:00","msg":"x"}',
+        b"0001-01-01T00:00:00+01:00 stdout F hi",
+        b"9999-12-31 23:59:59 -0100 ERROR boom",
+        b"<13>1 0001-01-01T00:00:00+01:00 host app - - - x",
+        b"<13>Jan  1 00:00:00 9999-12-31T23:59:59-01:00 x",
+    ],
+)
+def test_a_timestamp_beyond_year_1_or_9999_in_utc_is_no_timestamp(value: bytes) -> None:
+    """Such a zone moves the time out of datetime's range: astimezone raised OverflowError,
+    which escaped transform and stopped the service on that message, again at every restart."""
+    _valid(_run(value))
+
+
 def test_fixed_envelope_that_does_not_match_is_a_decode_dead_letter() -> None:
     action = _run(b"plain line", TopicConfig(envelope="filebeat"))
     assert isinstance(action, DeadLetter)
@@ -203,6 +219,8 @@ _fragments = st.sampled_from(
         b"\xff",
         b"\n",
         b"-",
+        b"0001-01-01T00:00:00+01:00 ",
+        b"9999-12-31T23:59:59-01:00",
     ]
 )
 

@@ -1,0 +1,120 @@
+//! `normalise.py`, ported: an envelope and a parsed line into the nested ECS document.
+
+use crate::envelope::Envelope;
+use crate::time::Stamp;
+use crate::value::{Fields, Value};
+use crate::{Decline, Maybe};
+
+pub const ECS_VERSION: &str = "8.11.0";
+
+/// Envelope fields a parsed line may not override (`normalise.ENVELOPE_ONLY`).
+const ENVELOPE_ONLY: [&str; 7] =
+    ["log.file.path", "log.offset", "agent.type", "agent.version", "agent.name", "agent.id", "labels"];
+
+/// Where the message came from in Kafka.
+pub struct Origin<'a> {
+    pub topic: &'a str,
+    pub partition: i64,
+    pub offset: i64,
+    pub kafka_time: Option<Stamp>,
+    pub key: Option<&'a [u8]>,
+}
+
+/// What every document of one topic shares.
+pub struct Tail<'a> {
+    pub dataset: &'a str,
+    pub line_format: &'a str,
+    pub ingested: &'a str,
+    pub keep_original: bool,
+}
+
+/// `normalise.document`: the nested document and its `@timestamp`.
+pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail) -> Maybe<(Fields, Stamp)> {
+    let line_stamp = match parsed.get("@timestamp") {
+        None => None,
+        Some(Value::Time(t)) => Some(*t),
+        Some(_) => return Err(Decline),
+    };
+    let mut flat = envelope.fields;
+    for (k, v) in parsed.0 {
+        if !ENVELOPE_ONLY.contains(&k.as_str()) {
+            flat.set_owned(k, v);
+        }
+    }
+    if let Some(host) = envelope.host.filter(|h| !h.is_empty())
+        && !flat.contains_key("host.name")
+    {
+        flat.set("host.name", Value::Str(host));
+    }
+    flat.remove("@timestamp");
+    let mut doc = nest(flat);
+    let stamp = line_stamp.or(envelope.timestamp).or(origin.kafka_time).unwrap_or(Stamp(0));
+    let text = std::str::from_utf8(&envelope.line).map_err(|_| Decline)?;
+    document_tail(&mut doc, stamp, text, origin, tail)?;
+    Ok((doc, stamp))
+}
+
+/// `normalise.nest`: dotted keys into nested objects; values that are objects stay whole.
+pub fn nest(flat: Fields) -> Fields {
+    let mut out = Fields::with_capacity(flat.len());
+    for (key, value) in flat.0 {
+        if key == "@timestamp" || !key.contains('.') {
+            out.set_owned(key, value);
+            continue;
+        }
+        let mut parts = key.split('.');
+        let leaf = parts.next_back().expect("split yields at least one part");
+        let mut node = &mut out;
+        for part in parts {
+            node = node.child(part);
+        }
+        node.set(leaf, value);
+    }
+    out
+}
+
+/// `normalise.document_tail`: `@timestamp`, `message`, `event.*`, `kafka.*`, `ecs.version`.
+fn document_tail(doc: &mut Fields, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) -> Maybe<()> {
+    doc.set("@timestamp", Value::Str(stamp.iso()));
+    if !doc.contains_key("message") {
+        doc.set("message", Value::str(text));
+    }
+    let event = doc.child("event");
+    if tail.keep_original {
+        event.set("original", Value::str(text));
+    }
+    event.set("ingested", Value::str(tail.ingested));
+    event.set("dataset", Value::str(tail.dataset));
+    event.set("module", Value::str(tail.line_format));
+    let mut kafka = Fields::with_capacity(4);
+    kafka.set("topic", Value::str(origin.topic));
+    kafka.set("partition", Value::Int(origin.partition));
+    kafka.set("offset", Value::Int(origin.offset));
+    if let Some(key) = origin.key {
+        // The reference decodes with errors="replace"; invalid keys are left to it.
+        kafka.set("key", Value::str(std::str::from_utf8(key).map_err(|_| Decline)?));
+    }
+    doc.set("kafka", Value::Obj(kafka));
+    let mut ecs = Fields::with_capacity(1);
+    ecs.set("version", Value::str(ECS_VERSION));
+    doc.set("ecs", Value::Obj(ecs));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nest_keeps_first_positions_and_replaces_non_objects() {
+        let mut flat = Fields::new();
+        flat.set("a.b", Value::Int(1));
+        flat.set("c", Value::Int(2));
+        flat.set("a.c", Value::Int(3));
+        flat.set("c.d", Value::Int(4));
+        let doc = nest(flat);
+        let keys: Vec<&str> = doc.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "c"]);
+        assert_eq!(doc.get("c").and_then(Value::as_obj).and_then(|c| c.get("d")), Some(&Value::Int(4)));
+    }
+}

@@ -1,0 +1,294 @@
+//! `envelopes.py`, ported: find the log line in what an edge shipper published.
+//!
+//! Declines every value the reference would refuse (an EnvelopeError is a dead letter, which
+//! the Python path writes) and the few shapes whose Python handling is not reproduced here
+//! (labels with float values, whose text is Python's float repr).
+
+use std::borrow::Cow;
+
+use crate::json;
+use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
+use crate::value::{Fields, Value};
+use crate::{Decline, Maybe};
+
+/// A log line and what its shipper knew about it.
+pub struct Envelope<'a> {
+    pub line: Cow<'a, [u8]>,
+    pub timestamp: Option<Stamp>,
+    pub host: Option<String>,
+    /// Extra ECS fields from the shipper, dotted.
+    pub fields: Fields,
+    /// The whole value as a decoded JSON object, when it is one but not an envelope.
+    pub decoded: Option<Fields>,
+}
+
+/// `envelopes.unwrap` for envelope "auto" or a shipper's name.
+pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Maybe<Envelope<'a>> {
+    if envelope == "raw" {
+        return Ok(raw(value, key));
+    }
+    if !matches!(envelope, "auto" | "filebeat" | "fluentbit" | "vector") {
+        return Err(Decline);
+    }
+    let head = value.first().copied();
+    if head != Some(b'{') && head != Some(b'[') {
+        return if envelope == "auto" { Ok(raw(value, key)) } else { Err(Decline) };
+    }
+    // Invalid JSON is a raw line (auto) or a dead letter: either way the reference decides.
+    let doc = json::parse(value)?;
+    let doc = match doc {
+        Value::List(mut items)
+            if items.len() == 2
+                && matches!(items[1], Value::Obj(_))
+                && matches!(envelope, "auto" | "fluentbit")
+                && is_number(&items[0]) =>
+        {
+            let Some(Value::Obj(mut record)) = items.pop() else { unreachable!("checked above") };
+            let stamp = items.pop().unwrap_or(Value::Null);
+            record.set("@timestamp", stamp);
+            return fluentbit(&record, value, key);
+        }
+        Value::Obj(doc) => doc,
+        _ => return if envelope == "auto" { Ok(raw(value, key)) } else { Err(Decline) },
+    };
+    let shipper = if envelope == "auto" { detect(&doc) } else { envelope };
+    match shipper {
+        "filebeat" => filebeat(&doc),
+        "vector" => vector(&doc),
+        "fluentbit" => fluentbit(&doc, value, key),
+        _ => {
+            let mut env = raw(value, key);
+            env.decoded = Some(doc);
+            Ok(env)
+        }
+    }
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::Float(_))
+}
+
+/// Python's `isinstance(v, int)`, which a bool passes.
+fn is_int(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::Bool(_))
+}
+
+fn get_str<'d>(doc: &'d Fields, key: &str) -> Option<&'d str> {
+    doc.get(key).and_then(Value::as_str)
+}
+
+/// `doc.get(a) or doc.get(b) or ...`: the first truthy value.
+fn first_truthy<'d>(doc: &'d Fields, keys: &[&str]) -> Option<&'d Value> {
+    keys.iter().filter_map(|k| doc.get(k)).find(|v| v.truthy())
+}
+
+fn detect(doc: &Fields) -> &'static str {
+    if doc.get("@metadata").and_then(Value::as_obj).is_some_and(|m| m.contains_key("beat")) {
+        return "filebeat";
+    }
+    let agent_is_filebeat = doc
+        .get("agent")
+        .and_then(Value::as_obj)
+        .is_some_and(|a| a.get("type") == Some(&Value::str("filebeat")));
+    if agent_is_filebeat && doc.contains_key("message") {
+        return "filebeat";
+    }
+    if get_str(doc, "source_type").is_some() && doc.contains_key("message") {
+        return "vector";
+    }
+    if let Some(stamp) = doc.get("@timestamp")
+        && *stamp != Value::Null
+        && line_key(doc).is_some()
+        && (is_number(stamp) || doc.contains_key("log") || doc.contains_key("MESSAGE"))
+    {
+        return "fluentbit";
+    }
+    "raw"
+}
+
+fn raw<'a>(value: &'a [u8], key: Option<&[u8]>) -> Envelope<'a> {
+    Envelope {
+        line: Cow::Borrowed(value),
+        timestamp: None,
+        host: key_host(key),
+        fields: Fields::new(),
+        decoded: None,
+    }
+}
+
+/// The Kafka key as a host name, when it is short, non-empty UTF-8.
+fn key_host(key: Option<&[u8]>) -> Option<String> {
+    let key = key.filter(|k| !k.is_empty() && k.len() <= 255)?;
+    std::str::from_utf8(key).ok().map(str::to_owned)
+}
+
+fn text(v: Option<&Value>) -> Maybe<Cow<'static, [u8]>> {
+    match v {
+        Some(Value::Str(s)) => Ok(Cow::Owned(s.as_bytes().to_vec())),
+        _ => Err(Decline), // envelope.no_line: a dead letter
+    }
+}
+
+/// `event_time`: a shipper's timestamp field as UTC.
+fn event_time(v: Option<&Value>) -> Maybe<Option<Stamp>> {
+    Ok(match v {
+        Some(Value::Str(s)) => parse_iso_timestamp(s)?,
+        Some(Value::Int(n)) => parse_epoch(*n as f64),
+        Some(Value::Float(f)) => parse_epoch(*f),
+        _ => None,
+    })
+}
+
+/// `host.get("name") or host.get("hostname")` of a host object, kept if text.
+fn host_object(doc: &Fields) -> Option<String> {
+    let host = doc.get("host")?.as_obj()?;
+    first_or_last(host, &["name", "hostname"])
+}
+
+/// Python's `a or b` over values, then `isinstance(result, str)`: the first truthy value,
+/// else the last one looked at.
+fn first_or_last(doc: &Fields, keys: &[&str]) -> Option<String> {
+    let found = first_truthy(doc, keys).or_else(|| doc.get(keys[keys.len() - 1]));
+    found.and_then(Value::as_str).map(str::to_owned)
+}
+
+fn filebeat(doc: &Fields) -> Maybe<Envelope<'static>> {
+    if !doc.contains_key("message") {
+        return Err(Decline);
+    }
+    let mut fields = Fields::new();
+    if let Some(log) = doc.get("log").and_then(Value::as_obj) {
+        if let Some(path) = log.get("file").and_then(Value::as_obj).and_then(|f| get_str(f, "path")) {
+            fields.set("log.file.path", Value::str(path));
+        }
+        if let Some(offset) = log.get("offset").filter(|v| is_int(v)) {
+            fields.set("log.offset", offset.clone());
+        }
+    }
+    if let Some(agent) = doc.get("agent").and_then(Value::as_obj) {
+        for (name, field) in
+            [("type", "agent.type"), ("version", "agent.version"), ("name", "agent.name"), ("id", "agent.id")]
+        {
+            if let Some(v) = get_str(agent, name) {
+                fields.set(field, Value::str(v));
+            }
+        }
+    }
+    if let Some(name) = doc.get("service").and_then(Value::as_obj).and_then(|s| get_str(s, "name")) {
+        fields.set("service.name", Value::str(name));
+    }
+    labels(&mut fields, doc.get("fields"))?;
+    labels(&mut fields, doc.get("labels"))?;
+    kubernetes(&mut fields, doc.get("kubernetes"));
+    stream(&mut fields, doc.get("stream"));
+    Ok(Envelope {
+        line: text(doc.get("message"))?,
+        timestamp: event_time(doc.get("@timestamp"))?,
+        host: host_object(doc),
+        fields,
+        decoded: None,
+    })
+}
+
+fn vector(doc: &Fields) -> Maybe<Envelope<'static>> {
+    let mut fields = Fields::new();
+    fields.set("agent.type", Value::str("vector"));
+    if let Some(file) = get_str(doc, "file") {
+        fields.set("log.file.path", Value::str(file));
+    }
+    if let Some(service) = get_str(doc, "service") {
+        fields.set("service.name", Value::str(service));
+    }
+    kubernetes(&mut fields, doc.get("kubernetes"));
+    stream(&mut fields, doc.get("stream"));
+    Ok(Envelope {
+        line: text(doc.get("message"))?,
+        timestamp: event_time(doc.get("timestamp"))?,
+        host: first_or_last(doc, &["host", "hostname"]),
+        fields,
+        decoded: None,
+    })
+}
+
+fn fluentbit<'a>(doc: &Fields, value: &[u8], key: Option<&[u8]>) -> Maybe<Envelope<'a>> {
+    let line_key = line_key(doc).ok_or(Decline)?;
+    let mut fields = Fields::new();
+    fields.set("agent.type", Value::str("fluentbit"));
+    kubernetes(&mut fields, doc.get("kubernetes"));
+    stream(&mut fields, doc.get("stream"));
+    if let Some(file) = get_str(doc, "filename") {
+        fields.set("log.file.path", Value::str(file));
+    }
+    let host = match first_truthy(doc, &["hostname", "host", "_HOSTNAME"]).or_else(|| doc.get("_HOSTNAME")) {
+        Some(Value::Str(h)) => Some(h.clone()),
+        _ => raw(value, key).host,
+    };
+    let mut line = get_str(doc, line_key).unwrap_or_default();
+    if line_key == "log" {
+        line = line.strip_suffix('\n').unwrap_or(line);
+    }
+    Ok(Envelope {
+        line: Cow::Owned(line.as_bytes().to_vec()),
+        timestamp: event_time(doc.get("@timestamp"))?,
+        host,
+        fields,
+        decoded: None,
+    })
+}
+
+fn line_key(doc: &Fields) -> Option<&'static str> {
+    ["log", "message", "MESSAGE", "msg"].into_iter().find(|k| get_str(doc, k).is_some())
+}
+
+/// `_labels`: a shipper's custom fields as text labels.
+fn labels(fields: &mut Fields, custom: Option<&Value>) -> Maybe<()> {
+    let Some(Value::Obj(custom)) = custom else { return Ok(()) };
+    let mut found = Fields::new();
+    for (k, v) in custom.iter() {
+        let text = match v {
+            Value::Str(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
+            Value::Float(_) => return Err(Decline), // Python's float repr: not reproduced
+            _ => continue,
+        };
+        found.set(k, Value::Str(text));
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    match fields.get_mut("labels") {
+        Some(Value::Obj(existing)) => existing.update(found),
+        Some(_) => return Err(Decline),
+        None => fields.set("labels", Value::Obj(found)),
+    }
+    Ok(())
+}
+
+fn stream(fields: &mut Fields, v: Option<&Value>) {
+    if let Some(Value::Str(s)) = v
+        && (s == "stdout" || s == "stderr")
+    {
+        fields.set("stream", Value::str(s.as_str()));
+    }
+}
+
+fn kubernetes(fields: &mut Fields, meta: Option<&Value>) {
+    let Some(Value::Obj(meta)) = meta else { return };
+    for (source, target) in [
+        ("pod_name", "kubernetes.pod.name"),
+        ("namespace_name", "kubernetes.namespace"),
+        ("container_name", "kubernetes.container.name"),
+        ("host", "kubernetes.node.name"),
+    ] {
+        if let Some(v) = get_str(meta, source) {
+            fields.set(target, Value::str(v));
+        }
+    }
+    if let Some(name) = meta.get("pod").and_then(Value::as_obj).and_then(|p| get_str(p, "name")) {
+        fields.set("kubernetes.pod.name", Value::str(name));
+    }
+    if let Some(ns) = get_str(meta, "namespace") {
+        fields.set("kubernetes.namespace", Value::str(ns));
+    }
+}

@@ -1,0 +1,167 @@
+//! edgewatch's native ingest core.
+//!
+//! The Python modules under `pipeline/ingest/` are the reference: they define what every
+//! message becomes. This crate builds the same document for the common shapes, byte for
+//! byte, in a fraction of the time, and declines everything else (errors, dead letters,
+//! rare shapes), which then takes the Python path. Declining is always allowed; answering
+//! differently from the reference never is. `tests/unit/ingest/test_native.py` holds the two
+//! to that over the shared corpus, damaged lines and hypothesis inputs.
+//!
+//! Layout, one job per module, each named for its Python original:
+//! `value` (documents and orjson's output), `json` (orjson's input), `time`, `common`,
+//! `parsers/*`, `envelope`, `document` (normalise), `transform`; this file only converts
+//! between Python and Rust.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+pub mod common;
+pub mod document;
+pub mod envelope;
+pub mod json;
+pub mod parsers;
+pub mod time;
+pub mod transform;
+pub mod value;
+
+/// This port does not reproduce the reference here: the caller falls back to Python.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decline;
+
+pub type Maybe<T> = Result<T, Decline>;
+
+use time::Stamp;
+use value::Value;
+
+/// One Kafka message to (index name, serialised document), or None: take the Python path.
+/// The caller has already refused empty and oversized values.
+#[pyfunction]
+#[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, *, ingested, dataset,
+                    keep_original, envelope, line_format, index_prefix, namespace=None))]
+#[pyo3(name = "transform")]
+#[allow(clippy::too_many_arguments)]
+fn py_transform<'py>(
+    py: Python<'py>,
+    value: &[u8],
+    key: Option<&[u8]>,
+    topic: &str,
+    partition: i64,
+    offset: i64,
+    timestamp_ms: Option<i64>,
+    ingested: &str,
+    dataset: &str,
+    keep_original: bool,
+    envelope: &str,
+    line_format: &str,
+    index_prefix: &str,
+    namespace: Option<&str>,
+) -> Option<(String, Bound<'py, PyBytes>)> {
+    let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
+    let profile = transform::Profile {
+        ingested,
+        dataset,
+        keep_original,
+        envelope,
+        line_format,
+        index_prefix,
+        namespace,
+    };
+    let (index, source) = transform::transform(&message, &profile).ok()?;
+    Some((index, PyBytes::new(py, &source)))
+}
+
+fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Int(n) => n.into_pyobject(py)?.into_any(),
+        Value::Float(f) => f.into_pyobject(py)?.into_any(),
+        Value::Str(s) => s.into_pyobject(py)?.into_any(),
+        Value::Time(t) => {
+            let datetime = py.import("datetime")?;
+            let utc = datetime.getattr("UTC")?;
+            let (y, mo, d, h, mi, s, us) = t.fields();
+            datetime.getattr("datetime")?.call1((y, mo, d, h, mi, s, us, utc))?
+        }
+        Value::List(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Obj(o) => {
+            let dict = PyDict::new(py);
+            for (k, v) in o.iter() {
+                dict.set_item(k, to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// For tests: one parser on one line. A list of (field, value) pairs in the reference's
+/// order; False where the reference raises ParseError; None where this port declines.
+#[pyfunction]
+#[pyo3(signature = (name, line, reference_us=None))]
+fn parse<'py>(
+    py: Python<'py>,
+    name: &str,
+    line: &[u8],
+    reference_us: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let reference = reference_us.map(Stamp);
+    let outcome = match name {
+        "access" => parsers::access::parse(line, reference),
+        "container" => parsers::container::parse(line, reference),
+        "json" => parsers::json_line::parse(line, reference),
+        "logfmt" => parsers::logfmt::parse(line, reference),
+        "plaintext" => parsers::plaintext::parse(line, reference),
+        "syslog" => parsers::syslog::parse(line, reference),
+        _ => return Err(pyo3::exceptions::PyValueError::new_err(format!("no parser {name}"))),
+    };
+    match outcome {
+        parsers::Outcome::Parsed(fields) => {
+            let list = PyList::empty(py);
+            for (k, v) in fields.iter() {
+                list.append((k, to_py(py, v)?))?;
+            }
+            Ok(list.into_any())
+        }
+        parsers::Outcome::Refused => Ok(false.into_pyobject(py)?.to_owned().into_any()),
+        parsers::Outcome::Unsure => Ok(py.None().into_bound(py)),
+    }
+}
+
+/// For tests: the format `parsers.detect` picks, or None where this port declines.
+#[pyfunction]
+fn detect(line: &[u8]) -> Option<&'static str> {
+    parsers::detect(line).ok()
+}
+
+/// For tests: a JSON text as `orjson.loads` reads it, or None where this port declines.
+#[pyfunction]
+fn loads<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match json::parse(text) {
+        Ok(v) => Ok(Some(to_py(py, &v)?)),
+        Err(Decline) => Ok(None),
+    }
+}
+
+/// For tests: a float as orjson writes it.
+#[pyfunction]
+fn dumps_float(f: f64) -> String {
+    let mut out = Vec::new();
+    value::write_float(&mut out, f);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(py_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(detect, m)?)?;
+    m.add_function(wrap_pyfunction!(loads, m)?)?;
+    m.add_function(wrap_pyfunction!(dumps_float, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! `parsers/container.py`, ported: CRI lines (`<time> <stream> <tag> <message>`) and Docker
+//! json-file objects (`{"log": ..., "stream": ..., "time": ...}`).
+//!
+//! Declines (the Python path decides):
+//! - a Docker line that `json::parse` declines: orjson might refuse it (then the reference's
+//!   reason depends on orjson's error) or read it differently. Invalid UTF-8 is the exception:
+//!   orjson refuses all of it, so that is a plain refusal;
+//! - a timestamp that `time::parse_iso_timestamp` declines (non-ASCII text, whose `\d` Python
+//!   reads by Unicode rules; shapes only `fromisoformat` reads; results outside Python's
+//!   datetime range, where the reference raises OverflowError instead of ParseError).
+
+use super::Outcome;
+use crate::json;
+use crate::time::{Stamp, parse_iso_timestamp};
+use crate::value::{Fields, Value};
+use crate::{Decline, Maybe};
+
+const PARTIAL: &str = "partial_line";
+
+/// `container.looks_like`: the shape of a CRI line or of a Docker json-file object.
+pub fn looks_like(line: &[u8]) -> Maybe<bool> {
+    Ok(match line.first() {
+        Some(b'{') => {
+            let end = line.iter().rposition(|&c| !super::is_bytes_space(c));
+            end.is_some_and(|i| line[i] == b'}') && has_log_key(line)
+        }
+        Some(c) if c.is_ascii_digit() => {
+            line.get(4) == Some(&b'-') && line.get(10) == Some(&b'T') && stream_after_stamp(line)
+        }
+        _ => false,
+    })
+}
+
+/// `line.find(b" ", 19, 40)` followed by `stdout` or `stderr`.
+fn stream_after_stamp(line: &[u8]) -> bool {
+    let window = line.get(19..line.len().min(40)).unwrap_or_default();
+    let Some(space) = window.iter().position(|&c| c == b' ') else { return false };
+    let after = &line[19 + space + 1..];
+    let word = &after[..after.len().min(6)];
+    word == b"stdout" || word == b"stderr"
+}
+
+/// What a bytes pattern's `\s` matches.
+fn is_re_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// `_DOCKER_LOG_KEY.search(line)`: `"log"\s{0,8}:\s{0,8}"` anywhere.
+fn has_log_key(line: &[u8]) -> bool {
+    // At most 8 blanks on either side of the colon: a longer run leaves a blank where the
+    // pattern needs `:` or `"`, whichever way the quantifier backtracks.
+    let blanks = |from: usize| line[from..].iter().take_while(|&&c| is_re_space(c)).count();
+    let mut from = 0;
+    while let Some(at) = find(&line[from..], b"\"log\"") {
+        let mut i = from + at + 5;
+        let n = blanks(i);
+        i += n;
+        if n <= 8 && line.get(i) == Some(&b':') {
+            i += 1;
+            let n = blanks(i);
+            if n <= 8 && line.get(i + n) == Some(&b'"') {
+                return true;
+            }
+        }
+        from += at + 1;
+    }
+    false
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `container.parse`.
+pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
+    if line.first() == Some(&b'{') { docker(line) } else { cri(line) }
+}
+
+/// `container.is_docker_object`: keys a subset of log/stream/time/attrs, with `log`.
+pub fn is_docker_object(obj: &Fields) -> bool {
+    obj.contains_key("log")
+        && obj.len() <= 4
+        && obj.iter().all(|(k, _)| matches!(k.as_str(), "log" | "stream" | "time" | "attrs"))
+}
+
+/// `container.from_object`: an already decoded Docker json-file record.
+pub fn from_object(obj: &Fields) -> Outcome {
+    if !is_docker_object(obj) {
+        return Outcome::Refused;
+    }
+    Outcome::from_maybe(record(obj.clone()))
+}
+
+fn docker(line: &[u8]) -> Outcome {
+    if std::str::from_utf8(line).is_err() {
+        return Outcome::Refused;
+    }
+    match json::parse(line) {
+        Ok(Value::Obj(obj)) if is_docker_object(&obj) => Outcome::from_maybe(record(obj)),
+        Ok(_) => Outcome::Refused,
+        Err(Decline) => Outcome::Unsure,
+    }
+}
+
+/// The fields of a Docker record whose keys have been checked.
+fn record(obj: Fields) -> Maybe<Outcome> {
+    let (mut log, mut time, mut stream, mut attrs) = (None, None, None, None);
+    for (key, value) in obj.0 {
+        match key.as_str() {
+            "log" => log = Some(value),
+            "time" => time = Some(value),
+            "stream" => stream = Some(value),
+            _ => attrs = Some(value),
+        }
+    }
+    let Some(Value::Str(mut log)) = log else { return Ok(Outcome::Refused) };
+    let mut fields = Fields::with_capacity(5);
+    if let Some(time) = time {
+        let stamp = match &time {
+            Value::Str(text) => parse_iso_timestamp(text)?,
+            _ => None,
+        };
+        let Some(stamp) = stamp else { return Ok(Outcome::Refused) };
+        fields.0.push(("@timestamp".to_owned(), Value::Time(stamp)));
+    }
+    if let Some(stream) = stream {
+        if !matches!(&stream, Value::Str(s) if s == "stdout" || s == "stderr") {
+            return Ok(Outcome::Refused);
+        }
+        fields.0.push(("stream".to_owned(), stream));
+    }
+    let partial = !log.ends_with('\n');
+    if !partial {
+        log.pop();
+    }
+    fields.0.push(("message".to_owned(), Value::Str(log)));
+    if partial {
+        fields.0.push(("tags".to_owned(), Value::List(vec![Value::str(PARTIAL)])));
+    }
+    match attrs {
+        None => {}
+        Some(Value::Obj(attrs)) if attrs.is_empty() => {}
+        Some(Value::Obj(attrs)) => {
+            let wrapped = Fields(vec![("attrs".to_owned(), Value::Obj(attrs))]);
+            fields.0.push(("attributes".to_owned(), Value::Obj(wrapped)));
+        }
+        Some(_) => return Ok(Outcome::Refused),
+    }
+    Ok(Outcome::Parsed(fields))
+}
+
+fn cri(line: &[u8]) -> Outcome {
+    let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused };
+    Outcome::from_maybe(cri_text(text))
+}
+
+fn cri_text(text: &str) -> Maybe<Outcome> {
+    // `split(" ", 3)`: single spaces only, so the message keeps its leading blanks.
+    let mut parts = text.splitn(4, ' ');
+    let stamp_text = parts.next().unwrap_or_default();
+    let (Some(stream), Some(tag)) = (parts.next(), parts.next()) else { return Ok(Outcome::Refused) };
+    let rest = parts.next();
+    // The reference measures the timestamp in characters.
+    let shaped = if stamp_text.is_ascii() {
+        stamp_text.len() >= 20 && stamp_text.as_bytes()[10] == b'T'
+    } else {
+        stamp_text.chars().count() >= 20 && stamp_text.chars().nth(10) == Some('T')
+    };
+    if !shaped {
+        return Ok(Outcome::Refused);
+    }
+    let Some(stamp) = parse_iso_timestamp(stamp_text)? else { return Ok(Outcome::Refused) };
+    if stream != "stdout" && stream != "stderr" {
+        return Ok(Outcome::Refused);
+    }
+    let partial = tag == "P";
+    let message = if tag == "F" || partial {
+        rest.unwrap_or_default()
+    } else {
+        // A runtime without tags writes whole lines only: the "tag" is the message's start.
+        &text[stamp_text.len() + stream.len() + 2..]
+    };
+    let message = message.strip_suffix('\n').unwrap_or(message);
+    let mut fields = Fields::with_capacity(4);
+    fields.0.push(("@timestamp".to_owned(), Value::Time(stamp)));
+    fields.0.push(("stream".to_owned(), Value::str(stream)));
+    fields.0.push(("message".to_owned(), Value::str(message)));
+    if partial {
+        fields.0.push(("tags".to_owned(), Value::List(vec![Value::str(PARTIAL)])));
+    }
+    Ok(Outcome::Parsed(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(line: &[u8]) -> Vec<(String, Value)> {
+        match parse(line, None) {
+            Outcome::Parsed(f) => f.0,
+            other => panic!("{other:?} for {}", String::from_utf8_lossy(line)),
+        }
+    }
+
+    fn text(v: &Value) -> String {
+        match v {
+            Value::Time(t) => t.iso(),
+            Value::Str(s) => s.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cri_lines() {
+        let f = parsed(b"2016-10-06T00:17:09.669794202Z stdout F  the message");
+        assert_eq!(f[0].0, "@timestamp");
+        assert_eq!(text(&f[0].1), "2016-10-06T00:17:09.669794Z");
+        assert_eq!(f[1].1, Value::str("stdout"));
+        assert_eq!(f[2].1, Value::str(" the message"));
+        assert_eq!(f.len(), 3);
+        let f = parsed(b"2016-10-06T00:17:09.669794202Z stderr P part");
+        assert_eq!(f[3], ("tags".to_owned(), Value::List(vec![Value::str("partial_line")])));
+        let f = parsed(b"2016-10-06T00:17:09Z stdout no tag here");
+        assert_eq!(f[2].1, Value::str("no tag here"));
+        assert_eq!(parse(b"2016-10-06T00:17:09Z stdin F x", None), Outcome::Refused);
+        assert_eq!(parse(b"hello world", None), Outcome::Refused);
+        assert_eq!(looks_like(b"2016-10-06T00:17:09.669794202Z stdout F x"), Ok(true));
+        assert_eq!(looks_like(b"2016-10-06 00:17:09 stdout F x"), Ok(false));
+    }
+
+    #[test]
+    fn docker_lines() {
+        let line = br#"{"log":"hello\n","stream":"stderr","time":"2019-01-02T03:04:05.123456789Z"}"#;
+        assert_eq!(looks_like(line), Ok(true));
+        let f = parsed(line);
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["@timestamp", "stream", "message"]);
+        assert_eq!(f[2].1, Value::str("hello"));
+        let f = parsed(br#"{"log":"part","attrs":{"a":"b"}}"#);
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["message", "tags", "attributes"]);
+        assert_eq!(parse(br#"{"log":"x","level":"info"}"#, None), Outcome::Refused);
+        assert_eq!(parse(br#"{"log":1}"#, None), Outcome::Refused);
+        assert_eq!(parse(br#"{"log":"x","stream":"stdin"}"#, None), Outcome::Refused);
+        assert_eq!(parse(b"{\"log\":\"\xff\"}", None), Outcome::Refused);
+        assert_eq!(parse(br#"{"log":"x""#, None), Outcome::Unsure);
+        assert_eq!(looks_like(b"{\"log\" \t :  \"x\"}  "), Ok(true));
+        assert_eq!(looks_like(br#"{"log":1}"#), Ok(false));
+    }
+}

@@ -1,0 +1,351 @@
+//! `parsers/logfmt.py`, ported: go-logfmt's grammar, then `common.structured_fields`.
+//!
+//! The reference's pair regex only ever names ASCII bytes (`\x00-\x20`, `=`, `"`, `\`), so the
+//! grammar is scanned byte by byte on the UTF-8 text and gives the same pairs and the same
+//! errors. Declined (left to Python):
+//! - a line whose first non-blank character is past ASCII and not a common letter
+//!   (`surely_alnum`) and that is otherwise well formed: the reference asks whether it is a
+//!   Unicode `\w`, which this port does not decide in general;
+//! - more than `MAX_KEYS` distinct keys (`structured_fields` searches its vector-backed
+//!   `Fields` on every insert: quadratic);
+//! - a time-like key whose text starts `0001-01-01` or `9999-12-31` and does not read as a
+//!   time: the reference's `parse_iso_timestamp` may have raised OverflowError there, which
+//!   `time.rs` does not model;
+//! - whatever `structured_fields` itself declines.
+
+use std::collections::HashMap;
+
+use super::Outcome;
+use crate::Maybe;
+use crate::common::structured_fields;
+use crate::time::{Stamp, parse_iso_timestamp};
+use crate::value::{Fields, Value};
+
+/// Distinct keys beyond which the line is left to Python (see the module doc).
+const MAX_KEYS: usize = 1000;
+
+/// `logfmt.looks_like`: the line opens with an identifier-like `key=` (`_LOOKS`, a bytes
+/// regex, so its `\w` is ASCII). Exact; never declines.
+pub fn looks_like(line: &[u8]) -> Maybe<bool> {
+    let mut i = line.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    match line.get(i) {
+        Some(&c) if c.is_ascii_alphabetic() || matches!(c, b'_' | b'@' | b'.' | b'$') => i += 1,
+        _ => return Ok(false),
+    }
+    // `[\w.@$/:-]{0,63}=`: '=' is not in the class, so only the end of the run can match,
+    // and a run longer than 63 cannot.
+    let run = line[i..].iter().take(64).take_while(|&&c| is_looks_key_byte(c)).count();
+    Ok(run <= 63 && line.get(i + run) == Some(&b'='))
+}
+
+fn is_looks_key_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'@' | b'$' | b'/' | b':' | b'-')
+}
+
+/// `logfmt.parse`. `reference` is unused, as in the reference.
+pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
+    let Ok(text) = std::str::from_utf8(line) else {
+        return Outcome::Refused; // invalid_utf8
+    };
+    let Some(start) = text.bytes().position(|c| c > b' ') else {
+        return Outcome::Refused; // logfmt.empty
+    };
+    let first = text.as_bytes()[start];
+    // `_KEY_START` is `[\w@.$]` on text: Unicode `\w` (str.isalnum) past ASCII.
+    let unicode_start = first >= 0x80 && !text[start..].chars().next().is_some_and(surely_alnum);
+    if !(first >= 0x80 || first.is_ascii_alphanumeric() || matches!(first, b'_' | b'@' | b'.' | b'$')) {
+        return Outcome::Refused; // cannot start a key
+    }
+    let Ok((found, any_value)) = pairs(text) else {
+        return Outcome::Refused; // a grammar error
+    };
+    // Both checks below raise in the reference whatever the first character is; past them,
+    // only a Unicode `\w` verdict on that character stands between the line and its fields.
+    if !any_value {
+        return Outcome::Refused; // no key=value pair
+    }
+    if unicode_start {
+        return Outcome::Unsure;
+    }
+    Outcome::from_maybe(to_fields(found))
+}
+
+/// Letters that Python's `str.isalnum` accepts in any Unicode version it has used: the
+/// letters of Latin-1 and Latin Extended-A, basic Greek and Cyrillic, kana, CJK ideographs
+/// and Hangul syllables. Anything else past ASCII is left undecided.
+fn surely_alnum(c: char) -> bool {
+    matches!(c,
+        '\u{c0}'..='\u{d6}' | '\u{d8}'..='\u{f6}' | '\u{f8}'..='\u{17f}'
+        | '\u{391}'..='\u{3a1}' | '\u{3a3}'..='\u{3a9}' | '\u{3b1}'..='\u{3c9}'
+        | '\u{410}'..='\u{44f}'
+        | '\u{3041}'..='\u{3096}' | '\u{30a1}'..='\u{30fa}'
+        | '\u{4e00}'..='\u{9fa5}' | '\u{ac00}'..='\u{d7a3}')
+}
+
+/// `dict(found)` (the last value of a repeated key, at its first position), then
+/// `structured_fields`.
+fn to_fields(found: Pairs<'_>) -> Maybe<Outcome> {
+    // A long line may repeat many keys: past a few dozen pairs, find them by hash.
+    let hashed = found.len() > 32;
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut pairs = Fields::with_capacity(found.len().min(MAX_KEYS));
+    for (key, value) in found {
+        let slot = if hashed { index.get(key).copied() } else { pairs.0.iter().position(|(k, _)| k == key) };
+        match slot {
+            Some(i) => pairs.0[i].1 = value,
+            None => {
+                if pairs.len() == MAX_KEYS {
+                    return Err(crate::Decline);
+                }
+                if hashed {
+                    index.insert(key, pairs.len());
+                }
+                pairs.0.push((key.to_owned(), value));
+            }
+        }
+    }
+    for (key, value) in pairs.iter() {
+        if let Value::Str(text) = value
+            && is_time_key(key)
+            && may_overflow(text)
+        {
+            return Err(crate::Decline);
+        }
+    }
+    Ok(Outcome::Parsed(structured_fields(pairs)?))
+}
+
+/// The keys `structured_fields` reads as `@timestamp`.
+fn is_time_key(key: &str) -> bool {
+    matches!(key, "@timestamp" | "timestamp" | "time" | "ts" | "t" | "datetime" | "date")
+}
+
+/// Whether `parse_iso_timestamp(text)` might raise OverflowError in the reference: a zoned
+/// time on the first or last day of years 1..=9999 that leaves them once in UTC (an offset
+/// is under a day). `time.rs` reads that as None, so a None for such a text is in doubt.
+fn may_overflow(text: &str) -> bool {
+    let t = text.trim_start_matches(' ');
+    (t.starts_with("0001-01-01") || t.starts_with("9999-12-31"))
+        && !matches!(parse_iso_timestamp(text), Ok(Some(_)))
+}
+
+/// A line's pairs as found: keys borrowed from the line, repeats kept.
+type Pairs<'a> = Vec<(&'a str, Value)>;
+
+/// A byte that ends a key or an unquoted value: blank (<= U+0020), `=` or `"`.
+fn is_stop(c: u8) -> bool {
+    c <= b' ' || c == b'=' || c == b'"'
+}
+
+/// `logfmt.pairs`: the pairs in order, with repeats, a bare key's value being `true`, and
+/// whether any pair had `=`. Err for any of the reference's grammar errors (their reasons
+/// are not kept: every one is a ParseError to the caller).
+fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
+    let b = text.as_bytes();
+    let end = b.len();
+    let mut found = Vec::new();
+    let mut any_value = false;
+    let mut pos = 0;
+    loop {
+        while pos < end && b[pos] <= b' ' {
+            pos += 1;
+        }
+        if pos == end {
+            break;
+        }
+        if b[pos] == b'=' || b[pos] == b'"' {
+            return Err(()); // unexpected_equals / unexpected_quote
+        }
+        let key_start = pos;
+        while pos < end && !is_stop(b[pos]) {
+            pos += 1;
+        }
+        // Slicing is safe: every stop byte is ASCII, so both ends are character boundaries.
+        let key = &text[key_start..pos];
+        if key.contains('\u{fffd}') {
+            return Err(()); // invalid_key
+        }
+        if b.get(pos) != Some(&b'=') {
+            // A bare key: the regex stopped at a blank, the end, or a quote (an error).
+            if pos < end && b[pos] > b' ' {
+                return Err(());
+            }
+            found.push((key, Value::Bool(true)));
+            continue;
+        }
+        pos += 1;
+        any_value = true;
+        if b.get(pos) == Some(&b'"') {
+            // `"(?:[^"\\]|\\.)*"`: a backslash takes the next byte whatever it is (a
+            // multi-byte character's other bytes are neither `"` nor `\`).
+            let mut j = pos + 1;
+            let close = loop {
+                match b.get(j) {
+                    None => break None,
+                    Some(b'"') => break Some(j),
+                    Some(b'\\') if j + 1 < end => j += 2,
+                    Some(b'\\') => break None,
+                    Some(_) => j += 1,
+                }
+            };
+            // Unclosed: the regex falls back to an empty unquoted value before the quote,
+            // which the reference then reports as an unterminated quote.
+            let close = close.ok_or(())?;
+            let quoted = &text[pos + 1..close];
+            let value = if quoted.contains('\\') { unquote(quoted)? } else { quoted.to_owned() };
+            found.push((key, Value::Str(value)));
+            // A closing quote ends the pair by itself: the next key may follow at once.
+            pos = close + 1;
+            continue;
+        }
+        let value_start = pos;
+        while pos < end && !is_stop(b[pos]) {
+            pos += 1;
+        }
+        if pos < end && b[pos] > b' ' {
+            return Err(()); // `=` or `"` right after a value
+        }
+        found.push((key, Value::str(&text[value_start..pos])));
+    }
+    Ok((found, any_value))
+}
+
+/// `_unquote`: JSON-style escapes; a lone surrogate becomes U+FFFD; any other escape is an
+/// error (`logfmt.invalid_quoted_value`). Every backslash in `quoted` is followed by a
+/// character: the scanner took them in pairs.
+fn unquote(quoted: &str) -> Result<String, ()> {
+    let b = quoted.as_bytes();
+    let mut out = String::with_capacity(quoted.len());
+    let mut run = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&quoted[run..i]);
+        let escape = *b.get(i + 1).ok_or(())?;
+        if escape == b'u' {
+            // A bad `\u` is `(.)` = "u" to the reference: not a known escape.
+            let code = hex4(b, i + 2).ok_or(())?;
+            let low = if (0xD800..0xDC00).contains(&code) && b.get(i + 6..i + 8) == Some(b"\\u") {
+                hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
+            } else {
+                None
+            };
+            if let Some(low) = low {
+                let point = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                out.push(char::from_u32(point).ok_or(())?);
+                i += 12;
+            } else {
+                out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
+                i += 6;
+            }
+        } else {
+            out.push(match escape {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'\'' => '\'',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                _ => return Err(()),
+            });
+            i += 2;
+        }
+        run = i;
+    }
+    out.push_str(&quoted[run..]);
+    Ok(out)
+}
+
+/// Four ASCII hex digits at `i`.
+fn hex4(b: &[u8], i: usize) -> Option<u32> {
+    let digits = b.get(i..i + 4)?;
+    digits.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str) -> Fields {
+        match parse(line.as_bytes(), None) {
+            Outcome::Parsed(f) => f,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn well_known_keys_and_attributes() {
+        let f = fields(
+            r#"ts=2024-01-02T03:04:05.123+01:00 level=WARNING msg="disk \"sda\" 91% full" pid=42 caller=m.go:88 retry"#,
+        );
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["@timestamp", "log.level", "message", "process.pid", "attributes"]);
+        assert_eq!(
+            f.get("@timestamp")
+                .map(|v| matches!(v, Value::Time(s) if s.iso() == "2024-01-02T02:04:05.123000Z")),
+            Some(true)
+        );
+        assert_eq!(f.get("log.level"), Some(&Value::str("warn")));
+        assert_eq!(f.get("message"), Some(&Value::str("disk \"sda\" 91% full")));
+        assert_eq!(f.get("process.pid"), Some(&Value::Int(42)));
+        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
+        assert_eq!(attrs.get("caller"), Some(&Value::str("m.go:88")));
+        assert_eq!(attrs.get("retry"), Some(&Value::Bool(true)));
+    }
+
+    #[test]
+    fn repeats_keep_the_first_position_and_the_last_value() {
+        let f = fields(r#"a=1 b="x"c=2 a"#);
+        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
+        assert_eq!(attrs.0[0], ("a".to_owned(), Value::Bool(true)));
+        assert_eq!(attrs.0[2], ("c".to_owned(), Value::str("2")));
+    }
+
+    #[test]
+    fn escapes() {
+        let f = fields(r#"k="\u00e9\ud83d\ude00\ud800\/\t""#);
+        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
+        assert_eq!(attrs.get("k"), Some(&Value::str("é😀\u{fffd}/\t")));
+    }
+
+    #[test]
+    fn refusals_and_declines() {
+        for line in [
+            "",
+            "  \t",
+            "hello world",
+            "{\"a\":1}",
+            "a=\"open",
+            "a==b",
+            "a=b\"c",
+            "k=\"\\x\"",
+            "k=\"\\u12\"",
+            "x=1 =2",
+            "\u{fffd}=1",
+        ] {
+            assert_eq!(parse(line.as_bytes(), None), Outcome::Refused, "{line:?}");
+        }
+        assert_eq!(parse(b"a=\xff", None), Outcome::Refused);
+        assert_eq!(parse("€=1".as_bytes(), None), Outcome::Unsure);
+        assert!(matches!(parse("é=1".as_bytes(), None), Outcome::Parsed(_)));
+        assert_eq!(parse(b"ts=0001-01-01T00:00+01:00 a=1", None), Outcome::Unsure);
+    }
+
+    #[test]
+    fn looks() {
+        assert_eq!(looks_like(b" \tlevel=info"), Ok(true));
+        assert_eq!(looks_like(b"a/b:c-d.e@f$=1"), Ok(true));
+        assert_eq!(looks_like(b"1a=1"), Ok(false));
+        assert_eq!(looks_like(b"hello world"), Ok(false));
+        let long = format!("a{}=1", "b".repeat(63));
+        assert_eq!(looks_like(long.as_bytes()), Ok(true));
+        let longer = format!("a{}=1", "b".repeat(64));
+        assert_eq!(looks_like(longer.as_bytes()), Ok(false));
+    }
+}

@@ -1,0 +1,156 @@
+//! Line parsers, one module per format, and the dispatcher (`parsers/__init__.py`).
+//!
+//! Each module ports its Python namesake for the lines it is sure of:
+//!
+//! ```text
+//! pub fn looks_like(line: &[u8]) -> Maybe<bool>
+//! pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome
+//! ```
+//!
+//! `Outcome::Parsed` holds the fields the Python `parse` returns, in the same order, with the
+//! same values; `Refused` stands for its ParseError; `Unsure` (like `Err(Decline)`) means
+//! this port does not reproduce the reference for that line, and the message then takes the
+//! Python path. Declining is always correct; answering differently never is.
+
+use crate::time::Stamp;
+use crate::value::{Fields, Value};
+use crate::{Decline, Maybe};
+
+pub mod access;
+pub mod container;
+pub mod json_line;
+pub mod logfmt;
+pub mod plaintext;
+pub mod syslog;
+
+/// What a parser made of a line.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Parsed(Fields),
+    /// The reference raises ParseError.
+    Refused,
+    /// Not reproduced here: decline.
+    Unsure,
+}
+
+impl Outcome {
+    pub fn from_maybe(m: Maybe<Outcome>) -> Outcome {
+        m.unwrap_or(Outcome::Unsure)
+    }
+}
+
+/// `parsers.detect`.
+pub fn detect(line: &[u8]) -> Maybe<&'static str> {
+    if container::looks_like(line)? {
+        return Ok("container");
+    }
+    if json_line::looks_like(line)? {
+        return Ok("json");
+    }
+    if syslog::looks_like(line)? {
+        return Ok("syslog");
+    }
+    if access::looks_like(line)? {
+        return Ok("access");
+    }
+    if logfmt::looks_like(line)? {
+        return Ok("logfmt");
+    }
+    let start = line.iter().position(|c| !is_bytes_space(*c)).unwrap_or(line.len());
+    Ok(if line[start..].starts_with(b"{\"") { "json" } else { "plaintext" })
+}
+
+/// What `bytes.strip()` removes.
+pub fn is_bytes_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Fields>) -> Outcome {
+    match (name, decoded) {
+        ("container", Some(obj)) => container::from_object(&obj),
+        ("json", Some(obj)) => json_line::from_object(obj),
+        ("json", None) => json_line::parse(line, reference),
+        ("logfmt", _) => logfmt::parse(line, reference),
+        ("syslog", _) => syslog::parse(line, reference),
+        ("access", _) => access::parse(line, reference),
+        ("container", None) => container::parse(line, reference),
+        ("plaintext", _) => plaintext::parse(line, reference),
+        _ => Outcome::Unsure,
+    }
+}
+
+/// `parsers.parse_line` with format "auto": (format, fields), or Err when the reference
+/// would raise or this port is unsure (both make the caller decline).
+pub fn parse_line(
+    line: &[u8],
+    reference: Option<Stamp>,
+    decoded: Option<Fields>,
+) -> Maybe<(&'static str, Fields)> {
+    let mut name = if decoded.is_some() { "json" } else { detect(line)? };
+    if decoded.as_ref().is_some_and(container::is_docker_object) {
+        name = "container";
+    }
+    let fields = match run(name, line, reference, decoded) {
+        Outcome::Parsed(f) => f,
+        Outcome::Unsure => return Err(Decline),
+        Outcome::Refused if name == "json" => return Err(Decline), // a dead letter
+        Outcome::Refused => {
+            name = "plaintext";
+            match plaintext::parse(line, reference) {
+                Outcome::Parsed(f) => f,
+                _ => return Err(Decline),
+            }
+        }
+    };
+    if name == "container" {
+        return Ok((name, inner(fields, reference)?));
+    }
+    Ok((name, fields))
+}
+
+/// `parsers.parse_line` with a fixed format: its fields, or Err (a dead letter, or unsure).
+pub fn parse_fixed(
+    name: &str,
+    line: &[u8],
+    reference: Option<Stamp>,
+    decoded: Option<Fields>,
+) -> Maybe<Fields> {
+    match run(name, line, reference, decoded) {
+        Outcome::Parsed(f) => Ok(f),
+        _ => Err(Decline),
+    }
+}
+
+/// `parsers._inner`: the application's own line inside a container line.
+fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
+    let message = match outer.get("message") {
+        Some(Value::Str(m)) if !m.is_empty() => m.clone(),
+        _ => return Ok(outer),
+    };
+    let raw = message.as_bytes();
+    let name = detect(raw)?;
+    let parsed = if name == "container" || name == "plaintext" {
+        plaintext::parse(raw, reference)
+    } else {
+        run(name, raw, reference, None)
+    };
+    let inner = match parsed {
+        Outcome::Parsed(f) => f,
+        Outcome::Refused if name != "container" && name != "plaintext" => return Ok(outer),
+        _ => return Err(Decline),
+    };
+    let outer_tags = outer.get("tags").cloned();
+    let inner_tags = inner.get("tags").cloned();
+    let mut merged = outer;
+    merged.update(inner);
+    if let Some(Value::List(first)) = outer_tags {
+        let mut tags = first.clone();
+        if let Some(Value::List(more)) = inner_tags {
+            tags.extend(more.into_iter().filter(|t| !first.contains(t)));
+        }
+        merged.set("tags", Value::List(tags));
+    } else if outer_tags.is_some() {
+        return Err(Decline);
+    }
+    Ok(merged)
+}

@@ -1,0 +1,764 @@
+//! `parsers/syslog.py`, ported: RFC 5424, RFC 3164 (BSD) and its variants, the RFC 6587
+//! octet-counting prefix, structured data (with its `\"`, `\]`, `\\` escapes), and the
+//! priority / facility / severity fields.
+//!
+//! The reference's regexes are sequences of disjoint character classes, so each one is a
+//! single left-to-right scan here, with the same greedy limits. What this port declines (the
+//! caller then takes the Python path):
+//! - a line whose first five characters (after the priority, or at the start) could be a date
+//!   written with non-ASCII Unicode digits (`str.isdigit` decides between the 5424 and the
+//!   ISO-dated 3164 reading);
+//! - an ISO 3164 timestamp that `time::parse_iso_timestamp` declines (non-ASCII or control
+//!   characters, shapes only `fromisoformat` reads), or one in year 1 or 9999 that is not
+//!   RFC 3339 (see `timestamp_3164`);
+//! - a timestamp whose conversion to UTC leaves Python's datetime range (the reference lets
+//!   OverflowError escape).
+
+use super::Outcome;
+use crate::common::{SYSLOG_SEVERITIES, py_space};
+use crate::time::{Stamp, complete_year, parse_iso_timestamp};
+use crate::value::{Fields, Value};
+use crate::{Decline, Maybe};
+
+/// RFC 5424 table 1, with the keywords rsyslog / syslog-ng / Filebeat use for them.
+const FACILITIES: [&str; 24] = [
+    "kern",
+    "user",
+    "mail",
+    "daemon",
+    "auth",
+    "syslog",
+    "lpr",
+    "news",
+    "uucp",
+    "cron",
+    "authpriv",
+    "ftp",
+    "ntp",
+    "security",
+    "console",
+    "solaris-cron",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
+];
+
+/// RFC 5424 table 2, spelt as ECS's log.syslog.severity.name (log.level uses SYSLOG_SEVERITIES).
+const SEVERITIES: [&str; 8] =
+    ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"];
+
+const MONTHS: [&[u8; 3]; 12] =
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+
+const BOM: &str = "\u{feff}";
+
+/// Why the reference refuses a line, or that this port is unsure: both end the parse.
+enum Stop {
+    Refused,
+    Unsure,
+}
+
+impl From<Decline> for Stop {
+    fn from(_: Decline) -> Stop {
+        Stop::Unsure
+    }
+}
+
+type Step<T> = Result<T, Stop>;
+
+/// `syslog.looks_like`. Only bytes are inspected, as the reference does, so it never declines.
+pub fn looks_like(line: &[u8]) -> Maybe<bool> {
+    let Some(&first) = line.first() else { return Ok(false) };
+    if first == b'<' {
+        return Ok(line.get(1).is_some_and(u8::is_ascii_digit));
+    }
+    if line.len() >= 4 && line[3] == b' ' && MONTHS.iter().any(|m| line[..3] == m[..]) {
+        return Ok(true);
+    }
+    if first.is_ascii_digit() {
+        // `line.find(b" <", 1, 8)`: the whole of " <" within bytes 1..8; the digits before it.
+        let digits = line.iter().take_while(|c| c.is_ascii_digit()).count();
+        return Ok((1..=6).contains(&digits) && line.get(digits..digits + 2) == Some(b" <"));
+    }
+    Ok(false)
+}
+
+/// `syslog.parse`.
+pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
+    match parse_text(line, reference) {
+        Ok(fields) => Outcome::Parsed(fields),
+        Err(Stop::Refused) => Outcome::Refused,
+        Err(Stop::Unsure) => Outcome::Unsure,
+    }
+}
+
+fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
+    if line.is_empty() {
+        return Err(Stop::Refused);
+    }
+    let Ok(mut text) = std::str::from_utf8(line) else { return Err(Stop::Refused) };
+    // A non-ASCII first digit cannot start an (ASCII-only) octet count: only ASCII matters.
+    if text.as_bytes()[0].is_ascii_digit() {
+        text = strip_octet_count(text)?;
+    }
+    let mut fields = Fields::with_capacity(16);
+    let mut rest = text;
+    if text.as_bytes()[0] == b'<' {
+        rest = priority(text, &mut fields)?;
+        // `<PRI>digits ` is RFC 5424's VERSION; `<PRI>2024-...` is a 3164 line with an ISO date.
+        match rest.as_bytes().first() {
+            Some(c) if c.is_ascii_digit() && !iso_date_start(rest)? => {
+                parse_5424(rest, &mut fields)?;
+                return Ok(fields);
+            }
+            Some(c) if !c.is_ascii() => {
+                // Whether a Unicode digit or not, the reference refuses it (bad version or bad
+                // timestamp) unless the first five characters look like a Unicode-digit date.
+                return Err(if iso_date_start(rest)? { Stop::Unsure } else { Stop::Refused });
+            }
+            _ => {}
+        }
+    }
+    parse_3164(rest, &mut fields, reference)?;
+    Ok(fields)
+}
+
+/// `rest[4:5] == "-" and rest[:4].isdigit()`; Decline where a non-ASCII character among the
+/// four could be a digit by Unicode's rules.
+fn iso_date_start(rest: &str) -> Maybe<bool> {
+    let mut chars = rest.chars();
+    let head: [Option<char>; 5] = std::array::from_fn(|_| chars.next());
+    if head[4] != Some('-') {
+        return Ok(false);
+    }
+    let head = head[..4].iter().map(|c| c.unwrap_or('-'));
+    if head.clone().any(|c| c.is_ascii() && !c.is_ascii_digit()) {
+        return Ok(false);
+    }
+    if head.clone().any(|c| !c.is_ascii()) {
+        return Err(Decline);
+    }
+    Ok(true)
+}
+
+/// `_strip_octet_count`: drop `123 ` before `<` when the count fits the line (it may include
+/// the LF / CRLF the line reader removed).
+fn strip_octet_count(text: &str) -> Step<&str> {
+    let b = text.as_bytes();
+    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    // `text.find(" ", 1, 8)` must land right after the digits, and `<` must follow it.
+    if digits > 7 || b.get(digits) != Some(&b' ') || b.get(digits + 1) != Some(&b'<') {
+        return Ok(text);
+    }
+    let count: usize = text[..digits].parse().map_err(|_| Stop::Unsure)?;
+    let body = &text[digits + 1..];
+    match count.checked_sub(body.len()) {
+        Some(excess) if excess <= 2 => Ok(body),
+        _ => Err(Stop::Refused),
+    }
+}
+
+/// `_priority`: the `<PRI>` fields; the text after `>`.
+fn priority<'a>(text: &'a str, fields: &mut Fields) -> Step<&'a str> {
+    let b = text.as_bytes();
+    let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    // `>` within characters 1..5, only ASCII digits before it, no leading zero.
+    if !(1..=3).contains(&digits) || b.get(1 + digits) != Some(&b'>') || (b[1] == b'0' && digits > 1) {
+        return Err(Stop::Refused);
+    }
+    let pri = b[1..=digits].iter().fold(0usize, |acc, &c| acc * 10 + (c - b'0') as usize);
+    if pri > 191 {
+        return Err(Stop::Refused);
+    }
+    let (facility, severity) = (pri / 8, pri % 8);
+    push(fields, "log.syslog.priority", Value::Int(pri as i64));
+    push(fields, "log.syslog.facility.code", Value::Int(facility as i64));
+    push(fields, "log.syslog.facility.name", Value::str(FACILITIES[facility]));
+    push(fields, "log.syslog.severity.code", Value::Int(severity as i64));
+    push(fields, "log.syslog.severity.name", Value::str(SEVERITIES[severity]));
+    push(fields, "log.level", Value::str(SYSLOG_SEVERITIES[severity]));
+    Ok(&text[digits + 2..])
+}
+
+/// Every key this parser sets is set once, so a push is the dict assignment.
+fn push(fields: &mut Fields, key: &str, value: Value) {
+    fields.0.push((key.to_owned(), value));
+}
+
+// ------------------------------------------------------------------------------ RFC 5424
+
+fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
+    // `rest.split(" ", 6)`
+    let mut parts: [&str; 7] = [""; 7];
+    let mut count = 0;
+    let mut remaining = rest;
+    while count < 6 {
+        match remaining.find(' ') {
+            Some(i) => {
+                parts[count] = &remaining[..i];
+                remaining = &remaining[i + 1..];
+                count += 1;
+            }
+            None => break,
+        }
+    }
+    parts[count] = remaining;
+    count += 1;
+
+    let version = parts[0];
+    let vb = version.as_bytes();
+    if vb.is_empty() || vb.len() > 3 || !vb.iter().all(u8::is_ascii_digit) || vb[0] == b'0' {
+        return Err(Stop::Refused);
+    }
+    push(fields, "log.syslog.version", Value::str(version));
+    // Checked before the field count so that a cut-off line reports its first bad field.
+    if count > 1 && parts[1] != "-" {
+        push(fields, "@timestamp", Value::Time(timestamp_5424(parts[1].as_bytes())?));
+    }
+    if count < 7 {
+        return Err(Stop::Refused);
+    }
+    let [_, _, hostname, appname, procid, msgid, tail] = parts;
+    if hostname != "-" {
+        header(hostname, 255)?;
+        push(fields, "log.syslog.hostname", Value::str(hostname));
+        push(fields, "host.name", Value::str(hostname));
+    }
+    if appname != "-" {
+        header(appname, 48)?;
+        push(fields, "log.syslog.appname", Value::str(appname));
+        push(fields, "service.name", Value::str(appname));
+        push(fields, "process.name", Value::str(appname));
+    }
+    if procid != "-" {
+        header(procid, 128)?;
+        push(fields, "log.syslog.procid", Value::str(procid));
+        if let Some(pid) = small_int(procid) {
+            push(fields, "process.pid", Value::Int(pid));
+        }
+    }
+    if msgid != "-" {
+        header(msgid, 32)?;
+        push(fields, "log.syslog.msgid", Value::str(msgid));
+    }
+
+    let pos = match tail.as_bytes().first() {
+        Some(b'[') => {
+            let (data, pos) = structured_data(tail)?;
+            push(fields, "log.syslog.structured_data", Value::Obj(data));
+            pos
+        }
+        Some(b'-') => 1,
+        _ => return Err(Stop::Refused),
+    };
+    if pos < tail.len() {
+        if tail.as_bytes()[pos] != b' ' {
+            return Err(Stop::Refused);
+        }
+        let message = &tail[pos + 1..];
+        let message = message.strip_prefix(BOM).unwrap_or(message);
+        if !message.is_empty() {
+            push(fields, "message", Value::str(message));
+        }
+    }
+    Ok(())
+}
+
+/// `_header`: non-empty, at most `limit` long, printable ASCII (no space: it was split on).
+fn header(value: &str, limit: usize) -> Step<()> {
+    let b = value.as_bytes();
+    if b.is_empty() || b.len() > limit || !b.iter().all(|&c| (0x20..0x7f).contains(&c)) {
+        return Err(Stop::Refused);
+    }
+    Ok(())
+}
+
+/// `int(text)` where the reference checks `text.isdigit() and len(text) < 10` on a text
+/// already known to be ASCII.
+fn small_int(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() >= 10 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0i64, |acc, &c| acc * 10 + (c - b'0') as i64))
+}
+
+fn digit_run(b: &[u8], at: usize, n: usize) -> Option<i64> {
+    let part = b.get(at..at + n)?;
+    part.iter()
+        .all(u8::is_ascii_digit)
+        .then(|| part.iter().fold(0i64, |acc, &c| acc * 10 + (c - b'0') as i64))
+}
+
+/// The groups of a full `_TS_5424` match: (y, mo, d, h, mi, s, micros, zone), where zone is
+/// None for `Z` and (sign, hh, mm) for an offset.
+type Ts5424 = (i64, i64, i64, i64, i64, i64, i64, Option<(u8, i64, i64)>);
+
+fn match_5424(b: &[u8]) -> Option<Ts5424> {
+    let y = digit_run(b, 0, 4)?;
+    let sep = |i: usize, c: u8| (b.get(i) == Some(&c)).then_some(());
+    sep(4, b'-')?;
+    let mo = digit_run(b, 5, 2)?;
+    sep(7, b'-')?;
+    let d = digit_run(b, 8, 2)?;
+    sep(10, b'T')?;
+    let h = digit_run(b, 11, 2)?;
+    sep(13, b':')?;
+    let mi = digit_run(b, 14, 2)?;
+    sep(16, b':')?;
+    let s = digit_run(b, 17, 2)?;
+    let mut i = 19;
+    let mut micros = 0;
+    if b.get(i) == Some(&b'.') {
+        let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&n) {
+            return None;
+        }
+        // `int(frac[:6].ljust(6, "0"))`
+        for k in 0..6 {
+            micros = micros * 10 + if k < n { (b[i + 1 + k] - b'0') as i64 } else { 0 };
+        }
+        i += 1 + n;
+    }
+    let zone = match *b.get(i)? {
+        b'Z' => {
+            i += 1;
+            None
+        }
+        sign @ (b'+' | b'-') => {
+            let hh = digit_run(b, i + 1, 2)?;
+            sep(i + 3, b':')?;
+            let mm = digit_run(b, i + 4, 2)?;
+            i += 6;
+            Some((sign, hh, mm))
+        }
+        _ => return None,
+    };
+    (i == b.len()).then_some((y, mo, d, h, mi, s, micros, zone))
+}
+
+/// `_timestamp_5424`.
+fn timestamp_5424(stamp: &[u8]) -> Step<Stamp> {
+    let Some(ts) = match_5424(stamp) else { return Err(Stop::Refused) };
+    stamp_of(ts)
+}
+
+fn stamp_of((y, mo, d, h, mi, s, us, zone): Ts5424) -> Step<Stamp> {
+    let offset = match zone {
+        None => 0,
+        Some((sign, hh, mm)) => {
+            if hh > 23 || mm > 59 {
+                return Err(Stop::Refused);
+            }
+            let total = hh * 3600 + mm * 60;
+            if sign == b'-' { -total } else { total }
+        }
+    };
+    // Ok(None): datetime() raises ValueError (refused); Err: astimezone overflows (declined).
+    Stamp::from_local(y, mo, d, h, mi, s, us, offset)?.ok_or(Stop::Refused)
+}
+
+/// The SD-NAME characters of `_SD_ID` and `_SD_PARAM`: printable ASCII but `=`, space, `]`, `"`.
+fn sd_name_char(c: u8) -> bool {
+    (0x21..=0x7e).contains(&c) && !matches!(c, b'=' | b']' | b'"')
+}
+
+/// `_structured_data`: `[id name="value" ...]...` from the start of `tail`; the data and the
+/// offset just after it.
+fn structured_data(tail: &str) -> Step<(Fields, usize)> {
+    let b = tail.as_bytes();
+    let mut data = Fields::new();
+    let mut pos = 0;
+    while b.get(pos) == Some(&b'[') {
+        let id_len = b[pos + 1..].iter().take(32).take_while(|&&c| sd_name_char(c)).count();
+        if id_len == 0 {
+            return Err(Stop::Refused);
+        }
+        let sd_id = &tail[pos + 1..pos + 1 + id_len];
+        if data.contains_key(sd_id) {
+            return Err(Stop::Refused); // RFC 5424 6.3.2: an SD-ID must not occur twice
+        }
+        pos += 1 + id_len;
+        let mut params = Fields::new();
+        while let Some((name, value, end)) = sd_param(tail, pos) {
+            params.set(name, Value::Str(value));
+            pos = end;
+        }
+        if b.get(pos) != Some(&b']') {
+            return Err(Stop::Refused);
+        }
+        data.0.push((sd_id.to_owned(), Value::Obj(params)));
+        pos += 1;
+    }
+    Ok((data, pos))
+}
+
+/// One `_SD_PARAM` match at `pos`: ` +NAME *= *"VALUE"`, with VALUE unescaped.
+fn sd_param(tail: &str, pos: usize) -> Option<(&str, String, usize)> {
+    let b = tail.as_bytes();
+    let skip_spaces = |mut i: usize| {
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_spaces(pos);
+    if i == pos {
+        return None;
+    }
+    let name_len = b[i..].iter().take(32).take_while(|&&c| sd_name_char(c)).count();
+    if name_len == 0 {
+        return None;
+    }
+    let name = &tail[i..i + name_len];
+    i = skip_spaces(i + name_len);
+    if b.get(i) != Some(&b'=') {
+        return None;
+    }
+    i = skip_spaces(i + 1);
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let start = i + 1;
+    let mut j = start;
+    let mut escaped = false;
+    loop {
+        match *b.get(j)? {
+            b'"' => break,
+            b']' => return None,
+            // `\\.` with DOTALL: the backslash and whatever byte follows (a UTF-8 lead byte's
+            // continuation bytes are plain value characters after it).
+            b'\\' => {
+                b.get(j + 1)?;
+                escaped = true;
+                j += 2;
+            }
+            _ => j += 1,
+        }
+    }
+    let raw = &tail[start..j];
+    let value = if escaped { sd_unescape(raw) } else { raw.to_owned() };
+    Some((name, value, j + 1))
+}
+
+/// `_SD_ESCAPE.sub(r"\1", value)`: `\\`, `\"` and `\]` lose their backslash; any other
+/// backslash stays.
+fn sd_unescape(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'\\' | b'"' | b']')) {
+            out.push(b[i + 1]);
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    // Only ASCII bytes were removed, so the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+// ------------------------------------------------------------------------------ RFC 3164
+
+fn parse_3164(rest: &str, fields: &mut Fields, reference: Option<Stamp>) -> Step<()> {
+    let (stamp, mut pos) = timestamp_3164(rest, reference)?;
+    push(fields, "@timestamp", Value::Time(stamp));
+    if pos < rest.len() {
+        if rest.as_bytes()[pos] != b' ' {
+            return Err(Stop::Refused);
+        }
+        pos += 1;
+    }
+    let mut body = rest[pos..].trim_start_matches(' ');
+
+    let mut tag = match_tag(body);
+    if tag.is_none() && !body.starts_with("---") && !body.starts_with("last message repeated ") {
+        let (host, after) = match body.find(' ') {
+            Some(i) => (&body[..i], &body[i + 1..]),
+            None => (body, ""),
+        };
+        // A first word that cannot be a host name is message text from a host-less sender.
+        let hb = host.as_bytes();
+        if !hb.is_empty() && hb.len() <= 255 && hb.iter().all(|&c| (0x20..0x7f).contains(&c)) {
+            push(fields, "log.syslog.hostname", Value::str(host));
+            push(fields, "host.name", Value::str(host));
+            body = after;
+            tag = match_tag(body);
+        }
+    }
+    if let Some(tag) = tag {
+        push(fields, "log.syslog.appname", Value::str(tag.name));
+        push(fields, "service.name", Value::str(tag.name));
+        push(fields, "process.name", Value::str(tag.name));
+        if let Some(procid) = tag.procid {
+            push(fields, "log.syslog.procid", Value::str(procid));
+            if let Some(pid) = small_int(procid) {
+                push(fields, "process.pid", Value::Int(pid));
+            }
+        }
+        body = &body[tag.end..];
+    }
+    if !body.is_empty() {
+        push(fields, "message", Value::str(body));
+    }
+    Ok(())
+}
+
+struct Tag<'a> {
+    name: &'a str,
+    procid: Option<&'a str>,
+    end: usize,
+}
+
+/// A run of `[^\s\[\]...]` characters (Unicode whitespace, as Python's `\s`): its byte
+/// length, and its length in characters up to `limit + 1` (enough to tell "too long").
+fn tag_run(text: &str, stop_at_colon: bool, limit: usize) -> (usize, usize) {
+    let mut bytes = 0;
+    let mut chars = 0;
+    for c in text.chars() {
+        if py_space(c) || c == '[' || c == ']' || (stop_at_colon && c == ':') {
+            break;
+        }
+        bytes += c.len_utf8();
+        chars += 1;
+        if chars > limit {
+            break;
+        }
+    }
+    (bytes, chars)
+}
+
+/// `_TAG.match(body)`: `name[pid]` then `:`, `: `, a space or the end; or `name:` then a space
+/// or the end. The classes are disjoint from what follows them, so a run longer than its
+/// limit can never match.
+fn match_tag(body: &str) -> Option<Tag<'_>> {
+    let (name_len, name_chars) = tag_run(body, true, 64);
+    if name_chars == 0 || name_chars > 64 {
+        return None;
+    }
+    let b = body.as_bytes();
+    let name = &body[..name_len];
+    let mut i = name_len;
+    match b.get(i)? {
+        b'[' => {
+            // The PID class, unlike the name's, allows ':'.
+            let (pid_len, pid_chars) = tag_run(&body[i + 1..], false, 128);
+            if pid_chars == 0 || pid_chars > 128 {
+                return None;
+            }
+            let procid = &body[i + 1..i + 1 + pid_len];
+            i += 1 + pid_len;
+            if b.get(i) != Some(&b']') {
+                return None;
+            }
+            i += 1;
+            match b.get(i) {
+                None => {}
+                Some(b':') => {
+                    i += 1;
+                    if b.get(i) == Some(&b' ') {
+                        i += 1;
+                    }
+                }
+                Some(b' ') => i += 1,
+                Some(_) => return None,
+            }
+            Some(Tag { name, procid: Some(procid), end: i })
+        }
+        b':' => {
+            i += 1;
+            match b.get(i) {
+                None => {}
+                Some(b' ') => i += 1,
+                Some(_) => return None,
+            }
+            Some(Tag { name, procid: None, end: i })
+        }
+        _ => None,
+    }
+}
+
+/// `_timestamp_3164`: the BSD `Mmm dd hh:mm:ss[.ffffff]` (year from `reference`) or an ISO
+/// date-time; the stamp and the offset just after it.
+fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> {
+    let b = rest.as_bytes();
+    if let Some((month, day, clock, end)) = match_bsd(b) {
+        let stamp = month.and_then(|m| complete_year(m, day, clock, reference));
+        return stamp.map(|s| (s, end)).ok_or(Stop::Refused);
+    }
+    if !iso_date_start(rest)? {
+        return Err(Stop::Refused);
+    }
+    let token = match rest.find(' ') {
+        Some(i) => &rest[..i],
+        None => rest,
+    };
+    // rsyslog's RFC 3339 stamp takes the stricter 5424 reading; others the general one.
+    let stamp = match match_5424(token.as_bytes()) {
+        Some(ts) => stamp_of(ts)?,
+        // time::parse_iso_timestamp reads an OverflowError of astimezone() as None, where the
+        // reference lets it escape; only years 1 and 9999 can overflow, so decline those.
+        None if token.starts_with("0001") || token.starts_with("9999") => return Err(Stop::Unsure),
+        None => parse_iso_timestamp(token)?.ok_or(Stop::Refused)?,
+    };
+    Ok((stamp, token.len()))
+}
+
+/// A `_TS_BSD` match at the start of `b`: (month if the name is one, day, clock, end).
+#[allow(clippy::type_complexity)]
+fn match_bsd(b: &[u8]) -> Option<(Option<i64>, i64, (i64, i64, i64, i64), usize)> {
+    let name = b.get(..3)?;
+    if !name[0].is_ascii_uppercase() || !name[1].is_ascii_lowercase() || !name[2].is_ascii_lowercase() {
+        return None;
+    }
+    let mut i = 3;
+    let spaces = b[i..].iter().take(2).take_while(|&&c| c == b' ').count();
+    if spaces == 0 {
+        return None;
+    }
+    i += spaces;
+    let day_len = b[i..].iter().take(2).take_while(|c| c.is_ascii_digit()).count();
+    if day_len == 0 {
+        return None;
+    }
+    let day = digit_run(b, i, day_len)?;
+    i += day_len;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let h = digit_run(b, i + 1, 2)?;
+    (b.get(i + 3) == Some(&b':')).then_some(())?;
+    let mi = digit_run(b, i + 4, 2)?;
+    (b.get(i + 6) == Some(&b':')).then_some(())?;
+    let s = digit_run(b, i + 7, 2)?;
+    i += 9;
+    let mut micros = 0;
+    if b.get(i) == Some(&b'.') {
+        let n = b[i + 1..].iter().take(6).take_while(|c| c.is_ascii_digit()).count();
+        if n > 0 {
+            // `int(frac.ljust(6, "0"))`
+            for k in 0..6 {
+                micros = micros * 10 + if k < n { (b[i + 1 + k] - b'0') as i64 } else { 0 };
+            }
+            i += 1 + n;
+        }
+    }
+    let month = MONTHS.iter().position(|m| name == &m[..]).map(|p| p as i64 + 1);
+    Some((month, day, (h, mi, s, micros), i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(line: &str, reference: Option<Stamp>) -> Fields {
+        match parse(line.as_bytes(), reference) {
+            Outcome::Parsed(f) => f,
+            other => panic!("{line:?}: {other:?}"),
+        }
+    }
+
+    fn text(fields: &Fields, key: &str) -> Option<String> {
+        fields.get(key).map(|v| match v {
+            Value::Str(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Time(t) => t.iso(),
+            other => format!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn rfc5424_with_structured_data() {
+        let line = r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 42 ID47 [exampleSDID@32473 iut="3" eventID="1\"0\]1\x"][x@1] BOM'An application event"#;
+        let f = parsed(line, None);
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "log.syslog.priority",
+                "log.syslog.facility.code",
+                "log.syslog.facility.name",
+                "log.syslog.severity.code",
+                "log.syslog.severity.name",
+                "log.level",
+                "log.syslog.version",
+                "@timestamp",
+                "log.syslog.hostname",
+                "host.name",
+                "log.syslog.appname",
+                "service.name",
+                "process.name",
+                "log.syslog.procid",
+                "process.pid",
+                "log.syslog.msgid",
+                "log.syslog.structured_data",
+                "message",
+            ]
+        );
+        assert_eq!(text(&f, "log.syslog.facility.name").as_deref(), Some("local4"));
+        assert_eq!(text(&f, "log.level").as_deref(), Some("notice"));
+        assert_eq!(text(&f, "@timestamp").as_deref(), Some("2003-10-11T22:14:15.003000Z"));
+        assert_eq!(text(&f, "process.pid").as_deref(), Some("42"));
+        let sd = f.get("log.syslog.structured_data").and_then(Value::as_obj).unwrap();
+        let first = sd.get("exampleSDID@32473").and_then(Value::as_obj).unwrap();
+        assert_eq!(first.get("eventID"), Some(&Value::str(r#"1"0]1\x"#)));
+        assert_eq!(sd.get("x@1"), Some(&Value::Obj(Fields::new())));
+        assert_eq!(text(&f, "message").as_deref(), Some("BOM'An application event"));
+    }
+
+    #[test]
+    fn rfc3164_and_octet_counting() {
+        let reference = Some(Stamp(1_782_907_200_000_000)); // 2026-07-01T12:00:00Z
+        let f = parsed("<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed", reference);
+        assert_eq!(text(&f, "@timestamp").as_deref(), Some("2026-10-11T22:14:15.000000Z"));
+        assert_eq!(text(&f, "host.name").as_deref(), Some("mymachine"));
+        assert_eq!(text(&f, "process.name").as_deref(), Some("su"));
+        assert_eq!(text(&f, "process.pid").as_deref(), Some("230"));
+        assert_eq!(text(&f, "message").as_deref(), Some("'su root' failed"));
+
+        let f = parsed("2018-08-14T14:30:02.203151+02:00 linux-sqrz systemd[4179]: Stopped.", None);
+        assert_eq!(text(&f, "@timestamp").as_deref(), Some("2018-08-14T12:30:02.203151Z"));
+        assert!(!f.contains_key("log.syslog.priority"));
+
+        // Without a reference the year is the one nearest 1970-01-01.
+        let f = parsed("Dec  1 10:00:00 host free text", None);
+        assert_eq!(text(&f, "@timestamp").as_deref(), Some("1969-12-01T10:00:00.000000Z"));
+        assert_eq!(text(&f, "message").as_deref(), Some("free text"));
+
+        // The count may include a removed LF or CRLF, no more.
+        assert!(matches!(parse(b"17 <13>1 - - - - - -", None), Outcome::Parsed(_)));
+        assert!(matches!(parse(b"19 <13>1 - - - - - -", None), Outcome::Parsed(_)));
+        assert_eq!(parse(b"20 <13>1 - - - - - -", None), Outcome::Refused);
+        assert_eq!(parse(b"16 <13>1 - - - - - -", None), Outcome::Refused);
+    }
+
+    #[test]
+    fn refusals_and_declines() {
+        for line in
+            [&b""[..], b"<192>1 - - - - - -", b"<013>1 - - - - - -", b"\xff", b"hello", b"<13>1 - h a p m x"]
+        {
+            assert_eq!(parse(line, None), Outcome::Refused, "{line:?}");
+        }
+        // Could be Arabic-Indic digits of a date: the Python path decides.
+        assert_eq!(parse("<13>\u{662}\u{660}\u{662}\u{664}-01-01 x".as_bytes(), None), Outcome::Unsure);
+        // Leaving datetime's range on the way to UTC: the reference raises OverflowError.
+        assert_eq!(parse(b"<13>1 0001-01-01T00:00:00+01:00 - - - - -", None), Outcome::Unsure);
+    }
+
+    #[test]
+    fn looks_like_shapes() {
+        assert_eq!(looks_like(b"<13>1"), Ok(true));
+        assert_eq!(looks_like(b"Jan  1"), Ok(true));
+        assert_eq!(looks_like(b"123456 <13>"), Ok(true));
+        assert_eq!(looks_like(b"1234567 <13>"), Ok(false));
+        assert_eq!(looks_like(b"<x"), Ok(false));
+        assert_eq!(looks_like(b"2024-01-01 x"), Ok(false));
+    }
+}

@@ -1,0 +1,345 @@
+//! UTC instants with microsecond precision (a Python aware `datetime` in UTC), and the
+//! reference's timestamp readers: ISO 8601 text, epoch numbers, year-less syslog stamps.
+
+use crate::{Decline, Maybe};
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// An instant in UTC, microseconds since 1970-01-01, within Python's years 1..=9999.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp(pub i64);
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// (year, month, day) of a day number.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+pub fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+pub fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+// Python's datetime range, in microseconds since the epoch.
+const MIN_MICROS: i64 = -62_135_596_800 * MICROS_PER_SECOND; // 0001-01-01T00:00:00
+const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1; // 9999-12-31T23:59:59.999999
+
+impl Stamp {
+    /// A wall-clock time at UTC offset `offset_s`, as `datetime(..., tz).astimezone(UTC)`
+    /// builds it. None where Python's `datetime()` raises ValueError (a field out of
+    /// range); Err where the UTC result leaves Python's range (OverflowError: the reference
+    /// lets that escape, so the caller declines).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_local(
+        y: i64,
+        mo: i64,
+        d: i64,
+        h: i64,
+        mi: i64,
+        s: i64,
+        us: i64,
+        offset_s: i64,
+    ) -> Maybe<Option<Stamp>> {
+        if !(1..=9999).contains(&y)
+            || !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
+            || !(0..24).contains(&h)
+            || !(0..60).contains(&mi)
+            || !(0..60).contains(&s)
+            || !(0..MICROS_PER_SECOND).contains(&us)
+        {
+            return Ok(None);
+        }
+        let secs = days_from_civil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + s - offset_s;
+        let micros = secs * MICROS_PER_SECOND + us;
+        if !(MIN_MICROS..=MAX_MICROS).contains(&micros) {
+            return Err(Decline);
+        }
+        Ok(Some(Stamp(micros)))
+    }
+
+    /// The UTC calendar fields: (year, month, day, hour, minute, second, microsecond).
+    pub fn fields(self) -> (i64, i64, i64, i64, i64, i64, i64) {
+        let secs = self.0.div_euclid(MICROS_PER_SECOND);
+        let us = self.0.rem_euclid(MICROS_PER_SECOND);
+        let days = secs.div_euclid(SECONDS_PER_DAY);
+        let rem = secs.rem_euclid(SECONDS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, rem / 3600, rem / 60 % 60, rem % 60, us)
+    }
+
+    /// `normalise.iso`: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    pub fn iso(self) -> String {
+        let (y, mo, d, h, mi, s, us) = self.fields();
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z")
+    }
+
+    /// `datetime.fromtimestamp(seconds, UTC)` (CPython's rounding: half to even, to the
+    /// microsecond); None where it raises.
+    pub fn from_epoch_seconds(seconds: f64) -> Option<Stamp> {
+        if !seconds.is_finite() {
+            return None;
+        }
+        let mut int_part = seconds.trunc();
+        let mut frac = (seconds - int_part) * 1e6;
+        frac = round_half_even(frac);
+        if frac >= 1e6 {
+            frac -= 1e6;
+            int_part += 1.0;
+        } else if frac < 0.0 {
+            frac += 1e6;
+            int_part -= 1.0;
+        }
+        // Outside time_t, or outside years 1..=9999: Python raises; the caller keeps None.
+        if !(-9.2e18..9.2e18).contains(&int_part) {
+            return None;
+        }
+        let secs = int_part as i64;
+        let micros = secs.checked_mul(MICROS_PER_SECOND)?.checked_add(frac as i64)?;
+        (MIN_MICROS..=MAX_MICROS).contains(&micros).then_some(Stamp(micros))
+    }
+
+    /// A Kafka timestamp in milliseconds, as `Origin.kafka_time` reads it.
+    pub fn from_kafka_ms(ms: i64) -> Maybe<Option<Stamp>> {
+        if ms <= 0 {
+            return Ok(None);
+        }
+        if ms >= 1 << 53 {
+            return Err(Decline); // not exact as a double: the division would differ
+        }
+        Ok(Stamp::from_epoch_seconds(ms as f64 / 1000.0))
+    }
+}
+
+/// C's round() then CPython's _PyTime_RoundHalfEven.
+fn round_half_even(x: f64) -> f64 {
+    let rounded = x.round();
+    if (x - rounded).abs() == 0.5 { 2.0 * (x / 2.0).round() } else { rounded }
+}
+
+/// `common.parse_epoch`: seconds, or ms / us / ns guessed by magnitude.
+pub fn parse_epoch(value: f64) -> Option<Stamp> {
+    if value.is_nan() {
+        return None;
+    }
+    let mut seconds = value;
+    for _ in 0..3 {
+        if seconds.abs() < 1e11 {
+            break;
+        }
+        seconds /= 1000.0;
+    }
+    Stamp::from_epoch_seconds(seconds)
+}
+
+fn two(b: &[u8], i: usize) -> Option<i64> {
+    let (x, y) = (*b.get(i)?, *b.get(i + 1)?);
+    (x.is_ascii_digit() && y.is_ascii_digit()).then(|| ((x - b'0') * 10 + (y - b'0')) as i64)
+}
+
+fn digits_at(b: &[u8], i: usize, n: usize) -> Option<i64> {
+    let part = b.get(i..i + n)?;
+    part.iter()
+        .all(u8::is_ascii_digit)
+        .then(|| part.iter().fold(0i64, |acc, &c| acc * 10 + (c - b'0') as i64))
+}
+
+/// Microseconds of a fraction's digits: the first six, padded with zeros.
+fn micros_of(frac: &[u8]) -> i64 {
+    let mut us = 0;
+    for i in 0..6 {
+        us = us * 10 + frac.get(i).map_or(0, |c| (c - b'0') as i64);
+    }
+    us
+}
+
+/// `common.parse_iso_timestamp`. Ok(None) where the reference returns None; Err where this
+/// port is not sure to read the text the same way (non-ASCII or control characters, which
+/// Python's `\d`, `\s` and strip() treat by Unicode rules; shapes only fromisoformat reads).
+pub fn parse_iso_timestamp(text: &str) -> Maybe<Option<Stamp>> {
+    if !text.is_ascii() {
+        // len() counts characters: a long non-ASCII text is None either way.
+        return if text.chars().count() > 40 { Ok(None) } else { Err(Decline) };
+    }
+    let b = text.as_bytes();
+    if b.len() > 40 {
+        return Ok(None);
+    }
+    if b.iter().any(|&c| c < 0x20 || c == 0x7f) {
+        return Err(Decline);
+    }
+    if b.len() >= 20 && b[10] == b'T' && b[b.len() - 1] == b'Z' {
+        // The reference's fast path (fromisoformat) and its regex agree on the canonical
+        // shape; anything else here only fromisoformat might read.
+        return canonical_utc(b).ok_or(Decline);
+    }
+    let t = text.trim_matches(' ').as_bytes();
+    iso_regex(t)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[(.|,)f{1,9}]Z`: Some(result) for that shape, None for any other.
+fn canonical_utc(b: &[u8]) -> Option<Option<Stamp>> {
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (digits_at(b, 0, 4)?, two(b, 5)?, two(b, 8)?);
+    let (h, mi, s) = (two(b, 11)?, two(b, 14)?, two(b, 17)?);
+    let us = match b.len() {
+        20 => 0,
+        n if (22..=30).contains(&n) && (b[19] == b'.' || b[19] == b',') => {
+            let frac = &b[20..n - 1];
+            if !frac.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            micros_of(frac)
+        }
+        _ => return None,
+    };
+    Stamp::from_local(y, mo, d, h, mi, s, us, 0).ok()
+}
+
+/// The reference's `_ISO` regex (anchored both ends) on stripped ASCII text, then its
+/// datetime construction (Err where its conversion to UTC overflows: Python raises).
+fn iso_regex(b: &[u8]) -> Maybe<Option<Stamp>> {
+    match iso_match(b) {
+        Some((y, mo, d, h, mi, s, us, offset)) => Stamp::from_local(y, mo, d, h, mi, s, us, offset),
+        None => Ok(None),
+    }
+}
+
+type Local = (i64, i64, i64, i64, i64, i64, i64, i64);
+
+/// The regex's fields and the zone's offset in seconds; None where it does not match or the
+/// offset is a day or more.
+fn iso_match(b: &[u8]) -> Option<Local> {
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' {
+        return None;
+    }
+    let (y, mo, d) = (digits_at(b, 0, 4)?, two(b, 5)?, two(b, 8)?);
+    let (h, mi) = (two(b, 11)?, two(b, 14)?);
+    let mut i = 16;
+    let mut s = 0;
+    let mut us = 0;
+    if b.get(i) == Some(&b':') && two(b, i + 1).is_some() {
+        s = two(b, i + 1)?;
+        i += 3;
+        if matches!(b.get(i), Some(b'.') | Some(b',')) {
+            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if (1..=9).contains(&n) {
+                us = micros_of(&b[i + 1..i + 1 + n]);
+                i += 1 + n;
+            }
+        }
+    }
+    if matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)) {
+        i += 1;
+    }
+    let mut offset = 0;
+    match b.get(i) {
+        None => {}
+        Some(b'Z' | b'z') => i += 1,
+        Some(&sign @ (b'+' | b'-')) => {
+            let hh = two(b, i + 1)?;
+            i += 3;
+            let mut mm = 0;
+            if b.get(i) == Some(&b':') {
+                if let Some(v) = two(b, i + 1) {
+                    mm = v;
+                    i += 3;
+                }
+            } else if let Some(v) = two(b, i) {
+                mm = v;
+                i += 2;
+            }
+            let total = hh * 3600 + mm * 60;
+            if total >= 24 * 3600 {
+                return None;
+            }
+            offset = if sign == b'-' { -total } else { total };
+        }
+        Some(_) => return None,
+    }
+    if i != b.len() {
+        return None;
+    }
+    Some((y, mo, d, h, mi, s, us, offset))
+}
+
+/// `common.complete_year`: the year (of reference's year -1, 0, +1) that puts a year-less
+/// time nearest the reference; 1970 without one.
+pub fn complete_year(
+    month: i64,
+    day: i64,
+    clock: (i64, i64, i64, i64),
+    reference: Option<Stamp>,
+) -> Option<Stamp> {
+    let reference = reference.unwrap_or(Stamp(0));
+    let year = reference.fields().0;
+    let (h, mi, s, us) = clock;
+    let mut best: Option<Stamp> = None;
+    for y in [year - 1, year, year + 1] {
+        // Out of Python's range the reference raises from datetime(): treat as no candidate
+        // only for the 29 February case it catches; elsewhere an overflow is not reached
+        // because year +-1 stays within 0..=10000 and 0 / 10000 are ValueErrors too.
+        let Ok(Some(candidate)) = Stamp::from_local(y, month, day, h, mi, s, us, 0) else { continue };
+        if best.is_none_or(|b| (candidate.0 - reference.0).abs() < (b.0 - reference.0).abs()) {
+            best = Some(candidate);
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_forms() {
+        let iso = |t: &str| parse_iso_timestamp(t).map(|s| s.map(Stamp::iso));
+        assert_eq!(iso("2026-11-25T10:00:00.123Z"), Ok(Some("2026-11-25T10:00:00.123000Z".into())));
+        assert_eq!(iso("2026-11-25 10:00:00,5+01:00"), Ok(Some("2026-11-25T09:00:00.500000Z".into())));
+        assert_eq!(iso("2026-11-25T10:00"), Ok(Some("2026-11-25T10:00:00.000000Z".into())));
+        assert_eq!(iso("2026-11-25T10:00:00 -0530"), Ok(Some("2026-11-25T15:30:00.000000Z".into())));
+        assert_eq!(iso("2026-02-30T10:00:00"), Ok(None));
+        assert_eq!(iso("2026-11-25T10:00:00+24:00"), Ok(None));
+        assert_eq!(iso("yesterday"), Ok(None));
+        assert_eq!(iso("2026-11-25T10:00:00.1234567890Z"), Err(Decline));
+        assert_eq!(iso("0001-01-01T00:00:00+05:30"), Err(Decline)); // Python: OverflowError
+    }
+
+    #[test]
+    fn epoch_rounding() {
+        assert_eq!(parse_epoch(1764064800.123).map(Stamp::iso), Some("2025-11-25T10:00:00.123000Z".into()));
+        assert_eq!(parse_epoch(1764064800123.0).map(Stamp::iso), Some("2025-11-25T10:00:00.123000Z".into()));
+        assert_eq!(parse_epoch(-1.5).map(Stamp::iso), Some("1969-12-31T23:59:58.500000Z".into()));
+        assert_eq!(parse_epoch(f64::INFINITY), None);
+    }
+}

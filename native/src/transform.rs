@@ -1,0 +1,81 @@
+//! `transform.py`, ported: one Kafka message to (index name, serialised document), or
+//! `Decline` for everything the reference must decide (dead letters among them).
+
+use crate::document::{Origin, Tail, document};
+use crate::envelope::unwrap;
+use crate::parsers;
+use crate::time::Stamp;
+use crate::value::{Fields, Value, write_document};
+use crate::{Decline, Maybe};
+
+/// One Kafka message, already checked to be non-empty and within the size limit.
+pub struct Message<'a> {
+    pub value: &'a [u8],
+    pub key: Option<&'a [u8]>,
+    pub topic: &'a str,
+    pub partition: i64,
+    pub offset: i64,
+    pub timestamp_ms: Option<i64>,
+}
+
+/// The settings of the message's topic that shape its document.
+pub struct Profile<'a> {
+    /// The ingest time, already formatted (`normalise.iso`).
+    pub ingested: &'a str,
+    pub dataset: &'a str,
+    pub keep_original: bool,
+    pub envelope: &'a str,
+    pub line_format: &'a str,
+    /// For dated indices: `<prefix>-YYYY.MM.DD`.
+    pub index_prefix: &'a str,
+    /// For data streams: `logs-<dataset>-<namespace>`.
+    pub namespace: Option<&'a str>,
+}
+
+pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
+    let mut envelope = unwrap(m.value, m.key, p.envelope)?;
+    let kafka_time = match m.timestamp_ms {
+        Some(ms) => Stamp::from_kafka_ms(ms)?,
+        None => None,
+    };
+    let reference = envelope.timestamp.or(kafka_time);
+    let decoded = envelope.decoded.take();
+    let (line_format, fields) = if p.line_format == "auto" {
+        parsers::parse_line(&envelope.line, reference, decoded)?
+    } else {
+        (
+            fixed_format(p.line_format)?,
+            parsers::parse_fixed(p.line_format, &envelope.line, reference, decoded)?,
+        )
+    };
+    let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
+    let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
+    let (mut doc, stamp) = document(envelope, fields, &origin, &tail)?;
+    let index = match p.namespace {
+        Some(namespace) => {
+            let mut stream = Fields::with_capacity(3);
+            stream.set("type", Value::str("logs"));
+            stream.set("dataset", Value::str(p.dataset));
+            stream.set("namespace", Value::str(namespace));
+            doc.set("data_stream", Value::Obj(stream));
+            format!("logs-{}-{}", p.dataset, namespace)
+        }
+        None => {
+            let (y, mo, d, ..) = stamp.fields();
+            if y < 1000 {
+                return Err(Decline); // strftime's %Y does not pad such years
+            }
+            format!("{}-{y:04}.{mo:02}.{d:02}", p.index_prefix)
+        }
+    };
+    let mut source = Vec::with_capacity(m.value.len() * 2 + 384);
+    write_document(&doc, &mut source).map_err(|_| Decline)?;
+    Ok((index, source))
+}
+
+fn fixed_format(name: &str) -> Maybe<&'static str> {
+    ["json", "logfmt", "syslog", "access", "container", "plaintext"]
+        .into_iter()
+        .find(|f| *f == name)
+        .ok_or(Decline)
+}

@@ -1,0 +1,267 @@
+"""The native core (native/, Rust) answers exactly as the Python reference does, or not at all.
+
+For every message it answers, `transform` must return the reference's index and document,
+byte for byte; it may decline anything (the reference then decides). These tests hold it to
+that piece by piece (JSON reading, float writing, each parser) and as a whole (messages built
+from the corpus, damaged, in every envelope), and check that it does answer for the shapes it
+exists for: declining everything would be correct and useless.
+
+test_compiled_core.py adds the whole corpus through the installed core (native included)
+against the Python sources alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest import transform as transform_module
+from pipeline.ingest.normalise import Origin
+from pipeline.ingest.parsers import PARSERS, detect
+from pipeline.ingest.parsers.common import ParseError
+from pipeline.ingest.ship import wrap
+from pipeline.ingest.transform import IndexAction, transform
+
+pytestmark = pytest.mark.unit
+
+native: Any = transform_module.NATIVE
+needs_native = pytest.mark.skipif(
+    native is None and bool(os.environ.get("EDGEWATCH_PURE_PYTHON")),
+    reason="a pure-Python install (EDGEWATCH_PURE_PYTHON=1) has no native core",
+)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+REFERENCES = (None, NOW, datetime(2026, 1, 1, 0, 30, tzinfo=UTC))
+
+
+def test_the_native_core_is_built_unless_asked_not_to_be() -> None:
+    if os.environ.get("EDGEWATCH_PURE_PYTHON"):
+        assert native is None
+    else:  # setup.py builds it; without it, ingest costs about three times the CPU
+        assert native is not None
+
+
+# ------------------------------------------------------------------------------ pieces
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, with the same types all the way down (1 and 1.0 and True differ)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+@needs_native
+@given(_json, st.sampled_from([b"", b" ", b"\n\t", b"\r\n  "]))
+def test_json_is_read_as_orjson_reads_it(value: Any, space: bytes) -> None:
+    text = space + orjson.dumps(value) + space
+    got = native.loads(text)
+    if got is not None:
+        assert _same(got, orjson.loads(text))
+
+
+@needs_native
+@given(st.binary(max_size=40) | st.text(max_size=40).map(str.encode))
+def test_json_the_native_reader_accepts_is_json_orjson_accepts(text: bytes) -> None:
+    got = native.loads(text)
+    if got is not None:
+        assert _same(got, orjson.loads(text))
+
+
+@needs_native
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_floats_are_written_as_orjson_writes_them(value: float) -> None:
+    assert native.dumps_float(value) == orjson.dumps(value).decode()
+
+
+# ------------------------------------------------------------------------------ parsers
+
+
+def _corpus_lines(corpus: Path) -> list[bytes]:
+    return [
+        line
+        for file in sorted((corpus / "formats").rglob("*"))
+        if file.is_file()
+        for line in file.read_bytes().splitlines()
+    ]
+
+
+def _damaged(lines: list[bytes], count: int, seed: int) -> Iterator[bytes]:
+    rng = random.Random(seed)
+    noise = [b" ", b'"', b"\\", b"[", b"]", b"=", b":", b"{", b"}", b"\xc3\xa9", b"\t", b"-", b"0"]
+    for _ in range(count):
+        line = bytearray(rng.choice(lines))
+        for _ in range(rng.randrange(1, 4)):
+            at = rng.randrange(len(line) + 1)
+            action = rng.randrange(4)
+            if action == 0 and line:
+                line[min(at, len(line) - 1)] = rng.randrange(256)
+            elif action == 1:
+                del line[at : at + rng.randrange(1, 8)]
+            elif action == 2:
+                line[at:at] = rng.choice(noise)
+            else:
+                del line[at:]
+        yield bytes(line)
+
+
+def _reference_parse(name: str, line: bytes, reference: datetime | None) -> Any:
+    try:
+        return list(PARSERS[name](line, reference).items())
+    except ParseError:
+        return False
+
+
+def _micros(stamp: datetime | None) -> int | None:
+    if stamp is None:
+        return None
+    return (stamp - datetime(1970, 1, 1, tzinfo=UTC)) // datetime.resolution
+
+
+@needs_native
+@pytest.mark.parametrize("name", sorted(PARSERS))
+def test_each_parser_answers_as_its_reference(name: str, corpus: Path) -> None:
+    """Every corpus line and 20,000 damaged ones through each parser, both ways."""
+    originals = _corpus_lines(corpus)
+    answered = 0
+    for i, line in enumerate(itertools.chain(originals, _damaged(originals, 20_000, len(name)))):
+        reference = REFERENCES[i % len(REFERENCES)]
+        got = native.parse(name, line, _micros(reference))
+        if got is None:
+            continue
+        answered += 1
+        want = _reference_parse(name, line, reference)
+        assert _same(got, want), f"{name} on {line!r}:\n native    {got}\n reference {want}"
+    assert answered > len(originals)  # it answers for the great majority
+
+
+@needs_native
+def test_detection_agrees_with_the_reference(corpus: Path) -> None:
+    originals = _corpus_lines(corpus)
+    for line in itertools.chain(originals, _damaged(originals, 20_000, 7)):
+        got = native.detect(line)
+        if got is not None:
+            assert got == detect(line), line
+
+
+# ------------------------------------------------------------------------------ whole messages
+
+SETTINGS = (
+    (IngestConfig(), TopicConfig()),
+    (IngestConfig(keep_original=False, index_mode="data_stream"), TopicConfig(dataset="pumps")),
+    (IngestConfig(), TopicConfig(envelope="filebeat")),
+)
+
+
+def _reference(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfig) -> Any:
+    saved = transform_module.NATIVE
+    transform_module.NATIVE = None
+    try:
+        return transform(value, origin, config, topic, NOW)
+    finally:
+        transform_module.NATIVE = saved
+
+
+def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfig) -> bool:
+    """Compare one message both ways; True if the native core answered."""
+    made = native.transform(
+        value,
+        origin.key,
+        origin.topic,
+        origin.partition,
+        origin.offset,
+        origin.timestamp_ms,
+        ingested="2026-11-25T10:00:00.000000Z",
+        dataset=topic.dataset or config.dataset,
+        keep_original=config.keep_original,
+        envelope=topic.envelope,
+        line_format=topic.format,
+        index_prefix=config.index_prefix,
+        namespace=config.namespace if config.index_mode == "data_stream" else None,
+    )
+    if made is None:
+        return False
+    want = _reference(value, origin, config, topic)
+    assert isinstance(want, IndexAction), (value, want)
+    assert made == (want.index, want.source), f"{value!r}:\n native    {made}\n reference {want}"
+    return True
+
+
+@needs_native
+def test_messages_from_the_corpus_in_every_envelope(corpus: Path) -> None:
+    originals = _corpus_lines(corpus)
+    lines = itertools.chain(originals, _damaged(originals, 10_000, 11))
+    envelopes = itertools.cycle(("raw", "filebeat", "fluentbit", "vector"))
+    answered = total = 0
+    for offset, (line, envelope) in enumerate(zip(lines, envelopes, strict=False)):
+        config, topic = SETTINGS[offset % len(SETTINGS)]
+        if topic.envelope != "auto" and topic.envelope != envelope:
+            continue
+        stamp = (None, 1764064800123, 0)[offset % 3]
+        key = (b"edge-07", None, b"")[offset % 3]
+        origin = Origin("edge.logs", offset % 4, offset, stamp, key)
+        value = wrap(line, envelope, "edge-07", "/var/log/x.log", NOW)
+        if value and len(value) <= config.max_message_bytes:
+            total += 1
+            answered += _check(value, origin, config, topic)
+    assert answered > 0.8 * total
+
+
+@needs_native
+@settings(max_examples=300)
+@given(
+    st.sampled_from(["raw", "filebeat", "fluentbit", "vector"]),
+    st.text(max_size=120),
+    st.sampled_from([None, b"edge-1", b"", b"\xff"]),
+    st.sampled_from([None, 0, -5, 1764064800123]),
+)
+def test_any_line_in_any_envelope(envelope: str, line: str, key: Any, stamp: Any) -> None:
+    value = wrap(line.encode(), envelope, "edge-07", "/x", NOW)
+    if value:
+        _check(value, Origin("t", 0, 1, stamp, key), IngestConfig(), TopicConfig())
+
+
+@needs_native
+def test_the_benchmarks_mixed_stream_is_answered_natively() -> None:
+    """The shapes the native core exists for: one per format, in each envelope."""
+    from bench.ingest_bench import ENVELOPES, sample_lines
+
+    config, topic = IngestConfig(), TopicConfig()
+    missed = []
+    for name, lines in sample_lines().items():
+        for envelope in sorted(set(ENVELOPES)):
+            for offset, line in enumerate(lines[:200]):
+                value = wrap(line, envelope, "edge-07", "/var/log/app.log", NOW)
+                origin = Origin("bench", 0, offset, 1764064800123, b"edge-07")
+                if not _check(value, origin, config, topic):
+                    missed.append((name, envelope, line))
+    assert len(missed) < 10, missed[:10]
