@@ -29,48 +29,65 @@ pub struct Tail<'a> {
 }
 
 /// `normalise.document`: the nested document and its `@timestamp`.
+///
+/// The reference merges the shipper's and the line's dotted fields into one dict, then nests
+/// it. Nesting the shipper's fields, then the line's, gives the same document (a key set
+/// twice keeps its first position either way) without the merge's searches.
 pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail) -> Maybe<(Fields, Stamp)> {
     let line_stamp = match parsed.get("@timestamp") {
         None => None,
         Some(Value::Time(t)) => Some(*t),
         Some(_) => return Err(Decline),
     };
-    let mut flat = envelope.fields;
-    for (k, v) in parsed.0 {
-        if !ENVELOPE_ONLY.contains(&k.as_str()) {
-            flat.set_owned(k, v);
+    let host_named = envelope.fields.contains_key("host.name") || parsed.contains_key("host.name");
+    let mut doc = Fields::with_capacity(16);
+    nest_into(&mut doc, envelope.fields);
+    for (key, value) in parsed.0 {
+        if key != "@timestamp" && !envelope_only(&key) {
+            nest_one(&mut doc, key, value);
         }
     }
     if let Some(host) = envelope.host.filter(|h| !h.is_empty())
-        && !flat.contains_key("host.name")
+        && !host_named
     {
-        flat.set("host.name", Value::Str(host));
+        nest_one(&mut doc, "host.name".to_owned(), Value::Str(host));
     }
-    flat.remove("@timestamp");
-    let mut doc = nest(flat);
     let stamp = line_stamp.or(envelope.timestamp).or(origin.kafka_time).unwrap_or(Stamp(0));
     let text = std::str::from_utf8(&envelope.line).map_err(|_| Decline)?;
     document_tail(&mut doc, stamp, text, origin, tail)?;
     Ok((doc, stamp))
 }
 
+fn envelope_only(key: &str) -> bool {
+    // Most keys start with none of these letters: one byte decides.
+    matches!(key.as_bytes().first(), Some(b'l' | b'a')) && ENVELOPE_ONLY.contains(&key)
+}
+
 /// `normalise.nest`: dotted keys into nested objects; values that are objects stay whole.
 pub fn nest(flat: Fields) -> Fields {
     let mut out = Fields::with_capacity(flat.len());
-    for (key, value) in flat.0 {
-        if key == "@timestamp" || !key.contains('.') {
-            out.set_owned(key, value);
-            continue;
-        }
-        let mut parts = key.split('.');
-        let leaf = parts.next_back().expect("split yields at least one part");
-        let mut node = &mut out;
-        for part in parts {
-            node = node.child(part);
-        }
-        node.set(leaf, value);
-    }
+    nest_into(&mut out, flat);
     out
+}
+
+fn nest_into(out: &mut Fields, flat: Fields) {
+    for (key, value) in flat.0 {
+        nest_one(out, key, value);
+    }
+}
+
+fn nest_one(out: &mut Fields, key: String, value: Value) {
+    if key == "@timestamp" || !key.contains('.') {
+        out.set_owned(key, value);
+        return;
+    }
+    let mut parts = key.split('.');
+    let leaf = parts.next_back().expect("split yields at least one part");
+    let mut node = out;
+    for part in parts {
+        node = node.child(part);
+    }
+    node.set(leaf, value);
 }
 
 /// `normalise.document_tail`: `@timestamp`, `message`, `event.*`, `kafka.*`, `ecs.version`.

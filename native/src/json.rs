@@ -16,7 +16,7 @@ const INDEXED_FROM: usize = 32;
 /// The whole of `text` as one JSON value.
 pub fn parse(text: &[u8]) -> Maybe<Value> {
     let text = std::str::from_utf8(text).map_err(|_| Decline)?;
-    let mut r = Reader { b: text.as_bytes(), i: 0 };
+    let mut r = Reader { s: text, b: text.as_bytes(), i: 0 };
     r.ws();
     let v = r.value(0)?;
     r.ws();
@@ -26,7 +26,10 @@ pub fn parse(text: &[u8]) -> Maybe<Value> {
     Ok(v)
 }
 
+/// `s` is the text, already checked to be UTF-8, and `b` its bytes: the reader moves over
+/// bytes and cuts text only at ASCII delimiters, so slicing `s` never needs a new check.
 struct Reader<'a> {
+    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -171,7 +174,7 @@ impl Reader<'_> {
         }
         self.i = i;
         // Checked ASCII above, so this slice is valid UTF-8.
-        let text = std::str::from_utf8(&b[start..i]).map_err(|_| Decline)?;
+        let text = &self.s[start..i];
         if float {
             let f: f64 = text.parse().map_err(|_| Decline)?;
             if !f.is_finite() {
@@ -192,16 +195,16 @@ impl Reader<'_> {
         while let Some(&c) = b.get(self.i) {
             match c {
                 b'"' => {
-                    let s = std::str::from_utf8(&b[start..self.i]).map_err(|_| Decline)?;
+                    let s = self.s[start..self.i].to_owned();
                     self.i += 1;
-                    return Ok(s.to_owned());
+                    return Ok(s);
                 }
                 b'\\' => break,
                 0..=0x1f => return Err(Decline),
                 _ => self.i += 1,
             }
         }
-        let mut out = String::from(std::str::from_utf8(&b[start..self.i]).map_err(|_| Decline)?);
+        let mut out = String::from(&self.s[start..self.i]);
         loop {
             let run = self.i;
             while let Some(&c) = b.get(self.i) {
@@ -210,7 +213,7 @@ impl Reader<'_> {
                 }
                 self.i += 1;
             }
-            out.push_str(std::str::from_utf8(&b[run..self.i]).map_err(|_| Decline)?);
+            out.push_str(&self.s[run..self.i]);
             match b.get(self.i) {
                 Some(b'"') => {
                     self.i += 1;

@@ -176,7 +176,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), Unwrita
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Int(n) => write_int(out, *n),
         Value::Float(f) => write_float(out, *f),
         Value::Str(s) => write_str(out, s),
         // A datetime anywhere but @timestamp (which the document writes as text) is not
@@ -200,6 +200,25 @@ fn write_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), Unwrita
     Ok(())
 }
 
+/// An integer's decimal digits, without the allocation of `to_string`.
+fn write_int(out: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 static NEEDS_ESCAPE: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
@@ -212,6 +231,16 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
+/// Whether any of 8 bytes is `"`, `\` or a control character (below 0x20): the usual
+/// bit trick for "has a byte less than n" and "has a byte equal to c", on a whole word.
+fn word_needs_escape(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
+    (below_space | has_zero(x ^ (LO * u64::from(b'"'))) | has_zero(x ^ (LO * u64::from(b'\\')))) != 0
+}
+
 /// A JSON string as orjson writes one: UTF-8 as is, `"` `\` and control characters escaped
 /// (the short escapes where JSON has them, else `\u00XX`).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -220,11 +249,22 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    let mut i = 0;
+    while i < b.len() {
+        // Most text needs no escape: skip it a word at a time, and look at single bytes only
+        // in a word that holds one (access lines are full of quotes).
+        if i + 8 <= b.len()
+            && !word_needs_escape(u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes")))
+        {
+            i += 8;
+            continue;
+        }
+        let c = b[i];
+        i += 1;
         if !NEEDS_ESCAPE[c as usize] {
             continue;
         }
-        out.extend_from_slice(&b[start..i]);
+        out.extend_from_slice(&b[start..i - 1]);
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -239,7 +279,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
                 out.push(HEX[(c & 15) as usize]);
             }
         }
-        start = i + 1;
+        start = i;
     }
     out.extend_from_slice(&b[start..]);
     out.push(b'"');
@@ -345,6 +385,27 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(float(f), want, "{f:?}");
         }
+    }
+
+    #[test]
+    fn integers() {
+        for n in [0, 7, -7, 1234567890, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            write_int(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn words_that_need_an_escape_are_found_wherever_the_byte_is() {
+        for bad in [b'"', b'\\', b'\n', 0u8, 0x1f] {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = bad;
+                assert!(word_needs_escape(u64::from_le_bytes(word)), "{bad} at {at}");
+            }
+        }
+        assert!(!word_needs_escape(u64::from_le_bytes(*b"a b/~\x7f\xc3\xa9")));
     }
 
     #[test]
