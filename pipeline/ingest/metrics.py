@@ -20,6 +20,12 @@ class IngestMetrics:
             ["topic"],
             registry=r,
         )
+        self.built = Counter(
+            "edgewatch_ingest_documents_built",
+            "Documents built, by core: native, or python where the native core declined",
+            ["core"],
+            registry=r,
+        )
         self.dead_lettered = Counter(
             "edgewatch_ingest_dead_lettered",
             "Messages sent to the dead-letter topic",

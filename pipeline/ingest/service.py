@@ -352,6 +352,9 @@ class IngestService:
     def _submit(self) -> None:
         batch, self._batch = self._batch, Batch()
         self.metrics.batch_size.observe(len(batch))
+        native = sum(action.native for action in batch.actions)
+        self.metrics.built.labels("native").inc(native)
+        self.metrics.built.labels("python").inc(len(batch.actions) - native)
         batch_id = self._tracker.open(batch.last_offsets)
         self._futures.append((batch_id, self._pool.submit(self._writer.write, batch)))
         self.metrics.in_flight.set(len(self._futures))

@@ -58,6 +58,7 @@ class IndexAction:
     # bulk body is a join (bulk.body).
     source: bytes
     value: bytes  # the Kafka message as received, dead-lettered if Elasticsearch refuses it
+    native: bool = False  # built by the native core (else by the Python reference)
 
     @property
     def doc(self) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def transform(
             namespace=settings.namespace if settings.index_mode == "data_stream" else None,
         )
         if made is not None:
-            return IndexAction(origin, made[0], made[1], raw)
+            return IndexAction(origin, made[0], made[1], raw, True)
     event = None
     built = None
     if raw[:1] == b"{" and validator is None and topic.envelope in _FAST_ENVELOPES:

@@ -7,7 +7,7 @@
 //!   orjson refuses all of it, so that is a plain refusal;
 //! - a timestamp that `time::parse_iso_timestamp` declines (non-ASCII text, whose `\d` Python
 //!   reads by Unicode rules; shapes only `fromisoformat` reads; results outside Python's
-//!   datetime range, where the reference raises OverflowError instead of ParseError).
+//!   datetime range once in UTC, which `time.rs` does not model).
 
 use super::Outcome;
 use crate::json;

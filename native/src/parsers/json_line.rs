@@ -6,9 +6,6 @@
 //! - whatever `json::parse` declines and is still JSON by grammar (integers beyond 64 bits,
 //!   infinite floats, lone surrogate escapes, deep nesting); text that breaks the grammar or
 //!   is not UTF-8 is refused, as orjson refuses it;
-//! - a time-like value starting `0001-01-01` or `9999-12-31` that does not read as a time:
-//!   the reference's `parse_iso_timestamp` may have raised OverflowError there, which
-//!   `time.rs` does not model;
 //! - lines with more than `MAX_MEMBERS` colons, objects with more members (the shared
 //!   `Fields` map makes those quadratic);
 //! - whatever `structured_fields` declines (odd timestamps). A float `msg`, which it
@@ -67,14 +64,6 @@ fn map_object(obj: Fields) -> Maybe<Fields> {
     let mut pairs = lift_nested(obj);
     if numeric_level.is_some() {
         pairs.remove("level");
-    }
-    for (key, value) in pairs.iter() {
-        if let Value::Str(text) = value
-            && is_time_key(key)
-            && may_overflow(text)
-        {
-            return Err(Decline);
-        }
     }
     message_as_text(&mut pairs)?;
     let mut fields = structured_fields(pairs)?;
@@ -187,9 +176,6 @@ fn lift_asctime(fields: &mut Fields) -> Maybe<()> {
     let Some(Value::Str(asctime)) = attributes.get("asctime") else {
         return Ok(());
     };
-    if may_overflow(asctime) {
-        return Err(Decline);
-    }
     if let Some(stamp) = parse_iso_timestamp(asctime)? {
         attributes.remove("asctime");
         fields.set("@timestamp", Value::Time(stamp));
@@ -310,20 +296,6 @@ fn pino_level(obj: &Fields) -> Option<&'static str> {
         20.. => "debug",
         _ => "trace",
     })
-}
-
-/// The keys `structured_fields` reads as `@timestamp`.
-fn is_time_key(key: &str) -> bool {
-    matches!(key, "@timestamp" | "timestamp" | "time" | "ts" | "t" | "datetime" | "date")
-}
-
-/// Whether `parse_iso_timestamp(text)` might raise OverflowError in the reference: a zoned
-/// time on the first or last day of years 1..=9999 that leaves them once in UTC (an offset
-/// is under a day). `time.rs` reads that as None, so a None for such a text is in doubt.
-fn may_overflow(text: &str) -> bool {
-    let t = text.trim_start_matches(' ');
-    (t.starts_with("0001-01-01") || t.starts_with("9999-12-31"))
-        && !matches!(parse_iso_timestamp(text), Ok(Some(_)))
 }
 
 // ------------------------------------------------------------------------------ refusals

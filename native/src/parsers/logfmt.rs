@@ -8,9 +8,6 @@
 //!   Unicode `\w`, which this port does not decide in general;
 //! - more than `MAX_KEYS` distinct keys (`structured_fields` searches its vector-backed
 //!   `Fields` on every insert: quadratic);
-//! - a time-like key whose text starts `0001-01-01` or `9999-12-31` and does not read as a
-//!   time: the reference's `parse_iso_timestamp` may have raised OverflowError there, which
-//!   `time.rs` does not model;
 //! - whatever `structured_fields` itself declines.
 
 use std::collections::HashMap;
@@ -18,7 +15,7 @@ use std::collections::HashMap;
 use super::Outcome;
 use crate::Maybe;
 use crate::common::structured_fields;
-use crate::time::{Stamp, parse_iso_timestamp};
+use crate::time::Stamp;
 use crate::value::{Fields, Value};
 
 /// Distinct keys beyond which the line is left to Python (see the module doc).
@@ -104,29 +101,7 @@ fn to_fields(found: Pairs<'_>) -> Maybe<Outcome> {
             }
         }
     }
-    for (key, value) in pairs.iter() {
-        if let Value::Str(text) = value
-            && is_time_key(key)
-            && may_overflow(text)
-        {
-            return Err(crate::Decline);
-        }
-    }
     Ok(Outcome::Parsed(structured_fields(pairs)?))
-}
-
-/// The keys `structured_fields` reads as `@timestamp`.
-fn is_time_key(key: &str) -> bool {
-    matches!(key, "@timestamp" | "timestamp" | "time" | "ts" | "t" | "datetime" | "date")
-}
-
-/// Whether `parse_iso_timestamp(text)` might raise OverflowError in the reference: a zoned
-/// time on the first or last day of years 1..=9999 that leaves them once in UTC (an offset
-/// is under a day). `time.rs` reads that as None, so a None for such a text is in doubt.
-fn may_overflow(text: &str) -> bool {
-    let t = text.trim_start_matches(' ');
-    (t.starts_with("0001-01-01") || t.starts_with("9999-12-31"))
-        && !matches!(parse_iso_timestamp(text), Ok(Some(_)))
 }
 
 /// A line's pairs as found: keys borrowed from the line, repeats kept.

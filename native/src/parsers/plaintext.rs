@@ -9,8 +9,8 @@
 //! this. Each pattern is matched by hand, trying the alternatives in the order the regex
 //! engine backtracks through them.
 //!
-//! Declines only a timestamp whose conversion to UTC leaves Python's datetime range (the
-//! reference raises OverflowError there, not ParseError).
+//! Declines only a timestamp whose conversion to UTC leaves Python's datetime range (which
+//! `time.rs` does not model).
 
 use super::Outcome;
 use crate::Maybe;

@@ -9,10 +9,9 @@
 //!   written with non-ASCII Unicode digits (`str.isdigit` decides between the 5424 and the
 //!   ISO-dated 3164 reading);
 //! - an ISO 3164 timestamp that `time::parse_iso_timestamp` declines (non-ASCII or control
-//!   characters, shapes only `fromisoformat` reads), or one in year 1 or 9999 that is not
-//!   RFC 3339 (see `timestamp_3164`);
-//! - a timestamp whose conversion to UTC leaves Python's datetime range (the reference lets
-//!   OverflowError escape).
+//!   characters, shapes only `fromisoformat` reads);
+//! - a timestamp whose conversion to UTC leaves Python's datetime range (the reference reads
+//!   it as a bad timestamp; this port does not model the overflow).
 
 use super::Outcome;
 use crate::common::{SYSLOG_SEVERITIES, py_space};
@@ -603,9 +602,6 @@ fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> 
     // rsyslog's RFC 3339 stamp takes the stricter 5424 reading; others the general one.
     let stamp = match match_5424(token.as_bytes()) {
         Some(ts) => stamp_of(ts)?,
-        // time::parse_iso_timestamp reads an OverflowError of astimezone() as None, where the
-        // reference lets it escape; only years 1 and 9999 can overflow, so decline those.
-        None if token.starts_with("0001") || token.starts_with("9999") => return Err(Stop::Unsure),
         None => parse_iso_timestamp(token)?.ok_or(Stop::Refused)?,
     };
     Ok((stamp, token.len()))
