@@ -56,6 +56,10 @@ def _positive(value: Any) -> str | None:
     return None if value > 0 else f"must be greater than 0, got {value!r}"
 
 
+def _positive_or_none(value: Any) -> str | None:
+    return None if value is None else _positive(value)
+
+
 def _one_of(*allowed: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
@@ -120,6 +124,9 @@ class IngestConfig:
     dataset: str = _setting("edge")
     namespace: str = _setting("default")
     replicas: int | None = _setting(None)
+    # Retention: an ILM policy that deletes indices this many days old (dated mode) or this
+    # long after rollover (data streams), installed with the template. None: yours to manage.
+    ilm_delete_after_days: int | None = _setting(None, _positive_or_none)
     bulk_max_docs: int = _setting(2000, _positive)
     bulk_max_bytes: int = _setting(5_000_000, _positive)
     linger_ms: int = _setting(200, _positive)

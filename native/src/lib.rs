@@ -40,10 +40,11 @@ use time::Stamp;
 use value::Value;
 
 /// One Kafka message to (index name, serialised document), or None: take the Python path.
-/// The caller has already refused empty and oversized values.
+/// The caller has already refused empty and oversized values. Positional only: this is
+/// called once per message, and matching keywords cost a third of the call.
 #[pyfunction]
-#[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, *, ingested, dataset,
-                    keep_original, envelope, line_format, index_prefix, namespace=None))]
+#[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, dataset,
+                    keep_original, envelope, line_format, index_prefix, namespace, /))]
 #[pyo3(name = "transform")]
 #[allow(clippy::too_many_arguments)]
 fn py_transform<'py>(

@@ -9,14 +9,14 @@ def transform(
     partition: int,
     offset: int,
     timestamp_ms: int | None,
-    *,
     ingested: str,
     dataset: str,
     keep_original: bool,
     envelope: str,
     line_format: str,
     index_prefix: str,
-    namespace: str | None = None,
+    namespace: str | None,
+    /,
 ) -> tuple[str, bytes] | None: ...
 def parse(name: str, line: bytes, reference_us: int | None = None) -> Any: ...
 def detect(line: bytes) -> str | None: ...

@@ -172,8 +172,12 @@ class IngestService:
         attempt = 0
         backoff = bulk.Backoff(cap_s=self.settings.retry_backoff_max_s)
         while not self._stop.is_set():
+            es = self._es.options(request_timeout=10, max_retries=0)
             try:
-                self._es.options(request_timeout=10, max_retries=0).indices.put_index_template(
+                policy = template.ilm_policy(self.settings)
+                if policy is not None:  # before the template that names it
+                    self._put_policy(es, policy)
+                es.indices.put_index_template(
                     name=template.template_name(self.settings),
                     **template.template_body(self.settings),
                 )
@@ -209,6 +213,20 @@ class IngestService:
                 )
                 attempt += 1
                 self._stop.wait(delay)
+
+    def _put_policy(self, es: Elasticsearch, policy: dict[str, Any]) -> None:
+        name = template.template_name(self.settings)
+        try:
+            es.ilm.put_lifecycle(name=name, policy=policy)
+        except ApiError as err:
+            if err.meta.status < 500 and err.meta.status != 429:
+                raise SetupError(
+                    f"Elasticsearch refused the ILM policy {name}: {err.message} ({err.body}). "
+                    "ILM needs Elasticsearch's default distribution; without it, unset "
+                    "ingest.ilm_delete_after_days and delete old indices yourself."
+                ) from err
+            raise
+        log.info("ILM policy %s installed: %s", name, policy["phases"])
 
     def _make_consumer(self) -> Consumer:
         group = self.options.group or self.settings.group

@@ -34,6 +34,8 @@ def template_body(settings: IngestConfig) -> dict[str, Any]:
     index_settings: dict[str, Any] = {"index.mapping.total_fields.limit": 2000}
     if settings.replicas is not None:
         index_settings["index.number_of_replicas"] = settings.replicas
+    if settings.ilm_delete_after_days is not None:
+        index_settings["index.lifecycle.name"] = template_name(settings)
     body: dict[str, Any] = {
         "index_patterns": [index_pattern(settings)],
         # Above Elasticsearch's built-in logs-*-* template (priority 100), so ours wins.
@@ -44,6 +46,24 @@ def template_body(settings: IngestConfig) -> dict[str, Any]:
     if settings.index_mode == "data_stream":
         body["data_stream"] = {}
     return body
+
+
+def ilm_policy(settings: IngestConfig) -> dict[str, Any] | None:
+    """The ILM policy (PUT _ilm/policy/<template name>) for `ilm_delete_after_days`, or None.
+
+    Dated indices are deleted that many days after they were created (one index per day, so
+    no rollover). A data stream rolls its backing index over daily or at 50 GB per primary
+    shard, and deletes each that many days after its rollover."""
+    days = settings.ilm_delete_after_days
+    if days is None:
+        return None
+    phases: dict[str, Any] = {
+        "delete": {"min_age": f"{days}d", "actions": {"delete": {}}},
+    }
+    if settings.index_mode == "data_stream":
+        rollover = {"max_age": "1d", "max_primary_shard_size": "50gb"}
+        phases = {"hot": {"actions": {"rollover": rollover}}, **phases}
+    return {"phases": phases, "_meta": {"managed_by": "edgewatch"}}
 
 
 def mappings() -> dict[str, Any]:

@@ -112,13 +112,13 @@ def transform(
             origin.partition,
             origin.offset,
             origin.timestamp_ms,
-            ingested=iso_cached(ingested),
-            dataset=dataset,
-            keep_original=settings.keep_original,
-            envelope=topic.envelope,
-            line_format=topic.format,
-            index_prefix=settings.index_prefix,
-            namespace=settings.namespace if settings.index_mode == "data_stream" else None,
+            iso_cached(ingested),
+            dataset,
+            settings.keep_original,
+            topic.envelope,
+            topic.format,
+            settings.index_prefix,
+            settings.namespace if settings.index_mode == "data_stream" else None,
         )
         if made is not None:
             return IndexAction(origin, made[0], made[1], raw, True)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+import pytest
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from elasticsearch import Elasticsearch
@@ -22,8 +23,9 @@ from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
 from pipeline.ingest import transform as transform_module
 from pipeline.ingest.deadletter import read_headers
-from pipeline.ingest.service import IngestOptions, IngestService
+from pipeline.ingest.service import IngestOptions, IngestService, SetupError
 from pipeline.ingest.ship import wrap
+from pipeline.ingest.template import template_name
 from pipeline.telemetry import total
 from tests.fixtures.ingest import consume_all, count, produce, run_ingest, with_ingest
 from tests.fixtures.smtp import free_port
@@ -324,6 +326,21 @@ def test_two_members_of_one_group_split_the_partitions(
     consumed = [total(svc.metrics.consumed) for svc in (first, second)]
     assert all(c > 0 for c in consumed), consumed
     assert count(es, ingest_config) == produced
+
+
+def test_a_retention_policy_on_an_elasticsearch_without_ilm_stops_with_what_to_do(
+    ingest_config: Config, es: Elasticsearch, topic: str
+) -> None:
+    """The local Elasticsearch has no ILM module: the service says so at start, and what to
+    do, instead of running without the retention it was asked for."""
+    cfg = with_ingest(ingest_config, ilm_delete_after_days=7)
+    service = IngestService(cfg, IngestOptions(topics=(topic,), http_port=0))
+    with pytest.raises(SetupError, match="ILM needs Elasticsearch's default distribution"):
+        service.run()
+    missing = es.options(ignore_status=404).indices.get_index_template(
+        name=template_name(cfg.ingest)
+    )
+    assert missing.meta.status == 404  # no template naming a policy that is not there
 
 
 def test_metrics_and_health_endpoints(ingest_config: Config, topic: str) -> None:

@@ -200,13 +200,13 @@ def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfi
         origin.partition,
         origin.offset,
         origin.timestamp_ms,
-        ingested="2026-11-25T10:00:00.000000Z",
-        dataset=topic.dataset or config.dataset,
-        keep_original=config.keep_original,
-        envelope=topic.envelope,
-        line_format=topic.format,
-        index_prefix=config.index_prefix,
-        namespace=config.namespace if config.index_mode == "data_stream" else None,
+        "2026-11-25T10:00:00.000000Z",  # ingested
+        topic.dataset or config.dataset,
+        config.keep_original,
+        topic.envelope,
+        topic.format,
+        config.index_prefix,
+        config.namespace if config.index_mode == "data_stream" else None,
     )
     if made is None:
         return False
