@@ -92,12 +92,12 @@ pub fn structured_fields(pairs: Fields) -> Maybe<Fields> {
             }
         };
         match convert(target, value)? {
-            Ok(converted) => fields.0.push((target.to_owned(), converted)),
+            Ok(converted) => fields.0.push((target.into(), converted)),
             Err(kept) => rest.0.push((key, kept)),
         }
     }
     if !rest.is_empty() {
-        fields.0.push(("attributes".to_owned(), Value::Obj(rest)));
+        fields.0.push(("attributes".into(), Value::Obj(rest)));
     }
     Ok(fields)
 }

@@ -2,7 +2,9 @@
 
 use crate::envelope::Envelope;
 use crate::time::Stamp;
-use crate::value::{Fields, Value};
+use std::borrow::Cow;
+
+use crate::value::{Fields, Key, Value};
 use crate::{Decline, Maybe};
 
 pub const ECS_VERSION: &str = "8.11.0";
@@ -50,7 +52,7 @@ pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail
     if let Some(host) = envelope.host.filter(|h| !h.is_empty())
         && !host_named
     {
-        nest_one(&mut doc, "host.name".to_owned(), Value::Str(host));
+        nest_one(&mut doc, "host.name".into(), Value::Str(host));
     }
     let stamp = line_stamp.or(envelope.timestamp).or(origin.kafka_time).unwrap_or(Stamp(0));
     let text = std::str::from_utf8(&envelope.line).map_err(|_| Decline)?;
@@ -76,12 +78,23 @@ fn nest_into(out: &mut Fields, flat: Fields) {
     }
 }
 
-fn nest_one(out: &mut Fields, key: String, value: Value) {
+fn nest_one(out: &mut Fields, key: Key, value: Value) {
     if key == "@timestamp" || !key.contains('.') {
-        out.set_owned(key, value);
+        out.set(key, value);
         return;
     }
-    let mut parts = key.split('.');
+    match key {
+        // An ECS name written by this crate: its parts are literals too, borrowed for free.
+        Cow::Borrowed(name) => nest_path(out, name.split('.'), value),
+        Cow::Owned(name) => nest_path(out, name.split('.').map(str::to_owned), value),
+    }
+}
+
+fn nest_path<P: Into<Key> + AsRef<str>>(
+    out: &mut Fields,
+    mut parts: impl DoubleEndedIterator<Item = P>,
+    value: Value,
+) {
     let leaf = parts.next_back().expect("split yields at least one part");
     let mut node = out;
     for part in parts {
@@ -130,7 +143,7 @@ mod tests {
         flat.set("a.c", Value::Int(3));
         flat.set("c.d", Value::Int(4));
         let doc = nest(flat);
-        let keys: Vec<&str> = doc.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = doc.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["a", "c"]);
         assert_eq!(doc.get("c").and_then(Value::as_obj).and_then(|c| c.get("d")), Some(&Value::Int(4)));
     }

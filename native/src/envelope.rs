@@ -252,7 +252,7 @@ fn labels(fields: &mut Fields, custom: Option<&Value>) -> Maybe<()> {
             Value::Float(_) => return Err(Decline), // Python's float repr: not reproduced
             _ => continue,
         };
-        found.set(k, Value::Str(text));
+        found.set(k.clone(), Value::Str(text));
     }
     if found.is_empty() {
         return Ok(());

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::value::{Fields, Value};
+use crate::value::{Fields, Key, Value};
 use crate::{Decline, Maybe};
 
 const MAX_DEPTH: usize = 256;
@@ -49,7 +49,7 @@ impl Reader<'_> {
             b'{' => {
                 self.i += 1;
                 let mut obj = Fields::new();
-                let mut index: Option<HashMap<String, usize>> = None;
+                let mut index: Option<HashMap<Key, usize>> = None;
                 self.ws();
                 if self.b.get(self.i) == Some(&b'}') {
                     self.i += 1;
@@ -69,16 +69,17 @@ impl Reader<'_> {
                     self.ws();
                     let v = self.value(depth + 1)?;
                     if obj.len() < INDEXED_FROM {
-                        obj.set_owned(key, v);
+                        obj.set(key, v);
                     } else {
                         // A repeated key keeps its first position (a dict's rule); past a few
                         // dozen members, finding it by scanning would make big objects quadratic.
                         let index = index.get_or_insert_with(|| {
                             obj.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect()
                         });
-                        match index.get(&key) {
+                        match index.get(key.as_str()) {
                             Some(&i) => obj.0[i].1 = v,
                             None => {
+                                let key: Key = key.into();
                                 index.insert(key.clone(), obj.len());
                                 obj.0.push((key, v));
                             }

@@ -1,6 +1,8 @@
 //! The values a parsed line and a document are made of, with Python's dict semantics, and the
 //! JSON writer that serialises a document exactly as orjson does.
 
+use std::borrow::Cow;
+
 use crate::time::Stamp;
 
 /// A JSON-like value, as the Python reference holds it after `orjson.loads` or a parser.
@@ -51,10 +53,14 @@ impl Value {
     }
 }
 
+/// A key of a `Fields` map: the ECS names this crate writes are string literals, borrowed for
+/// free; keys read from a line (a JSON object's, logfmt's) are owned.
+pub type Key = Cow<'static, str>;
+
 /// An insertion-ordered map with a Python dict's rules: setting an existing key keeps its
 /// position and replaces its value. Documents are small (a dozen keys), so a vector wins.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Fields(pub Vec<(String, Value)>);
+pub struct Fields(pub Vec<(Key, Value)>);
 
 impl Fields {
     pub fn new() -> Fields {
@@ -86,15 +92,8 @@ impl Fields {
     }
 
     /// `d[key] = value`.
-    pub fn set(&mut self, key: &str, value: Value) {
-        match self.get_mut(key) {
-            Some(slot) => *slot = value,
-            None => self.0.push((key.to_owned(), value)),
-        }
-    }
-
-    /// `d[key] = value` for a key already owned.
-    pub fn set_owned(&mut self, key: String, value: Value) {
+    pub fn set(&mut self, key: impl Into<Key>, value: Value) {
+        let key = key.into();
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.0.push((key, value)),
@@ -110,14 +109,14 @@ impl Fields {
     /// `d.update(other)`.
     pub fn update(&mut self, other: Fields) {
         for (k, v) in other.0 {
-            self.set_owned(k, v);
+            self.set(k, v);
         }
     }
 
     /// The object at `key`, made (replacing any non-object there) if need be: what
     /// `child = node.get(k); if not isinstance(child, dict): child = node[k] = {}` does.
-    pub fn child(&mut self, key: &str) -> &mut Fields {
-        let i = match self.0.iter().position(|(k, _)| k == key) {
+    pub fn child(&mut self, key: impl Into<Key> + AsRef<str>) -> &mut Fields {
+        let i = match self.0.iter().position(|(k, _)| k == key.as_ref()) {
             Some(i) => {
                 if !matches!(self.0[i].1, Value::Obj(_)) {
                     self.0[i].1 = Value::Obj(Fields::new());
@@ -125,7 +124,7 @@ impl Fields {
                 i
             }
             None => {
-                self.0.push((key.to_owned(), Value::Obj(Fields::new())));
+                self.0.push((key.into(), Value::Obj(Fields::new())));
                 self.0.len() - 1
             }
         };
@@ -135,7 +134,7 @@ impl Fields {
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &(String, Value)> {
+    pub fn iter(&self) -> impl Iterator<Item = &(Key, Value)> {
         self.0.iter()
     }
 }
@@ -421,7 +420,7 @@ mod tests {
         f.set("a", Value::Int(1));
         f.set("b", Value::Int(2));
         f.set("a", Value::Int(3));
-        assert_eq!(f.0[0], ("a".to_owned(), Value::Int(3)));
+        assert_eq!(f.0[0], ("a".into(), Value::Int(3)));
         assert_eq!(f.len(), 2);
     }
 }

@@ -79,7 +79,7 @@ fn parse_fields(line: &[u8]) -> Maybe<Outcome> {
 
     let mut fields = Fields::with_capacity(14);
     // Every key below is set once, so pushing is `d[key] = value`.
-    let mut put = |key: &str, value: Value| fields.0.push((key.to_owned(), value));
+    let mut put = |key: &'static str, value: Value| fields.0.push((key.into(), value));
     put("@timestamp", Value::Time(stamp));
     put("message", Value::str(text));
 
@@ -544,7 +544,7 @@ fn is_global(ip: Ip) -> bool {
 // ------------------------------------------------------------------------------ request
 
 /// `_request`: `METHOD target HTTP/x.y` into its fields; anything else kept whole.
-fn request_fields(put: &mut impl FnMut(&str, Value), request: Cow<'_, str>) -> Maybe<()> {
+fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, str>) -> Maybe<()> {
     let r: &str = &request;
     let (method, rest) = r.split_once(' ').unwrap_or((r, ""));
     let (target, protocol) = rest.rsplit_once(' ').unwrap_or(("", rest));
@@ -673,7 +673,7 @@ mod tests {
                         Value::Time(t) => t.iso(),
                         other => format!("{other:?}"),
                     };
-                    (k.clone(), v)
+                    (k.to_string(), v)
                 })
                 .collect(),
             other => panic!("{other:?}"),

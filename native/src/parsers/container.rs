@@ -80,7 +80,7 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
 pub fn is_docker_object(obj: &Fields) -> bool {
     obj.contains_key("log")
         && obj.len() <= 4
-        && obj.iter().all(|(k, _)| matches!(k.as_str(), "log" | "stream" | "time" | "attrs"))
+        && obj.iter().all(|(k, _)| matches!(k.as_ref(), "log" | "stream" | "time" | "attrs"))
 }
 
 /// `container.from_object`: an already decoded Docker json-file record.
@@ -106,7 +106,7 @@ fn docker(line: &[u8]) -> Outcome {
 fn record(obj: Fields) -> Maybe<Outcome> {
     let (mut log, mut time, mut stream, mut attrs) = (None, None, None, None);
     for (key, value) in obj.0 {
-        match key.as_str() {
+        match key.as_ref() {
             "log" => log = Some(value),
             "time" => time = Some(value),
             "stream" => stream = Some(value),
@@ -121,28 +121,28 @@ fn record(obj: Fields) -> Maybe<Outcome> {
             _ => None,
         };
         let Some(stamp) = stamp else { return Ok(Outcome::Refused) };
-        fields.0.push(("@timestamp".to_owned(), Value::Time(stamp)));
+        fields.0.push(("@timestamp".into(), Value::Time(stamp)));
     }
     if let Some(stream) = stream {
         if !matches!(&stream, Value::Str(s) if s == "stdout" || s == "stderr") {
             return Ok(Outcome::Refused);
         }
-        fields.0.push(("stream".to_owned(), stream));
+        fields.0.push(("stream".into(), stream));
     }
     let partial = !log.ends_with('\n');
     if !partial {
         log.pop();
     }
-    fields.0.push(("message".to_owned(), Value::Str(log)));
+    fields.0.push(("message".into(), Value::Str(log)));
     if partial {
-        fields.0.push(("tags".to_owned(), Value::List(vec![Value::str(PARTIAL)])));
+        fields.0.push(("tags".into(), Value::List(vec![Value::str(PARTIAL)])));
     }
     match attrs {
         None => {}
         Some(Value::Obj(attrs)) if attrs.is_empty() => {}
         Some(Value::Obj(attrs)) => {
-            let wrapped = Fields(vec![("attrs".to_owned(), Value::Obj(attrs))]);
-            fields.0.push(("attributes".to_owned(), Value::Obj(wrapped)));
+            let wrapped = Fields(vec![("attrs".into(), Value::Obj(attrs))]);
+            fields.0.push(("attributes".into(), Value::Obj(wrapped)));
         }
         Some(_) => return Ok(Outcome::Refused),
     }
@@ -182,11 +182,11 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
     };
     let message = message.strip_suffix('\n').unwrap_or(message);
     let mut fields = Fields::with_capacity(4);
-    fields.0.push(("@timestamp".to_owned(), Value::Time(stamp)));
-    fields.0.push(("stream".to_owned(), Value::str(stream)));
-    fields.0.push(("message".to_owned(), Value::str(message)));
+    fields.0.push(("@timestamp".into(), Value::Time(stamp)));
+    fields.0.push(("stream".into(), Value::str(stream)));
+    fields.0.push(("message".into(), Value::str(message)));
     if partial {
-        fields.0.push(("tags".to_owned(), Value::List(vec![Value::str(PARTIAL)])));
+        fields.0.push(("tags".into(), Value::List(vec![Value::str(PARTIAL)])));
     }
     Ok(Outcome::Parsed(fields))
 }
@@ -195,7 +195,7 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
 mod tests {
     use super::*;
 
-    fn parsed(line: &[u8]) -> Vec<(String, Value)> {
+    fn parsed(line: &[u8]) -> Vec<(crate::value::Key, Value)> {
         match parse(line, None) {
             Outcome::Parsed(f) => f.0,
             other => panic!("{other:?} for {}", String::from_utf8_lossy(line)),
@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(f[2].1, Value::str(" the message"));
         assert_eq!(f.len(), 3);
         let f = parsed(b"2016-10-06T00:17:09.669794202Z stderr P part");
-        assert_eq!(f[3], ("tags".to_owned(), Value::List(vec![Value::str("partial_line")])));
+        assert_eq!(f[3], ("tags".into(), Value::List(vec![Value::str("partial_line")])));
         let f = parsed(b"2016-10-06T00:17:09Z stdout no tag here");
         assert_eq!(f[2].1, Value::str("no tag here"));
         assert_eq!(parse(b"2016-10-06T00:17:09Z stdin F x", None), Outcome::Refused);
@@ -233,11 +233,11 @@ mod tests {
         let line = br#"{"log":"hello\n","stream":"stderr","time":"2019-01-02T03:04:05.123456789Z"}"#;
         assert_eq!(looks_like(line), Ok(true));
         let f = parsed(line);
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["@timestamp", "stream", "message"]);
         assert_eq!(f[2].1, Value::str("hello"));
         let f = parsed(br#"{"log":"part","attrs":{"a":"b"}}"#);
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["message", "tags", "attributes"]);
         assert_eq!(parse(br#"{"log":"x","level":"info"}"#, None), Outcome::Refused);
         assert_eq!(parse(br#"{"log":1}"#, None), Outcome::Refused);

@@ -100,7 +100,7 @@ fn map_object(obj: Fields) -> Maybe<Fields> {
 /// value: later ones go to `attributes` as they are) is made text here.
 fn message_as_text(pairs: &mut Fields) -> Maybe<()> {
     let first = pairs.0.iter_mut().find(|(k, v)| {
-        matches!(k.as_str(), "msg" | "message")
+        matches!(k.as_ref(), "msg" | "message")
             && matches!(v, Value::Str(_) | Value::Int(_) | Value::Float(_))
     });
     if let Some((_, value)) = first
@@ -184,7 +184,7 @@ fn lift_asctime(fields: &mut Fields) -> Maybe<()> {
 }
 
 /// `_promote`: a text attribute moved to an ECS field (appended, as a new dict key is).
-fn promote(fields: &mut Fields, key: &str, target: &str) {
+fn promote(fields: &mut Fields, key: &str, target: &'static str) {
     let Some(Value::Obj(attributes)) = fields.get_mut("attributes") else {
         return;
     };
@@ -254,7 +254,7 @@ fn lift_nested(obj: Fields) -> Fields {
             if !in_obj(&dotted)
                 && let Some(v) = rest.remove(leaf)
             {
-                pairs.0.push((dotted, v));
+                pairs.0.push((dotted.into(), v));
             }
         }
         if key == "process" && !in_obj("process.thread.name") {
@@ -263,7 +263,7 @@ fn lift_nested(obj: Fields) -> Fields {
                 && let Some(name) = thread.remove("name")
             {
                 let now_empty = thread.is_empty();
-                pairs.0.push(("process.thread.name".to_owned(), name));
+                pairs.0.push(("process.thread.name".into(), name));
                 if now_empty {
                     rest.remove("thread");
                 }
@@ -496,7 +496,7 @@ mod tests {
     }
 
     fn keys(f: &Fields) -> Vec<&str> {
-        f.iter().map(|(k, _)| k.as_str()).collect()
+        f.iter().map(|(k, _)| k.as_ref()).collect()
     }
 
     #[test]

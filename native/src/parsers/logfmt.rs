@@ -97,7 +97,7 @@ fn to_fields(found: Pairs<'_>) -> Maybe<Outcome> {
                 if hashed {
                     index.insert(key, pairs.len());
                 }
-                pairs.0.push((key.to_owned(), value));
+                pairs.0.push((key.to_owned().into(), value));
             }
         }
     }
@@ -259,7 +259,7 @@ mod tests {
         let f = fields(
             r#"ts=2024-01-02T03:04:05.123+01:00 level=WARNING msg="disk \"sda\" 91% full" pid=42 caller=m.go:88 retry"#,
         );
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["@timestamp", "log.level", "message", "process.pid", "attributes"]);
         assert_eq!(
             f.get("@timestamp")
@@ -278,8 +278,8 @@ mod tests {
     fn repeats_keep_the_first_position_and_the_last_value() {
         let f = fields(r#"a=1 b="x"c=2 a"#);
         let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
-        assert_eq!(attrs.0[0], ("a".to_owned(), Value::Bool(true)));
-        assert_eq!(attrs.0[2], ("c".to_owned(), Value::str("2")));
+        assert_eq!(attrs.0[0], ("a".into(), Value::Bool(true)));
+        assert_eq!(attrs.0[2], ("c".into(), Value::str("2")));
     }
 
     #[test]

@@ -90,12 +90,12 @@ fn parse_text(text: &str, reference: Option<Stamp>) -> Maybe<Fields> {
         level = marker(text, rest);
     }
     let mut fields = Fields::with_capacity(3);
-    fields.0.push(("message".to_owned(), Value::str(text)));
+    fields.0.push(("message".into(), Value::str(text)));
     if let Some(stamp) = stamp {
-        fields.0.push(("@timestamp".to_owned(), Value::Time(stamp)));
+        fields.0.push(("@timestamp".into(), Value::Time(stamp)));
     }
     if let Some(level) = level {
-        fields.0.push(("log.level".to_owned(), Value::str(level)));
+        fields.0.push(("log.level".into(), Value::str(level)));
     }
     Ok(fields)
 }
@@ -694,7 +694,7 @@ mod tests {
                     Value::Str(s) => s,
                     other => format!("{other:?}"),
                 };
-                (k, v)
+                (k.into_owned(), v)
             })
             .collect()
     }

@@ -185,8 +185,8 @@ fn priority<'a>(text: &'a str, fields: &mut Fields) -> Step<&'a str> {
 }
 
 /// Every key this parser sets is set once, so a push is the dict assignment.
-fn push(fields: &mut Fields, key: &str, value: Value) {
-    fields.0.push((key.to_owned(), value));
+fn push(fields: &mut Fields, key: &'static str, value: Value) {
+    fields.0.push((key.into(), value));
 }
 
 // ------------------------------------------------------------------------------ RFC 5424
@@ -385,13 +385,13 @@ fn structured_data(tail: &str) -> Step<(Fields, usize)> {
         pos += 1 + id_len;
         let mut params = Fields::new();
         while let Some((name, value, end)) = sd_param(tail, pos) {
-            params.set(name, Value::Str(value));
+            params.set(name.to_owned(), Value::Str(value));
             pos = end;
         }
         if b.get(pos) != Some(&b']') {
             return Err(Stop::Refused);
         }
-        data.0.push((sd_id.to_owned(), Value::Obj(params)));
+        data.0.push((sd_id.to_owned().into(), Value::Obj(params)));
         pos += 1;
     }
     Ok((data, pos))
@@ -674,7 +674,7 @@ mod tests {
     fn rfc5424_with_structured_data() {
         let line = r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 42 ID47 [exampleSDID@32473 iut="3" eventID="1\"0\]1\x"][x@1] BOM'An application event"#;
         let f = parsed(line, None);
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(
             keys,
             [
