@@ -438,10 +438,11 @@ def main() -> None:
     say(f"  produced in {produce_s:.1f} s ({events / produce_s:,.0f}/s)")
 
     try:
-        # Elasticsearch's JIT compiles its indexing path during the first tens of seconds of
-        # load: whichever phase came first paid for it (a ratio of 0.60 on a fresh stack
-        # against 0.85-0.91 on a warm one, same code; 300,000 documents of warm-up were not
-        # enough). Both measured phases get a warm node.
+        # A fresh Elasticsearch is slow for the first tens of seconds of load (its JIT is still
+        # compiling the indexing path): whichever phase came first paid for it, a ratio of
+        # 0.60-0.64 on a stack the run had just started against 0.84-0.91 on one that had
+        # run a while. One pass of the stream first brings the fresh case to 0.77-0.82;
+        # longer warm-ups (three passes, 108 s) did not close the rest of the gap.
         warm = values[: min(len(values), WARM_UP_EVENTS)]
         say(f"warm-up: {len(warm):,} documents bulk-indexed and deleted, not measured")
         ceiling(cfg, warm, topic, warm_prefix)
