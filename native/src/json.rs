@@ -260,13 +260,199 @@ impl Reader<'_> {
     }
 
     fn hex4(&mut self) -> Maybe<u32> {
-        let h = self.b.get(self.i..self.i + 4).ok_or(Decline)?;
-        let s = std::str::from_utf8(h).map_err(|_| Decline)?;
-        if !s.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Decline);
-        }
+        let code = hex4(self.b, self.i).ok_or(Decline)?;
         self.i += 4;
-        u32::from_str_radix(s, 16).map_err(|_| Decline)
+        Ok(code)
+    }
+}
+
+/// The four ASCII hex digits at `i` of a `\u` escape (JSON's, and logfmt's quoted values').
+pub fn hex4(b: &[u8], i: usize) -> Option<u32> {
+    let digits = b.get(i..i + 4)?;
+    digits.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
+}
+
+/// Whether orjson certainly refuses `line`: not UTF-8, or not JSON by the RFC 8259 grammar,
+/// which a parser then reports as its own refusal. Only syntax is checked, so what `parse`
+/// declines for other reasons (big integers, infinite floats, lone surrogates, depth) is not
+/// called invalid here. Meant for after `parse` has declined, so its speed matters little.
+pub fn certainly_invalid(line: &[u8]) -> bool {
+    std::str::from_utf8(line).is_err() || !Grammar { b: line, i: 0 }.document()
+}
+
+/// An RFC 8259 recogniser with an explicit stack, so that no nesting depth can overflow ours.
+struct Grammar<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Grammar<'_> {
+    fn document(&mut self) -> bool {
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            // A value starts here.
+            self.ws();
+            match self.b.get(self.i) {
+                Some(b'{') => {
+                    self.i += 1;
+                    self.ws();
+                    if self.b.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                    } else {
+                        if !self.member_key() {
+                            return false;
+                        }
+                        open.push(b'}');
+                        continue;
+                    }
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    self.ws();
+                    if self.b.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    if !self.string() {
+                        return false;
+                    }
+                }
+                Some(b't') => {
+                    if !self.word(b"true") {
+                        return false;
+                    }
+                }
+                Some(b'f') => {
+                    if !self.word(b"false") {
+                        return false;
+                    }
+                }
+                Some(b'n') => {
+                    if !self.word(b"null") {
+                        return false;
+                    }
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    if !self.number() {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+            // A value ended: close what it ends, until a comma asks for the next value.
+            loop {
+                self.ws();
+                let Some(&close) = open.last() else {
+                    return self.i == self.b.len();
+                };
+                match self.b.get(self.i) {
+                    Some(b',') => {
+                        self.i += 1;
+                        if close == b'}' && !self.member_key() {
+                            return false;
+                        }
+                        break;
+                    }
+                    Some(&c) if c == close => {
+                        self.i += 1;
+                        open.pop();
+                    }
+                    _ => return false,
+                }
+            }
+        }
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// `"key" :` of an object member.
+    fn member_key(&mut self) -> bool {
+        self.ws();
+        if self.b.get(self.i) != Some(&b'"') || !self.string() {
+            return false;
+        }
+        self.ws();
+        if self.b.get(self.i) != Some(&b':') {
+            return false;
+        }
+        self.i += 1;
+        true
+    }
+
+    fn word(&mut self, w: &[u8]) -> bool {
+        let ok = self.b[self.i..].starts_with(w);
+        self.i += w.len();
+        ok
+    }
+
+    fn digits(&mut self) -> usize {
+        let n = self.b[self.i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        self.i += n;
+        n
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; what follows is the caller's.
+    fn number(&mut self) -> bool {
+        if self.b[self.i] == b'-' {
+            self.i += 1;
+        }
+        match self.b.get(self.i) {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return false,
+        }
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return false;
+            }
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.i) {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.i) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A string from its opening quote: escapes by syntax only (any `\uXXXX` passes).
+    fn string(&mut self) -> bool {
+        self.i += 1;
+        loop {
+            match self.b.get(self.i) {
+                None | Some(0..=0x1f) => return false,
+                Some(b'"') => {
+                    self.i += 1;
+                    return true;
+                }
+                Some(b'\\') => match self.b.get(self.i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                    Some(b'u') => {
+                        let hex = self.b.get(self.i + 2..self.i + 6);
+                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                            return false;
+                        }
+                        self.i += 6;
+                    }
+                    _ => return false,
+                },
+                Some(_) => self.i += 1,
+            }
+        }
     }
 }
 

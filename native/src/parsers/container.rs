@@ -2,9 +2,9 @@
 //! json-file objects (`{"log": ..., "stream": ..., "time": ...}`).
 //!
 //! Declines (the Python path decides):
-//! - a Docker line that `json::parse` declines: orjson might refuse it (then the reference's
-//!   reason depends on orjson's error) or read it differently. Invalid UTF-8 is the exception:
-//!   orjson refuses all of it, so that is a plain refusal;
+//! - a Docker line that `json::parse` declines and that is still JSON by grammar (orjson might
+//!   read it differently); text that breaks the grammar or is not UTF-8 is refused, as orjson
+//!   refuses it;
 //! - a timestamp that `time::parse_iso_timestamp` declines (non-ASCII text, whose `\d` Python
 //!   reads by Unicode rules; shapes only `fromisoformat` reads; results outside Python's
 //!   datetime range once in UTC, which `time.rs` does not model).
@@ -92,12 +92,11 @@ pub fn from_object(obj: &Fields) -> Outcome {
 }
 
 fn docker(line: &[u8]) -> Outcome {
-    if std::str::from_utf8(line).is_err() {
-        return Outcome::Refused;
-    }
     match json::parse(line) {
         Ok(Value::Obj(obj)) if is_docker_object(&obj) => Outcome::from_maybe(record(obj)),
         Ok(_) => Outcome::Refused,
+        // docker.invalid_json / invalid_utf8, as orjson refuses it
+        Err(Decline) if json::certainly_invalid(line) => Outcome::Refused,
         Err(Decline) => Outcome::Unsure,
     }
 }
@@ -243,7 +242,7 @@ mod tests {
         assert_eq!(parse(br#"{"log":1}"#, None), Outcome::Refused);
         assert_eq!(parse(br#"{"log":"x","stream":"stdin"}"#, None), Outcome::Refused);
         assert_eq!(parse(b"{\"log\":\"\xff\"}", None), Outcome::Refused);
-        assert_eq!(parse(br#"{"log":"x""#, None), Outcome::Unsure);
+        assert_eq!(parse(br#"{"log":"x""#, None), Outcome::Refused); // docker.invalid_json
         assert_eq!(looks_like(b"{\"log\" \t :  \"x\"}  "), Ok(true));
         assert_eq!(looks_like(br#"{"log":1}"#), Ok(false));
     }

@@ -13,10 +13,10 @@
 use std::collections::HashMap;
 
 use super::Outcome;
-use crate::Maybe;
 use crate::common::structured_fields;
 use crate::time::Stamp;
 use crate::value::{Fields, Value};
+use crate::{Maybe, json};
 
 /// Distinct keys beyond which the line is left to Python (see the module doc).
 const MAX_KEYS: usize = 1000;
@@ -202,9 +202,9 @@ fn unquote(quoted: &str) -> Result<String, ()> {
         let escape = *b.get(i + 1).ok_or(())?;
         if escape == b'u' {
             // A bad `\u` is `(.)` = "u" to the reference: not a known escape.
-            let code = hex4(b, i + 2).ok_or(())?;
+            let code = json::hex4(b, i + 2).ok_or(())?;
             let low = if (0xD800..0xDC00).contains(&code) && b.get(i + 6..i + 8) == Some(b"\\u") {
-                hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
+                json::hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
             } else {
                 None
             };
@@ -235,12 +235,6 @@ fn unquote(quoted: &str) -> Result<String, ()> {
     }
     out.push_str(&quoted[run..]);
     Ok(out)
-}
-
-/// Four ASCII hex digits at `i`.
-fn hex4(b: &[u8], i: usize) -> Option<u32> {
-    let digits = b.get(i..i + 4)?;
-    digits.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
 }
 
 #[cfg(test)]
