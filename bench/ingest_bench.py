@@ -5,7 +5,8 @@
 
 Phases, all against the local stack (or whatever EDGEWATCH_* points at):
 
-1. parse: transform (envelope + parse + normalise) per core, no I/O, per format and mixed.
+1. parse: envelope + parse + normalise per core, as the service calls it, no I/O, per format
+   and mixed.
 2. produce N mixed lines (real corpus lines in every format, in all four envelopes).
 3. ingest: `edgewatch ingest --exit-when-idle` as a child process; events/s, its CPU
    seconds per million events and its peak RSS.
@@ -48,7 +49,7 @@ from pipeline.ingest import bulk
 from pipeline.ingest.normalise import Origin
 from pipeline.ingest.ship import wrap
 from pipeline.ingest.template import template_body
-from pipeline.ingest.transform import IndexAction, dated_index, transform
+from pipeline.ingest.transform import IndexAction, Transformer, dated_index, transform
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("EDGEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
@@ -113,8 +114,9 @@ def mixed_values(samples: dict[str, list[bytes]], count: int) -> list[tuple[byte
 
 
 def bench_parse(samples: dict[str, list[bytes]], settings: IngestConfig) -> dict[str, float]:
-    """transform() per core: events per CPU-second, by format (raw and filebeat) and mixed."""
-    topic, now = TopicConfig(), datetime.now(UTC)
+    """Parse + normalise per core, as the service runs it (one Transformer per topic):
+    events per CPU-second, by format (raw and filebeat) and mixed."""
+    run, now = Transformer(settings, TopicConfig()), datetime.now(UTC)
     origin = Origin("bench", 0, 0, int(now.timestamp() * 1000), b"edge-1")
     result: dict[str, float] = {}
     for name, lines in samples.items():
@@ -124,13 +126,13 @@ def bench_parse(samples: dict[str, list[bytes]], settings: IngestConfig) -> dict
             started = time.process_time()
             for _ in range(rounds):
                 for value in values:
-                    transform(value, origin, settings, topic, now)
+                    run(value, origin, now)
             elapsed = time.process_time() - started
             result[f"{name}/{envelope}"] = rounds * len(values) / elapsed
     mixed = [v for _, v in mixed_values(samples, 30_000)]
     started = time.process_time()
     for value in mixed:
-        transform(value, origin, settings, topic, now)
+        run(value, origin, now)
     result["mixed"] = len(mixed) / (time.process_time() - started)
     return result
 
@@ -140,7 +142,7 @@ def bench_headline(
 ) -> dict[str, float]:
     """The issue's two parse figures, best and median of `runs`: a JSON line in a Filebeat
     envelope (target: 100,000 events/s/core) and the mixed stream, events per CPU-second."""
-    topic, now = TopicConfig(), datetime.now(UTC)
+    run, now = Transformer(settings, TopicConfig()), datetime.now(UTC)
     origin = Origin("bench", 0, 0, int(now.timestamp() * 1000), b"edge-1")
     cases = {
         "json_in_filebeat": [
@@ -156,7 +158,7 @@ def bench_headline(
             started = time.process_time()
             for _ in range(rounds):
                 for value in values:
-                    transform(value, origin, settings, topic, now)
+                    run(value, origin, now)
             rates.append(rounds * len(values) / (time.process_time() - started))
         out[f"{name}_best"] = max(rates)
         out[f"{name}_median"] = statistics.median(rates)

@@ -23,20 +23,20 @@ SOURCE = os.environ.get("EDGEWATCH_BENCH_DOCUMENT", "").encode()
 DAY = date.today()
 
 
-def constant_document(
-    value: bytes | None,
-    origin: Origin,
-    settings: IngestConfig,
-    topic: TopicConfig,
-    ingested: datetime,
-    validator: Validator | None = None,
-) -> IndexAction:
-    """What `transform` returns for a good message, without looking at the message."""
-    return IndexAction(origin, dated_index(settings.index_prefix, DAY), SOURCE, value or b"")
+class ConstantDocument:
+    """What the service's Transformer returns for a good message, without looking at it."""
+
+    def __init__(
+        self, settings: IngestConfig, topic: TopicConfig, validator: Validator | None = None
+    ) -> None:
+        self.index = dated_index(settings.index_prefix, DAY)
+
+    def __call__(self, value: bytes | None, origin: Origin, ingested: datetime) -> IndexAction:
+        return IndexAction(origin, self.index, SOURCE, value or b"")
 
 
 if __name__ == "__main__":
     if not SOURCE:
         raise SystemExit("set EDGEWATCH_BENCH_DOCUMENT to the JSON document to index")
-    service.transform = constant_document  # type: ignore[attr-defined]  # (imported there)
+    service.Transformer = ConstantDocument  # type: ignore[attr-defined,assignment]
     main(["ingest", *sys.argv[1:]])

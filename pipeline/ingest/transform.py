@@ -24,7 +24,7 @@ import orjson
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest.envelopes import EnvelopeError, unwrap
 from pipeline.ingest.fastpath import filebeat_json
-from pipeline.ingest.normalise import Origin, document, iso_cached
+from pipeline.ingest.normalise import Origin, document, iso
 from pipeline.ingest.parsers import parse_line
 from pipeline.ingest.parsers.common import ParseError
 
@@ -91,72 +91,118 @@ def transform(
     validator: Validator | None = None,
 ) -> Action:
     """Decide what becomes of one message. Never raises for any input."""
-    raw = value or b""
-    if len(raw) > settings.max_message_bytes:
-        return DeadLetter(
-            origin,
-            raw,
-            "decode",
-            "oversized",
-            f"{len(raw)} bytes > ingest.max_message_bytes {settings.max_message_bytes}",
+    return Transformer(settings, topic, validator)(value, origin, ingested)
+
+
+class Transformer:
+    """`transform` for the messages of one topic: the settings it reads are looked up once,
+    here, instead of for every message (the ingest loop keeps one per topic)."""
+
+    def __init__(
+        self, settings: IngestConfig, topic: TopicConfig, validator: Validator | None = None
+    ) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.validator = validator
+        self.max_message_bytes = settings.max_message_bytes
+        self.dataset = topic.dataset or settings.dataset
+        self.keep_original = settings.keep_original
+        self.data_stream = settings.index_mode == "data_stream"
+        self.envelope = topic.envelope
+        self.format = topic.format
+        self.index_prefix = settings.index_prefix
+        # Read at construction, not import: the reference tests switch the native core off.
+        self.native: Any = (
+            NATIVE.transform
+            if NATIVE is not None and validator is None and settings.native_core
+            else None
         )
-    if not raw:
-        return DeadLetter(origin, raw, "decode", "empty", "the message has no value")
-    dataset = topic.dataset or settings.dataset
-    native = NATIVE
-    if native is not None and validator is None and settings.native_core:
-        made = native.transform(
-            raw,
-            origin.key,
-            origin.topic,
-            origin.partition,
-            origin.offset,
-            origin.timestamp_ms,
-            iso_cached(ingested),
-            dataset,
-            settings.keep_original,
-            topic.envelope,
-            topic.format,
-            settings.index_prefix,
-            settings.namespace if settings.index_mode == "data_stream" else None,
-        )
-        if made is not None:
-            return IndexAction(origin, made[0], made[1], raw, True)
-    event = None
-    built = None
-    if raw[:1] == b"{" and validator is None and topic.envelope in _FAST_ENVELOPES:
-        # A JSON object: decode it once, for the fast path and, if that declines, for unwrap.
-        try:
-            event = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            event = None  # unwrap decides what a broken value is
-        if topic.format in _FAST_FORMATS and event is not None:
-            built = filebeat_json(
-                event,
+        self.namespace = settings.namespace if self.data_stream else None
+        self._ingested: datetime | None = None
+        self._ingested_iso = ""
+
+    def __call__(self, value: bytes | None, origin: Origin, ingested: datetime) -> Action:
+        """Decide what becomes of one message. Never raises for any input."""
+        raw = value or b""
+        if len(raw) > self.max_message_bytes:
+            return DeadLetter(
                 origin,
-                dataset=dataset,
-                ingested=ingested,
-                keep_original=settings.keep_original,
+                raw,
+                "decode",
+                "oversized",
+                f"{len(raw)} bytes > ingest.max_message_bytes {self.max_message_bytes}",
             )
-    if built is not None:
-        doc, stamp = built
-    else:
-        general = _general(raw, event, origin, settings, topic, dataset, ingested, validator)
-        if isinstance(general, DeadLetter):
-            return general
-        doc, stamp = general
-    if settings.index_mode == "data_stream":
-        doc["data_stream"] = {"type": "logs", "dataset": dataset, "namespace": settings.namespace}
-        index = f"logs-{dataset}-{settings.namespace}"
-    else:
-        index = dated_index(settings.index_prefix, stamp.date())
-    try:
-        source = orjson.dumps(doc)
-    except orjson.JSONEncodeError as err:
-        # orjson reads JSON nested up to 1024 deep but writes at most 254 levels: such a
-        # line would otherwise fail later, in the bulk writer, on every attempt.
-        return DeadLetter(origin, raw, "parse", "document.not_serialisable", str(err))
-    return IndexAction(origin, index, source, raw)
+        if not raw:
+            return DeadLetter(origin, raw, "decode", "empty", "the message has no value")
+        if self.native is not None:
+            if ingested is not self._ingested:  # the same for every message of one poll
+                self._ingested, self._ingested_iso = ingested, iso(ingested)
+            topic, partition, offset, stamp, key = origin  # (unpacking is the cheap way)
+            made = self.native(
+                raw,
+                key,
+                topic,
+                partition,
+                offset,
+                stamp,
+                self._ingested_iso,
+                self.dataset,
+                self.keep_original,
+                self.envelope,
+                self.format,
+                self.index_prefix,
+                self.namespace,
+            )
+            if made is not None:
+                index, source = made
+                return IndexAction(origin, index, source, raw, True)
+        return self._reference(raw, origin, ingested)
+
+    def _reference(self, raw: bytes, origin: Origin, ingested: datetime) -> Action:
+        """The Python reference: everything the native core declines, and the only path
+        when it is off, absent, or the topic has its own schema."""
+        settings, topic, validator = self.settings, self.topic, self.validator
+        dataset = self.dataset
+        event = None
+        built = None
+        if raw[:1] == b"{" and validator is None and topic.envelope in _FAST_ENVELOPES:
+            # A JSON object: decode it once, for the fast path and, if that declines, for
+            # unwrap.
+            try:
+                event = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                event = None  # unwrap decides what a broken value is
+            if topic.format in _FAST_FORMATS and event is not None:
+                built = filebeat_json(
+                    event,
+                    origin,
+                    dataset=dataset,
+                    ingested=ingested,
+                    keep_original=self.keep_original,
+                )
+        if built is not None:
+            doc, stamp = built
+        else:
+            general = _general(raw, event, origin, settings, topic, dataset, ingested, validator)
+            if isinstance(general, DeadLetter):
+                return general
+            doc, stamp = general
+        if self.data_stream:
+            doc["data_stream"] = {
+                "type": "logs",
+                "dataset": dataset,
+                "namespace": settings.namespace,
+            }
+            index = f"logs-{dataset}-{settings.namespace}"
+        else:
+            index = dated_index(settings.index_prefix, stamp.date())
+        try:
+            source = orjson.dumps(doc)
+        except orjson.JSONEncodeError as err:
+            # orjson reads JSON nested up to 1024 deep but writes at most 254 levels: such a
+            # line would otherwise fail later, in the bulk writer, on every attempt.
+            return DeadLetter(origin, raw, "parse", "document.not_serialisable", str(err))
+        return IndexAction(origin, index, source, raw)
 
 
 # Where fastpath.filebeat_json may answer: it builds Filebeat events carrying JSON lines.

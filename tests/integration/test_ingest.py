@@ -287,6 +287,8 @@ def test_elasticsearch_outage_pauses_retries_and_then_delivers_exactly_once(
     time.sleep(4)
     assert total(service.metrics.retries) > 0
     assert service.metrics.paused._value.get() == 1  # backpressure: consumption paused
+    # Memory stays bounded: the two writers' batches plus the complete one waiting for them.
+    assert total(service.metrics.consumed) <= 3 * 200
     assert service.ready_problem() is not None  # /readyz says Elasticsearch is failing
     assert count(es, cfg) == 0
     es_proxy.restore()
