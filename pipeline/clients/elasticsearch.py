@@ -7,13 +7,19 @@ from typing import Any
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch
 from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch.serializer import OrjsonSerializer
 
 from pipeline.config import ElasticsearchConfig
 
 
 def connect(config: ElasticsearchConfig) -> Elasticsearch:
     """A client for the configured node or cluster; it connects lazily, on the first call."""
-    options: dict[str, Any] = {"request_timeout": config.request_timeout}
+    # orjson reads responses in about half the CPU of the standard library's json; ingest
+    # reads one per bulk request, with an item per document.
+    options: dict[str, Any] = {
+        "request_timeout": config.request_timeout,
+        "serializer": OrjsonSerializer(),
+    }
     if config.api_key:
         options["api_key"] = config.api_key
     elif config.username:

@@ -28,6 +28,7 @@ from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -398,7 +399,7 @@ class IngestService:
     def _submit(self) -> None:
         batch, self._batch = self._batch, Batch()
         self.metrics.batch_size.observe(len(batch))
-        native = sum(action.native for action in batch.actions)
+        native = sum(map(_built_natively, batch.actions))  # (a C loop: it runs per document)
         self.metrics.built.labels("native").inc(native)
         self.metrics.built.labels("python").inc(len(batch.actions) - native)
         batch_id = self._tracker.open(batch.last_offsets)
@@ -560,6 +561,9 @@ class IngestService:
         if self._writer.last_error:
             return f"; PAUSED, Elasticsearch failing: {self._writer.last_error}"
         return "; paused while bulk requests finish" if self._paused else ""
+
+
+_built_natively = attrgetter("native")
 
 
 def compile_schema(path: Path) -> Validator:
