@@ -99,7 +99,27 @@ impl Stamp {
     /// `normalise.iso`: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     pub fn iso(self) -> String {
         let (y, mo, d, h, mi, s, us) = self.fields();
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z")
+        if !(0..=9999).contains(&y) {
+            return format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{us:06}Z");
+        }
+        // Digit by digit: this runs for every document, and format! cost as much as the rest
+        // of building the timestamp.
+        let mut out = String::with_capacity(27);
+        push_digits(&mut out, y, 4);
+        out.push('-');
+        push_digits(&mut out, mo, 2);
+        out.push('-');
+        push_digits(&mut out, d, 2);
+        out.push('T');
+        push_digits(&mut out, h, 2);
+        out.push(':');
+        push_digits(&mut out, mi, 2);
+        out.push(':');
+        push_digits(&mut out, s, 2);
+        out.push('.');
+        push_digits(&mut out, us, 6);
+        out.push('Z');
+        out
     }
 
     /// `datetime.fromtimestamp(seconds, UTC)` (CPython's rounding: half to even, to the
@@ -315,6 +335,16 @@ pub fn complete_year(
         }
     }
     best
+}
+
+/// `n` (0 <= n < 10^width) as exactly `width` decimal digits, zero-padded.
+pub fn push_digits(out: &mut String, n: i64, width: u32) {
+    debug_assert!((0..10i64.pow(width)).contains(&n));
+    let mut unit = 10i64.pow(width - 1);
+    while unit > 0 {
+        out.push(char::from(b'0' + (n / unit % 10) as u8));
+        unit /= 10;
+    }
 }
 
 #[cfg(test)]

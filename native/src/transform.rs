@@ -4,7 +4,7 @@
 use crate::document::{Origin, Tail, document};
 use crate::envelope::unwrap;
 use crate::parsers;
-use crate::time::Stamp;
+use crate::time::{Stamp, push_digits};
 use crate::value::{Fields, Value, write_document};
 use crate::{Decline, Maybe};
 
@@ -65,7 +65,18 @@ pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
             if y < 1000 {
                 return Err(Decline); // strftime's %Y does not pad such years
             }
-            format!("{}-{y:04}.{mo:02}.{d:02}", p.index_prefix)
+            if y > 9999 {
+                return Err(Decline);
+            }
+            let mut index = String::with_capacity(p.index_prefix.len() + 11);
+            index.push_str(p.index_prefix);
+            index.push('-');
+            push_digits(&mut index, y, 4);
+            index.push('.');
+            push_digits(&mut index, mo, 2);
+            index.push('.');
+            push_digits(&mut index, d, 2);
+            index
         }
     };
     let mut source = Vec::with_capacity(m.value.len() * 2 + 384);

@@ -162,7 +162,7 @@ fn write_obj(out: &mut Vec<u8>, obj: &Fields, depth: usize) -> Result<(), Unwrit
         if i > 0 {
             out.push(b',');
         }
-        write_str(out, k);
+        write_key(out, k);
         out.push(b':');
         write_value(out, v, depth)?;
     }
@@ -232,12 +232,27 @@ static NEEDS_ESCAPE: [bool; 256] = {
 
 /// Whether any of 8 bytes is `"`, `\` or a control character (below 0x20): the usual
 /// bit trick for "has a byte less than n" and "has a byte equal to c", on a whole word.
-fn word_needs_escape(x: u64) -> bool {
+pub(crate) fn word_needs_escape(x: u64) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
     (below_space | has_zero(x ^ (LO * u64::from(b'"'))) | has_zero(x ^ (LO * u64::from(b'\\')))) != 0
+}
+
+/// A key as JSON. A borrowed key is one of this crate's own field names, a literal with
+/// nothing to escape, so it is copied as is; the keys of parsed input are owned, and escaped.
+fn write_key(out: &mut Vec<u8>, key: &Key) {
+    match key {
+        Cow::Borrowed(name) => {
+            debug_assert!(name.bytes().all(|c| !NEEDS_ESCAPE[c as usize]), "{name:?}");
+            out.reserve(name.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'"');
+        }
+        Cow::Owned(name) => write_str(out, name),
+    }
 }
 
 /// A JSON string as orjson writes one: UTF-8 as is, `"` `\` and control characters escaped
