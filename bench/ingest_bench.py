@@ -54,7 +54,13 @@ from pipeline.ingest import bulk
 from pipeline.ingest.normalise import Origin
 from pipeline.ingest.ship import wrap
 from pipeline.ingest.template import template_body
-from pipeline.ingest.transform import IndexAction, Transformer, dated_index, transform
+from pipeline.ingest.transform import (
+    IndexAction,
+    Transformer,
+    dated_index,
+    index_action,
+    transform,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("EDGEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")
@@ -315,15 +321,15 @@ def ceiling_bodies(
         action = (
             run(value, origin, now)
             if document is None
-            else IndexAction(origin, dated_index(prefix, now.date()), document, value)
+            else index_action(origin, dated_index(prefix, now.date()), document, value)
         )
         if isinstance(action, IndexAction):
             actions.append(action)
         if len(actions) == settings.bulk_max_docs:
-            batches.append(bulk.body(actions, "index"))
+            batches.append(bulk.body(actions))
             actions = []
     if actions:
-        batches.append(bulk.body(actions, "index"))
+        batches.append(bulk.body(actions))
     return batches
 
 

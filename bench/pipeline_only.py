@@ -17,7 +17,7 @@ from pipeline.cli import main
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import service
 from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import IndexAction, Validator, dated_index
+from pipeline.ingest.transform import IndexAction, Validator, dated_index, index_action
 
 SOURCE = os.environ.get("EDGEWATCH_BENCH_DOCUMENT", "").encode()
 DAY = date.today()
@@ -30,9 +30,10 @@ class ConstantDocument:
         self, settings: IngestConfig, topic: TopicConfig, validator: Validator | None = None
     ) -> None:
         self.index = dated_index(settings.index_prefix, DAY)
+        self.op_type = "create" if settings.index_mode == "data_stream" else "index"
 
     def __call__(self, value: bytes | None, origin: Origin, ingested: datetime) -> IndexAction:
-        return IndexAction(origin, self.index, SOURCE, value or b"")
+        return index_action(origin, self.index, SOURCE, value or b"", self.op_type)
 
 
 if __name__ == "__main__":

@@ -39,12 +39,12 @@ pub type Maybe<T> = Result<T, Decline>;
 use time::Stamp;
 use value::Value;
 
-/// One Kafka message to (index name, serialised document), or None: take the Python path.
+/// One Kafka message to (index name, bulk entry), or None: take the Python path.
 /// The caller has already refused empty and oversized values. Positional only: this is
 /// called once per message, and matching keywords cost a third of the call.
 #[pyfunction]
 #[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, dataset,
-                    keep_original, envelope, line_format, index_prefix, namespace, /))]
+                    keep_original, envelope, line_format, index_prefix, namespace, op_type, /))]
 #[pyo3(name = "transform")]
 #[allow(clippy::too_many_arguments)]
 fn py_transform<'py>(
@@ -62,6 +62,7 @@ fn py_transform<'py>(
     line_format: &str,
     index_prefix: &str,
     namespace: Option<&str>,
+    op_type: &str,
 ) -> Option<(String, Bound<'py, PyBytes>)> {
     let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
     let profile = transform::Profile {
@@ -72,9 +73,10 @@ fn py_transform<'py>(
         line_format,
         index_prefix,
         namespace,
+        op_type,
     };
-    let (index, source) = transform::transform(&message, &profile).ok()?;
-    Some((index, PyBytes::new(py, &source)))
+    let (index, entry) = transform::transform(&message, &profile).ok()?;
+    Some((index, PyBytes::new(py, &entry)))
 }
 
 fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {

@@ -1,11 +1,12 @@
-//! `transform.py`, ported: one Kafka message to (index name, serialised document), or
-//! `Decline` for everything the reference must decide (dead letters among them).
+//! `transform.py`, ported: one Kafka message to (index name, bulk entry), or `Decline` for
+//! everything the reference must decide (dead letters among them). The entry is what
+//! `transform.index_action` makes: the action line, the document, a newline each.
 
 use crate::document::{Origin, Tail, document};
 use crate::envelope::unwrap;
 use crate::parsers;
 use crate::time::{Stamp, push_digits};
-use crate::value::{Fields, Value, write_document};
+use crate::value::{Fields, Value, write_document, write_int, write_str};
 use crate::{Decline, Maybe};
 
 /// One Kafka message, already checked to be non-empty and within the size limit.
@@ -30,6 +31,8 @@ pub struct Profile<'a> {
     pub index_prefix: &'a str,
     /// For data streams: `logs-<dataset>-<namespace>`.
     pub namespace: Option<&'a str>,
+    /// The bulk action: "index", or "create" for data streams.
+    pub op_type: &'a str,
 }
 
 pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
@@ -79,9 +82,29 @@ pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
             index
         }
     };
-    let mut source = Vec::with_capacity(m.value.len() * 2 + 384);
-    write_document(&doc, &mut source).map_err(|_| Decline)?;
-    Ok((index, source))
+    let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
+    action_line(&mut entry, p.op_type, &index, m);
+    write_document(&doc, &mut entry).map_err(|_| Decline)?;
+    entry.push(b'\n');
+    Ok((index, entry))
+}
+
+/// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
+/// and a newline.
+fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
+    out.extend_from_slice(b"{");
+    write_str(out, op_type);
+    out.extend_from_slice(b":{\"_index\":");
+    write_str(out, index);
+    out.extend_from_slice(b",\"_id\":");
+    // The topic as a JSON string, left open for the partition and offset (digits only).
+    write_str(out, m.topic);
+    out.pop();
+    out.push(b'/');
+    write_int(out, m.partition);
+    out.push(b'/');
+    write_int(out, m.offset);
+    out.extend_from_slice(b"\"}}\n");
 }
 
 fn fixed_format(name: &str) -> Maybe<&'static str> {

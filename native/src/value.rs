@@ -200,7 +200,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), Unwrita
 }
 
 /// An integer's decimal digits, without the allocation of `to_string`.
-fn write_int(out: &mut Vec<u8>, n: i64) {
+pub fn write_int(out: &mut Vec<u8>, n: i64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = n.unsigned_abs();

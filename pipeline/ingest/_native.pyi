@@ -16,6 +16,7 @@ def transform(
     line_format: str,
     index_prefix: str,
     namespace: str | None,
+    op_type: str,
     /,
 ) -> tuple[str, bytes] | None: ...
 def parse(name: str, line: bytes, reference_us: int | None = None) -> Any: ...

@@ -5,40 +5,15 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-
-import orjson
 
 from pipeline.ingest.transform import IndexAction
 
 
-def body(actions: Sequence[IndexAction], op_type: str) -> bytes:
-    """The NDJSON body of a bulk request. `op_type` is "index" (dated indices: a replay
-    overwrites) or "create" (data streams, which only accept create: a replay gets 409)."""
-    parts: list[bytes] = []
-    append = parts.append
-    for action in actions:
-        origin = action.origin
-        # The action line is `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
-        # (Origin.doc_id): its head is the same for a whole partition and day, so it is
-        # serialised once, and only the offset (digits, nothing to escape) is added per document.
-        append(_action_head(op_type, action.index, origin.topic, origin.partition))
-        append(b'%d"}}\n' % origin.offset)
-        append(action.source)  # serialised once, by transform
-        append(b"\n")
-    return b"".join(parts)
-
-
-@lru_cache(maxsize=1024)
-def _action_head(op_type: str, index: str, topic: str, partition: int) -> bytes:
-    line = orjson.dumps({op_type: {"_index": index, "_id": f"{topic}/{partition}/"}})
-    return line[: -len(b'"}}')]  # open at the end of the _id string, where the offset goes
-
-
-def encoded_size(action: IndexAction) -> int:
-    """Roughly what the action adds to a bulk body, for sizing batches by bytes."""
-    return len(action.source) + 64 + len(action.index) + len(action.origin.topic)
+def body(actions: Sequence[IndexAction]) -> bytes:
+    """The NDJSON body of a bulk request: each action's entry (its action line and document,
+    made by transform), one after the other."""
+    return b"".join([action.entry for action in actions])
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ class BatchWriter:
             started = time.monotonic()
             try:
                 response = self._es.bulk(
-                    operations=bulk.body(pending, self._op_type),  # type: ignore[arg-type]
+                    operations=bulk.body(pending),  # type: ignore[arg-type]
                     # Successful items then carry only their status: a much smaller answer
                     # to decode for every batch.
                     filter_path="errors,items.*.status,items.*.error",

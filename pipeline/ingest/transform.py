@@ -49,22 +49,48 @@ NATIVE: Any = _native_core()
 # __init__ (object.__setattr__ per field) costs twice as much. Nothing changes one once made.
 @dataclass(slots=True)
 class IndexAction:
-    """A document ready for Elasticsearch."""
+    """A document ready for Elasticsearch. Make one with `index_action`."""
 
     origin: Origin
     index: str
-    # The document, serialised once, here: a batch then holds one bytes object per event
-    # instead of a dozen small dicts (less memory, far less work for the cyclic GC), and the
-    # bulk body is a join (bulk.body).
-    source: bytes
+    # The document's whole entry in a bulk request, its action line and the document,
+    # serialised once, here: a batch then holds one bytes object per event instead of a dozen
+    # small dicts (less memory, far less work for the cyclic GC), and the bulk body is a join.
+    entry: bytes
     value: bytes  # the Kafka message as received, dead-lettered if Elasticsearch refuses it
     native: bool = False  # built by the native core (else by the Python reference)
 
     @property
+    def source(self) -> bytes:
+        """The document alone, cut from the entry on every access (tests, tools)."""
+        return self.entry[self.entry.index(b"\n") + 1 : -1]
+
+    @property
     def doc(self) -> dict[str, Any]:
-        """The document as a dict, decoded from `source` on every access (tests, tools)."""
+        """The document as a dict, decoded on every access (tests, tools)."""
         doc: dict[str, Any] = orjson.loads(self.source)
         return doc
+
+
+def index_action(
+    origin: Origin, index: str, source: bytes, value: bytes, op_type: str = "index"
+) -> IndexAction:
+    """The action for a document serialised as `source`. `op_type` is "index" (dated
+    indices: a replay overwrites) or "create" (data streams only take creates: a replay is
+    answered 409)."""
+    return IndexAction(origin, index, action_line(op_type, index, origin) + source + b"\n", value)
+
+
+def action_line(op_type: str, index: str, origin: Origin) -> bytes:
+    """`{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}` and a newline."""
+    return _action_head(op_type, index, origin.topic, origin.partition) + b'%d"}}\n' % origin.offset
+
+
+@lru_cache(maxsize=1024)
+def _action_head(op_type: str, index: str, topic: str, partition: int) -> bytes:
+    # The same for a whole partition and day: serialised once, up to the `_id`'s offset.
+    line = orjson.dumps({op_type: {"_index": index, "_id": f"{topic}/{partition}/"}})
+    return line[: -len(b'"}}')]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +134,7 @@ class Transformer:
         self.dataset = topic.dataset or settings.dataset
         self.keep_original = settings.keep_original
         self.data_stream = settings.index_mode == "data_stream"
+        self.op_type = "create" if self.data_stream else "index"
         self.envelope = topic.envelope
         self.format = topic.format
         self.index_prefix = settings.index_prefix
@@ -152,10 +179,11 @@ class Transformer:
                 self.format,
                 self.index_prefix,
                 self.namespace,
+                self.op_type,
             )
             if made is not None:
-                index, source = made
-                return IndexAction(origin, index, source, raw, True)
+                index, entry = made
+                return IndexAction(origin, index, entry, raw, True)
         return self._reference(raw, origin, ingested)
 
     def _reference(self, raw: bytes, origin: Origin, ingested: datetime) -> Action:
@@ -202,7 +230,7 @@ class Transformer:
             # orjson reads JSON nested up to 1024 deep but writes at most 254 levels: such a
             # line would otherwise fail later, in the bulk writer, on every attempt.
             return DeadLetter(origin, raw, "parse", "document.not_serialisable", str(err))
-        return IndexAction(origin, index, source, raw)
+        return index_action(origin, index, source, raw, self.op_type)
 
 
 # Where fastpath.filebeat_json may answer: it builds Filebeat events carrying JSON lines.

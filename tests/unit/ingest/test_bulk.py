@@ -9,26 +9,28 @@ import orjson
 
 from pipeline.ingest.bulk import Backoff, body, classify
 from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import IndexAction
+from pipeline.ingest.transform import IndexAction, index_action
 
 
-def _action(offset: int) -> IndexAction:
-    return IndexAction(
+def _action(offset: int, op_type: str = "index") -> IndexAction:
+    return index_action(
         Origin("logs", 1, offset, 0),
         "edgewatch-logs-2026.11.25",
         orjson.dumps({"message": f"m{offset}"}),
         b"m",
+        op_type,
     )
 
 
 def test_body_is_ndjson_with_deterministic_ids() -> None:
-    lines = body([_action(7), _action(8)], "index").split(b"\n")
+    lines = body([_action(7), _action(8)]).split(b"\n")
     assert orjson.loads(lines[0]) == {
         "index": {"_index": "edgewatch-logs-2026.11.25", "_id": "logs/1/7"}
     }
     assert orjson.loads(lines[1]) == {"message": "m7"}
     assert lines[-1] == b""  # the bulk API wants a final newline
-    assert b'"create"' in body([_action(1)], "create")
+    assert b'"create"' in body([_action(1, "create")])
+    assert _action(7).source == b'{"message":"m7"}'  # the document alone, cut from the entry
 
 
 def test_classify_separates_done_retry_and_dead_letter() -> None:
@@ -71,16 +73,16 @@ def test_backoff_is_capped_and_jittered() -> None:
 
 
 def test_action_lines_are_what_orjson_writes_for_the_same_metadata() -> None:
-    actions = [
-        IndexAction(Origin(topic, partition, offset, 0), index, b"{}", b"")
-        for topic, partition, offset, index in [
-            ("edge.logs", 0, 0, "edgewatch-logs-2026.11.25"),
-            ("edge.logs", 11, 2**40, "edgewatch-logs-2026.11.25"),
-            ("a_b-c", 3, 17, 'odd"prefix\\-2026.11.25'),
-        ]
-    ]
     for op_type in ("index", "create"):
-        lines = body(actions, op_type).split(b"\n")
+        actions = [
+            index_action(Origin(topic, partition, offset, 0), index, b"{}", b"", op_type)
+            for topic, partition, offset, index in [
+                ("edge.logs", 0, 0, "edgewatch-logs-2026.11.25"),
+                ("edge.logs", 11, 2**40, "edgewatch-logs-2026.11.25"),
+                ("a_b-c", 3, 17, 'odd"prefix\\-2026.11.25'),
+            ]
+        ]
+        lines = body(actions).split(b"\n")
         for n, action in enumerate(actions):
             meta = {op_type: {"_index": action.index, "_id": action.origin.doc_id}}
             assert lines[2 * n] == orjson.dumps(meta)

@@ -207,12 +207,14 @@ def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfi
         topic.format,
         config.index_prefix,
         config.namespace if config.index_mode == "data_stream" else None,
+        "create" if config.index_mode == "data_stream" else "index",
     )
     if made is None:
         return False
     want = _reference(value, origin, config, topic)
     assert isinstance(want, IndexAction), (value, want)
-    assert made == (want.index, want.source), f"{value!r}:\n native    {made}\n reference {want}"
+    # The whole bulk entry: the action line (index, _id), the document, the newlines.
+    assert made == (want.index, want.entry), f"{value!r}:\n native    {made}\n reference {want}"
     return True
 
 
