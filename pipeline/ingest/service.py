@@ -343,10 +343,11 @@ class IngestService:
         """Transform what one consume() call returned into the open batch.
 
         This loop runs once per event, so it keeps what it needs in locals, and each topic's
-        settings are worked out once, in its Transformer (measured with the native core:
-        7.2 us per event before, 6.2 after).
+        settings are worked out once, in its Transformer (measured with the native core,
+        before the other savings of the day: 7.2 us per event before, 6.2 after).
         """
         batch = self._batch
+        actions, last_offsets, size = batch.actions, batch.last_offsets, batch.size_bytes
         consumed, routes = self._consumed, self._routes
         max_bytes = self.settings.bulk_max_bytes
         for message in messages:
@@ -357,7 +358,7 @@ class IngestService:
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             assert topic is not None and partition is not None and offset is not None
             consumed[topic] = consumed.get(topic, 0) + 1
-            batch.last_offsets[(topic, partition)] = offset
+            last_offsets[(topic, partition)] = offset
             route = routes[topic] if topic in routes else self._route(topic)
             if route is None:
                 continue  # our own dead-letter topic, matched by a pattern: never re-ingest
@@ -367,17 +368,20 @@ class IngestService:
                 received,
             )
             if type(action) is IndexAction:
-                batch.actions.append(action)
-                batch.size_bytes += len(action.value) * 2 + 200
+                actions.append(action)
+                size += len(action.entry)
             else:
                 assert isinstance(action, DeadLetter)
                 batch.letters.append(action)
-                batch.size_bytes += len(action.value)
+                size += len(action.value)
             # Counted by documents the consume() call cannot overshoot (the loop asks for at
             # most the room left); by bytes it can, so that is checked here.
-            if batch.size_bytes >= max_bytes and not self._full():
+            if size >= max_bytes and not self._full():
+                batch.size_bytes = size
                 self._submit()
                 batch = self._batch
+                actions, last_offsets, size = batch.actions, batch.last_offsets, batch.size_bytes
+        batch.size_bytes = size
 
     def _kafka_error(self, error: KafkaError) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
