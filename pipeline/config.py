@@ -130,7 +130,10 @@ class IngestConfig:
     bulk_max_docs: int = _setting(2000, _positive)
     bulk_max_bytes: int = _setting(5_000_000, _positive)
     linger_ms: int = _setting(200, _positive)
-    bulk_concurrency: int = _setting(2, _positive)
+    # Bulk requests in flight. One more than Elasticsearch has write threads on the
+    # benchmark's 2 cores: one request is always queued while ingest reads the answer to
+    # another (measured: 5 % more events/s than with 2, the ceiling unchanged).
+    bulk_concurrency: int = _setting(3, _positive)
     retry_backoff_max_s: float = _setting(30.0, _positive)
     shutdown_timeout_s: float = _setting(30.0, _positive)
     http_host: str = _setting("0.0.0.0")

@@ -10,8 +10,9 @@ Delivery guarantee: at-least-once into Elasticsearch, with no duplicates.
   alone (its own timestamp, never the clock), so whatever is read twice (after a crash, a
   rebalance, an abandoned batch) overwrites itself instead of adding a copy.
 - While Elasticsearch is failing, the writer retries with backoff and the consumer pauses its
-  partitions once `bulk_concurrency` batches are waiting: memory stays bounded, nothing is
-  committed past the failure, and the group membership stays alive (poll keeps turning).
+  partitions once all `bulk_concurrency` writers are busy and the next batch is complete:
+  memory stays bounded, nothing is committed past the failure, and the group membership
+  stays alive (poll keeps turning).
 """
 
 from __future__ import annotations
