@@ -17,7 +17,13 @@ from pipeline.cli import main
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import service
 from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import IndexAction, Validator, dated_index, index_action
+from pipeline.ingest.transform import (
+    IndexAction,
+    Validator,
+    bulk_op_type,
+    dated_index,
+    index_action,
+)
 
 SOURCE = os.environ.get("EDGEWATCH_BENCH_DOCUMENT", "").encode()
 DAY = date.today()
@@ -30,7 +36,7 @@ class ConstantDocument:
         self, settings: IngestConfig, topic: TopicConfig, validator: Validator | None = None
     ) -> None:
         self.index = dated_index(settings.index_prefix, DAY)
-        self.op_type = "create" if settings.index_mode == "data_stream" else "index"
+        self.op_type = bulk_op_type(settings)
 
     def __call__(self, value: bytes | None, origin: Origin, ingested: datetime) -> IndexAction:
         return index_action(origin, self.index, SOURCE, value or b"", self.op_type)

@@ -105,11 +105,7 @@ impl Stamp {
         // Digit by digit: this runs for every document, and format! cost as much as the rest
         // of building the timestamp.
         let mut out = String::with_capacity(27);
-        push_digits(&mut out, y, 4);
-        out.push('-');
-        push_digits(&mut out, mo, 2);
-        out.push('-');
-        push_digits(&mut out, d, 2);
+        push_date(&mut out, (y, mo, d), '-');
         out.push('T');
         push_digits(&mut out, h, 2);
         out.push(':');
@@ -337,8 +333,17 @@ pub fn complete_year(
     best
 }
 
+/// `YYYY<sep>MM<sep>DD` (a year of 0-9999).
+pub fn push_date(out: &mut String, (y, mo, d): (i64, i64, i64), sep: char) {
+    push_digits(out, y, 4);
+    out.push(sep);
+    push_digits(out, mo, 2);
+    out.push(sep);
+    push_digits(out, d, 2);
+}
+
 /// `n` (0 <= n < 10^width) as exactly `width` decimal digits, zero-padded.
-pub fn push_digits(out: &mut String, n: i64, width: u32) {
+fn push_digits(out: &mut String, n: i64, width: u32) {
     debug_assert!((0..10i64.pow(width)).contains(&n));
     let mut unit = 10i64.pow(width - 1);
     while unit > 0 {

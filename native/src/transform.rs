@@ -5,7 +5,7 @@
 use crate::document::{Origin, Tail, document};
 use crate::envelope::unwrap;
 use crate::parsers;
-use crate::time::{Stamp, push_digits};
+use crate::time::{Stamp, push_date};
 use crate::value::{Fields, Value, write_document, write_int, write_str};
 use crate::{Decline, Maybe};
 
@@ -65,20 +65,13 @@ pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
         }
         None => {
             let (y, mo, d, ..) = stamp.fields();
-            if y < 1000 {
-                return Err(Decline); // strftime's %Y does not pad such years
-            }
-            if y > 9999 {
-                return Err(Decline);
+            if !(1000..=9999).contains(&y) {
+                return Err(Decline); // strftime's %Y does not pad years before 1000
             }
             let mut index = String::with_capacity(p.index_prefix.len() + 11);
             index.push_str(p.index_prefix);
             index.push('-');
-            push_digits(&mut index, y, 4);
-            index.push('.');
-            push_digits(&mut index, mo, 2);
-            index.push('.');
-            push_digits(&mut index, d, 2);
+            push_date(&mut index, (y, mo, d), '.');
             index
         }
     };

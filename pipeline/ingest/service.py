@@ -46,7 +46,13 @@ from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.normalise import Origin
 from pipeline.ingest.offsets import CommitTracker
-from pipeline.ingest.transform import DeadLetter, IndexAction, Transformer, Validator
+from pipeline.ingest.transform import (
+    DeadLetter,
+    IndexAction,
+    Transformer,
+    Validator,
+    bulk_op_type,
+)
 from pipeline.telemetry import Heartbeat, StatusServer, total
 
 log = logging.getLogger("edgewatch.ingest")
@@ -105,7 +111,7 @@ class IngestService:
             self._es,
             self._producer,
             self.metrics,
-            op_type="create" if self.settings.index_mode == "data_stream" else "index",
+            op_type=bulk_op_type(self.settings),
             dlq_suffix=self.settings.dlq_suffix,
             backoff=bulk.Backoff(cap_s=self.settings.retry_backoff_max_s),
             stopping=self._abandon,

@@ -72,12 +72,16 @@ class IndexAction:
         return doc
 
 
+def bulk_op_type(settings: IngestConfig) -> str:
+    """The bulk action every document is sent with: "index" into dated indices (a replay
+    overwrites), "create" into data streams (they take nothing else; a replay gets 409)."""
+    return "create" if settings.index_mode == "data_stream" else "index"
+
+
 def index_action(
     origin: Origin, index: str, source: bytes, value: bytes, op_type: str = "index"
 ) -> IndexAction:
-    """The action for a document serialised as `source`. `op_type` is "index" (dated
-    indices: a replay overwrites) or "create" (data streams only take creates: a replay is
-    answered 409)."""
+    """The action for a document serialised as `source`, sent as `op_type` (bulk_op_type)."""
     return IndexAction(origin, index, action_line(op_type, index, origin) + source + b"\n", value)
 
 
@@ -134,7 +138,7 @@ class Transformer:
         self.dataset = topic.dataset or settings.dataset
         self.keep_original = settings.keep_original
         self.data_stream = settings.index_mode == "data_stream"
-        self.op_type = "create" if self.data_stream else "index"
+        self.op_type = bulk_op_type(settings)
         self.envelope = topic.envelope
         self.format = topic.format
         self.index_prefix = settings.index_prefix

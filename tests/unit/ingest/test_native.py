@@ -32,7 +32,7 @@ from pipeline.ingest.normalise import Origin
 from pipeline.ingest.parsers import PARSERS, detect
 from pipeline.ingest.parsers.common import ParseError
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import IndexAction, transform
+from pipeline.ingest.transform import IndexAction, bulk_op_type, transform
 
 pytestmark = pytest.mark.unit
 
@@ -207,7 +207,7 @@ def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfi
         topic.format,
         config.index_prefix,
         config.namespace if config.index_mode == "data_stream" else None,
-        "create" if config.index_mode == "data_stream" else "index",
+        bulk_op_type(config),
     )
     if made is None:
         return False
