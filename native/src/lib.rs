@@ -9,8 +9,8 @@
 //!
 //! Layout, one job per module, each named for its Python original:
 //! `value` (documents and orjson's output), `json` (orjson's input), `time`, `common`,
-//! `parsers/*`, `envelope`, `document` (normalise), `transform`; this file only converts
-//! between Python and Rust.
+//! `parsers/*`, `envelope`, `document` (normalise), `transform`; `poll` takes a whole poll's
+//! messages at once; this file converts between Python and Rust for the rest.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -20,6 +20,7 @@ pub mod document;
 pub mod envelope;
 pub mod json;
 pub mod parsers;
+pub mod poll;
 pub mod time;
 pub mod transform;
 pub mod value;
@@ -168,6 +169,8 @@ fn dumps_float(f: f64) -> String {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(py_transform, m)?)?;
+    m.add_class::<poll::Intake>()?;
+    m.add_class::<poll::Run>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(detect, m)?)?;
     m.add_function(wrap_pyfunction!(loads, m)?)?;

@@ -1,5 +1,5 @@
-//! `transform.py`, ported: one Kafka message to (index name, bulk entry), or `Decline` for
-//! everything the reference must decide (dead letters among them). The entry is what
+//! `transform.py`, ported: one Kafka message to its bulk entry, or `Decline` for everything
+//! the reference must decide (dead letters among them). The entry is what
 //! `transform.index_action` makes: the action line, the document, a newline each.
 
 use crate::document::{Origin, Tail, document};
@@ -35,7 +35,16 @@ pub struct Profile<'a> {
     pub op_type: &'a str,
 }
 
+/// (index name, bulk entry) for one message.
 pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
+    let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
+    let index = transform_into(m, p, &mut entry)?;
+    Ok((index, entry))
+}
+
+/// Appends the message's bulk entry to `out` and returns its index name. On `Decline`, `out`
+/// is left as it was: a whole poll's entries share one buffer (`poll`).
+pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<String> {
     let mut envelope = unwrap(m.value, m.key, p.envelope)?;
     let kafka_time = match m.timestamp_ms {
         Some(ms) => Stamp::from_kafka_ms(ms)?,
@@ -75,11 +84,14 @@ pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
             index
         }
     };
-    let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
-    action_line(&mut entry, p.op_type, &index, m);
-    write_document(&doc, &mut entry).map_err(|_| Decline)?;
-    entry.push(b'\n');
-    Ok((index, entry))
+    let start = out.len();
+    action_line(out, p.op_type, &index, m);
+    if write_document(&doc, out).is_err() {
+        out.truncate(start);
+        return Err(Decline);
+    }
+    out.push(b'\n');
+    Ok(index)
 }
 
 /// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`

@@ -23,3 +23,41 @@ def parse(name: str, line: bytes, reference_us: int | None = None) -> Any: ...
 def detect(line: bytes) -> str | None: ...
 def loads(text: bytes) -> Any: ...
 def dumps_float(f: float) -> str: ...
+
+class Run:
+    """The documents built from (part of) one poll: their bulk entries back to back."""
+
+    @property
+    def entry(self) -> bytes: ...
+    def __len__(self) -> int: ...
+    def counts(self) -> dict[str, int]: ...
+    def documents(self) -> list[tuple[Any, bytes]]: ...
+
+class Intake:
+    """Per topic, how the native core transforms its messages; `take` does a whole poll."""
+
+    def __init__(self) -> None: ...
+    def route(
+        self,
+        topic: str,
+        dataset: str,
+        keep_original: bool,
+        envelope: str,
+        line_format: str,
+        index_prefix: str,
+        namespace: str | None,
+        op_type: str,
+        /,
+    ) -> None: ...
+    def skip(self, topic: str, /) -> None: ...
+    def take(
+        self,
+        messages: list[Any],
+        start: int,
+        ingested: str,
+        max_message_bytes: int,
+        budget: int,
+        last_offsets: dict[tuple[str, int], int],
+        consumed: dict[str, int],
+        /,
+    ) -> tuple[Run, list[int], int]: ...

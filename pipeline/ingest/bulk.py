@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.ingest.transform import IndexAction
+from pipeline.ingest.runs import Part
 
 
-def body(actions: Sequence[IndexAction]) -> bytes:
-    """The NDJSON body of a bulk request: each action's entry (its action line and document,
-    made by transform), one after the other."""
-    return b"".join([action.entry for action in actions])
+def body(parts: Sequence[Part]) -> bytes:
+    """The NDJSON body of a bulk request: each part's entry (the action line and document of
+    one document, or of a native run's documents), one after the other."""
+    return b"".join([part.entry for part in parts])
 
 
 @dataclass(frozen=True)

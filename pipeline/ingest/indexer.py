@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -25,7 +24,11 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from pipeline.ingest import bulk
 from pipeline.ingest.deadletter import dlq_topic, headers
 from pipeline.ingest.metrics import IngestMetrics
+from pipeline.ingest.runs import Part, expand, per_topic
 from pipeline.ingest.transform import DeadLetter, IndexAction
+
+if TYPE_CHECKING:
+    from pipeline.ingest._native import Run
 
 log = logging.getLogger("edgewatch.ingest")
 
@@ -38,14 +41,26 @@ class AbandonedError(Exception):
 class Batch:
     """Consecutive messages of one consumer, written together."""
 
-    actions: list[IndexAction] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)  # documents the native core built
+    actions: list[IndexAction] = field(default_factory=list)  # ... and the Python path
     letters: list[DeadLetter] = field(default_factory=list)
     last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     size_bytes: int = 0
+    run_documents: int = 0
     started: float = field(default_factory=time.monotonic)
 
     def __len__(self) -> int:
-        return len(self.actions) + len(self.letters)
+        return self.run_documents + len(self.actions) + len(self.letters)
+
+    def add_run(self, run: Run) -> None:
+        """Add the documents of one native run."""
+        self.runs.append(run)
+        self.run_documents += len(run)
+        self.size_bytes += len(run.entry)
+
+    def parts(self) -> list[Part]:
+        """What the bulk requests carry, runs first."""
+        return [*self.runs, *self.actions]
 
 
 class BatchWriter:
@@ -75,7 +90,7 @@ class BatchWriter:
     def write(self, batch: Batch) -> None:
         """Index the batch's documents and dead-letter what must be; see the module doc."""
         letters = list(batch.letters)
-        letters.extend(self._index(batch.actions))
+        letters.extend(self._index(batch.parts()))
         self._dead_letter(letters)
         for letter in letters:
             self._metrics.dead_lettered.labels(
@@ -84,8 +99,8 @@ class BatchWriter:
 
     # ------------------------------------------------------------------ Elasticsearch
 
-    def _index(self, actions: list[IndexAction]) -> list[DeadLetter]:
-        pending = actions
+    def _index(self, parts: Sequence[Part]) -> list[DeadLetter]:
+        pending = parts
         rejected: list[DeadLetter] = []
         attempt = 0
         while pending:
@@ -115,10 +130,12 @@ class BatchWriter:
                 self._count_indexed(pending)
                 self.last_error = None
                 return rejected
+            # Some documents failed: from here on, each is handled on its own.
+            actions = expand(pending)
             outcomes = bulk.classify(response["items"], self._op_type)
             retry: list[IndexAction] = []
-            self._count_indexed([a for a, o in zip(pending, outcomes, strict=True) if o.ok])
-            for action, outcome in zip(pending, outcomes, strict=True):
+            self._count_indexed([a for a, o in zip(actions, outcomes, strict=True) if o.ok])
+            for action, outcome in zip(actions, outcomes, strict=True):
                 if outcome.ok:
                     continue
                 if outcome.retry:
@@ -146,12 +163,12 @@ class BatchWriter:
             pending = retry
         return rejected
 
-    def _count_indexed(self, actions: list[IndexAction]) -> None:
-        per_topic = Counter(map(_topic_of, actions))  # (a C loop: it runs per document)
-        for topic, n in per_topic.items():
+    def _count_indexed(self, parts: Sequence[Part]) -> None:
+        for topic, n in per_topic(parts).items():
             self._metrics.indexed.labels(topic).inc(n)
 
-    def _split(self, actions: list[IndexAction], err: ApiError) -> list[DeadLetter]:
+    def _split(self, parts: Sequence[Part], err: ApiError) -> list[DeadLetter]:
+        actions = expand(parts)
         if len(actions) == 1:
             action = actions[0]
             reason = _cause(err) if err.meta.status >= 500 else f"http_{err.meta.status}"
@@ -216,8 +233,6 @@ class BatchWriter:
                 on_delivery(err.args[0], None)
                 return
 
-
-_topic_of = attrgetter("origin.topic")
 
 DeliveryCallback = Callable[[KafkaError | None, Message | None], None]
 

@@ -41,10 +41,10 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
-from pipeline.ingest import bulk, core_build, stale_sources, template
+from pipeline.ingest import bulk, core_build, stale_sources, template, transform
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
-from pipeline.ingest.normalise import Origin
+from pipeline.ingest.normalise import Origin, iso
 from pipeline.ingest.offsets import CommitTracker
 from pipeline.ingest.transform import (
     DeadLetter,
@@ -101,6 +101,9 @@ class IngestService:
         # Per topic, how its messages are transformed; None for our own dead-letter topics.
         self._routes: dict[str, Transformer | None] = {}
         self._consumed: dict[str, int] = {}  # per poll, added to the metric in one go
+        # The native core's view of the routes: it takes whole polls (None: per message).
+        native = transform.NATIVE if self.settings.native_core else None
+        self._intake: Any = native.Intake() if native is not None else None
         self._es: Elasticsearch = es_client.connect(config.es)
         # Dead letters can be as large as anything the source topic accepted; the broker has
         # the last word, and a refusal there leads to truncation (indexer.truncate).
@@ -349,9 +352,42 @@ class IngestService:
     def _take(self, messages: list[Message], received: datetime) -> None:
         """Transform what one consume() call returned into the open batch.
 
-        This loop runs once per event, so it keeps what it needs in locals, and each topic's
-        settings are worked out once, in its Transformer (measured with the native core,
-        before the other savings of the day: 7.2 us per event before, 6.2 after).
+        The native core takes the whole poll in one call, up to the room left in the batch,
+        and records every offset and count itself; what it declines (errors, dead letters,
+        rare shapes, topics with their own schema) then takes the Python path, message by
+        message. One call per poll instead of per message: 5.5 -> 3.4 us per event here.
+        """
+        intake = self._intake
+        if intake is None:
+            self._take_each(messages, received)
+            return
+        ingested = iso(received)
+        max_message, max_bytes = self.settings.max_message_bytes, self.settings.bulk_max_bytes
+        start = 0
+        while start < len(messages):
+            batch = self._batch
+            # No writer free: this batch cannot leave yet, so its size limit cannot be kept.
+            room = max_bytes - batch.size_bytes if not self._full() else _UNBOUNDED
+            run, declined, start = intake.take(
+                messages, start, ingested, max_message, room, batch.last_offsets, self._consumed
+            )
+            if len(run):
+                batch.add_run(run)
+            if declined:
+                self._take_each([messages[i] for i in declined], received, counted=True)
+            if self._batch_complete() and not self._full():
+                self._submit()
+
+    def _take_each(
+        self, messages: list[Message], received: datetime, counted: bool = False
+    ) -> None:
+        """Transform messages one at a time into the open batch. `counted`: their offsets
+        and counts are already recorded (by the native core's `take`), and they all belong
+        in the open batch.
+
+        This loop ran once per event before the native core took whole polls, and still
+        does without it: it keeps what it needs in locals, and each topic's settings are
+        worked out once, in its Transformer (7.2 us per event before, 6.2 after).
         """
         batch = self._batch
         actions, last_offsets, size = batch.actions, batch.last_offsets, batch.size_bytes
@@ -364,8 +400,9 @@ class IngestService:
                 continue
             topic, partition, offset = message.topic(), message.partition(), message.offset()
             assert topic is not None and partition is not None and offset is not None
-            consumed[topic] = consumed.get(topic, 0) + 1
-            last_offsets[(topic, partition)] = offset
+            if not counted:
+                consumed[topic] = consumed.get(topic, 0) + 1
+                last_offsets[(topic, partition)] = offset
             route = routes[topic] if topic in routes else self._route(topic)
             if route is None:
                 continue  # our own dead-letter topic, matched by a pattern: never re-ingest
@@ -383,7 +420,7 @@ class IngestService:
                 size += len(action.value)
             # Counted by documents the consume() call cannot overshoot (the loop asks for at
             # most the room left); by bytes it can, so that is checked here.
-            if size >= max_bytes and not self._full():
+            if size >= max_bytes and not counted and not self._full():
                 batch.size_bytes = size
                 self._submit()
                 batch = self._batch
@@ -405,13 +442,18 @@ class IngestService:
             validator = compile_schema(config.schema) if config.schema else None
             route = Transformer(self.settings, config, validator)
         self._routes[topic] = route
+        if self._intake is not None:
+            if route is None:
+                self._intake.skip(topic)
+            elif route.native is not None:
+                self._intake.route(topic, *route.native_settings())
         return route
 
     def _submit(self) -> None:
         batch, self._batch = self._batch, Batch()
         self.metrics.batch_size.observe(len(batch))
         native = sum(map(_built_natively, batch.actions))  # (a C loop: it runs per document)
-        self.metrics.built.labels("native").inc(native)
+        self.metrics.built.labels("native").inc(batch.run_documents + native)
         self.metrics.built.labels("python").inc(len(batch.actions) - native)
         batch_id = self._tracker.open(batch.last_offsets)
         self._futures.append((batch_id, self._pool.submit(self._writer.write, batch)))
@@ -575,6 +617,7 @@ class IngestService:
 
 
 _built_natively = attrgetter("native")
+_UNBOUNDED = 1 << 62
 
 
 def compile_schema(path: Path) -> Validator:

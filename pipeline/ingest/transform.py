@@ -190,6 +190,19 @@ class Transformer:
                 return IndexAction(origin, index, entry, raw, True)
         return self._reference(raw, origin, ingested)
 
+    def native_settings(self) -> tuple[str, bool, str, str, str, str | None, str]:
+        """What the native core reads of this topic's settings, in `_native.Intake.route`'s
+        order (the same values `__call__` passes it one message at a time)."""
+        return (
+            self.dataset,
+            self.keep_original,
+            self.envelope,
+            self.format,
+            self.index_prefix,
+            self.namespace,
+            self.op_type,
+        )
+
     def _reference(self, raw: bytes, origin: Origin, ingested: datetime) -> Action:
         """The Python reference: everything the native core declines, and the only path
         when it is off, absent, or the topic has its own schema."""

@@ -1,0 +1,316 @@
+//! A whole poll at once: every message one `consume()` returned, transformed in one call.
+//!
+//! Called once per message from Python, the core spent nearly as long in the call and the
+//! objects around it (the origin, the action, the entry's own bytes) as on the document. Here
+//! the messages are read, their entries written back to back into one buffer (a `Run`, one
+//! bulk request's fragment), with the GIL released while the documents are built, so the bulk
+//! writers' threads run meanwhile. What this core declines comes back by position, for the
+//! Python path, which then touches nothing else: the offsets and counts of the whole poll
+//! are recorded here.
+
+use std::collections::HashMap;
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+
+use crate::transform::{Message, Profile, transform_into};
+
+/// The settings of one topic whose messages this core transforms (`transform.Profile`,
+/// owned).
+struct Settings {
+    dataset: String,
+    keep_original: bool,
+    envelope: String,
+    line_format: String,
+    index_prefix: String,
+    namespace: Option<String>,
+    op_type: String,
+}
+
+impl Settings {
+    fn profile<'a>(&'a self, ingested: &'a str) -> Profile<'a> {
+        Profile {
+            ingested,
+            dataset: &self.dataset,
+            keep_original: self.keep_original,
+            envelope: &self.envelope,
+            line_format: &self.line_format,
+            index_prefix: &self.index_prefix,
+            namespace: self.namespace.as_deref(),
+            op_type: &self.op_type,
+        }
+    }
+}
+
+enum Route {
+    Native(Settings),
+    /// Counted and committed, never indexed (the service's own dead-letter topics).
+    Skip,
+}
+
+/// The documents this core built from (part of) one poll: their bulk entries back to back.
+#[pyclass(frozen, module = "pipeline.ingest._native")]
+pub struct Run {
+    entry: Py<PyBytes>,
+    /// Where each document's entry ends in `entry`.
+    ends: Vec<usize>,
+    /// The message each entry was built from, in the same order.
+    messages: Py<PyList>,
+    /// Documents per topic.
+    counts: Vec<(Py<PyString>, usize)>,
+}
+
+#[pymethods]
+impl Run {
+    /// The entries, one after the other: a piece of a bulk body as it is.
+    #[getter]
+    fn entry(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.entry.clone_ref(py)
+    }
+
+    fn __len__(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Documents per topic.
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (topic, n) in &self.counts {
+            dict.set_item(topic.bind(py), n)?;
+        }
+        Ok(dict)
+    }
+
+    /// (message, entry) per document, in order: for the rare batch Elasticsearch answers
+    /// with errors, whose documents are then handled one by one.
+    fn documents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let entry = self.entry.bind(py).as_bytes();
+        let messages = self.messages.bind(py);
+        let out = PyList::empty(py);
+        let mut start = 0;
+        for (i, &end) in self.ends.iter().enumerate() {
+            out.append((messages.get_item(i)?, PyBytes::new(py, &entry[start..end])))?;
+            start = end;
+        }
+        Ok(out)
+    }
+}
+
+/// One message as read from its confluent-kafka object.
+struct Read<'py> {
+    position: usize,
+    topic: Bound<'py, PyString>,
+    partition: i64,
+    offset: i64,
+    value: Option<Bound<'py, PyBytes>>,
+    /// False: declined before any work (no value, empty, oversized).
+    usable: bool,
+    key: Option<Bound<'py, PyBytes>>,
+    timestamp_ms: Option<i64>,
+}
+
+/// What became of one message in the detached pass.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Built,
+    Declined,
+    Skipped,
+}
+
+/// Per topic, how its messages are transformed.
+#[pyclass(module = "pipeline.ingest._native")]
+#[derive(Default)]
+pub struct Intake {
+    routes: HashMap<String, Route>,
+}
+
+#[pymethods]
+impl Intake {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// This core transforms the topic's messages, with these settings (`transform.Transformer`).
+    #[pyo3(signature = (topic, dataset, keep_original, envelope, line_format, index_prefix,
+                        namespace, op_type, /))]
+    #[allow(clippy::too_many_arguments)]
+    fn route(
+        &mut self,
+        topic: String,
+        dataset: String,
+        keep_original: bool,
+        envelope: String,
+        line_format: String,
+        index_prefix: String,
+        namespace: Option<String>,
+        op_type: String,
+    ) {
+        let settings =
+            Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type };
+        self.routes.insert(topic, Route::Native(settings));
+    }
+
+    /// The topic's messages are counted and committed, never indexed.
+    fn skip(&mut self, topic: String) {
+        self.routes.insert(topic, Route::Skip);
+    }
+
+    /// Transforms `messages[start:]` until the entries and declined values reach `budget`
+    /// bytes (at least one message). Returns the run, the positions this core declined
+    /// (Kafka errors, unknown topics, what the reference must decide), and the position to
+    /// go on from. The offset of every message taken except errors is recorded in
+    /// `last_offsets`, and its topic counted in `consumed`.
+    #[pyo3(signature = (messages, start, ingested, max_message_bytes, budget, last_offsets,
+                        consumed, /))]
+    #[allow(clippy::too_many_arguments)]
+    fn take<'py>(
+        &self,
+        py: Python<'py>,
+        messages: &Bound<'py, PyList>,
+        start: usize,
+        ingested: &str,
+        max_message_bytes: usize,
+        budget: i64,
+        last_offsets: &Bound<'py, PyDict>,
+        consumed: &Bound<'py, PyDict>,
+    ) -> PyResult<(Run, Vec<usize>, usize)> {
+        let mut errors = Vec::new();
+        let mut reads = Vec::with_capacity(messages.len().saturating_sub(start));
+        for position in start..messages.len() {
+            let message = messages.get_item(position)?;
+            match read(&message, position, max_message_bytes)? {
+                Some(one) => reads.push(one),
+                None => errors.push(position),
+            }
+        }
+        // Borrowed views for the pass without the GIL; `reads` keeps the objects alive.
+        let mut jobs = Vec::with_capacity(reads.len());
+        for r in &reads {
+            let route = self.routes.get(r.topic.to_str()?);
+            let message = Message {
+                value: r.value.as_ref().map_or(&[][..], |v| v.as_bytes()),
+                key: r.key.as_ref().map(|k| k.as_bytes()),
+                topic: r.topic.to_str()?,
+                partition: r.partition,
+                offset: r.offset,
+                timestamp_ms: r.timestamp_ms,
+            };
+            jobs.push((message, route, r.usable));
+        }
+        let budget = usize::try_from(budget).unwrap_or(0).max(1);
+        let (buffer, ends, fates) = py.detach(|| build(&jobs, ingested, budget));
+        let taken = fates.len();
+        let stop = reads.get(taken).map_or(messages.len(), |r| r.position);
+
+        let mut declined: Vec<usize> = errors.into_iter().filter(|&p| p < stop).collect();
+        let built = PyList::empty(py);
+        let mut counts: Vec<(Py<PyString>, usize)> = Vec::new();
+        let mut seen: Vec<(Py<PyString>, usize)> = Vec::new();
+        let mut partitions: Vec<(&Bound<'py, PyString>, i64, i64)> = Vec::new();
+        for (r, fate) in reads.iter().zip(&fates) {
+            tally(py, &mut seen, &r.topic);
+            match partitions.iter_mut().find(|(t, p, _)| *p == r.partition && same(t, &r.topic)) {
+                Some(last) => last.2 = r.offset,
+                None => partitions.push((&r.topic, r.partition, r.offset)),
+            }
+            match fate {
+                Fate::Built => {
+                    built.append(messages.get_item(r.position)?)?;
+                    tally(py, &mut counts, &r.topic);
+                }
+                Fate::Declined => declined.push(r.position),
+                Fate::Skipped => {}
+            }
+        }
+        declined.sort_unstable();
+        for (topic, partition, offset) in partitions {
+            last_offsets.set_item((topic, partition), offset)?;
+        }
+        for (topic, n) in seen {
+            let before: usize = match consumed.get_item(&topic)? {
+                Some(v) => v.extract()?,
+                None => 0,
+            };
+            consumed.set_item(topic, before + n)?;
+        }
+        let run = Run { entry: PyBytes::new(py, &buffer).unbind(), ends, messages: built.unbind(), counts };
+        Ok((run, declined, stop))
+    }
+}
+
+/// Reads one confluent-kafka message; None for a Kafka error (the caller's to report).
+fn read<'py>(
+    message: &Bound<'py, PyAny>,
+    position: usize,
+    max_message_bytes: usize,
+) -> PyResult<Option<Read<'py>>> {
+    let py = message.py();
+    if !message.call_method0(intern!(py, "error"))?.is_none() {
+        return Ok(None);
+    }
+    let value = message.call_method0(intern!(py, "value"))?.cast_into::<PyBytes>().ok();
+    // Absent, empty, oversized: dead letters, which the reference writes.
+    let size = value.as_ref().map_or(0, |v| v.as_bytes().len());
+    let usable = size > 0 && size <= max_message_bytes;
+    let key = message.call_method0(intern!(py, "key"))?.cast_into::<PyBytes>().ok();
+    let timestamp = message.call_method0(intern!(py, "timestamp"))?;
+    Ok(Some(Read {
+        position,
+        topic: message.call_method0(intern!(py, "topic"))?.cast_into::<PyString>()?,
+        partition: message.call_method0(intern!(py, "partition"))?.extract()?,
+        offset: message.call_method0(intern!(py, "offset"))?.extract()?,
+        value,
+        usable,
+        key,
+        timestamp_ms: timestamp.get_item(1)?.extract()?,
+    }))
+}
+
+/// Adds one to `topic`'s count (a poll holds very few topics: a list beats a map).
+fn tally(py: Python<'_>, counts: &mut Vec<(Py<PyString>, usize)>, topic: &Bound<'_, PyString>) {
+    match counts.iter_mut().find(|(t, _)| same(t.bind(py), topic)) {
+        Some(count) => count.1 += 1,
+        None => counts.push((topic.clone().unbind(), 1)),
+    }
+}
+
+/// The same topic name (usually the very same object).
+fn same(a: &Bound<'_, PyString>, b: &Bound<'_, PyString>) -> bool {
+    a.is(b) || a.to_str().ok() == b.to_str().ok()
+}
+
+type Job<'a> = (Message<'a>, Option<&'a Route>, bool);
+
+/// The documents of `jobs`, in order, until `budget` bytes: (entries, their ends, each
+/// taken job's fate). Runs without the GIL.
+fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize>, Vec<Fate>) {
+    let mut buffer = Vec::with_capacity(jobs.iter().map(|(m, ..)| m.value.len() * 2 + 200).sum());
+    let mut ends = Vec::with_capacity(jobs.len());
+    let mut fates = Vec::with_capacity(jobs.len());
+    let mut declined_bytes = 0;
+    for (message, route, usable) in jobs {
+        let fate = match route {
+            Some(Route::Skip) => Fate::Skipped,
+            Some(Route::Native(settings)) if *usable => {
+                match transform_into(message, &settings.profile(ingested), &mut buffer) {
+                    Ok(_) => {
+                        ends.push(buffer.len());
+                        Fate::Built
+                    }
+                    Err(_) => Fate::Declined,
+                }
+            }
+            _ => Fate::Declined,
+        };
+        if fate == Fate::Declined {
+            declined_bytes += message.value.len();
+        }
+        fates.push(fate);
+        if buffer.len() + declined_bytes >= budget {
+            break;
+        }
+    }
+    (buffer, ends, fates)
+}

@@ -1,0 +1,63 @@
+"""A batch's parts as the indexer sends them: runs from the native core, single actions.
+
+The native core transforms a whole poll in one call (`_native.Intake.take`) and hands back a
+run: the documents it built, their bulk entries already back to back. What it declines takes
+the Python path one message at a time and becomes an `IndexAction` (or a dead letter). Both
+kinds of part have `.entry`, their piece of the bulk body, so a request is one join either way.
+
+Only when Elasticsearch answers a request with errors must its documents be told apart:
+`expand` then turns each run back into one `IndexAction` per document, in request order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import orjson
+
+from pipeline.ingest.normalise import Origin
+from pipeline.ingest.transform import IndexAction
+
+if TYPE_CHECKING:
+    from pipeline.ingest._native import Run
+
+Part = Union[IndexAction, "Run"]
+
+
+def origin_of(message: Any) -> Origin:
+    """Where a confluent-kafka message came from."""
+    return Origin(
+        message.topic(),
+        message.partition(),
+        message.offset(),
+        message.timestamp()[1],
+        message.key(),
+    )
+
+
+def expand(parts: Sequence[Part]) -> list[IndexAction]:
+    """One action per document, in the order the parts' entries are sent."""
+    out: list[IndexAction] = []
+    for part in parts:
+        if isinstance(part, IndexAction):
+            out.append(part)
+            continue
+        for message, entry in part.documents():
+            index = next(iter(orjson.loads(entry[: entry.index(b"\n")]).values()))["_index"]
+            out.append(IndexAction(origin_of(message), index, entry, message.value(), True))
+    return out
+
+
+def per_topic(parts: Sequence[Part]) -> Counter[str]:
+    """Documents per topic."""
+    counts: Counter[str] = Counter()
+    actions = []
+    for part in parts:
+        if isinstance(part, IndexAction):
+            actions.append(part.origin.topic)
+        else:
+            counts.update(part.counts())
+    counts.update(actions)
+    return counts

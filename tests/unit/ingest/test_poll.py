@@ -1,0 +1,181 @@
+"""A whole poll through the native core (`_native.Intake.take`) ends as each of its messages
+would one at a time: the same entries for what the core builds, the rest declined by
+position for the Python path, every offset and count recorded once, a batch's size kept.
+
+And `runs.expand` turns a run back into the actions the one-at-a-time path makes, for the
+batches Elasticsearch answers with errors.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError, Message
+
+from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest import transform as transform_module
+from pipeline.ingest.normalise import iso
+from pipeline.ingest.runs import expand, origin_of, per_topic
+from pipeline.ingest.ship import wrap
+from pipeline.ingest.transform import IndexAction, Transformer
+
+pytestmark = [
+    pytest.mark.unit,
+    pytest.mark.skipif(
+        transform_module.NATIVE is None and bool(os.environ.get("EDGEWATCH_PURE_PYTHON")),
+        reason="a pure-Python install (EDGEWATCH_PURE_PYTHON=1) has no native core",
+    ),
+]
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+CONFIG = IngestConfig(max_message_bytes=4096)
+TOPICS = {
+    "edge.logs": TopicConfig(),
+    "pumps": TopicConfig(dataset="pumps", envelope="filebeat"),
+}
+UNBOUNDED = 1 << 62
+
+
+def _intake() -> Any:
+    intake = transform_module.NATIVE.Intake()
+    for name, topic in TOPICS.items():
+        intake.route(name, *Transformer(CONFIG, topic).native_settings())
+    intake.skip("edge.logs.dlq")
+    return intake
+
+
+def _poll(corpus: Path, count: int, seed: int) -> list[Message]:
+    """Messages as one consume() returns them: several topics and partitions, envelopes of
+    every kind, broken and empty and oversized values, a Kafka error."""
+    rng = random.Random(seed)
+    lines = [
+        line
+        for file in sorted((corpus / "formats").rglob("*"))
+        if file.is_file()
+        for line in file.read_bytes().splitlines()
+    ]
+    offsets: dict[tuple[str, int], int] = {}
+    poll = []
+    for _ in range(count):
+        topic = rng.choice(["edge.logs", "edge.logs", "pumps", "edge.logs.dlq", "unrouted"])
+        partition = rng.randrange(3)
+        offset = offsets[(topic, partition)] = offsets.get((topic, partition), 100) + 1
+        envelope = "filebeat" if topic == "pumps" else rng.choice(["raw", "fluentbit", "vector"])
+        value: bytes | None = wrap(rng.choice(lines), envelope, "edge-07", "/var/log/x", NOW)
+        odd = rng.randrange(40)
+        if odd == 0:
+            value = None
+        elif odd == 1:
+            value = b"{" + (value or b"")  # broken JSON
+        elif odd == 2:
+            value = b"x" * 5000  # oversized
+        elif odd == 3:
+            poll.append(Message(topic=topic, partition=partition, error=_eof()))
+            continue
+        poll.append(
+            Message(
+                topic=topic,
+                partition=partition,
+                offset=offset,
+                key=rng.choice([b"edge-07", None]),
+                value=value,
+                timestamp=(1, 1764064800123),
+            )
+        )
+    return poll
+
+
+def _eof() -> KafkaError:
+    return KafkaError(KafkaError._PARTITION_EOF)
+
+
+def _one_at_a_time(message: Message) -> Any:
+    """What the per-message path makes of a message (None: it is not transformed)."""
+    topic = message.topic()
+    if message.error() is not None or topic not in TOPICS:
+        return None
+    return Transformer(CONFIG, TOPICS[topic])(message.value(), origin_of(message), NOW)
+
+
+def _take_all(intake: Any, poll: list[Message], budget: int) -> tuple[list[Any], list[int], Any]:
+    runs, declined = [], []
+    last_offsets: dict[tuple[str, int], int] = {}
+    consumed: dict[str, int] = {}
+    start = 0
+    while start < len(poll):
+        run, more, after = intake.take(
+            poll, start, iso(NOW), CONFIG.max_message_bytes, budget, last_offsets, consumed
+        )
+        assert after > start  # always some progress
+        assert all(start <= i < after for i in more)
+        runs.append(run)
+        declined.extend(more)
+        start = after
+    return runs, declined, (last_offsets, consumed)
+
+
+@pytest.mark.parametrize("budget", [UNBOUNDED, 20_000, 0])
+def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> None:
+    poll = _poll(corpus, 600, seed=budget % 97)
+    runs, declined, (last_offsets, consumed) = _take_all(_intake(), poll, budget)
+
+    built = [action for run in runs for action in expand([run])]
+    expected_built, expected_declined = [], []
+    for position, message in enumerate(poll):
+        topic = message.topic()
+        one = _one_at_a_time(message)
+        if isinstance(one, IndexAction) and one.native:
+            expected_built.append(one)
+        elif message.error() is not None or topic != "edge.logs.dlq":
+            expected_declined.append(position)  # errors, dead letters, unknown topics
+    assert built == expected_built
+    assert declined == expected_declined
+    routed = sum(m.topic() in TOPICS and m.error() is None for m in poll)
+    assert len(built) > 0.7 * routed  # the core answered for the common shapes
+
+    # Every offset but the errors', once; the last one per partition.
+    good = [m for m in poll if m.error() is None]
+    want_offsets: dict[Any, Any] = {}
+    want_consumed: dict[Any, int] = {}
+    for m in good:
+        want_offsets[(m.topic(), m.partition())] = m.offset()
+        want_consumed[m.topic()] = want_consumed.get(m.topic(), 0) + 1
+    assert last_offsets == want_offsets
+    assert consumed == want_consumed
+    assert sum(per_topic(runs).values()) == len(built)
+    assert per_topic(runs)["pumps"] == sum(a.origin.topic == "pumps" for a in built)
+
+
+def test_a_run_stops_at_the_budget(corpus: Path) -> None:
+    poll = [m for m in _poll(corpus, 300, seed=5) if m.topic() == "edge.logs"]
+    intake = _intake()
+    run, _declined, after = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {})
+    assert 0 < after < len(poll)
+    # The last message taken crossed the budget; the one before it had not.
+    assert len(run.entry) >= 10_000 - 5000
+    whole, *_ = intake.take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {})
+    assert whole.entry.startswith(run.entry)
+
+
+def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
+    poll = [m for m in _poll(corpus, 200, seed=3) if m.topic() == "edge.logs"]
+    run, _declined, _after = _intake().take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {})
+    actions = expand([run])
+    assert run.entry == b"".join(a.entry for a in actions)
+    assert len(run) == len(actions)
+    assert all(a.native and a.index.startswith("edgewatch-") for a in actions)
+
+
+def test_an_empty_poll_and_a_poll_of_errors() -> None:
+    intake = _intake()
+    run, declined, after = intake.take([], 0, iso(NOW), 4096, UNBOUNDED, {}, {})
+    assert (len(run), run.entry, declined, after) == (0, b"", [], 0)
+    errors = [Message(topic="edge.logs", partition=0, error=_eof()) for _ in range(3)]
+    offsets: dict[tuple[str, int], int] = {}
+    run, declined, after = intake.take(errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {})
+    assert (len(run), declined, after, offsets) == (0, [0, 1, 2], 3, {})
