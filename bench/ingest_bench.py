@@ -21,7 +21,8 @@ Phases, all against the local stack (or whatever EDGEWATCH_* points at):
    the document being visible to search (default 1 s refresh), p50 and p99.
 5. pipeline only: ingest again over the same topic with the parse step replaced by one
    constant, median-sized document (bench/pipeline_only.py), between two ceilings of that
-   same document: what everything but parsing costs, i.e. the ratio if parsing were free.
+   same document: what everything but parsing costs, i.e. the ratio if parsing were free
+   (a floor: the constant document is made one message at a time, see pipeline_only.py).
 
 The last line printed is one JSON object with the figures. Nothing here passes or fails.
 """
