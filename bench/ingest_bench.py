@@ -5,8 +5,9 @@
 
 Phases, all against the local stack (or whatever EDGEWATCH_* points at):
 
-1. parse: envelope + parse + normalise per core, as the service calls it, no I/O, per format
-   and mixed.
+1. parse: envelope + parse + normalise per core, one message at a time through a topic's
+   Transformer (the service takes whole polls, which costs less), no I/O, per format and
+   mixed.
 2. produce N mixed lines (real corpus lines in every format, in all four envelopes).
 3. ingest against the ceiling, in turns (ceiling, ingest, ceiling, ingest, ceiling), after an
    unmeasured warm-up pass:
@@ -126,7 +127,7 @@ def mixed_values(samples: dict[str, list[bytes]], count: int) -> list[tuple[byte
 
 
 def bench_parse(samples: dict[str, list[bytes]], settings: IngestConfig) -> dict[str, float]:
-    """Parse + normalise per core, as the service runs it (one Transformer per topic):
+    """Parse + normalise per core, one message at a time through a topic's Transformer:
     events per CPU-second, by format (raw and filebeat) and mixed."""
     run, now = Transformer(settings, TopicConfig()), datetime.now(UTC)
     origin = Origin("bench", 0, 0, int(now.timestamp() * 1000), b"edge-1")

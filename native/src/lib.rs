@@ -40,44 +40,72 @@ pub type Maybe<T> = Result<T, Decline>;
 use time::Stamp;
 use value::Value;
 
-/// One Kafka message to (index name, bulk entry), or None: take the Python path.
-/// The caller has already refused empty and oversized values. Positional only: this is
-/// called once per message, and matching keywords cost a third of the call.
-#[pyfunction]
-#[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, dataset,
-                    keep_original, envelope, line_format, index_prefix, namespace, op_type, /))]
-#[pyo3(name = "transform")]
-#[allow(clippy::too_many_arguments)]
-fn py_transform<'py>(
-    py: Python<'py>,
-    value: &[u8],
-    key: Option<&[u8]>,
-    topic: &str,
-    partition: i64,
-    offset: i64,
-    timestamp_ms: Option<i64>,
-    ingested: &str,
-    dataset: &str,
+/// The settings of one topic whose messages this core transforms, owned (what
+/// `transform.Profile` borrows). Made once per topic by `transform.Transformer`, which calls
+/// `transform` per message; the same object routes the topic in `poll::Intake`.
+#[pyclass(frozen, module = "pipeline.ingest._native")]
+pub struct Settings {
+    dataset: String,
     keep_original: bool,
-    envelope: &str,
-    line_format: &str,
-    index_prefix: &str,
-    namespace: Option<&str>,
-    op_type: &str,
-) -> Option<(String, Bound<'py, PyBytes>)> {
-    let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
-    let profile = transform::Profile {
-        ingested,
-        dataset,
-        keep_original,
-        envelope,
-        line_format,
-        index_prefix,
-        namespace,
-        op_type,
-    };
-    let (index, entry) = transform::transform(&message, &profile).ok()?;
-    Some((index, PyBytes::new(py, &entry)))
+    envelope: String,
+    line_format: String,
+    index_prefix: String,
+    namespace: Option<String>,
+    op_type: String,
+}
+
+impl Settings {
+    pub fn profile<'a>(&'a self, ingested: &'a str) -> transform::Profile<'a> {
+        transform::Profile {
+            ingested,
+            dataset: &self.dataset,
+            keep_original: self.keep_original,
+            envelope: &self.envelope,
+            line_format: &self.line_format,
+            index_prefix: &self.index_prefix,
+            namespace: self.namespace.as_deref(),
+            op_type: &self.op_type,
+        }
+    }
+}
+
+#[pymethods]
+impl Settings {
+    #[new]
+    #[pyo3(signature = (dataset, keep_original, envelope, line_format, index_prefix, namespace,
+                        op_type, /))]
+    fn new(
+        dataset: String,
+        keep_original: bool,
+        envelope: String,
+        line_format: String,
+        index_prefix: String,
+        namespace: Option<String>,
+        op_type: String,
+    ) -> Self {
+        Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type }
+    }
+
+    /// One Kafka message to (index name, bulk entry), or None: take the Python path.
+    /// The caller has already refused empty and oversized values. Positional only: this is
+    /// called once per message, and matching keywords cost a third of the call.
+    #[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, /))]
+    #[allow(clippy::too_many_arguments)]
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        value: &[u8],
+        key: Option<&[u8]>,
+        topic: &str,
+        partition: i64,
+        offset: i64,
+        timestamp_ms: Option<i64>,
+        ingested: &str,
+    ) -> Option<(String, Bound<'py, PyBytes>)> {
+        let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
+        let (index, entry) = transform::transform(&message, &self.profile(ingested)).ok()?;
+        Some((index, PyBytes::new(py, &entry)))
+    }
 }
 
 fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
@@ -168,7 +196,7 @@ fn dumps_float(f: f64) -> String {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(py_transform, m)?)?;
+    m.add_class::<Settings>()?;
     m.add_class::<poll::Intake>()?;
     m.add_class::<poll::Run>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;

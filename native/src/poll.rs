@@ -14,37 +14,11 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-use crate::transform::{Message, Profile, transform_into};
-
-/// The settings of one topic whose messages this core transforms (`transform.Profile`,
-/// owned).
-struct Settings {
-    dataset: String,
-    keep_original: bool,
-    envelope: String,
-    line_format: String,
-    index_prefix: String,
-    namespace: Option<String>,
-    op_type: String,
-}
-
-impl Settings {
-    fn profile<'a>(&'a self, ingested: &'a str) -> Profile<'a> {
-        Profile {
-            ingested,
-            dataset: &self.dataset,
-            keep_original: self.keep_original,
-            envelope: &self.envelope,
-            line_format: &self.line_format,
-            index_prefix: &self.index_prefix,
-            namespace: self.namespace.as_deref(),
-            op_type: &self.op_type,
-        }
-    }
-}
+use crate::Settings;
+use crate::transform::{Message, transform_into};
 
 enum Route {
-    Native(Settings),
+    Native(Py<Settings>),
     /// Counted and committed, never indexed (the service's own dead-letter topics).
     Skip,
 }
@@ -132,23 +106,8 @@ impl Intake {
         Self::default()
     }
 
-    /// This core transforms the topic's messages, with these settings (`transform.Transformer`).
-    #[pyo3(signature = (topic, dataset, keep_original, envelope, line_format, index_prefix,
-                        namespace, op_type, /))]
-    #[allow(clippy::too_many_arguments)]
-    fn route(
-        &mut self,
-        topic: String,
-        dataset: String,
-        keep_original: bool,
-        envelope: String,
-        line_format: String,
-        index_prefix: String,
-        namespace: Option<String>,
-        op_type: String,
-    ) {
-        let settings =
-            Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type };
+    /// This core transforms the topic's messages, with the topic's `Settings`.
+    fn route(&mut self, topic: String, settings: Py<Settings>) {
         self.routes.insert(topic, Route::Native(settings));
     }
 
@@ -294,7 +253,7 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
         let fate = match route {
             Some(Route::Skip) => Fate::Skipped,
             Some(Route::Native(settings)) if *usable => {
-                match transform_into(message, &settings.profile(ingested), &mut buffer) {
+                match transform_into(message, &settings.get().profile(ingested), &mut buffer) {
                     Ok(_) => {
                         ends.push(buffer.len());
                         Fate::Built

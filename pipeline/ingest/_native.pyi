@@ -2,23 +2,32 @@
 
 from typing import Any
 
-def transform(
-    value: bytes,
-    key: bytes | None,
-    topic: str,
-    partition: int,
-    offset: int,
-    timestamp_ms: int | None,
-    ingested: str,
-    dataset: str,
-    keep_original: bool,
-    envelope: str,
-    line_format: str,
-    index_prefix: str,
-    namespace: str | None,
-    op_type: str,
-    /,
-) -> tuple[str, bytes] | None: ...
+class Settings:
+    """One topic's settings, made once per topic (`transform.Transformer`)."""
+
+    def __init__(
+        self,
+        dataset: str,
+        keep_original: bool,
+        envelope: str,
+        line_format: str,
+        index_prefix: str,
+        namespace: str | None,
+        op_type: str,
+        /,
+    ) -> None: ...
+    def transform(
+        self,
+        value: bytes,
+        key: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp_ms: int | None,
+        ingested: str,
+        /,
+    ) -> tuple[str, bytes] | None: ...
+
 def parse(name: str, line: bytes, reference_us: int | None = None) -> Any: ...
 def detect(line: bytes) -> str | None: ...
 def loads(text: bytes) -> Any: ...
@@ -37,18 +46,7 @@ class Intake:
     """Per topic, how the native core transforms its messages; `take` does a whole poll."""
 
     def __init__(self) -> None: ...
-    def route(
-        self,
-        topic: str,
-        dataset: str,
-        keep_original: bool,
-        envelope: str,
-        line_format: str,
-        index_prefix: str,
-        namespace: str | None,
-        op_type: str,
-        /,
-    ) -> None: ...
+    def route(self, topic: str, settings: Settings, /) -> None: ...
     def skip(self, topic: str, /) -> None: ...
     def take(
         self,

@@ -142,13 +142,22 @@ class Transformer:
         self.envelope = topic.envelope
         self.format = topic.format
         self.index_prefix = settings.index_prefix
-        # Read at construction, not import: the reference tests switch the native core off.
+        self.namespace = settings.namespace if self.data_stream else None
+        # The native core's copy of these settings, or None: read NATIVE at construction,
+        # not import, because the reference tests switch the native core off.
         self.native: Any = (
-            NATIVE.transform
+            NATIVE.Settings(
+                self.dataset,
+                self.keep_original,
+                self.envelope,
+                self.format,
+                self.index_prefix,
+                self.namespace,
+                self.op_type,
+            )
             if NATIVE is not None and validator is None and settings.native_core
             else None
         )
-        self.namespace = settings.namespace if self.data_stream else None
         self._ingested: datetime | None = None
         self._ingested_iso = ""
 
@@ -169,39 +178,13 @@ class Transformer:
             if ingested is not self._ingested:  # the same for every message of one poll
                 self._ingested, self._ingested_iso = ingested, iso(ingested)
             topic, partition, offset, stamp, key = origin  # (unpacking is the cheap way)
-            made = self.native(
-                raw,
-                key,
-                topic,
-                partition,
-                offset,
-                stamp,
-                self._ingested_iso,
-                self.dataset,
-                self.keep_original,
-                self.envelope,
-                self.format,
-                self.index_prefix,
-                self.namespace,
-                self.op_type,
+            made = self.native.transform(
+                raw, key, topic, partition, offset, stamp, self._ingested_iso
             )
             if made is not None:
                 index, entry = made
                 return IndexAction(origin, index, entry, raw, True)
         return self._reference(raw, origin, ingested)
-
-    def native_settings(self) -> tuple[str, bool, str, str, str, str | None, str]:
-        """What the native core reads of this topic's settings, in `_native.Intake.route`'s
-        order (the same values `__call__` passes it one message at a time)."""
-        return (
-            self.dataset,
-            self.keep_original,
-            self.envelope,
-            self.format,
-            self.index_prefix,
-            self.namespace,
-            self.op_type,
-        )
 
     def _reference(self, raw: bytes, origin: Origin, ingested: datetime) -> Action:
         """The Python reference: everything the native core declines, and the only path

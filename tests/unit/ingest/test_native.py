@@ -193,14 +193,7 @@ def _reference(value: bytes, origin: Origin, config: IngestConfig, topic: TopicC
 
 def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfig) -> bool:
     """Compare one message both ways; True if the native core answered."""
-    made = native.transform(
-        value,
-        origin.key,
-        origin.topic,
-        origin.partition,
-        origin.offset,
-        origin.timestamp_ms,
-        "2026-11-25T10:00:00.000000Z",  # ingested
+    made = native.Settings(
         topic.dataset or config.dataset,
         config.keep_original,
         topic.envelope,
@@ -208,6 +201,14 @@ def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfi
         config.index_prefix,
         config.namespace if config.index_mode == "data_stream" else None,
         bulk_op_type(config),
+    ).transform(
+        value,
+        origin.key,
+        origin.topic,
+        origin.partition,
+        origin.offset,
+        origin.timestamp_ms,
+        "2026-11-25T10:00:00.000000Z",  # ingested
     )
     if made is None:
         return False

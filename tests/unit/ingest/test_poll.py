@@ -44,7 +44,7 @@ UNBOUNDED = 1 << 62
 def _intake() -> Any:
     intake = transform_module.NATIVE.Intake()
     for name, topic in TOPICS.items():
-        intake.route(name, *Transformer(CONFIG, topic).native_settings())
+        intake.route(name, Transformer(CONFIG, topic).native)
     intake.skip("edge.logs.dlq")
     return intake
 
