@@ -67,8 +67,57 @@ def _one_of(*allowed: str) -> Check:
     return check
 
 
+def _one_of_or_none(*allowed: str) -> Check:
+    inner = _one_of(*allowed)
+    return lambda value: None if value is None else inner(value)
+
+
 def _setting(default: Any, check: Check | None = None, secret: bool = False) -> Any:
     return field(default=default, metadata={"check": check, "secret": secret})
+
+
+def _list_setting(default: tuple[str, ...] = (), check: Check | None = None) -> Any:
+    """A list of strings: a TOML array, or a comma-separated environment variable."""
+    return field(default=default, metadata={"check": check, "secret": False})
+
+
+# Scalar values the `[kafka.librdkafka]` pass-through table may hold.
+LibrdkafkaValue = str | int | float | bool
+
+# librdkafka settings that typed edgewatch settings own; the pass-through table refuses them,
+# so one value never has two places to be set.
+KAFKA_OWNED_KEYS = frozenset(
+    {
+        "bootstrap.servers",
+        "metadata.broker.list",
+        "client.id",
+        "security.protocol",
+        "sasl.mechanism",
+        "sasl.mechanisms",
+        "sasl.username",
+        "sasl.password",
+        "ssl.ca.location",
+        "ssl.certificate.location",
+        "ssl.key.location",
+        "ssl.key.password",
+        "ssl.endpoint.identification.algorithm",
+        "group.id",
+        "enable.auto.commit",
+        "enable.idempotence",
+        "acks",
+        "logger",
+    }
+)
+
+
+def _librdkafka_table(value: Any) -> str | None:
+    owned = sorted(k for k in value if k in KAFKA_OWNED_KEYS)
+    if owned:
+        return (
+            f"{', '.join(owned)}: set by edgewatch's own [kafka] settings or per client;"
+            " use those instead of the pass-through table"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -77,6 +126,30 @@ class KafkaConfig:
 
     bootstrap: str = _setting("127.0.0.1:9092", _hostports)
     client_id: str = _setting("edgewatch")
+    # How every client (ingest, dead letters, admin, ship, check) talks to the brokers.
+    security_protocol: str = _setting(
+        "PLAINTEXT", _one_of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+    )
+    # OAUTHBEARER uses librdkafka's own OIDC client: its sasl.oauthbearer.* settings go in
+    # the [kafka.librdkafka] table.
+    sasl_mechanism: str | None = _setting(
+        None, _one_of_or_none("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+    )
+    sasl_username: str | None = _setting(None)
+    sasl_password: str | None = _setting(None, secret=True)
+    # A PEM bundle of the CAs that signed the brokers' certificates; none: the system's.
+    ssl_ca_location: Path | None = _setting(None)
+    # A client certificate and key (PEM), for brokers that require mutual TLS.
+    ssl_certificate_location: Path | None = _setting(None)
+    ssl_key_location: Path | None = _setting(None)
+    ssl_key_password: str | None = _setting(None, secret=True)
+    # Check that the broker's certificate names the host we dialled. Off only for tests.
+    ssl_endpoint_identification: bool = _setting(True)
+    # Any other librdkafka setting (file only), for what the typed settings do not cover;
+    # keys the typed settings own are refused.
+    librdkafka: dict[str, LibrdkafkaValue] = field(
+        default_factory=dict, metadata={"check": _librdkafka_table, "secret": False}
+    )
 
 
 @dataclass(frozen=True)
@@ -253,7 +326,9 @@ def _merge(obj: Any, data: Mapping[str, Any], prefix: str, source: str) -> Any:
             raise ConfigError(dotted, source, f"unknown key; known keys: {', '.join(known)}")
         current = getattr(obj, key)
         table_of = _table_type(hints[key])
-        if table_of is not None:
+        if _is_scalar_table(hints[key]):
+            changes[key] = _scalar_table(known[key], value, dotted, source)
+        elif table_of is not None:
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 raise ConfigError(dotted, source, "must be a table of tables")
             changes[key] = {
@@ -288,8 +363,11 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
         key = name[len(section) + 1 :]
         target = getattr(config, section)
         known = {f.name: f for f in fields(target)}
-        if key in known and _table_type(typing.get_type_hints(type(target))[key]) is not None:
-            raise ConfigError(var, "environment", "a table of tables: set it in the config file")
+        if key in known and (
+            _table_type(typing.get_type_hints(type(target))[key]) is not None
+            or _is_scalar_table(typing.get_type_hints(type(target))[key])
+        ):
+            raise ConfigError(var, "environment", "a table: set it in the config file")
         if key not in known:
             names = ", ".join(f"{ENV_PREFIX}{section.upper()}_{k.upper()}" for k in known)
             raise ConfigError(var, "environment", f"unknown setting; known: {names}")
@@ -316,6 +394,24 @@ def _coerce(spec: Field[Any], hint: Any, value: Any, key: str, source: str) -> A
     if problem:
         raise ConfigError(key, source, problem)
     return result
+
+
+def _is_scalar_table(hint: Any) -> bool:
+    """`dict[str, <scalar>]` settings: a table of plain values (the librdkafka pass-through)."""
+    return typing.get_origin(hint) is dict and not is_dataclass(typing.get_args(hint)[1])
+
+
+def _scalar_table(spec: Field[Any], value: Any, key: str, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(key, source, "must be a table")
+    for name, item in value.items():
+        if not isinstance(item, str | int | float | bool):
+            raise ConfigError(f"{key}.{name}", source, "must be a string, number or boolean")
+    check: Check | None = spec.metadata.get("check")
+    problem = check(value) if check else None
+    if problem:
+        raise ConfigError(key, source, problem)
+    return dict(value)
 
 
 def _table_type(hint: Any) -> Any:
@@ -360,11 +456,22 @@ def _convert(kind: Any, value: Any) -> Any:
             raise ValueError(f"must be a number, got {value!r}") from None
     if kind is Path:
         return Path(str(value))
+    if typing.get_origin(kind) is tuple:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ValueError(f"must be a list of strings, got {value!r}")
+        return tuple(i.strip() for i in items if i.strip())
     if kind is str:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ValueError(f"must be a string, got {value!r}")
         return str(value)
     raise TypeError(f"unsupported setting type {kind!r}")
+
+
+def _mask_by_name(name: str, value: Any) -> Any:
+    """Pass-through settings have no declared secrecy: mask those whose name says secret."""
+    secretive = ("password", "secret", "token", "key")
+    return "********" if any(word in name.lower() for word in secretive) else value
 
 
 def describe(config: Config) -> dict[str, Any]:
@@ -377,9 +484,13 @@ def describe(config: Config) -> dict[str, Any]:
             if is_dataclass(value):
                 out[f.name] = walk(value)
             elif isinstance(value, dict):
-                out[f.name] = {k: walk(v) for k, v in value.items()}
+                out[f.name] = {
+                    k: walk(v) if is_dataclass(v) else _mask_by_name(k, v) for k, v in value.items()
+                }
             elif f.metadata.get("secret") and value is not None:
                 out[f.name] = "********"
+            elif isinstance(value, tuple):
+                out[f.name] = list(value)
             else:
                 out[f.name] = str(value) if isinstance(value, Path) else value
         return out

@@ -2,7 +2,10 @@
 
 tests/unit/ holds pure-logic tests (marker `unit`); tests/integration/ holds tests that talk to
 real servers (marker `integration`). Integration tests never skip: if the stack is down they
-fail with a message saying how to start it.
+fail with a message saying how to start it. tests/security/ holds one test per attack or bad
+input of docs/security.md (marker `security`); each of its modules says whether it is `unit` or
+`integration` with a module-level `pytestmark`, so `make unit` and `make integration` still
+split the whole suite.
 """
 
 from __future__ import annotations
@@ -62,3 +65,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         folder = Path(str(item.fspath)).relative_to(_HERE).parts[0]
         if folder in ("unit", "integration"):
             item.add_marker(getattr(pytest.mark, folder))
+        elif folder == "security":
+            item.add_marker(pytest.mark.security)
+            if not any(item.iter_markers(name) for name in ("unit", "integration")):
+                raise pytest.UsageError(
+                    f"{item.nodeid}: a security test must be marked unit or integration"
+                    " (module-level pytestmark)"
+                )
