@@ -225,15 +225,17 @@ def rules() -> None:
 
 @rules.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def rules_validate(paths: tuple[Path, ...]) -> None:
+@click.pass_obj
+def rules_validate(state: _State, paths: tuple[Path, ...]) -> None:
     """Check rule files (or folders of *.json) against the rule format's JSON Schema.
 
     Prints `file: /json/pointer: problem` for every problem and exits 1, or a one-line summary
-    and exits 0.
+    and exits 0. Reports what `edgewatch alert` would skip, with the same limits
+    (alert.max_rule_file_bytes).
     """
     from pipeline.alerting.validate import validate_paths
 
-    checked, problems = validate_paths(paths)
+    checked, problems = validate_paths(paths, state.config.alert.max_rule_file_bytes)
     for problem in problems:
         click.echo(str(problem))
     bad = len({p.file for p in problems})
@@ -293,14 +295,14 @@ def rules_run(
 
     from pipeline.alerting import adapters, conditions
     from pipeline.alerting.execute import RunOptions, execute
-    from pipeline.alerting.validate import validate_file
+    from pipeline.alerting.validate import check_file
 
-    problems = validate_file(file)
-    if problems:
-        for problem in problems:
+    checked = check_file(file, state.config.alert.max_rule_file_bytes)
+    if checked.problems:
+        for problem in checked.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"{file} is not a valid rule; nothing was run")
-    data = json.loads(file.read_text())
+    data = checked.data
     watch = data.get("watch", data)
     now = datetime.now(UTC)
     try:

@@ -209,7 +209,9 @@ class IngestConfig:
     bulk_concurrency: int = _setting(3, _positive)
     retry_backoff_max_s: float = _setting(30.0, _positive)
     shutdown_timeout_s: float = _setting(30.0, _positive)
-    http_host: str = _setting("0.0.0.0")
+    # Where /metrics, /healthz, /readyz listen: this host only by default; containers set
+    # 0.0.0.0 so that probes and Prometheus reach the port (deploy/).
+    http_host: str = _setting("127.0.0.1")
     http_port: int = _setting(9311)  # /metrics, /healthz, /readyz; 0 disables
     topics: dict[str, TopicConfig] = field(default_factory=dict)
 
@@ -235,7 +237,9 @@ class AlertConfig:
     # rules due together then share _msearch requests.
     workers: int = _setting(32, _positive)
     reload_interval_s: float = _setting(5.0, _positive)  # how often the rules folder is re-read
-    http_host: str = _setting("0.0.0.0")
+    # A larger rule file is reported and skipped (a rule is a few kilobytes).
+    max_rule_file_bytes: int = _setting(1_048_576, _positive)
+    http_host: str = _setting("127.0.0.1")  # as [ingest] http_host: containers set 0.0.0.0
     http_port: int = _setting(9312)  # /metrics, /healthz, /readyz; 0 disables
     # Longest a rule's execution may take before it is recorded as failed; the rule's next
     # run is not blocked by a hung search or script beyond this.
@@ -246,6 +250,8 @@ class AlertConfig:
     # as failed with the last reason.
     delivery_deadline_s: float = _setting(3600.0, _positive)
     delivery_retry_max_s: float = _setting(60.0, _positive)  # cap of the retry backoff
+    # A notification that failed this many attempts is given up, whatever the deadline.
+    delivery_max_attempts: int = _setting(20, _positive)
     # Base of the "open in Kibana" link in emails, e.g. https://kibana.example.com; none: no link.
     kibana_url: str | None = _setting(None)
 

@@ -1,5 +1,8 @@
 """Loading rule files: every `*.json` under a folder, validated, with a stable id each.
 
+Any file may be broken or hostile (rulefiles.py reads it defensively): such a file is a
+problem and is skipped, never an exception that would stop the other rules.
+
 A rule's id is its path under the folder without `.json` (`fleet/error-spike`), so ids stay
 unique and readable, and the same file keeps its state across restarts and renames of others.
 """
@@ -7,14 +10,16 @@ unique and readable, and the same file keeps its state across restarts and renam
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.alerting.rulefiles import DEFAULT_MAX_BYTES, FolderError, find_rule_files
 from pipeline.alerting.schedules import Schedule, ScheduleError, parse_schedule
-from pipeline.alerting.validate import Problem, validate_file
+from pipeline.alerting.validate import Problem, check_file
+
+__all__ = ["FolderError", "Loaded", "Rule", "load_rules", "rule_id"]
 
 
 @dataclass(frozen=True)
@@ -30,10 +35,15 @@ class Rule:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What a folder holds: the valid rules by id, and the problems of the invalid files."""
+    """What a folder holds: the valid rules by id, and the problems of the invalid files.
+
+    `unreadable_dirs` are subfolders that could not be listed: their rules are unknown, not
+    removed, so a caller keeps running what it had from them.
+    """
 
     rules: dict[str, Rule]
     problems: list[Problem]
+    unreadable_dirs: list[Path] = field(default_factory=list)
 
 
 def rule_id(root: Path, path: Path) -> str:
@@ -41,23 +51,37 @@ def rule_id(root: Path, path: Path) -> str:
     return path.relative_to(root).with_suffix("").as_posix()
 
 
-def load_rules(root: Path) -> Loaded:
-    """Load and validate every rule file under `root`; invalid ones are reported and skipped."""
+def load_rules(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded:
+    """Load and validate every rule file under `root`; invalid ones are reported and skipped.
+
+    Raises `FolderError` only when `root` itself cannot be listed; any trouble with one file
+    or subfolder is a problem of that file or subfolder.
+    """
+    found = find_rule_files(root)
     rules: dict[str, Rule] = {}
-    problems: list[Problem] = []
-    for path in sorted(root.rglob("*.json")):
-        found = validate_file(path)
-        if found:
-            problems.extend(found)
-            continue
-        raw = path.read_bytes()
-        data = json.loads(raw)
-        watch = data.get("watch", data)
+    problems: list[Problem] = list(found.problems)
+    for path in found.files:
         try:
-            schedule = parse_schedule(watch["trigger"]["schedule"])
-        except ScheduleError as err:
-            problems.append(Problem(str(path), "/trigger/schedule", str(err)))
+            rule = _load_one(root, path, max_bytes, problems)
+        except Exception as exc:  # one file's surprise must never stop the others
+            problems.append(Problem(str(path), "", f"cannot be loaded: {type(exc).__name__}"))
             continue
-        ident = rule_id(root, path)
-        rules[ident] = Rule(ident, path, watch, schedule, hashlib.sha256(raw).hexdigest())
-    return Loaded(rules, problems)
+        if rule is not None:
+            rules[rule.id] = rule
+    return Loaded(rules, problems, found.unreadable_dirs)
+
+
+def _load_one(root: Path, path: Path, max_bytes: int, problems: list[Problem]) -> Rule | None:
+    checked = check_file(path, max_bytes)
+    if checked.problems:
+        problems.extend(checked.problems)
+        return None
+    data = checked.data
+    watch = data.get("watch", data)
+    try:
+        schedule = parse_schedule(watch["trigger"]["schedule"])
+    except ScheduleError as err:
+        problems.append(Problem(str(path), "/trigger/schedule", str(err)))
+        return None
+    ident = rule_id(root, path)
+    return Rule(ident, path, watch, schedule, hashlib.sha256(checked.raw).hexdigest())

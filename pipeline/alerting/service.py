@@ -6,7 +6,10 @@
 - The folder is re-read every `alert.reload_interval_s` seconds and on SIGHUP: new files are
   scheduled, changed ones rescheduled, removed ones unscheduled. An invalid file is logged
   (file, JSON pointer, problem), counted in `edgewatch_alert_invalid_rules` and skipped; a
-  rule that was valid keeps running in its last valid version until the file is fixed.
+  rule that was valid keeps running in its last valid version until the file is fixed. A
+  folder that cannot be read at all (gone, permission denied) changes nothing: the last good
+  rules keep running, and the reload is logged and counted in
+  `edgewatch_alert_rules_folder_errors`.
 - State (throttle, ack, active) is read before and written after each execution, history is
   written per execution (store.py), so a restart resumes where it left off.
 - Email and webhook notifications go through the outbox (outbox.py) and are sent by the
@@ -35,7 +38,7 @@ from pipeline.alerting import state as states
 from pipeline.alerting.courier import Courier
 from pipeline.alerting.execute import RunOptions, execute
 from pipeline.alerting.outbox import Outbox
-from pipeline.alerting.rules import Rule, load_rules
+from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.schedules import WatchTrigger
 from pipeline.alerting.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
@@ -81,6 +84,11 @@ class AlertMetrics:
         self.invalid = Gauge(
             "edgewatch_alert_invalid_rules", "Rule files skipped as invalid", registry=r
         )
+        self.folder_errors = Counter(
+            "edgewatch_alert_rules_folder_errors",
+            "Reloads that could not read the rules folder (the last good rules kept running)",
+            registry=r,
+        )
 
 
 class _RecordingExecutor(ThreadPoolExecutor):  # type: ignore[misc]
@@ -115,6 +123,7 @@ class AlertService:
         )
         self.rules: dict[str, Rule] = {}
         self.problems: list[str] = []
+        self.folder_error: str | None = None  # why the folder could not be read last time
         self._scheduled: dict[str, float] = {}  # rule id -> scheduled time of the pending run
         self._stop = threading.Event()
         self._reload = threading.Event()
@@ -179,20 +188,40 @@ class AlertService:
     def ready_problem(self) -> str | None:
         if not self._ready:
             return "rules not loaded yet"
+        if self.folder_error is not None and not self.rules:
+            return "rules folder cannot be read and no rules were loaded before"
         return None
 
     # ------------------------------------------------------------------ rules
 
     def reload(self) -> None:
-        """Bring the scheduler in line with the folder."""
-        loaded = load_rules(self.rules_dir)
+        """Bring the scheduler in line with the folder; never raises.
+
+        When the folder cannot be read at all (gone, permission denied, I/O error), the last
+        good rule set keeps running: an empty listing is never taken for "no rules".
+        """
+        try:
+            loaded = load_rules(self.rules_dir, self.config.alert.max_rule_file_bytes)
+        except Exception as err:  # FolderError, or anything unforeseen: keep what runs
+            reason = str(err) if isinstance(err, FolderError) else f"{type(err).__name__}: {err}"
+            self.metrics.folder_errors.inc()
+            if reason != self.folder_error:
+                log.error("%s; keeping the %d rule(s) loaded before", reason, len(self.rules))
+            self.folder_error = reason
+            return
+        if self.folder_error is not None:
+            log.info("rules folder %s readable again", self.rules_dir)
+            self.folder_error = None
+        self._apply(loaded)
+
+    def _apply(self, loaded: Loaded) -> None:
         problems = [str(p) for p in loaded.problems]
         if problems != self.problems:
             for line in problems:
                 log.error("invalid rule skipped: %s", line)
             self.problems = problems
-        self.metrics.invalid.set(len({p.file for p in loaded.problems}))
         bad_files = {p.file for p in loaded.problems}
+        self.metrics.invalid.set(len(bad_files))
         for rule_id, rule in loaded.rules.items():
             old = self.rules.get(rule_id)
             if old is not None and old.digest == rule.digest:
@@ -210,8 +239,11 @@ class AlertService:
         for rule_id in list(self.rules):
             if rule_id in loaded.rules:
                 continue
-            if str(self.rules[rule_id].path) in bad_files:
+            path = self.rules[rule_id].path
+            if str(path) in bad_files:
                 continue  # broken now: keep running the last valid version
+            if any(path.is_relative_to(folder) for folder in loaded.unreadable_dirs):
+                continue  # its folder cannot be listed now: unknown, not removed
             del self.rules[rule_id]
             self.scheduler.remove_job(rule_id)
             log.info("unscheduled rule %s (file removed)", rule_id)

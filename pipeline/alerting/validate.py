@@ -19,15 +19,26 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+
+from pipeline.alerting.rulefiles import (
+    DEFAULT_MAX_BYTES,
+    FolderError,
+    Problem,
+    Read,
+    find_rule_files,
+    read_rule_file,
+)
+
+__all__ = ["Problem", "check_file", "validate_file", "validate_paths", "validate_rule"]
 
 SCHEMA_FILE = "schema/watch.schema.json"
 
@@ -39,22 +50,6 @@ _MAX_SHOWN = 60
 # A "missing the X type" complaint next to an unknown key is noise: the unknown key is almost
 # always the misspelt type, so only the unknown key is reported.
 _UNKNOWN, _MISSING_CHOICE, _OTHER = "unknown", "missing-choice", "other"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a rule file, at a JSON pointer (RFC 6901) into that file.
-
-    `pointer` is "" for the whole document; `str()` shows it as "/" so that every line reads
-    `file: /pointer: message`.
-    """
-
-    file: str
-    pointer: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.pointer or '/'}: {self.message}"
 
 
 @functools.cache
@@ -91,85 +86,54 @@ def validate_rule(data: object, source: str) -> list[Problem]:
     return problems
 
 
-def validate_file(path: Path) -> list[Problem]:
-    """Problems of one rule file; a file that is not JSON gives one problem saying where."""
-    source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [Problem(source, "", f"cannot read the file: {exc.strerror or exc}")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [Problem(source, "", f"not UTF-8 text (byte offset {exc.start})")]
-    duplicates: list[tuple[dict[str, Any], str]] = []
-    try:
-        data = json.loads(text, object_pairs_hook=_pairs_hook(duplicates))
-    except json.JSONDecodeError as exc:
-        # Some of json's messages end in " at", meant to be followed by the position.
-        reason = exc.msg.removesuffix(" at")
-        where = f"line {exc.lineno}, column {exc.colno}"
-        return [Problem(source, "", f"not valid JSON at {where}: {reason}")]
-    problems = _duplicate_problems(source, data, duplicates)
-    return problems + validate_rule(data, source)
+def validate_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Problem]:
+    """Problems of one rule file: reading it (size, encoding, JSON, nesting), then the schema.
+
+    Never raises: whatever goes wrong with one file is a problem of that file.
+    """
+    return check_file(path, max_bytes).problems
 
 
-def validate_paths(paths: Iterable[Path]) -> tuple[int, list[Problem]]:
-    """Check files and directories (every `*.json` below them): (files checked, problems)."""
+def check_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Read:
+    """One rule file read and validated: its bytes and data, and all its problems."""
+    read = read_rule_file(path, max_bytes)
+    if read.problems and read.data is None:
+        return read
+    try:
+        found = validate_rule(read.data, str(path))
+    except RecursionError:
+        found = [Problem(str(path), "", "nested too deeply to check; flatten it")]
+    return Read(read.raw, read.data, read.problems + found)
+
+
+def validate_paths(
+    paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[int, list[Problem]]:
+    """Check files and folders (every `*.json` below them): (files checked, problems).
+
+    A folder is walked as `edgewatch alert` walks its rules folder, so both report the same
+    problems (unlistable subfolders, folders named `*.json`, unreadable or oversized files).
+    """
     checked = 0
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*.json") if p.is_file())
-        elif path.exists():
+            try:
+                found = find_rule_files(path)
+            except FolderError as err:
+                problems.append(Problem(str(path), "", str(err)))
+                continue
+            files = found.files
+            problems.extend(found.problems)
+        elif os.path.lexists(path):
             files = [path]
         else:
             problems.append(Problem(str(path), "", "no such file or directory"))
             continue
         for file in files:
             checked += 1
-            problems.extend(validate_file(file))
+            problems.extend(validate_file(file, max_bytes))
     return checked, problems
-
-
-# --------------------------------------------------------------------------- JSON decoding
-
-
-def _pairs_hook(
-    duplicates: list[tuple[dict[str, Any], str]],
-) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
-    # Elasticsearch rejects a watch with a repeated key; Python would silently keep the last.
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in obj:
-                duplicates.append((obj, key))
-            obj[key] = value
-        return obj
-
-    return hook
-
-
-def _duplicate_problems(
-    source: str, data: object, duplicates: list[tuple[dict[str, Any], str]]
-) -> list[Problem]:
-    if not duplicates:
-        return []
-    where = {id(obj): path for path, obj in _objects(data, ())}
-    return [
-        Problem(source, _pointer((*where.get(id(obj), ()), key)), f"duplicate key {key!r}")
-        for obj, key in duplicates
-    ]
-
-
-def _objects(value: object, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], object]]:
-    if isinstance(value, dict):
-        yield path, value
-        for key, item in value.items():
-            yield from _objects(item, (*path, str(key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _objects(item, (*path, str(index)))
 
 
 # --------------------------------------------------------------------------- error messages
