@@ -17,6 +17,7 @@ from pipeline.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
+SECRETS = K8S / "secrets"
 # The oldest Kubernetes we claim to support, and the newest the validator knows.
 VERSIONS = ("1.29", kubernetes_validate.latest_version())
 
@@ -106,25 +107,70 @@ def _container(name: str, container: str) -> Manifest:
     return found[0]
 
 
+def _secret_example(name: str) -> dict[str, str]:
+    """The keys of Secret `name` as its example env file gives them (`kubectl create secret
+    generic NAME --from-env-file=...` reads the same format: KEY=VALUE, # comments)."""
+    path = SECRETS / f"{name.removeprefix('edgewatch-')}.env.example"
+    assert path.is_file(), f"Secret {name} has no example at {path.relative_to(ROOT)}"
+    pairs = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, sep, value = line.partition("=")
+            assert sep and key == key.strip(), line
+            pairs[key] = value
+    return pairs
+
+
 def _env(container: Manifest) -> dict[str, str]:
     """Literal env values, plus every key of the Secrets it loads (with their placeholders)."""
     env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
     env |= {e["name"]: "from-field" for e in container.get("env", []) if "valueFrom" in e}
     for source in container.get("envFrom", []):
-        secret = _one("Secret", source["secretRef"]["name"])
-        env |= secret["stringData"]
+        env |= _secret_example(source["secretRef"]["name"])
     return env
 
 
-def test_secrets_are_placeholders_and_real_settings() -> None:
-    secrets = [m for _, m in _manifests() if m["kind"] == "Secret"]
-    assert secrets
-    for secret in secrets:
-        assert "data" not in secret, "stringData placeholders only"
-        assert set(secret["stringData"].values()) == {"change-me"}, "never commit credentials"
+def _secret_refs() -> set[str]:
+    return {
+        source["secretRef"]["name"]
+        for _, m in _manifests()
+        if m["kind"] == "Deployment"
+        for c in m["spec"]["template"]["spec"]["containers"]
+        for source in c.get("envFrom", [])
+    }
+
+
+def test_apply_never_writes_a_secret() -> None:
+    """`kubectl apply -k` must not overwrite the Secrets the operator created with real values:
+    no Secret manifest and no generator; the Secrets come from out-of-band `create secret`."""
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert not kustomization.get("secretGenerator")
+    assert [m["metadata"]["name"] for _, m in _manifests() if m["kind"] == "Secret"] == []
+    for name in _secret_refs():
+        source = next(
+            s
+            for _, m in _manifests()
+            if m["kind"] == "Deployment"
+            for c in m["spec"]["template"]["spec"]["containers"]
+            for s in c.get("envFrom", [])
+            if s["secretRef"]["name"] == name
+        )
+        # A missing Secret must stop the pod (CreateContainerConfigError), not start it
+        # without credentials.
+        assert not source["secretRef"].get("optional"), name
+
+
+def test_secret_examples_are_placeholders_and_real_settings() -> None:
+    names = _secret_refs()
+    assert names == {"edgewatch-elasticsearch", "edgewatch-delivery"}
+    examples = {p.name for p in SECRETS.iterdir()}
+    assert examples == {f"{n.removeprefix('edgewatch-')}.env.example" for n in names}
+    for name in names:
+        pairs = _secret_example(name)
+        assert set(pairs.values()) == {"change-me"}, "never commit credentials"
         # Each key is a setting edgewatch knows (an unknown EDGEWATCH_* key is an error).
-        load_config(environ=secret["stringData"])
-    delivery = _one("Secret", "edgewatch-delivery")["stringData"]
+        load_config(environ=pairs)
+    delivery = _secret_example("edgewatch-delivery")
     assert {"EDGEWATCH_SMTP_PASSWORD", "EDGEWATCH_WEBHOOK_HMAC_SECRET"} <= set(delivery)
 
 
@@ -145,6 +191,8 @@ def test_ingest_deployment() -> None:
     assert container["args"][0] == "ingest"
     assert _probe_path(container, "livenessProbe") == ("/healthz", cfg.ingest.http_port)
     assert _probe_path(container, "readinessProbe") == ("/readyz", cfg.ingest.http_port)
+    # The listener defaults to loopback; the kubelet probes the pod's own address.
+    assert cfg.ingest.http_host == "0.0.0.0"
     for kind in ("requests", "limits"):
         assert {"cpu", "memory"} <= set(container["resources"][kind])
     anti = pod["spec"]["affinity"]["podAntiAffinity"]
@@ -190,6 +238,7 @@ def test_alert_deployment_runs_once_with_rules_from_git() -> None:
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
     assert _probe_path(alert, "livenessProbe") == ("/healthz", cfg.alert.http_port)
     assert _probe_path(alert, "readinessProbe") == ("/readyz", cfg.alert.http_port)
+    assert cfg.alert.http_host == "0.0.0.0"
     # The rules folder is inside the volume git-sync writes, behind its link.
     sidecar = _container("edgewatch-alert", "git-sync")
     (init,) = pod["initContainers"]
