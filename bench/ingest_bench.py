@@ -8,7 +8,8 @@ Phases, all against the local stack (or whatever EDGEWATCH_* points at):
 1. parse: envelope + parse + normalise per core, one message at a time through a topic's
    Transformer (the service takes whole polls, which costs less), no I/O, per format and
    mixed.
-2. produce N mixed lines (real corpus lines in every format, in all four envelopes).
+2. produce N mixed lines in every format, in all four envelopes: real lines from the shared
+   corpus where it is (EDGEWATCH_CORPUS, default ../shared/corpus), generated ones elsewhere.
 3. ingest against the ceiling, in turns (ceiling, ingest, ceiling, ingest, ceiling), after an
    unmeasured warm-up pass:
    - ingest: `edgewatch ingest --exit-when-idle` as a child process; events/s, its CPU
@@ -33,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import resource
 import statistics
 import subprocess
@@ -42,7 +44,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -73,9 +75,21 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def sample_lines() -> dict[str, list[bytes]]:
-    """Real lines per format from the shared corpus, plus app-log shapes it lacks."""
-    formats = CORPUS / "formats"
+def sample_lines(corpus: Path = CORPUS) -> dict[str, list[bytes]]:
+    """Lines per format: real ones from the shared corpus where it is (CI has it), else lines
+    generated here in the same formats; plus app-log shapes the corpus lacks."""
+    formats = corpus / "formats"
+    if formats.is_dir():
+        say(f"lines: real samples from {corpus}, plus generated app logs")
+        third_party = corpus_lines(formats)
+    else:
+        say(f"lines: generated (no corpus at {corpus}; set EDGEWATCH_CORPUS for real samples)")
+        third_party = generated_lines()
+    return {**third_party, **app_lines()}
+
+
+def corpus_lines(formats: Path) -> dict[str, list[bytes]]:
+    """Access, syslog and container lines from the shared corpus."""
     apache = (formats / "apache_combined_access/apache_logs.log").read_bytes().splitlines()
     syslog_files = sorted((formats / "syslog/beats-system-syslog-test").glob("*.log"))
     syslog = [ln for f in syslog_files for ln in f.read_bytes().splitlines() if ln[:1].isalpha()]
@@ -85,6 +99,66 @@ def sample_lines() -> dict[str, list[bytes]]:
         for ln in f.read_bytes().splitlines()
         if ln.strip()
     ]
+    return {"access": apache[:2000], "syslog": syslog, "container": docker}
+
+
+def generated_lines(count: int = 2000, seed: int = 20261125) -> dict[str, list[bytes]]:
+    """Access, syslog and container lines in the shapes the corpus has (Apache combined,
+    BSD syslog as a file holds it, Docker json-file records), varied like a fleet's."""
+    rng = random.Random(seed)
+    paths = ["/", "/api/v1/pumps/7", "/static/app.js", "/login", "/api/v1/valves?id=3", "/x y"]
+    agents = ["Mozilla/5.0 (X11; Linux x86_64)", "curl/8.5.0", "edge-agent/2.1", "-"]
+    statuses = [200] * 12 + [301, 304, 404, 500, 503]
+    access, syslog, container = [], [], []
+    for i in range(count):
+        t = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC) + timedelta(seconds=i * 7)
+        access.append(
+            (
+                f"10.{i % 7}.{i % 250}.{rng.randrange(1, 255)} - "
+                f"{rng.choice(['-', 'ops', 'pump'])} [{t:%d/%b/%Y:%H:%M:%S} +0000] "
+                f'"{rng.choice(["GET", "GET", "POST", "HEAD"])} {rng.choice(paths)} HTTP/1.1" '
+                f"{rng.choice(statuses)} {rng.randrange(0, 90000)} "
+                f'"{rng.choice(["-", "https://shop.example/"])}" "{rng.choice(agents)}"'
+            ).encode()
+        )
+        program, text = rng.choice(
+            [
+                (
+                    f"sshd[{rng.randrange(900, 9999)}]",
+                    "Accepted publickey for ops from "
+                    f"192.0.2.{rng.randrange(1, 254)} port {rng.randrange(30000, 60000)} ssh2",
+                ),
+                (f"CRON[{rng.randrange(900, 9999)}]", "(root) CMD (/usr/local/bin/rotate)"),
+                (
+                    "kernel",
+                    f"[{rng.randrange(10**6)}.{rng.randrange(1000):03d}] usb 1-1: "
+                    "device descriptor read/64, error -71",
+                ),
+                ("systemd[1]", f"Started Session {rng.randrange(9999)} of user ops."),
+            ]
+        )
+        syslog.append(
+            f"{t:%b} {t.day:>2} {t:%H:%M:%S} edge-{i % 50:02d} {program}: {text}".encode()
+        )
+        message = rng.choice(
+            [
+                f"GET /healthz 200 {rng.randrange(1, 90)}ms",
+                f'{{"level":"info","msg":"handover complete","cell":"{i % 97:03d}"}}',
+                f'level=warn msg="uplink rssi low" rssi=-{rng.randrange(60, 110)}',
+                "panic: runtime error: index out of range [3] with length 3",
+            ]
+        )
+        record = {
+            "log": message + "\n",
+            "stream": rng.choice(["stdout", "stderr"]),
+            "time": f"{t:%Y-%m-%dT%H:%M:%S}.{rng.randrange(10**9):09d}Z",
+        }
+        container.append(orjson.dumps(record))
+    return {"access": access, "syslog": syslog, "container": container}
+
+
+def app_lines() -> dict[str, list[bytes]]:
+    """JSON, logfmt and plain application lines, which the corpus has too few of."""
     stamp = "2026-11-25T10:00:00.123Z"
     json_lines = [
         b'{"time":"%s","level":"%s","msg":"request handled","path":"/api/v1/pumps/%d",'
@@ -102,9 +176,6 @@ def sample_lines() -> dict[str, list[bytes]]:
         b"panic: runtime error: index out of range [3] with length 3",
     ]
     return {
-        "access": apache[:2000],
-        "syslog": syslog,
-        "container": docker,
         "json": json_lines,
         "logfmt": logfmt,
         "plaintext": plain,
