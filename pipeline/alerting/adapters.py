@@ -15,13 +15,15 @@ from typing import Any
 import httpx
 from elasticsearch import ApiError, Elasticsearch
 
+from pipeline.alerting import outbound, outbound_http
 from pipeline.alerting.execute import ScriptRunner, Services
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.notifications import Notification
 from pipeline.alerting.painless import normalise, request
+from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.alerting.schedules import parse_duration
 from pipeline.clients import elasticsearch as es_client
-from pipeline.config import Config
+from pipeline.config import Config, HttpConfig
 
 _LEVELS = {
     "error": logging.ERROR,
@@ -145,46 +147,57 @@ def services(
         index=index,
         log_text=log_text,
         run_script=script_runner(config),
-        http=http_input,
+        http=lambda request: http_input(request, config.http),
         notify=notify,
         kibana_url=config.alert.kibana_url,
     )
 
 
-def http_input(request: Mapping[str, Any]) -> dict[str, Any]:
+def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> dict[str, Any]:
     """Watcher's http input: send the (rendered) request; the payload is the response body,
-    parsed as JSON when it is JSON, plus `_status_code` and `_headers`, as in Watcher."""
+    parsed as JSON when it is JSON, plus `_status_code` and `_headers`, as in Watcher.
+
+    The request goes only where `http.allowed_hosts` allows, its answer is read up to
+    `http.max_response_bytes`, and a rule's `auth.basic` username without a password takes
+    `http.input_password`, for `http.input_credential_hosts` only (outbound.py)."""
+    http = http or HttpConfig()
     url = request.get("url")
     if not url:
         scheme = request.get("scheme", "http")
         path = str(request.get("path", "")).lstrip("/")
         url = f"{scheme}://{request['host']}:{request['port']}/{path}"
-    auth = None
-    basic = (request.get("auth") or {}).get("basic")
-    if isinstance(basic, Mapping):
-        auth = (str(basic.get("username", "")), str(basic.get("password", "")))
+    try:
+        target = outbound.target(str(url))
+        auth = _input_auth(request, http, target)
+    except OutboundRefusedError as err:
+        raise RuntimeError(f"http input: {err}") from err
     timeout = httpx.Timeout(
         _seconds(request.get("read_timeout"), 10.0),
         connect=_seconds(request.get("connection_timeout"), 10.0),
     )
     body = request.get("body")
     try:
-        response = httpx.request(
+        with client.stream(
+    client = outbound_http.shared_client(http.allowed_hosts)
             str(request.get("method", "get")).upper(),
             str(url),
             params=request.get("params") or None,
-            headers=request.get("headers") or None,
+            headers={**outbound_http.IDENTITY, **(request.get("headers") or {})},
             content=body if isinstance(body, str | bytes) else None,
             json=body if isinstance(body, dict | list) else None,
             auth=auth,
             timeout=timeout,
-        )
+        ) as response:
+            raw = outbound_http.read_capped(response, http.max_response_bytes)
+    except (OutboundRefusedError, outbound_http.ResponseTooLargeError) as err:
+        raise RuntimeError(f"http input: {err}") from err
     except httpx.HTTPError as err:
         raise RuntimeError(f"http input: {url}: {err}") from err
     try:
-        parsed = response.json()
+        parsed = json.loads(text)
+    text = outbound_http.text_of(response, raw)
     except ValueError:
-        parsed = {"_value": response.text}
+        parsed = {"_value": text}
     payload = parsed if isinstance(parsed, dict) else {"_value": parsed}
     payload["_status_code"] = response.status_code
     payload["_headers"] = {k.lower(): [v] for k, v in response.headers.items()}
@@ -193,6 +206,26 @@ def http_input(request: Mapping[str, Any]) -> dict[str, Any]:
 
 def _seconds(value: Any, default: float) -> float:
     return default if value is None else parse_duration(str(value)).total_seconds()
+def _input_auth(
+    request: Mapping[str, Any], http: HttpConfig, target: outbound.Target
+) -> tuple[str, str] | None:
+    """The rule's basic auth; without a password in the rule, `http.input_password`, which
+    goes only to `http.input_credential_hosts` (a request elsewhere fails, naming it)."""
+    basic = (request.get("auth") or {}).get("basic")
+    if not isinstance(basic, Mapping):
+        return None
+    username = str(basic.get("username", ""))
+    if basic.get("password") or not http.input_password:
+        return (username, str(basic.get("password") or ""))
+    if not outbound.credentials_allowed(outbound.parse_all(http.input_credential_hosts), target):
+        raise OutboundRefusedError(
+            f"{target.hostport} asks for basic auth without a password in the rule, but it is"
+            " not in http.input_credential_hosts (EDGEWATCH_HTTP_INPUT_CREDENTIAL_HOSTS), so"
+            " http.input_password was not sent; add the host there if it is the password's"
+        )
+    return (username, http.input_password)
+
+
 
 
 def script_runner(config: Config) -> ScriptRunner:

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from pipeline.alerting import delivery
+from pipeline.alerting import delivery, outbound_http
 from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
 from pipeline.alerting.outbox import FAILED, SENT, Claimed, Outbox
 from pipeline.alerting.senders import DeliveryError, send_email, send_webhook
@@ -123,7 +123,8 @@ class Courier:
     async def _main(self) -> None:
         self._wake = asyncio.Queue()
         tasks: set[asyncio.Task[None]] = set()
-        async with httpx.AsyncClient(follow_redirects=False) as client:
+        # Webhooks connect only where [http] allowed_hosts allows (outbound_http.py).
+        async with outbound_http.async_client(self.config.http.allowed_hosts) as client:
             self._http = client
             next_scan = 0.0
             while not self._stopping:
@@ -229,7 +230,9 @@ class Courier:
 
     async def _webhook(self, n: Notification) -> str:
         assert self._http is not None
-        return await send_webhook(n, self.config.webhook, self._http)
+        return await send_webhook(
+            n, self.config.webhook, self._http, self.config.http.max_response_bytes
+        )
 
 
 def _what(n: Notification) -> Any:

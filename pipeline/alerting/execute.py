@@ -536,6 +536,7 @@ def _rendered_webhook(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
             rendered[table] = {k: _text(run, v) for k, v in body[table].items()}
     return rendered
 
+    body = webhook.json_body(body)  # a JSON-looking body renders with JSON escaping
 
 def _shown_content(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:
     """The notification as the watch record shows it (Watcher shows the sent message)."""

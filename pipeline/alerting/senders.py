@@ -7,12 +7,16 @@ from the configuration here, at send time; they are never stored with the notifi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import aiosmtplib
 import httpx
 
-from pipeline.alerting import email, webhook
+from pipeline.alerting import email, outbound, outbound_http, webhook
 from pipeline.alerting.delivery import Failure, http_failure, smtp_failure
 from pipeline.alerting.notifications import Notification
+from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.config import SmtpConfig, WebhookConfig
 
 
@@ -55,16 +59,29 @@ async def send_email(notification: Notification, smtp: SmtpConfig) -> str:
 
 
 async def send_webhook(
-    notification: Notification, config: WebhookConfig, client: httpx.AsyncClient
+    notification: Notification,
+    config: WebhookConfig,
+    client: httpx.AsyncClient,
+    max_response_bytes: int = 10 * 1024 * 1024,
 ) -> str:
-    """Send the webhook request; the status line on a 2xx answer."""
+    """Send the webhook request; the status line on a 2xx answer.
+
+    `client` is an `outbound_http.async_client`, which refuses hosts `[http] allowed_hosts`
+    does not allow; the configured password goes only to `webhook.credential_hosts`. Both
+    refusals, an unusable URL and an answer longer than `max_response_bytes` fail for good.
+    """
     stored = notification.content
-    headers = webhook.request_headers(
-        stored, notification.id, config.hmac_secret, config.signature_header
-    )
-    auth = None
-    if stored.get("username"):
-        auth = httpx.BasicAuth(str(stored["username"]), config.password or "")
+    url = str(stored["url"])
+    headers = {
+        **outbound_http.IDENTITY,
+        **webhook.request_headers(
+            stored, notification.id, config.hmac_secret, config.signature_header
+        ),
+    }
+    try:
+        auth = _webhook_auth(stored, config, outbound.target(url))
+    except OutboundRefusedError as err:
+        raise DeliveryError(Failure(str(err), False)) from err
     timeout = httpx.Timeout(
         min(float(stored.get("read_timeout_s") or config.read_timeout_s), config.read_timeout_s),
         connect=min(
@@ -73,18 +90,47 @@ async def send_webhook(
         ),
     )
     try:
-        response = await client.request(
+        async with client.stream(
             str(stored["method"]),
-            str(stored["url"]),
+            url,
             headers=headers,
             content=str(stored.get("body", "")).encode(),
             auth=auth,
             timeout=timeout,
-        )
+        ) as response:
+            body = await outbound_http.aread_capped(response, max_response_bytes)
+    except OutboundRefusedError as err:
+        raise DeliveryError(Failure(str(err), False)) from err
+    except outbound_http.ResponseTooLargeError as err:
+        # The receiver may well have acted on the request; sending it again would repeat it.
+        reason = f"{stored['method']} {url}: {err}; not retried"
+        raise DeliveryError(Failure(reason, False)) from err
     except httpx.HTTPError as err:
-        reason = f"{stored['method']} {stored['url']}: {type(err).__name__}: {err}"
+        reason = f"{stored['method']} {url}: {type(err).__name__}: {err}"
         raise DeliveryError(Failure(reason, True)) from err
-    failure = http_failure(response.status_code, response.text, response.headers.get("retry-after"))
+    text = outbound_http.text_of(response, body)
+    failure = http_failure(response.status_code, text, response.headers.get("retry-after"))
     if failure is not None:
         raise DeliveryError(failure)
     return f"HTTP {response.status_code}"
+
+
+def _webhook_auth(
+    stored: Mapping[str, Any], config: WebhookConfig, target: outbound.Target
+) -> httpx.BasicAuth | None:
+    """Basic auth with the configured password, only for `webhook.credential_hosts`.
+
+    A request that asks for the password on another host fails rather than going without
+    it: the receiver would refuse it anyway, and the failure names the setting to fix.
+    """
+    if not stored.get("username"):
+        return None
+    if config.password and not outbound.credentials_allowed(
+        outbound.parse_all(config.credential_hosts), target
+    ):
+        raise OutboundRefusedError(
+            f"the webhook to {target.hostport} asks for basic auth, but {target.hostport} is"
+            " not in webhook.credential_hosts (EDGEWATCH_WEBHOOK_CREDENTIAL_HOSTS), so the"
+            " configured password was not sent; add the host there if it is the password's"
+        )
+    return httpx.BasicAuth(str(stored["username"]), config.password or "")

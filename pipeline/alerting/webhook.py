@@ -8,6 +8,12 @@ set it also carries `<signature_header>: sha256=<hex HMAC-SHA256 of the body>`.
 
 When the rule gives no body, the body is edgewatch's alert document, described by
 `schema/webhook-body.schema.json`.
+
+A body template that looks like JSON (an object or array, or sent with a JSON Content-Type)
+renders with JSON escaping (`json_body`), so log text inserted by `{{...}}` stays inside its
+string and cannot add keys. Watcher escapes only templates written with `__json__::`;
+edgewatch does it by default. `{{{...}}}`, `{{#toJson}}` and `{{#join}}` insert their output
+as it is, and a `__text__::` prefix renders the whole body unescaped.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.alerting.mustache import split_content_type
 from pipeline.alerting.schedules import parse_duration
 
 BODY_SCHEMA_ID = "https://edgewatch.dev/schema/webhook-body.schema.json"
@@ -107,6 +115,35 @@ def default_body(
         "metadata": ctx.get("metadata") or {},
         "payload": ctx.get("payload"),
     }
+
+
+# An object's first key or `}`, or an array's first element (not a `{{` tag): text that
+# happens to start with a brace or a bracket ("[ALERT] {{x}}", "{{x}}") is not JSON.
+_JSON_START = re.compile(r'\s*(?:\{\s*["}]|\[\s*(?:["\[\]]|\{(?!\{)))')
+
+
+def looks_like_json(template: str, headers: Mapping[str, Any] | None = None) -> bool:
+    """True for a body template that is JSON text, or is sent with a JSON Content-Type."""
+    for name, value in (headers or {}).items():
+        if str(name).lower() == "content-type" and "json" in str(value).lower():
+            return True
+    return _JSON_START.match(template) is not None
+
+
+def json_body(action: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The webhook action with its body template marked `__json__::` when it looks like
+    JSON and carries no content-type prefix of its own, so it renders with JSON escaping."""
+    body = action.get("body")
+    source = body.get("source", body.get("inline")) if isinstance(body, Mapping) else body
+    if not isinstance(source, str) or split_content_type(source)[0] != source:
+        return action
+    if not looks_like_json(source, action.get("headers")):
+        return action
+    marked: Any = "__json__::" + source
+    if isinstance(body, Mapping):
+        key = "source" if "source" in body else "inline"
+        marked = {**body, key: marked}
+    return {**action, "body": marked}
 
 
 def _seconds(rendered: Mapping[str, Any], key: str, millis_key: str) -> float:

@@ -42,7 +42,14 @@ def delivery_config(alert_config: Config, smtp_server: MailSink) -> Config:
             alert_config.alert, delivery_retry_max_s=4.0, kibana_url="http://kibana.example:5601"
         ),
         smtp=replace(alert_config.smtp, host=smtp_server.host, port=smtp_server.port),
-        webhook=replace(alert_config.webhook, hmac_secret=SECRET, password="hook-pass"),
+        webhook=replace(
+            alert_config.webhook,
+            hmac_secret=SECRET,
+            password="hook-pass",
+            credential_hosts=("127.0.0.1",),
+        ),
+        # The test's receiver is on loopback, which only an explicit pattern allows.
+        http=replace(alert_config.http, allowed_hosts=("127.0.0.1",)),
     )
 
 

@@ -124,6 +124,8 @@ def test_rules_run_with_http_input_and_record(
     env = {
         "EDGEWATCH_ALERT_STATE_INDEX": alert_config.alert.state_index,
         "EDGEWATCH_ALERT_HISTORY_PREFIX": alert_config.alert.history_prefix,
+        # The receiver is on loopback, which only an explicit pattern allows.
+        "EDGEWATCH_HTTP_ALLOWED_HOSTS": "127.0.0.1",
     }
     runner = CliRunner()
     for expected in ("success", "throttled"):  # the second run is within the 5 s default

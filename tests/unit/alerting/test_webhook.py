@@ -7,12 +7,15 @@ import hmac
 import json
 import urllib.parse
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.alerting import webhook
+from pipeline.alerting.execute import RunOptions, execute
+from tests.unit.alerting.fakes import Fakes
 
 DOC: dict[str, Any] = {"rule_id": "spike", "status": "firing", "payload": {"n": 1}}
 CTX: dict[str, Any] = {
@@ -187,3 +190,79 @@ def test_params_round_trip_through_the_url(params: dict[str, str]) -> None:
     stored = _content(host="h", port=80, path="p", params=params)
     query = urllib.parse.urlsplit(stored["url"]).query
     assert dict(urllib.parse.parse_qsl(query, keep_blank_values=True)) == params
+
+
+# ----------------------------------------------------------- JSON-looking bodies (escaping)
+
+INJECTION = '", "admin": true, "x": "'
+
+
+def _rendered_body(body: Any, payload: Any, headers: dict[str, str] | None = None) -> str:
+    """The body of the webhook notification a one-action watch stores for `payload`."""
+    fakes = Fakes(payload)
+    hook: dict[str, Any] = {"url": "https://hooks.example/x", "method": "post", "body": body}
+    if headers:
+        hook["headers"] = headers
+    watch = {
+        "trigger": {"schedule": {"interval": "1m"}},
+        "input": {"search": {"request": {"indices": ["logs"], "body": {}}}},
+        "actions": {"hook": {"webhook": hook}},
+    }
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    options = RunOptions(execution_time=at, trigger="manual")
+    execute("spike", watch, options, fakes.services(outbox=True))
+    (n,) = fakes.notified
+    return str(n.content["body"])
+
+
+def test_json_looking_templates_are_recognised() -> None:
+    for text in ('{"a": "{{x}}"}', '  {\n  "a": 1}', "{}", '[{"a": 1}]', '["{{x}}"]', "[]"):
+        assert webhook.looks_like_json(text), text
+    for text in ("{{x}}", "{{{x}}}", "[ALERT] {{x}}", "{{#toJson}}ctx{{/toJson}}", "hi {"):
+        assert not webhook.looks_like_json(text), text
+    assert webhook.looks_like_json("{{x}}", {"Content-Type": "application/json"})
+    assert webhook.looks_like_json("{{x}}", {"content-type": "application/vnd.api+json"})
+    assert not webhook.looks_like_json("{{x}}", {"Content-Type": "text/plain"})
+
+
+def test_json_body_marks_only_unprefixed_json_bodies() -> None:
+    action = {"url": "u", "body": '{"a": "{{x}}"}'}
+    assert webhook.json_body(action)["body"] == '__json__::{"a": "{{x}}"}'
+    assert webhook.json_body({"url": "u", "body": "{{x}} errors"})["body"] == "{{x}} errors"
+    kept = {"url": "u", "body": '__text__::{"a": "{{x}}"}'}  # an explicit opt-out
+    assert webhook.json_body(kept) == kept
+    prefixed = {"url": "u", "body": '__json__::{"a": 1}'}
+    assert webhook.json_body(prefixed) == prefixed
+    with_params = {"url": "u", "body": {"source": '{"a": "{{p}}"}', "params": {"p": 1}}}
+    assert webhook.json_body(with_params)["body"] == {
+        "source": '__json__::{"a": "{{p}}"}',
+        "params": {"p": 1},
+    }
+    assert webhook.json_body({"url": "u"}) == {"url": "u"}
+
+
+def test_log_text_cannot_add_keys_to_a_json_looking_body() -> None:
+    payload = {"hits": {"hits": [{"_source": {"message": INJECTION + "\n\\"}}]}}
+    body = _rendered_body('{"text": "{{ctx.payload.hits.hits.0._source.message}}"}', payload)
+    assert json.loads(body) == {"text": INJECTION + "\n\\"}
+
+
+def test_to_json_bodies_still_render_as_json() -> None:
+    payload = {"hits": {"total": 3, "hits": [{"_source": {"message": INJECTION}}]}}
+    body = _rendered_body('{"payload": {{#toJson}}ctx.payload{{/toJson}}}', payload)
+    assert json.loads(body) == {"payload": payload}
+    whole = _rendered_body("{{#toJson}}ctx.payload{{/toJson}}", payload)
+    assert json.loads(whole) == payload
+
+
+def test_plain_text_bodies_are_not_escaped() -> None:
+    payload = {"hits": {"total": 3, "hits": [{"_source": {"message": 'say "hi"'}}]}}
+    text = "[ALERT] {{ctx.payload.hits.hits.0._source.message}}"
+    assert _rendered_body(text, payload) == '[ALERT] say "hi"'
+    # With a JSON Content-Type, the body is JSON text even if it does not start like it.
+    quoted = _rendered_body(
+        '"{{ctx.payload.hits.hits.0._source.message}}"',
+        payload,
+        {"Content-Type": "application/json"},
+    )
+    assert json.loads(quoted) == 'say "hi"'
