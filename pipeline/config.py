@@ -72,14 +72,14 @@ def _one_of_or_none(*allowed: str) -> Check:
     return lambda value: None if value is None else inner(value)
 
 
-def _setting(default: Any, check: Check | None = None, secret: bool = False) -> Any:
-    return field(default=default, metadata={"check": check, "secret": secret})
 def _host_patterns(value: Any) -> str | None:
     from pipeline.alerting.outbound import problem  # the pattern grammar lives there
 
     return problem(value)
 
 
+def _setting(default: Any, check: Check | None = None, secret: bool = False) -> Any:
+    return field(default=default, metadata={"check": check, "secret": secret})
 
 
 def _list_setting(default: tuple[str, ...] = (), check: Check | None = None) -> Any:
@@ -289,8 +289,29 @@ class WebhookConfig:
     # Basic-auth credentials for webhooks whose rule asks for `auth.basic` without a password.
     username: str | None = _setting(None)
     password: str | None = _setting(None, secret=True)
+    # Hosts the password may be sent to (patterns as in [http] allowed_hosts); a request to
+    # any other host that asks for it fails, naming this setting.
+    credential_hosts: tuple[str, ...] = _list_setting((), _host_patterns)
     connect_timeout_s: float = _setting(10.0, _positive)
     read_timeout_s: float = _setting(30.0, _positive)
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Outbound HTTP requests of rules (webhook actions, http inputs). Never from rule files."""
+
+    # Where requests may go: host globs (hooks.slack.com, *.example.com) and networks
+    # (10.1.0.0/16), each optionally with :port, checked after rendering and after DNS.
+    # Loopback, private, link-local and other non-public addresses need a pattern naming
+    # them (the catch-all "*" does not); cloud metadata needs its exact host or address.
+    allowed_hosts: tuple[str, ...] = _list_setting(("*",), _host_patterns)
+    # Longer answers are abandoned (the connection closed) with an error, as Watcher's
+    # xpack.http.max_response_size.
+    max_response_bytes: int = _setting(10 * 1024 * 1024, _positive)
+    # The basic-auth password of http inputs whose rule gives a username and no password,
+    # sent only to input_credential_hosts.
+    input_password: str | None = _setting(None, secret=True)
+    input_credential_hosts: tuple[str, ...] = _list_setting((), _host_patterns)
 
 
 @dataclass(frozen=True)
@@ -304,6 +325,7 @@ class Config:
     alert: AlertConfig = field(default_factory=AlertConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -351,30 +373,9 @@ def _merge(obj: Any, data: Mapping[str, Any], prefix: str, source: str) -> Any:
             if not isinstance(value, dict):
                 raise ConfigError(dotted, source, "must be a table")
             changes[key] = _merge(current, value, f"{dotted}.", source)
-    # Hosts the password may be sent to (patterns as in [http] allowed_hosts); a request to
-    # any other host that asks for it fails, naming this setting.
-    credential_hosts: tuple[str, ...] = _list_setting((), _host_patterns)
         else:
             changes[key] = _coerce(known[key], hints[key], value, dotted, source)
     return replace(obj, **changes)
-
-@dataclass(frozen=True)
-class HttpConfig:
-    """Outbound HTTP requests of rules (webhook actions, http inputs). Never from rule files."""
-
-    # Where requests may go: host globs (hooks.slack.com, *.example.com) and networks
-    # (10.1.0.0/16), each optionally with :port, checked after rendering and after DNS.
-    # Loopback, private, link-local and other non-public addresses need a pattern naming
-    # them (the catch-all "*" does not); cloud metadata needs its exact host or address.
-    allowed_hosts: tuple[str, ...] = _list_setting(("*",), _host_patterns)
-    # Longer answers are abandoned (the connection closed) with an error, as Watcher's
-    # xpack.http.max_response_size.
-    max_response_bytes: int = _setting(10 * 1024 * 1024, _positive)
-    # The basic-auth password of http inputs whose rule gives a username and no password,
-    # sent only to input_credential_hosts.
-    input_password: str | None = _setting(None, secret=True)
-    input_credential_hosts: tuple[str, ...] = _list_setting((), _host_patterns)
-
 
 
 def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
@@ -387,7 +388,6 @@ def _apply_env(config: Config, env: Mapping[str, str]) -> Config:
         if not var.startswith(ENV_PREFIX) or var.startswith(ENV_NOT_CONFIG):
             continue
         name = var[len(ENV_PREFIX) :].lower()
-    http: HttpConfig = field(default_factory=HttpConfig)
         if name in plain:
             changes[name] = _coerce(plain[name], hints[name], raw, var, "environment")
             continue

@@ -19,8 +19,8 @@ from pipeline.alerting import outbound, outbound_http
 from pipeline.alerting.execute import ScriptRunner, Services
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.notifications import Notification
-from pipeline.alerting.painless import normalise, request
 from pipeline.alerting.outbound import OutboundRefusedError
+from pipeline.alerting.painless import normalise, request
 from pipeline.alerting.schedules import parse_duration
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config, HttpConfig
@@ -176,9 +176,9 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
         connect=_seconds(request.get("connection_timeout"), 10.0),
     )
     body = request.get("body")
+    client = outbound_http.shared_client(http.allowed_hosts)
     try:
         with client.stream(
-    client = outbound_http.shared_client(http.allowed_hosts)
             str(request.get("method", "get")).upper(),
             str(url),
             params=request.get("params") or None,
@@ -193,9 +193,9 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
         raise RuntimeError(f"http input: {err}") from err
     except httpx.HTTPError as err:
         raise RuntimeError(f"http input: {url}: {err}") from err
+    text = outbound_http.text_of(response, raw)
     try:
         parsed = json.loads(text)
-    text = outbound_http.text_of(response, raw)
     except ValueError:
         parsed = {"_value": text}
     payload = parsed if isinstance(parsed, dict) else {"_value": parsed}
@@ -204,8 +204,6 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
     return payload
 
 
-def _seconds(value: Any, default: float) -> float:
-    return default if value is None else parse_duration(str(value)).total_seconds()
 def _input_auth(
     request: Mapping[str, Any], http: HttpConfig, target: outbound.Target
 ) -> tuple[str, str] | None:
@@ -226,6 +224,8 @@ def _input_auth(
     return (username, http.input_password)
 
 
+def _seconds(value: Any, default: float) -> float:
+    return default if value is None else parse_duration(str(value)).total_seconds()
 
 
 def script_runner(config: Config) -> ScriptRunner:

@@ -527,6 +527,7 @@ def _email_content(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _rendered_webhook(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
+    body = webhook.json_body(body)  # a JSON-looking body renders with JSON escaping
     rendered = dict(body)
     for field_name in ("url", "path", "body", "host"):
         if field_name in body:
@@ -536,7 +537,6 @@ def _rendered_webhook(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
             rendered[table] = {k: _text(run, v) for k, v in body[table].items()}
     return rendered
 
-    body = webhook.json_body(body)  # a JSON-looking body renders with JSON escaping
 
 def _shown_content(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:
     """The notification as the watch record shows it (Watcher shows the sent message)."""
