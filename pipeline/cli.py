@@ -30,6 +30,11 @@ class _State:
                 self._config = load_config(self.config_path)
             except ConfigError as err:
                 raise click.ClickException(f"configuration error: {err}") from None
+            from pipeline.clients.elasticsearch import insecure_credentials
+
+            problem = insecure_credentials(self._config.es)
+            if problem is not None:
+                raise click.ClickException(f"configuration error: {problem}")
         return self._config
 
 
@@ -113,12 +118,17 @@ def check(state: _State, timeout: float) -> None:
         sys.exit(1)
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, config: Config | None = None) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Every line we print passes one filter: the configuration's secret values masked, URLs
+    # without userinfo or tokens, even inside an exception's text.
+    from pipeline import redact
+
+    redact.install(config if config is not None else Config())
     # These log every request or job run at INFO: noise next to our own lines. Raise the
     # level to debug to see them.
     if level.lower() != "debug":
@@ -158,7 +168,7 @@ def ingest(
     from pipeline.ingest.service import IngestOptions, IngestService, SetupError
 
     cfg = state.config
-    _setup_logging(cfg.log_level)
+    _setup_logging(cfg.log_level, cfg)
     if not _csv(topics) and not topic_pattern:
         raise click.UsageError("give --topics and/or --topic-pattern")
     service = IngestService(
@@ -318,7 +328,7 @@ def rules_run(
             payload = json.loads(text)
         except json.JSONDecodeError as err:
             raise click.BadParameter(f"not JSON: {err}", param_hint="--alternative-input") from None
-    _setup_logging(state.config.log_level)
+    _setup_logging(state.config.log_level, state.config)
     rule_id = rule_id or file.stem
     store = _store(state) if record else None
     status, version = store.load(rule_id) if store else (None, None)
@@ -398,7 +408,7 @@ def alert(state: _State, rules_dir: Path, http_port: int | None) -> None:
     from pipeline.alerting.service import AlertService
 
     cfg = state.config
-    _setup_logging(cfg.log_level)
+    _setup_logging(cfg.log_level, cfg)
     service = AlertService(cfg, rules_dir, http_port)
     service.install_signal_handlers()
     sys.exit(service.run())

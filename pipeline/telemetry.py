@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
+from pipeline.redact import redact_text
+
 # Returns None when ready, else a one-line reason.
 ReadyCheck = Callable[[], str | None]
 
@@ -89,7 +91,8 @@ def _handler(
                 if reason is None:
                     self._send(200, b"ready\n")
                 else:
-                    self._send(503, f"not ready: {reason}\n".encode())
+                    # Reasons quote server URLs and errors: shown without userinfo or tokens.
+                    self._send(503, f"not ready: {redact_text(reason)}\n".encode())
             else:
                 self._send(404, b"try /metrics, /healthz or /readyz\n")
 

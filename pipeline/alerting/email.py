@@ -12,12 +12,16 @@ import base64
 import html
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
 
+import nh3
+
 from pipeline.alerting.notifications import Notification
+from pipeline.config import SmtpConfig
 
 # SMTP allows 998-character lines. At the default 78 the standard library folds a subject that
 # starts with "[edgewatch]" right after "Subject:", and readers then show a leading space.
@@ -25,6 +29,97 @@ _POLICY = policy.default.clone(max_line_length=998)
 
 # Watcher's priorities, as the X-Priority values mail clients understand.
 PRIORITIES = {"highest": "1", "high": "2", "normal": "3", "low": "4", "lowest": "5"}
+
+
+# The sanitiser's groups, after Watcher's (xpack.notification.email.html.sanitization.allow).
+_FORMATTING = {"b", "i", "s", "u", "sup", "sub", "ins", "del", "strong", "strike", "tt", "code"}
+_FORMATTING |= {"big", "small", "br", "span", "em", "hr"}
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre"}
+_TABLES = {"table", "th", "tr", "td", "caption", "col", "colgroup", "thead", "tbody", "tfoot"}
+_TABLE_ATTRIBUTES = {
+    "table": {"border", "cellpadding", "cellspacing", "width", "align"},
+    "col": {"span", "width"},
+    "th": {"colspan", "rowspan", "align", "valign", "width"},
+    "td": {"colspan", "rowspan", "align", "valign", "width"},
+}
+# CSS properties that format without loading anything (no url(), no positioning over other
+# content): what `_styles` keeps of a style attribute.
+_SAFE_CSS = {"color", "background-color", "font", "font-family", "font-size", "font-style"}
+_SAFE_CSS |= {"font-weight", "text-align", "text-decoration", "vertical-align", "white-space"}
+_SAFE_CSS |= {"line-height", "width", "height", "max-width", "border-collapse"}
+_SIDES = ("", "-top", "-right", "-bottom", "-left")
+_SAFE_CSS |= {f"{box}{side}" for box in ("margin", "padding") for side in _SIDES}
+_SAFE_CSS |= {"border", "border-top", "border-right", "border-bottom", "border-left"}
+_SAFE_CSS |= {"border-color", "border-style", "border-width", "border-radius"}
+# Embedded images only: a content id of the message, or inline data of a raster type.
+_EMBEDDED_IMAGE = re.compile(r"^\s*(cid:|data:image/(png|gif|jpeg|webp);base64,)", re.I)
+_LINK = re.compile(r"^\s*(https?:|mailto:)", re.I)
+
+
+@dataclass(frozen=True)
+class HtmlPolicy:
+    """What the HTML body of an email may keep (`smtp.html_sanitise`, `smtp.html_allow`)."""
+
+    enabled: bool = True
+    allow: tuple[str, ...] = (
+        "_formatting",
+        "_blocks",
+        "_tables",
+        "_links",
+        "_styles",
+        "img:embedded",
+    )
+
+    @classmethod
+    def of(cls, smtp: SmtpConfig) -> HtmlPolicy:
+        """The policy the configuration asks for."""
+        return cls(smtp.html_sanitise, smtp.html_allow)
+
+    def clean(self, markup: str) -> str:
+        """`markup` with everything outside the allow-list removed (unchanged when disabled):
+        scripts and styles with their content, event handlers, frames, forms, comments,
+        `javascript:` and relative links, and images that are not embedded in the message."""
+        if not self.enabled:
+            return markup
+        allow = {item.lower() for item in self.allow}
+        tags: set[str] = set()
+        attributes: dict[str, set[str]] = {}
+        if "_formatting" in allow:
+            tags |= _FORMATTING
+        if "_blocks" in allow:
+            tags |= _BLOCKS
+            attributes.update({"p": {"align"}, "div": {"align"}})
+        if "_tables" in allow:
+            tags |= _TABLES
+            attributes.update({k: set(v) for k, v in _TABLE_ATTRIBUTES.items()})
+        if "_links" in allow:
+            tags.add("a")
+            attributes["a"] = {"href", "title"}
+        remote_images = "img" in allow
+        if remote_images or "img:embedded" in allow:
+            tags.add("img")
+            attributes["img"] = {"src", "alt", "title", "width", "height"}
+        tags |= {item for item in allow if not item.startswith(("_", "img"))}
+        styles = "_styles" in allow
+        if styles:
+            attributes["*"] = {"style"}
+
+        def keep(element: str, attribute: str, value: str) -> str | None:
+            if attribute == "src":
+                return value if remote_images or _EMBEDDED_IMAGE.match(value) else None
+            if attribute == "href":
+                return value if _LINK.match(value) else None
+            return value
+
+        return nh3.clean(
+            markup,
+            tags=tags,
+            attributes=attributes,
+            attribute_filter=keep,
+            url_schemes={"http", "https", "mailto", "cid", "data"},
+            url_relative="deny",
+            filter_style_properties=_SAFE_CSS if styles else None,
+        )
 
 
 def addresses(value: Any) -> list[str]:
@@ -42,11 +137,13 @@ def content(
     report_html: str | None = None,
     report_text: str | None = None,
     images: Mapping[str, bytes] | None = None,
+    html_policy: HtmlPolicy = HtmlPolicy(),
 ) -> dict[str, Any]:
     """The stored form of one email from a rendered Watcher email action (plus a report).
 
     When the action has a `report`, its HTML is the HTML body unless the rule gives its own,
-    and its text is the plain-text body unless the rule gives its own.
+    and its text is the plain-text body unless the rule gives its own. The HTML body, the
+    rule's or the report's, passes `html_policy`.
     """
     body = rendered.get("body")
     text: str | None = None
@@ -62,6 +159,8 @@ def content(
         text = report_text
     if text is None and html_body is None:
         text = ""
+    if html_body is not None:
+        html_body = html_policy.clean(html_body)
     return {
         "from": _optional(rendered.get("from")),
         "to": addresses(rendered.get("to")),
@@ -81,8 +180,13 @@ def recipients(stored: Mapping[str, Any]) -> list[str]:
     return [*stored.get("to", []), *stored.get("cc", []), *stored.get("bcc", [])]
 
 
-def message(notification: Notification, default_from: str) -> EmailMessage:
-    """The MIME message for a stored email notification."""
+def message(
+    notification: Notification, default_from: str, html_policy: HtmlPolicy = HtmlPolicy()
+) -> EmailMessage:
+    """The MIME message for a stored email notification. Its HTML passes `html_policy` again
+    here, the last step before the wire, so that a notification stored by an older version
+    (or written into the outbox by hand) is sent clean too; cleaning clean HTML changes
+    nothing."""
     stored = notification.content
     msg = EmailMessage(policy=_POLICY)
     msg["From"] = _one_line(stored.get("from") or default_from)
@@ -103,7 +207,7 @@ def message(notification: Notification, default_from: str) -> EmailMessage:
     if stored.get("priority") in PRIORITIES:
         msg["X-Priority"] = PRIORITIES[stored["priority"]]
     text = stored.get("text")
-    html_body = stored.get("html")
+    html_body = None if stored.get("html") is None else html_policy.clean(str(stored["html"]))
     # Mail readers show the last alternative they can: plain text first, then HTML.
     msg.set_content(text if text is not None else _text_of(html_body or ""))
     if html_body is not None:

@@ -101,10 +101,9 @@ def build(spec: Mapping[str, Any], ctx: Mapping[str, Any], kibana_url: str | Non
         )
         parts_text += [f"Matching logs: {link}", ""]
     body = "\n".join(parts_html)
-    page = (
-        "<!DOCTYPE html><html><body style='font-family:sans-serif;font-size:14px'>"
-        f"{body}</body></html>"
-    )
+    # A styled div rather than a styled <body>: the email's HTML passes the sanitiser, which
+    # keeps a fragment (as mail readers show it) and drops the document's own elements.
+    page = f"<div style='font-family:sans-serif;font-size:14px'>{body}</div>"
     return Report(page, "\n".join(parts_text).rstrip() + "\n", images)
 
 

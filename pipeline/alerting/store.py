@@ -6,7 +6,8 @@
   a user's ack that lands while a rule runs is kept (see `save`).
 - history (indices `<alert.history_prefix>-YYYY.MM.DD`): one document per execution, like
   Watcher's `.watcher-history-*`: when, what the condition said, each action's status, the
-  payload size, the duration, and the whole watch record (stored, not indexed).
+  payload size, the duration, and the whole watch record (stored, not indexed), with
+  passwords, credential headers and URL tokens redacted (pipeline/redact.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from pipeline.alerting import state as states
 from pipeline.clients import elasticsearch as es_client
+from pipeline.redact import redact_record
 
 _KW = {"type": "keyword"}
 
@@ -162,7 +164,10 @@ class RuleStore:
     # ------------------------------------------------------------------ history
 
     def record(self, rule_id: str, record: Mapping[str, Any], lateness_ms: int | None) -> None:
-        """Write one execution's history document."""
+        """Write one execution's history document, without secrets: `execute` redacts its
+        record already, this redacts again whatever record it is given (cheap, and the
+        history is the one copy that lives for months)."""
+        record = redact_record(record)
         result = record.get("result") or {}
         payload = (result.get("input") or {}).get("payload")
         when = str(record["trigger_event"]["triggered_time"])
