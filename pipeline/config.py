@@ -21,6 +21,8 @@ from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pipeline.redact import redact_url
+
 ENV_PREFIX = "EDGEWATCH_"
 # Environment variables with our prefix that are not configuration keys.
 ENV_NOT_CONFIG = ("EDGEWATCH_CONFIG", "EDGEWATCH_STACK_")
@@ -168,6 +170,9 @@ class ElasticsearchConfig:
     api_key: str | None = _setting(None, secret=True)
     ca_certs: Path | None = _setting(None)
     request_timeout: float = _setting(30.0, _positive)
+    # Credentials (username/password or api_key) over plain http:// are refused unless this
+    # says the network in between is trusted.
+    allow_insecure: bool = _setting(False)
 
 
 ENVELOPES = ("auto", "filebeat", "fluentbit", "vector", "raw")
@@ -260,6 +265,50 @@ class AlertConfig:
     delivery_max_attempts: int = _setting(20, _positive)
     # Base of the "open in Kibana" link in emails, e.g. https://kibana.example.com; none: no link.
     kibana_url: str | None = _setting(None)
+    # Seals webhook URL tokens and credential headers in the outbox; the same on every alert
+    # process, else what one left pending with secrets fails after a restart.
+    outbox_key: str | None = _setting(None, secret=True)
+
+
+# Elements no allow-list may name: they run code, load content or restyle the whole message.
+_HTML_NEVER = frozenset(
+    [
+        "script",
+        "style",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "form",
+        "input",
+        "button",
+        "textarea",
+        "select",
+        "option",
+        "base",
+        "meta",
+        "link",
+        "svg",
+        "math",
+        "template",
+        "noscript",
+    ]
+)
+
+
+HTML_GROUPS = ("_formatting", "_blocks", "_tables", "_links", "_styles", "img:embedded", "img")
+
+
+def _html_allow(value: Any) -> str | None:
+    for item in value:
+        name = item.lower()
+        if name.startswith(("_", "img:")) and name not in HTML_GROUPS:
+            return f"unknown group {item!r}; the groups are {', '.join(HTML_GROUPS)}"
+        if name in _HTML_NEVER or not (name in HTML_GROUPS or name.isalnum()):
+            return f"{item!r} cannot be allowed in an email body"
+    return None
 
 
 @dataclass(frozen=True)
@@ -268,15 +317,28 @@ class SmtpConfig:
 
     host: str = _setting("127.0.0.1")
     port: int = _setting(25, _positive)
-    # none: plain SMTP; starttls: upgrade after connecting (usually port 587); tls: implicit
+    # opportunistic: upgrade with STARTTLS when the server offers it, else plain; none: plain
+    # SMTP; starttls: upgrade after connecting, required (usually port 587); tls: implicit
     # TLS from the first byte (usually port 465).
-    security: str = _setting("none", _one_of("none", "starttls", "tls"))
+    security: str = _setting("opportunistic", _one_of("opportunistic", "none", "starttls", "tls"))
+    # Logging in (username/password) without TLS actually negotiated is refused unless set.
+    allow_insecure: bool = _setting(False)
     username: str | None = _setting(None)
     password: str | None = _setting(None, secret=True)
     from_address: str = _setting("edgewatch@localhost")  # when a rule's email gives no `from`
     # A CA bundle (PEM) to trust for the server's certificate instead of the system's.
     ca_certs: Path | None = _setting(None)
     timeout_s: float = _setting(30.0, _positive)
+    # Email HTML bodies pass an allow-list sanitiser (as Watcher's
+    # xpack.notification.email.html.sanitization.*); false sends them as rendered.
+    html_sanitise: bool = _setting(True)
+    # What the sanitiser keeps: groups _formatting, _blocks, _tables, _links, _styles (safe
+    # CSS properties), img:embedded (cid: and data: images), img (remote images too), or
+    # element names.
+    html_allow: tuple[str, ...] = _list_setting(
+        ("_formatting", "_blocks", "_tables", "_links", "_styles", "img:embedded"),
+        _html_allow,
+    )
 
 
 @dataclass(frozen=True)
@@ -509,7 +571,8 @@ def _mask_by_name(name: str, value: Any) -> Any:
 
 
 def describe(config: Config) -> dict[str, Any]:
-    """The effective configuration as plain data, with secrets masked (for `config show`)."""
+    """The effective configuration as plain data, with secrets masked and URLs shown without
+    userinfo or tokens (for `config show`)."""
 
     def walk(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -525,6 +588,9 @@ def describe(config: Config) -> dict[str, Any]:
                 out[f.name] = "********"
             elif isinstance(value, tuple):
                 out[f.name] = list(value)
+            elif isinstance(value, str) and "://" in value:
+                # URLs may carry user:password@ or ?token=: shown without them.
+                out[f.name] = redact_url(value)
             else:
                 out[f.name] = str(value) if isinstance(value, Path) else value
         return out

@@ -16,6 +16,7 @@ import httpx
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting import outbound, outbound_http
+from pipeline.alerting.email import HtmlPolicy
 from pipeline.alerting.execute import ScriptRunner, Services
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.notifications import Notification
@@ -150,6 +151,7 @@ def services(
         http=lambda request: http_input(request, config.http),
         notify=notify,
         kibana_url=config.alert.kibana_url,
+        html_policy=HtmlPolicy.of(config.smtp),
     )
 
 

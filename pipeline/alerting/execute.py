@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from pipeline.alerting import conditions, email, firing, report, state, webhook
 from pipeline.alerting.mustache import render, render_value, split_content_type
 from pipeline.alerting.notifications import Notification, notification_id
+from pipeline.redact import redact_record
 
 log = logging.getLogger("edgewatch.alert")
 
@@ -65,6 +66,8 @@ class Services:
     # Stores an email/webhook notification for delivery (the outbox); False: stored before.
     notify: Callable[[Notification], bool] | None = None
     kibana_url: str | None = None  # base of the Kibana links in email reports
+    # What the HTML body of an email may keep (the smtp.html_* settings).
+    html_policy: email.HtmlPolicy = field(default_factory=email.HtmlPolicy)
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,12 @@ def execute(
     services: Services,
     status: state.WatchState | None = None,
 ) -> tuple[dict[str, Any], state.WatchState]:
-    """Execute a (validated) watch once; return its watch record and its new status."""
+    """Execute a (validated) watch once; return its watch record and its new status.
+
+    The record is the one to store and show: passwords and credential headers (of the http
+    input, of webhooks) read `::es_redacted::` and URLs have no userinfo or tokens, in the
+    rule's definition, the outputs and the error messages alike (pipeline/redact.py).
+    """
     started = time.monotonic()
     now = options.execution_time
     actions = dict(watch.get("actions") or {})
@@ -162,7 +170,7 @@ def execute(
     record["result"] = run.result
     record["messages"] = run.messages
     record["vars"] = run.ctx["vars"]
-    return record, status
+    return redact_record(record), status
 
 
 # --------------------------------------------------------------------------- inputs
@@ -519,11 +527,12 @@ def _email_content(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:
         rendered["body"] = _text(run, mail_body)
     if body.get("priority"):
         rendered["priority"] = body["priority"]
+    policy = run.services.html_policy
     if not body.get("report"):
-        return email.content(rendered)
+        return email.content(rendered, html_policy=policy)
     spec = render_value(body["report"], _model(run))
     built = report.build(spec, run.ctx, run.services.kibana_url)
-    return email.content(rendered, built.html, built.text, built.images)
+    return email.content(rendered, built.html, built.text, built.images, policy)
 
 
 def _rendered_webhook(run: _Run, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,25 +28,54 @@ class DeliveryError(Exception):
         self.failure = failure
 
 
+def login_refusal(smtp: SmtpConfig, encrypted: bool) -> str | None:
+    """Why the configured SMTP login must not be sent on this connection, or None: a
+    username and password go only over TLS that was actually negotiated, unless
+    `smtp.allow_insecure` says the network is trusted."""
+    if not smtp.username or encrypted or smtp.allow_insecure:
+        return None
+    return (
+        f"SMTP server {smtp.host}:{smtp.port} did not negotiate TLS (smtp.security ="
+        f" {smtp.security}), so the login of smtp.username was not sent in clear text; use a"
+        " server that offers STARTTLS or TLS (smtp.security = starttls or tls), or set"
+        " smtp.allow_insecure = true (EDGEWATCH_SMTP_ALLOW_INSECURE) if the network is trusted"
+    )
+
+
+# smtp.security -> aiosmtplib's start_tls: True requires STARTTLS, None uses it when offered.
+_START_TLS: dict[str, bool | None] = {
+    "opportunistic": None,
+    "starttls": True,
+    "none": False,
+    "tls": False,
+}
+
+
 async def send_email(notification: Notification, smtp: SmtpConfig) -> str:
     """Hand the message to the configured SMTP server; its reply on acceptance."""
-    message = email.message(notification, smtp.from_address)
+    message = email.message(notification, smtp.from_address, email.HtmlPolicy.of(smtp))
     recipients = email.recipients(notification.content)
     if not recipients:
         raise DeliveryError(Failure("the email has no recipients (to, cc, bcc)", False))
+    # The login is not handed to the client: it would log in on connect, before we could
+    # see whether TLS was negotiated.
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.security == "tls",
+        start_tls=_START_TLS[smtp.security],
+        cert_bundle=str(smtp.ca_certs) if smtp.ca_certs else None,
+        timeout=smtp.timeout_s,
+    )
     try:
-        _refused, reply = await aiosmtplib.send(
-            message,
-            recipients=recipients,
-            hostname=smtp.host,
-            port=smtp.port,
-            username=smtp.username,
-            password=smtp.password,
-            use_tls=smtp.security == "tls",
-            start_tls=smtp.security == "starttls",
-            cert_bundle=str(smtp.ca_certs) if smtp.ca_certs else None,
-            timeout=smtp.timeout_s,
-        )
+        async with client:
+            encrypted = client.get_transport_info("sslcontext") is not None
+            refusal = login_refusal(smtp, encrypted)
+            if refusal is not None:
+                raise DeliveryError(Failure(refusal, False))
+            if smtp.username:
+                await client.login(smtp.username, smtp.password or "")
+            _refused, reply = await client.send_message(message, recipients=recipients)
     except aiosmtplib.SMTPRecipientsRefused as err:
         worst = max((r.code for r in err.recipients), default=550)
         raise DeliveryError(smtp_failure(worst, str(err))) from err
