@@ -12,8 +12,8 @@ STACK   := $(PY) deploy/local/stack.py
 TEST_MARK := .edgewatch/stack/started-by-make-test
 
 .DEFAULT_GOAL := help
-.PHONY: help venv stack-up stack-down stack-status lint typecheck unit integration test demo clean \
-	bench-ingest bench-rules
+.PHONY: help venv lock audit stack-up stack-down stack-status lint typecheck unit integration \
+	test demo clean bench-ingest bench-rules
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,12 +23,32 @@ venv: $(VENV)/.installed  ## create .venv with edgewatch and its dev tools
 # setup.py compiles the ingest core with mypyc into .so files beside its sources, which Python
 # then imports instead of the .py files, and builds the native core from native/ with cargo:
 # any change under pipeline/ingest/ or native/ rebuilds them.
-$(VENV)/.installed: pyproject.toml setup.py $(wildcard pipeline/ingest/*.py pipeline/ingest/parsers/*.py) \
+#
+# The dependencies come from requirements.lock only, every file checked against its hash;
+# edgewatch itself then goes in with --no-deps, so nothing unlocked comes along with it.
+$(VENV)/.installed: pyproject.toml requirements.lock setup.py \
+		$(wildcard pipeline/ingest/*.py pipeline/ingest/parsers/*.py) \
 		$(wildcard native/Cargo.* native/src/*.rs native/src/parsers/*.rs)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# One lock for the image, CI and every developer: pyproject.toml's dependencies and its dev
+# extra, pinned for Python 3.11+ on any platform, with the hashes of every published file.
+# Run it after changing a dependency in pyproject.toml, and commit requirements.lock.
+LOCK_CMD := $(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	--python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock
+lock:  ## re-resolve requirements.lock from pyproject.toml (hashes); add UPGRADE=1 to update all
+	@test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+		$(PY) -m pip install --quiet uv; }
+	$(LOCK_CMD) $(if $(UPGRADE),--upgrade)
+
+# Known vulnerabilities of every locked package (PyPI's advisory data, via pip-audit).
+# A package the service could not be asked about is reported, loudly; AUDIT_STRICT=1 turns
+# that into a failure (for machines that reach the service).
+audit: venv  ## pip-audit over requirements.lock
+	@$(PY) deploy/audit.py requirements.lock
 
 stack-up: venv  ## start the local Kafka + Elasticsearch (idempotent)
 	@$(STACK) up
@@ -55,7 +75,7 @@ unit: venv  ## unit tests only (no servers), the native core's own included
 integration: venv  ## integration tests only (starts the stack if needed)
 	@$(MAKE) --no-print-directory _with-stack PYTEST_ARGS="-m integration"
 
-test: lint typecheck  ## the whole suite: lint, types, unit and integration tests
+test: lint typecheck audit  ## the whole suite: lint, types, audit, unit and integration tests
 	@$(MAKE) --no-print-directory _with-stack PYTEST_ARGS=""
 
 # Run pytest against the stack, starting it first if it is down and stopping it afterwards
