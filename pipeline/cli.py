@@ -206,6 +206,12 @@ def ship(
     from pipeline.progress import Progress
 
     cfg = state.config
+    try:
+        # One metadata request first: a wrong password or CA is then one clear error, not
+        # a minute of reconnects before the first delivery times out.
+        kafka_client.describe_cluster(cfg.kafka, timeout=15)
+    except ConnectionError as err:
+        raise click.ClickException(str(err)) from None
     producer = kafka_client.producer(cfg.kafka, **{"linger.ms": 50, "compression.type": "lz4"})
     paths = files or ("-",)
 

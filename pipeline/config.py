@@ -109,6 +109,7 @@ KAFKA_OWNED_KEYS = frozenset(
         "ssl.key.location",
         "ssl.key.password",
         "ssl.endpoint.identification.algorithm",
+        "error_cb",
         "group.id",
         "enable.auto.commit",
         "enable.idempotence",
@@ -153,6 +154,8 @@ class KafkaConfig:
     ssl_key_password: str | None = _setting(None, secret=True)
     # Check that the broker's certificate names the host we dialled. Off only for tests.
     ssl_endpoint_identification: bool = _setting(True)
+    # SASL PLAIN sends the password as it is: refused over SASL_PLAINTEXT unless this is true.
+    allow_insecure: bool = _setting(False)
     # Any other librdkafka setting (file only), for what the typed settings do not cover;
     # keys the typed settings own are refused.
     librdkafka: dict[str, LibrdkafkaValue] = field(
@@ -398,7 +401,48 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     config = Config()
     if path is not None:
         config = _apply_file(config, path)
-    return _apply_env(config, env)
+    config = _apply_env(config, env)
+    _check_kafka(config.kafka, str(path) if path is not None else "environment")
+    return config
+
+
+def _check_kafka(kafka: KafkaConfig, source: str) -> None:
+    """Settings that only make sense together, checked once every source is applied."""
+    if kafka.security_protocol.startswith("SASL_"):
+        if kafka.sasl_mechanism is None:
+            raise ConfigError(
+                "kafka.sasl_mechanism",
+                source,
+                f"required with security_protocol {kafka.security_protocol}"
+                " (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER)",
+            )
+        if kafka.sasl_mechanism != "OAUTHBEARER" and (
+            not kafka.sasl_username or kafka.sasl_password is None
+        ):
+            raise ConfigError(
+                "kafka.sasl_password" if kafka.sasl_username else "kafka.sasl_username",
+                source,
+                f"SASL {kafka.sasl_mechanism} needs sasl_username and sasl_password"
+                " (EDGEWATCH_KAFKA_SASL_PASSWORD keeps the password out of files)",
+            )
+        if (
+            kafka.security_protocol == "SASL_PLAINTEXT"
+            and kafka.sasl_mechanism == "PLAIN"
+            and not kafka.allow_insecure
+        ):
+            raise ConfigError(
+                "kafka.security_protocol",
+                source,
+                "SASL PLAIN over SASL_PLAINTEXT sends the password unencrypted: use SASL_SSL,"
+                " or a SCRAM mechanism, or set kafka.allow_insecure = true",
+            )
+    elif kafka.sasl_mechanism is not None or kafka.sasl_username is not None:
+        raise ConfigError(
+            "kafka.security_protocol",
+            source,
+            f"SASL settings are given but security_protocol is {kafka.security_protocol}:"
+            " set it to SASL_SSL (or SASL_PLAINTEXT)",
+        )
 
 
 def _apply_file(config: Config, path: Path) -> Config:

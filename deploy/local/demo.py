@@ -369,7 +369,7 @@ def report(run: Run, cfg: Config) -> None:
 
 def dead_letters(cfg: Config, topic: str, expected: int) -> list[tuple[str, str, int]]:
     """(stage, reason, size) of each message in the dead-letter topic."""
-    consumer = kafka_client.consumer(cfg.kafka, group_id=f"{topic}-demo-reader")
+    consumer = kafka_client.consumer(cfg.kafka, f"{topic}-demo-reader")
     consumer.subscribe([topic])
     found: list[tuple[str, str, int]] = []
     deadline = time.monotonic() + 15

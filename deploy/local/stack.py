@@ -1,6 +1,7 @@
-"""Start, check and stop edgewatch's local stack: one Kafka broker and one Elasticsearch node.
+"""Start, check and stop edgewatch's local stack: one Kafka broker, two Elasticsearch nodes (one
+open on http://127.0.0.1:9200, one secured on https://127.0.0.1:9202) and a Painless node.
 
-Both servers come from Maven Central (see pom.xml next to this file) and run as plain JVM
+The servers come from Maven Central (see pom.xml next to this file) and run as plain JVM
 processes, no Docker. Everything they write lives under `.edgewatch/` at the repository root.
 
     python deploy/local/stack.py up      # idempotent; waits until both answer
@@ -34,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import stack_secure as secure
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 RUNTIME = ROOT / ".edgewatch"
@@ -54,6 +57,8 @@ PAINLESS_URL = f"http://127.0.0.1:{PAINLESS_PORT}"
 # Heaps sized for a 2-core / 24 GiB machine that also runs the test suite.
 KAFKA_HEAP = os.environ.get("EDGEWATCH_STACK_KAFKA_HEAP", "512m")
 ES_HEAP = os.environ.get("EDGEWATCH_STACK_ES_HEAP", "1g")
+# The secured node holds only what the secured-stack tests write.
+ES_SECURE_HEAP = os.environ.get("EDGEWATCH_STACK_ES_SECURE_HEAP", "384m")
 PAINLESS_HEAP = os.environ.get("EDGEWATCH_STACK_PAINLESS_HEAP", "384m")
 START_TIMEOUT_S = float(os.environ.get("EDGEWATCH_STACK_START_TIMEOUT", "240"))
 STOP_TIMEOUT_S = 45.0
@@ -96,6 +101,15 @@ PAINLESS = Service(
     RUNTIME / "painless" / "painless.pid",
     (RUNTIME / "painless" / "stdout.log",),
 )
+ES_SECURE = Service(
+    "elasticsearch-secure",
+    RUNTIME / "elasticsearch-secure" / "elasticsearch.pid",
+    (
+        RUNTIME / "elasticsearch-secure" / "logs" / "edgewatch-local-secure.log",
+        RUNTIME / "elasticsearch-secure" / "logs" / "launcher.log",
+    ),
+)
+SECURE_FILES = secure.SecureFiles(RUNTIME / "stack" / "secure")
 ES = Service(
     "elasticsearch",
     RUNTIME / "elasticsearch" / "elasticsearch.pid",
@@ -383,20 +397,36 @@ def as_unprivileged(home: Path, base: Path) -> list[str]:
 
 
 def start_es(versions: Versions, resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
+    """The open node: the distribution's own config folder, security off."""
     home = es_home(versions, resolved)
-    base = RUNTIME / "elasticsearch"
+    conf = home / "config"
+    conf.joinpath("elasticsearch.yml").write_text(es_settings())
+    return _launch_es(home, conf, RUNTIME / "elasticsearch", ES, ES_HEAP, jdk)
+
+
+def start_es_secure(versions: Versions, resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
+    """The secured node: same distribution, its own config folder (ES_PATH_CONF) with HTTPS,
+    security on, file-realm users and roles."""
+    home = es_home(versions, resolved)
+    base = RUNTIME / "elasticsearch-secure"
+    conf = base / "config"
+    secure.prepare_es_config(conf, home, SECURE_FILES, jdk)
+    conf.joinpath("elasticsearch.yml").write_text(secure.es_secure_settings(base, SECURE_FILES))
+    return _launch_es(home, conf, base, ES_SECURE, ES_SECURE_HEAP, jdk)
+
+
+def _launch_es(
+    home: Path, conf: Path, base: Path, service: Service, heap: str, jdk: Path
+) -> subprocess.Popen[bytes]:
     for sub in ("data", "logs", "tmp"):
         (base / sub).mkdir(parents=True, exist_ok=True)
-    (home / "config" / "elasticsearch.yml").write_text(es_settings())
-    (home / "config" / "jvm.options.d" / "edgewatch.options").write_text(
-        f"-Xms{ES_HEAP}\n-Xmx{ES_HEAP}\n"
-    )
+    (conf / "jvm.options.d" / "edgewatch.options").write_text(f"-Xms{heap}\n-Xmx{heap}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ES_")}
-    env.update(ES_JAVA_HOME=str(jdk), ES_TMPDIR=str(base / "tmp"))
-    cmd = [str(home / "bin" / "elasticsearch"), "-d", "-p", str(ES.pid_file)]
+    env.update(ES_JAVA_HOME=str(jdk), ES_TMPDIR=str(base / "tmp"), ES_PATH_CONF=str(conf))
+    cmd = [str(home / "bin" / "elasticsearch"), "-d", "-p", str(service.pid_file)]
     if os.geteuid() == 0:
         cmd = [*as_unprivileged(home, base), *cmd]
-    ES.pid_file.unlink(missing_ok=True)
+    service.pid_file.unlink(missing_ok=True)
     log = (base / "logs" / "launcher.log").open("wb")
     # -d: the launcher forks the server, waits until it is up, writes the pid file and exits.
     return subprocess.Popen(
@@ -416,11 +446,15 @@ def kafka_properties() -> str:
             "node.id=1",
             f"controller.quorum.voters=1@127.0.0.1:{KAFKA_CONTROLLER_PORT}",
             f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},"
-            f"CONTROLLER://127.0.0.1:{KAFKA_CONTROLLER_PORT}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT}",
+            f"CONTROLLER://127.0.0.1:{KAFKA_CONTROLLER_PORT},"
+            f"SASL_SSL://127.0.0.1:{secure.KAFKA_SECURE_PORT}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},"
+            f"SASL_SSL://127.0.0.1:{secure.KAFKA_SECURE_PORT}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
+            "SASL_SSL:SASL_SSL",
+            *secure.kafka_listener_properties(SECURE_FILES),
             f"log.dirs={base / 'data'}",
             "num.partitions=3",
             # A single broker: internal topics cannot have more than one replica.
@@ -540,39 +574,58 @@ def kafka_cluster_id() -> str:
 # --------------------------------------------------------------------------- commands
 
 
+# Each service: the port that tells whether something else holds it, and the setting that
+# would point edgewatch at that something instead.
+PORTS = {
+    "kafka": (KAFKA_PORT, "EDGEWATCH_KAFKA_BOOTSTRAP names the broker edgewatch talks to"),
+    "elasticsearch": (ES_HTTP_PORT, "EDGEWATCH_ES_URL names the Elasticsearch edgewatch talks to"),
+    "elasticsearch-secure": (
+        secure.ES_SECURE_HTTP_PORT,
+        "the secured-stack tests need this port for their own node",
+    ),
+    "painless": (
+        PAINLESS_PORT,
+        "EDGEWATCH_ALERT_PAINLESS_URL names the server that runs Painless scripts",
+    ),
+}
+SERVICES = (KAFKA, ES, ES_SECURE, PAINLESS)
+
+
 def up(mark: Path | None) -> None:
     started_at = time.monotonic()
     versions = read_versions()
-    kafka_pid, es_pid, painless_pid = running_pid(KAFKA), running_pid(ES), running_pid(PAINLESS)
-    if kafka_pid is None and port_open(KAFKA_PORT):
-        raise StackError(
-            f"port {KAFKA_PORT} is taken by a process this stack did not start. Stop it, or use"
-            " it: EDGEWATCH_KAFKA_BOOTSTRAP names the broker edgewatch talks to"
-        )
-    if es_pid is None and port_open(ES_HTTP_PORT):
-        raise StackError(
-            f"port {ES_HTTP_PORT} is taken by a process this stack did not start. Stop it, or"
-            " use it: EDGEWATCH_ES_URL names the Elasticsearch edgewatch talks to"
-        )
-    if painless_pid is None and port_open(PAINLESS_PORT):
-        raise StackError(
-            f"port {PAINLESS_PORT} is taken by a process this stack did not start. Stop it, or"
-            " use it: EDGEWATCH_ALERT_PAINLESS_URL names the server that runs Painless scripts"
-        )
-    to_start = [
-        s for s, pid in ((KAFKA, kafka_pid), (ES, es_pid), (PAINLESS, painless_pid)) if pid is None
-    ]
+    pids = {s.name: running_pid(s) for s in SERVICES}
+    for name, (port, advice) in PORTS.items():
+        if pids[name] is None and port_open(port):
+            raise StackError(
+                f"port {port} is taken by a process this stack did not start. Stop it, or use"
+                f" it: {advice}"
+            )
+    props = RUNTIME / "kafka" / "server.properties"
+    if pids["kafka"] is not None and "SASL_SSL" not in props.read_text():
+        # A broker started before the stack had a secured listener: restart it with one.
+        say("restarting Kafka to add its SASL_SSL listener")
+        stop_service(KAFKA)
+        pids["kafka"] = None
+    # Certificates and passwords first: both the broker and the secured node read them.
+    secure.certificates(SECURE_FILES)
+    to_start = [s for s in SERVICES if pids[s.name] is None]
     if to_start:
         resolved = resolve()
         jdk = java_home()
+        starters = {
+            "elasticsearch": start_es,
+            "elasticsearch-secure": start_es_secure,
+        }
         procs: dict[str, subprocess.Popen[bytes]] = {}
-        # Start both before waiting for either: their JVM start-ups overlap.
-        if ES in to_start:
-            procs["elasticsearch"] = start_es(versions, resolved, jdk)
-        if KAFKA in to_start:
-            procs["kafka"] = start_kafka(resolved, jdk)
-        if PAINLESS in to_start:
-            procs["painless"] = start_painless(resolved, jdk)
+        # Start all before waiting for any: their JVM start-ups overlap.
+        for service in to_start:
+            if service is KAFKA:
+                procs[service.name] = start_kafka(resolved, jdk)
+            elif service is PAINLESS:
+                procs[service.name] = start_painless(resolved, jdk)
+            else:
+                procs[service.name] = starters[service.name](versions, resolved, jdk)
         if mark is not None:
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.write_text("".join(f"{s.name}\n" for s in to_start))
@@ -583,17 +636,38 @@ def up(mark: Path | None) -> None:
             mark.unlink(missing_ok=True)
         wait_ready({}, started_at)
         say("already running")
+    provision()
     elapsed = time.monotonic() - started_at
     say(f"Kafka {versions.kafka}            {KAFKA_BOOTSTRAP}  (pid {running_pid(KAFKA)})")
+    say(f"  secured listener         {secure.KAFKA_SECURE_BOOTSTRAP}  (SASL_SSL, SCRAM-SHA-512)")
     say(f"Elasticsearch {versions.elasticsearch}   {ES_URL}  (pid {running_pid(ES)})")
+    say(f"  secured node             {secure.ES_SECURE_URL}  (pid {running_pid(ES_SECURE)})")
     say(f"Painless (OpenSearch {versions.painless}) {PAINLESS_URL}  (pid {running_pid(PAINLESS)})")
+    say(
+        f"credentials and CA of the secured side in {SECURE_FILES.folder.relative_to(ROOT)}/"
+        f" (try: edgewatch --config {SECURE_FILES.config.relative_to(ROOT)} check)"
+    )
     say(f"ready in {elapsed:.1f} s; runtime files in {RUNTIME.relative_to(ROOT)}/")
 
 
+def provision() -> None:
+    """The Kafka user and its ACLs (idempotent), and the secured side's client config.
+    (The secured node's users are files, written before it starts.)"""
+    try:
+        secure.provision_kafka(SECURE_FILES, KAFKA_BOOTSTRAP)
+    except Exception as err:  # a KafkaException, an HTTPError: say which server refused
+        raise StackError(f"setting up the secured side failed: {err}") from err
+    secure.write_client_config(SECURE_FILES)
+
+
 def wait_ready(procs: dict[str, subprocess.Popen[bytes]], started_at: float) -> None:
-    kafka_ok = kafka_probe()
     deadline = started_at + START_TIMEOUT_S
-    pending = {"kafka": kafka_ok, "elasticsearch": es_healthy, "painless": painless_healthy}
+    pending: dict[str, Callable[[], bool]] = {
+        "kafka": kafka_probe(),
+        "elasticsearch": es_healthy,
+        "elasticsearch-secure": lambda: secure.es_secure_healthy(SECURE_FILES),
+        "painless": painless_healthy,
+    }
     while pending:
         for name, probe in list(pending.items()):
             if probe():
@@ -608,7 +682,7 @@ def wait_ready(procs: dict[str, subprocess.Popen[bytes]], started_at: float) -> 
                 raise StackError(failure)
         if time.monotonic() > deadline:
             name = next(iter(pending))
-            service = {"kafka": KAFKA, "elasticsearch": ES, "painless": PAINLESS}[name]
+            service = next(s for s in SERVICES if s.name == name)
             raise StackError(
                 f"{name} did not become ready within {START_TIMEOUT_S:.0f} s"
                 f" (raise EDGEWATCH_STACK_START_TIMEOUT on slow machines)\n"
@@ -628,13 +702,32 @@ def start_failure(name: str, proc: subprocess.Popen[bytes] | None) -> str | None
         return f"the Painless node exited with code {code} during start-up\n" + tail(
             PAINLESS.log_files
         )
-    if name == "elasticsearch" and code not in (None, 0):
-        return f"Elasticsearch failed to start (launcher exit code {code})\n" + tail(ES.log_files)
+    if name.startswith("elasticsearch") and code not in (None, 0):
+        service = ES if name == "elasticsearch" else ES_SECURE
+        return f"{name} failed to start (launcher exit code {code})\n" + tail(service.log_files)
     return None
 
 
+def stop_service(service: Service) -> bool:
+    """SIGTERM, then SIGKILL after STOP_TIMEOUT_S; True if something was running."""
+    pid = running_pid(service)
+    if pid is None:
+        service.pid_file.unlink(missing_ok=True)
+        return False
+    say(f"stopping {service.name} (pid {pid})")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while is_ours(pid) and not zombie(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if is_ours(pid) and not zombie(pid):
+        say(f"{service.name} ignored SIGTERM for {STOP_TIMEOUT_S:.0f} s; sending SIGKILL")
+        os.kill(pid, signal.SIGKILL)
+    service.pid_file.unlink(missing_ok=True)
+    return True
+
+
 def down(only_marked: Path | None) -> None:
-    services = [KAFKA, ES, PAINLESS]
+    services = list(SERVICES)
     if only_marked is not None:
         if not only_marked.exists():
             say("left running: this run did not start it")
@@ -643,20 +736,7 @@ def down(only_marked: Path | None) -> None:
         services = [s for s in services if s.name in names]
     stopped = False
     for service in services:
-        pid = running_pid(service)
-        if pid is None:
-            service.pid_file.unlink(missing_ok=True)
-            continue
-        say(f"stopping {service.name} (pid {pid})")
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while is_ours(pid) and not zombie(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if is_ours(pid) and not zombie(pid):
-            say(f"{service.name} ignored SIGTERM for {STOP_TIMEOUT_S:.0f} s; sending SIGKILL")
-            os.kill(pid, signal.SIGKILL)
-        service.pid_file.unlink(missing_ok=True)
-        stopped = True
+        stopped = stop_service(service) or stopped
     if only_marked is not None:
         only_marked.unlink(missing_ok=True)
     say("stopped" if stopped else "nothing to stop")
@@ -674,6 +754,13 @@ def status() -> int:
     rows = [
         ("kafka", versions.kafka, KAFKA_BOOTSTRAP, running_pid(KAFKA), kafka_probe()()),
         ("elasticsearch", versions.elasticsearch, ES_URL, running_pid(ES), es_healthy()),
+        (
+            "es-secure",
+            versions.elasticsearch,
+            secure.ES_SECURE_URL,
+            running_pid(ES_SECURE),
+            secure.es_secure_healthy(SECURE_FILES),
+        ),
         ("painless", versions.painless, PAINLESS_URL, running_pid(PAINLESS), painless_healthy()),
     ]
     for name, version, endpoint, pid, healthy in rows:

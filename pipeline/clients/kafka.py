@@ -1,4 +1,10 @@
-"""Kafka clients (confluent-kafka / librdkafka) built from edgewatch's configuration."""
+"""Kafka clients (confluent-kafka / librdkafka) built from edgewatch's configuration.
+
+Every client edgewatch makes (the ingest consumer, the dead-letter producer, admin clients,
+`ship`, `check`, the demo) comes from here, so each one carries the same connection and
+security settings, and each one reports a setting that cannot work once, clearly, instead of
+librdkafka's endless reconnect log (`ErrorWatch`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
+from pipeline.clients.kafka_errors import REPEATS_BEFORE_BLAME, SetupProblem, diagnose
 from pipeline.config import KafkaConfig
 
 # librdkafka reports every failed connection attempt on stderr; route those reports through
@@ -16,32 +23,127 @@ from pipeline.config import KafkaConfig
 _LOG = logging.getLogger("edgewatch.kafka")
 
 
-def settings(config: KafkaConfig, **overrides: Any) -> dict[str, Any]:
-    """librdkafka settings shared by every client, plus per-client overrides."""
+class KafkaSetupError(ConnectionError):
+    """A Kafka setting cannot work (wrong password, wrong CA, wrong protocol); retrying will
+    not help. The message names the setting to fix."""
+
+    def __init__(self, problem: SetupProblem) -> None:
+        super().__init__(problem.message)
+        self.setting = problem.setting
+
+
+class ErrorWatch(logging.Filter):
+    """One client's error callback and log filter: it recognises a failure that only a
+    setting can fix, logs it once as an error naming that setting, drops librdkafka's
+    repeats of it, and keeps it in `problem` for the caller to stop on."""
+
+    def __init__(self, config: KafkaConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.problem: SetupProblem | None = None
+        self._seen: dict[str, int] = {}
+        # A logger of this client's own, outside logging's registry (clients come and go),
+        # passing records on to edgewatch.kafka's handlers.
+        self.logger = logging.Logger(_LOG.name)
+        self.logger.parent = _LOG
+        # Every line reaches the filter, quiet ones too: a refused connection is logged at
+        # INFO, below what edgewatch.kafka usually shows; `filter` applies that level after.
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addFilter(self)
+
+    def __call__(self, error: KafkaError) -> None:
+        """librdkafka's error_cb."""
+        problem = diagnose(error.code(), error.str(), self.config)
+        if problem is not None:
+            self._found(problem)
+        elif error.fatal():
+            self._found(SetupProblem("kafka", f"Kafka client failed for good: {error.str()}"))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep librdkafka's log line unless it repeats a problem already reported."""
+        problem = diagnose(None, record.getMessage(), self.config)
+        if problem is not None:
+            self._found(problem)
+            if self.problem is not None:
+                return False  # reported once, as an error, by _found
+        return record.levelno >= _LOG.getEffectiveLevel()
+
+    def _found(self, problem: SetupProblem) -> None:
+        count = self._seen[problem.setting] = self._seen.get(problem.setting, 0) + 1
+        if self.problem is not None or (problem.needs_repeats and count < REPEATS_BEFORE_BLAME):
+            return
+        self.problem = problem
+        _LOG.error("%s", problem.message)
+
+    def raise_if_broken(self) -> None:
+        """Raise KafkaSetupError if a setting was found that cannot work."""
+        if self.problem is not None:
+            raise KafkaSetupError(self.problem)
+
+
+def security_settings(config: KafkaConfig) -> dict[str, Any]:
+    """The librdkafka keys of the typed security settings, then the pass-through table."""
+    out: dict[str, Any] = {"security.protocol": config.security_protocol}
+    if config.security_protocol.startswith("SASL_"):
+        out["sasl.mechanism"] = config.sasl_mechanism
+        if config.sasl_username is not None:
+            out["sasl.username"] = config.sasl_username
+        if config.sasl_password is not None:
+            out["sasl.password"] = config.sasl_password
+    if config.security_protocol.endswith("SSL"):
+        for key, value in (
+            ("ssl.ca.location", config.ssl_ca_location),
+            ("ssl.certificate.location", config.ssl_certificate_location),
+            ("ssl.key.location", config.ssl_key_location),
+            ("ssl.key.password", config.ssl_key_password),
+        ):
+            if value is not None:
+                out[key] = str(value)
+        out["ssl.endpoint.identification.algorithm"] = (
+            "https" if config.ssl_endpoint_identification else "none"
+        )
+    out.update(config.librdkafka)
+    return out
+
+
+def settings(
+    config: KafkaConfig, *, watch: ErrorWatch | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """librdkafka settings shared by every client, plus per-client overrides. `watch`
+    receives the client's errors and log lines (a fresh one when not given)."""
+    watch = watch or ErrorWatch(config)
     base: dict[str, Any] = {
         "bootstrap.servers": config.bootstrap,
         "client.id": config.client_id,
-        "logger": _LOG,
+        **security_settings(config),
+        "logger": watch.logger,
+        "error_cb": watch,
     }
     base.update(overrides)
     return base
 
 
-def admin(config: KafkaConfig) -> AdminClient:
+def admin(config: KafkaConfig, *, watch: ErrorWatch | None = None) -> AdminClient:
     """An admin client, for topics and cluster metadata."""
-    return AdminClient(settings(config))
+    return AdminClient(settings(config, watch=watch))
 
 
-def producer(config: KafkaConfig, **overrides: Any) -> Producer:
-    """An idempotent producer that waits for the broker's acknowledgement of every message."""
-    return Producer(settings(config, **{"enable.idempotence": True, "acks": "all", **overrides}))
+def producer(config: KafkaConfig, watch: ErrorWatch | None = None, /, **overrides: Any) -> Producer:
+    """An idempotent producer that waits for the broker's acknowledgement of every message.
+    `watch` (positional, so that librdkafka's dotted keys stay free) sees its errors."""
+    return Producer(
+        settings(config, watch=watch, **{"enable.idempotence": True, "acks": "all", **overrides})
+    )
 
 
-def consumer(config: KafkaConfig, group_id: str, **overrides: Any) -> Consumer:
+def consumer(
+    config: KafkaConfig, group_id: str, watch: ErrorWatch | None = None, /, **overrides: Any
+) -> Consumer:
     """A consumer-group member. Offsets are committed explicitly by the caller."""
     return Consumer(
         settings(
             config,
+            watch=watch,
             **{
                 "group.id": group_id,
                 "enable.auto.commit": False,
@@ -61,10 +163,15 @@ class ClusterSummary:
 
 
 def describe_cluster(config: KafkaConfig, timeout: float = 5.0) -> ClusterSummary:
-    """Send one metadata request; raise ConnectionError with advice if nobody answers."""
+    """Send one metadata request; raise ConnectionError with advice if nobody answers
+    (KafkaSetupError, naming the setting, if a setting is why)."""
+    watch = ErrorWatch(config)
+    client = admin(config, watch=watch)
     try:
-        metadata = admin(config).list_topics(timeout=timeout)
+        metadata = client.list_topics(timeout=timeout)
     except KafkaException as err:
+        client.poll(0)  # serve the error callbacks and log lines that say why
+        watch.raise_if_broken()
         raise ConnectionError(
             f"no Kafka broker answered at {config.bootstrap} within {timeout:g} s ({err}). "
             "Start the local stack with `make stack-up`, or set EDGEWATCH_KAFKA_BOOTSTRAP."

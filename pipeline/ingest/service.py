@@ -61,6 +61,11 @@ log = logging.getLogger("edgewatch.ingest")
 COMMIT_INTERVAL_S = 1.0
 PAUSE_AFTER_S = 1.0  # all writers busy this long: pause the partitions
 PROGRESS_INTERVAL_S = 10.0
+_AUTHORIZATION_ERRORS = (
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.GROUP_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+)
 
 
 class SetupError(Exception):
@@ -106,10 +111,15 @@ class IngestService:
         native = transform.NATIVE if self.settings.native_core else None
         self._intake: Any = native.Intake() if native is not None else None
         self._es: Elasticsearch = es_client.connect(config.es)
+        # Sees both Kafka clients' errors: a setting that cannot work (a wrong password, CA
+        # or protocol) stops the service with one clear error instead of endless reconnects.
+        self._kafka_watch = kafka_client.ErrorWatch(config.kafka)
         # Dead letters can be as large as anything the source topic accepted; the broker has
         # the last word, and a refusal there leads to truncation (indexer.truncate).
         self._producer = kafka_client.producer(
-            config.kafka, **{"linger.ms": 20, "message.max.bytes": 100 * 1024 * 1024}
+            config.kafka,
+            self._kafka_watch,
+            **{"linger.ms": 20, "message.max.bytes": 100 * 1024 * 1024},
         )
         self._writer = BatchWriter(
             self._es,
@@ -246,6 +256,7 @@ class IngestService:
         consumer = kafka_client.consumer(
             self.config.kafka,
             group,
+            self._kafka_watch,
             **{
                 "enable.auto.offset.store": False,
                 "statistics.interval.ms": 5000,
@@ -292,6 +303,8 @@ class IngestService:
         ever_assigned = False
         while not self._stop.is_set():
             self.heartbeat.beat()
+            if self._kafka_watch.problem is not None:
+                raise SetupError(self._kafka_watch.problem.message)
             if self._full() and self._batch_complete():
                 # The next batch is built and every writer is busy: usually one finishes
                 # within a bulk request's time. Building that batch while the writers were
@@ -431,6 +444,14 @@ class IngestService:
             return
         if error.fatal():
             raise KafkaException(error)
+        if error.code() in _AUTHORIZATION_ERRORS:
+            # Retrying cannot help: the user lacks an ACL. Say which, and where the list is.
+            raise SetupError(
+                f"Kafka refused user {self.config.kafka.sasl_username or 'ANONYMOUS'!r}: "
+                f"{error.str()}. Grant the ACLs docs/operations.md lists for ingest (READ on "
+                f"the log topics and the group {self.options.group or self.settings.group!r},"
+                f" WRITE on <topic>{self.settings.dlq_suffix})"
+            )
         log.warning("kafka: %s", error)
 
     def _route(self, topic: str) -> Transformer | None:

@@ -220,7 +220,7 @@ def test_sigkill_mid_stream_then_restart_loses_nothing_and_doubles_nothing(
             }
         },
     )
-    reader = kafka_client.consumer(ingest_config.kafka, group_id=f"{topic}-watermarks")
+    reader = kafka_client.consumer(ingest_config.kafka, f"{topic}-watermarks")
     try:
         for bucket in result["aggregations"]["parts"]["buckets"]:
             low, high = reader.get_watermark_offsets(TopicPartition(topic, bucket["key"]), 10)

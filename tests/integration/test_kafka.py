@@ -19,7 +19,7 @@ def test_produce_then_consume_back_with_keys_headers_and_commits(
         producer.produce(topic, value=line, key=host, headers=[("shipper", b"raw")])
     assert producer.flush(30) == 0, "messages left undelivered after 30 s"
 
-    consumer = kafka_client.consumer(config.kafka, group_id=f"{topic}-group")
+    consumer = kafka_client.consumer(config.kafka, f"{topic}-group")
     consumer.subscribe([topic])
     received: dict[bytes, bytes] = {}
     per_partition: dict[int, list[int]] = {}

@@ -17,6 +17,8 @@ _PATH = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack.py"
 
 @pytest.fixture(scope="module")
 def stack() -> ModuleType:
+    # stack.py imports its neighbour stack_secure.py, as it does when run as a script.
+    sys.path.insert(0, str(_PATH.parent))
     spec = importlib.util.spec_from_file_location("edgewatch_stack", _PATH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
