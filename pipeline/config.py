@@ -264,8 +264,10 @@ class AlertConfig:
     # as failed with the last reason.
     delivery_deadline_s: float = _setting(3600.0, _positive)
     delivery_retry_max_s: float = _setting(60.0, _positive)  # cap of the retry backoff
-    # A notification that failed this many attempts is given up, whatever the deadline.
-    delivery_max_attempts: int = _setting(20, _positive)
+    # A notification that failed this many attempts is given up, whatever the deadline. With
+    # the default backoff (at most 60 s) about 80 attempts fit in the default hour, so the
+    # deadline decides; the cap bounds the attempts when the deadline is long.
+    delivery_max_attempts: int = _setting(100, _positive)
     # Base of the "open in Kibana" link in emails, e.g. https://kibana.example.com; none: no link.
     kibana_url: str | None = _setting(None)
     # Seals webhook URL tokens and credential headers in the outbox; the same on every alert

@@ -23,13 +23,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.alerting import delivery, outbound_http
 from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
-from pipeline.alerting.outbox import FAILED, SENT, Claimed, Outbox
+from pipeline.alerting.outbox import FAILED, SENT, Claimed, GaveUp, Outbox
 from pipeline.alerting.senders import DeliveryError, send_email, send_webhook
 from pipeline.config import Config
 
 log = logging.getLogger("edgewatch.alert.delivery")
 
 _FINISHED_KEPT = 10_000
+# httpx's errors for a request it refuses to make (bad URL, scheme, header): no retry helps.
+_MALFORMED_REQUEST = (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 Sender = Callable[[Notification], Awaitable[str]]
 
 
@@ -167,14 +169,41 @@ class Courier:
             self._in_flight.discard(notification_id)
 
     async def _attempt(self, notification_id: str) -> None:
-        claimed = await asyncio.to_thread(self.outbox.claim, notification_id, datetime.now(UTC))
+        claimed = await asyncio.to_thread(
+            self.outbox.claim,
+            notification_id,
+            datetime.now(UTC),
+            self.config.alert.delivery_max_attempts,
+        )
         if claimed is None:
             return
+        if isinstance(claimed, GaveUp):
+            self.metrics.notifications.labels(claimed.type, "failed").inc()
+            log.error(
+                "%s %s of rule %s: %s",
+                claimed.type,
+                claimed.notification_id,
+                claimed.rule_id,
+                claimed.reason,
+            )
+            self._finish(claimed.notification_id, FAILED)
+            return
         n = claimed.notification
+        # A request that can never be made fails now, with its reason, not on every retry.
+        problem = delivery.undeliverable(n)
+        if problem is not None:
+            await self._failed(claimed, delivery.Failure(f"undeliverable: {problem}", False))
+            return
         try:
             reply = await self._senders[n.type](n)
         except DeliveryError as err:
-            await self._failed(claimed, err.failure)
+            failure = err.failure
+            if isinstance(err.__cause__, _MALFORMED_REQUEST):
+                failure = delivery.Failure(failure.reason, False)  # the same on every retry
+            await self._failed(claimed, failure)
+            return
+        except Exception as err:  # e.g. an invalid port: anyio raises an ExceptionGroup
+            await self._failed(claimed, delivery.exception_failure(err))
             return
         now = datetime.now(UTC)
         await asyncio.to_thread(self.outbox.sent, claimed, now, reply)
@@ -187,7 +216,7 @@ class Courier:
         n = claimed.notification
         attempts = claimed.attempts + 1
         now = datetime.now(UTC)
-        at = delivery.next_attempt(
+        decided = delivery.verdict(
             attempts,
             failure,
             n.created,
@@ -195,10 +224,10 @@ class Courier:
             self.config.alert.delivery_deadline_s,
             self.config.alert.delivery_retry_max_s,
             random.random(),
+            self.config.alert.delivery_max_attempts,
         )
+        at, reason = decided.at, decided.reason
         if at is None:
-            why = "permanent error" if not failure.retryable else "deadline passed"
-            reason = f"gave up after {attempts} attempt(s) ({why}): {failure.reason}"
             await asyncio.to_thread(self.outbox.failed, claimed, reason)
             self.metrics.notifications.labels(n.type, "failed").inc()
             log.error("%s %s of rule %s: %s", n.type, n.id, n.rule_id, reason)

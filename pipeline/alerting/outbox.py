@@ -6,6 +6,7 @@ same firing enqueued twice (a retried execution) is stored once. Its `state` mov
     pending --claim--> sending --> sent
                           |------> pending (retry at next_attempt)
                           '------> failed (permanent error, or past the deadline)
+    pending/expired lease --claim--> failed (past the deadline or the attempt cap)
 
 A claim is an optimistic-concurrency write with a lease: if the service dies while sending,
 the lease runs out and the notification is pending again for whoever looks next. A crash
@@ -21,6 +22,7 @@ from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
+from pipeline.alerting import delivery
 from pipeline.alerting.conditions import format_date, parse_date
 from pipeline.alerting.notifications import Notification
 from pipeline.clients import elasticsearch as es_client
@@ -32,6 +34,16 @@ FAILED = "failed"
 
 _KW = {"type": "keyword"}
 _DATE = {"type": "date"}
+
+
+@dataclass(frozen=True)
+class GaveUp:
+    """A notification `claim` found past its deadline or attempt cap and marked failed."""
+
+    notification_id: str
+    type: str
+    rule_id: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -144,35 +156,74 @@ class Outbox:
             return 0
         return int(found["count"])
 
-    def claim(self, notification_id: str, now: datetime) -> Claimed | None:
-        """Take a notification for sending, or None if it is not ours to send now."""
+    def claim(
+        self,
+        notification_id: str,
+        now: datetime,
+        max_attempts: int = delivery.DEFAULT_MAX_ATTEMPTS,
+    ) -> Claimed | GaveUp | None:
+        """Take a notification for sending, or None if it is not ours to send now.
+
+        One past its deadline or its attempt cap is not taken: it is marked failed here, with
+        its last reason, and returned as `GaveUp`, so no process ever tries it again. A lease
+        that ran out counts as an attempt: a notification whose sending crashes the process
+        cannot be retried forever either.
+        """
         try:
             doc = self.es.get(index=self.index, id=notification_id)
         except NotFoundError:
             return None
         source = doc["_source"]
         state = source.get("state")
+        attempts = int(source.get("attempts") or 0)
         if state == SENDING:
             if parse_date(str(source.get("lease_until"))) > now:
                 return None  # someone is sending it right now
+            attempts += 1  # the attempt under that lease never finished
         elif state != PENDING or parse_date(str(source["next_attempt"])) > now:
             return None
-        source = {**source, "state": SENDING, "lease_until": format_date(now + self.lease)}
+        deadline = _deadline(source)
+        why = delivery.expired(attempts, deadline, now, max_attempts)
+        if why is not None:
+            last = source.get("last_error")
+            reason = f"gave up after {attempts} attempt(s) ({why})" + (f": {last}" if last else "")
+            changed = {
+                **source,
+                "state": FAILED,
+                "attempts": attempts,
+                "lease_until": None,
+            }
+            changed.update(last_error=reason, updated=now.isoformat())
+            if not self._write(notification_id, changed, doc):
+                return None
+            return GaveUp(
+                notification_id,
+                str(source.get("type")),
+                str(source.get("rule_id")),
+                reason,
+            )
+        source = {
+            **source,
+            "state": SENDING,
+            "lease_until": format_date(now + self.lease),
+        }
+        if not self._write(notification_id, source, doc):
+            return None
+        return Claimed(Notification.from_dict(source["notification"]), attempts, source)
+
+    def _write(self, notification_id: str, source: dict[str, Any], read: Any) -> bool:
+        """Replace the document if nobody changed it since `read`; False if somebody did."""
         try:
             self.es.index(
                 index=self.index,
                 id=notification_id,
                 document=source,
-                if_seq_no=doc["_seq_no"],
-                if_primary_term=doc["_primary_term"],
+                if_seq_no=read["_seq_no"],
+                if_primary_term=read["_primary_term"],
             )
         except ConflictError:
-            return None
-        return Claimed(
-            Notification.from_dict(source["notification"]),
-            int(source.get("attempts") or 0),
-            source,
-        )
+            return False
+        return True
 
     def sent(self, claimed: Claimed, now: datetime, reply: str) -> None:
         """Record the server's acceptance."""
@@ -196,6 +247,19 @@ class Outbox:
     def _change(self, claimed: Claimed, **fields: Any) -> None:
         """End an attempt: the claimed document (this process holds the lease, so it is still
         current) with one more attempt, the lease released and these fields changed."""
-        doc = {**claimed.document, **fields, "attempts": claimed.attempts + 1, "lease_until": None}
+        doc = {
+            **claimed.document,
+            **fields,
+            "attempts": claimed.attempts + 1,
+            "lease_until": None,
+        }
         doc["updated"] = datetime.now(UTC).isoformat()
         self.es.index(index=self.index, id=claimed.notification.id, document=doc)
+
+
+def _deadline(source: dict[str, Any]) -> datetime:
+    """The stored deadline; a document without one (written before it existed) is due a day
+    after its firing, the longest any default ever allowed."""
+    if source.get("deadline"):
+        return parse_date(str(source["deadline"]))
+    return parse_date(str(source["created"])) + timedelta(days=1)

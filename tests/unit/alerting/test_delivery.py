@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.alerting.delivery import Failure, http_failure, next_attempt, smtp_failure
+from pipeline.alerting.delivery import (
+    Failure,
+    exception_failure,
+    expired,
+    http_failure,
+    next_attempt,
+    smtp_failure,
+    undeliverable,
+    verdict,
+)
+from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TRANSIENT = Failure("connection refused", True)
@@ -150,3 +161,89 @@ def test_a_long_retry_run_stays_capped_and_never_overflows() -> None:
     # (retry_max_s=1 and a day's deadline: ~86,000); the backoff must stay at the cap.
     assert _delay(1100, retry_max_s=1.0, jitter=0.0) == 0.5
     assert _delay(5000, retry_max_s=1.0, jitter=0.5) == 0.75
+
+
+# ----------------------------------------------------------------- limits and bad requests
+
+
+def _webhook(url: str = "https://hooks.example.com/x", **content: object) -> Notification:
+    stored = {"method": "POST", "url": url, "headers": {}, "body": "{}", **content}
+    return Notification("a1b2", "fleet/disk", "hook", WEBHOOK, T0, stored)
+
+
+def test_verdict_names_the_attempt_cap_and_keeps_the_last_reason() -> None:
+    decided = verdict(5, TRANSIENT, T0, T0, DAY, 60.0, 0.0, max_attempts=5)
+    assert decided.at is None
+    assert decided.reason == (
+        "gave up after 5 attempt(s) (attempt cap of 5 reached, [alert] delivery_max_attempts):"
+        " connection refused"
+    )
+    assert verdict(4, TRANSIENT, T0, T0, DAY, 60.0, 0.0, max_attempts=5).at is not None
+
+
+def test_verdict_says_why_it_gave_up() -> None:
+    permanent = verdict(1, Failure("HTTP 404", False), T0, T0, DAY, 60.0, 0.0)
+    assert permanent.reason == "gave up after 1 attempt(s) (permanent error): HTTP 404"
+    late = verdict(3, TRANSIENT, T0, T0 + timedelta(hours=2), 3600.0, 60.0, 0.0)
+    assert "deadline passed, [alert] delivery_deadline_s" in late.reason
+    retried = verdict(1, TRANSIENT, T0, T0, DAY, 60.0, 0.0)
+    assert retried.at is not None and retried.reason == "connection refused"
+
+
+def test_expired_at_the_cap_or_the_deadline() -> None:
+    deadline = T0 + timedelta(hours=1)
+    assert expired(19, deadline, T0, max_attempts=20) is None
+    assert "attempt cap of 20" in str(expired(20, deadline, T0, max_attempts=20))
+    assert "deadline passed" in str(expired(0, deadline, deadline, max_attempts=20))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://hooks.example.com:99999/x", "Port out of range"),
+        ("http://hooks.example.com:8o8o/x", "could not be cast to integer"),
+        ("http://hooks.example.com:0/x", "port is 0"),
+        ("http:///x", "has no host"),
+        ("ftp://hooks.example.com/x", "scheme 'ftp'"),
+        ("http://hooks.example.com/x\r\nHost: evil", "control character"),
+        ("http://[::1/x", "Invalid IPv6 URL"),
+        ("", "scheme ''"),
+    ],
+)
+def test_a_request_that_can_never_be_made_is_undeliverable(url: str, expected: str) -> None:
+    problem = undeliverable(_webhook(url))
+    assert problem is not None and expected in problem
+    assert "\r" not in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Trace": "a\r\nSet-Cookie: x=1"}, {"X-Trace": "a\x00b"}, {"Bad Name": "v"}, {"X\n": "v"}],
+)
+def test_control_characters_in_headers_are_undeliverable(headers: dict[str, str]) -> None:
+    problem = undeliverable(_webhook(headers=headers))
+    assert problem is not None and "header" in problem
+    assert "Set-Cookie" not in problem  # the value is never echoed: it may hold a secret
+
+
+def test_control_characters_in_ids_and_addresses_are_undeliverable() -> None:
+    n = replace(_webhook(), rule_id="fleet/disk\r\nX-Injected: 1")
+    assert "rule id 'fleet/disk\\r\\nX-Injected: 1'" in str(undeliverable(n))
+    n = replace(_webhook(), alert_key="host-1\n")
+    assert "alert key" in str(undeliverable(n))
+    mail = Notification("a1b2", "r", "mail", EMAIL, T0, {"to": ["ops@example.com\r\nBcc: x"]})
+    assert "the to address" in str(undeliverable(mail))
+
+
+def test_a_well_formed_request_may_be_tried() -> None:
+    assert undeliverable(_webhook(headers={"X-Trace": "a\tb", "Content-Type": "x/y"})) is None
+    assert undeliverable(_webhook("http://[::1]:8080/x?a=b")) is None
+    mail = Notification("a1b2", "r", "mail", EMAIL, T0, {"to": ["ops@example.com"]})
+    assert undeliverable(mail) is None
+
+
+def test_an_unexpected_sender_error_is_permanent_unless_it_is_the_network() -> None:
+    assert exception_failure(ValueError("Invalid port")).retryable is False
+    assert exception_failure(OverflowError("port must be 0-65535.")).retryable is False
+    assert exception_failure(ConnectionResetError("reset")).retryable is True
+    assert exception_failure(TimeoutError()).reason == "TimeoutError"
