@@ -17,7 +17,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting import outbound, outbound_http
 from pipeline.alerting.email import HtmlPolicy
-from pipeline.alerting.execute import ScriptRunner, Services
+from pipeline.alerting.execute import ExecutionError, ScriptRunner, Services
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.notifications import Notification
 from pipeline.alerting.outbound import OutboundRefusedError
@@ -161,7 +161,8 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
 
     The request goes only where `http.allowed_hosts` allows, its answer is read up to
     `http.max_response_bytes`, and a rule's `auth.basic` username without a password takes
-    `http.input_password`, for `http.input_credential_hosts` only (outbound.py)."""
+    `http.input_password`, for `http.input_credential_hosts` only (outbound.py). A refused or
+    failed request raises ExecutionError: the execution records the input as failed."""
     http = http or HttpConfig()
     url = request.get("url")
     if not url:
@@ -172,7 +173,7 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
         target = outbound.target(str(url))
         auth = _input_auth(request, http, target)
     except OutboundRefusedError as err:
-        raise RuntimeError(f"http input: {err}") from err
+        raise ExecutionError(f"http input: {err}") from err
     timeout = httpx.Timeout(
         _seconds(request.get("read_timeout"), 10.0),
         connect=_seconds(request.get("connection_timeout"), 10.0),
@@ -192,9 +193,9 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
         ) as response:
             raw = outbound_http.read_capped(response, http.max_response_bytes)
     except (OutboundRefusedError, outbound_http.ResponseTooLargeError) as err:
-        raise RuntimeError(f"http input: {err}") from err
+        raise ExecutionError(f"http input: {err}") from err
     except httpx.HTTPError as err:
-        raise RuntimeError(f"http input: {url}: {err}") from err
+        raise ExecutionError(f"http input: {url}: {err}") from err
     text = outbound_http.text_of(response, raw)
     try:
         parsed = json.loads(text)

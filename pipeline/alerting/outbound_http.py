@@ -215,6 +215,7 @@ async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     async for chunk in response.aiter_bytes():
         seen += len(chunk)
         if seen > limit:
+            chunks.clear()  # free them now, not when the traceback is dropped
             raise ResponseTooLargeError(response.status_code, limit, seen, declared=False)
         chunks.append(chunk)
     return b"".join(chunks)
@@ -228,6 +229,7 @@ def read_capped(response: httpx.Response, limit: int) -> bytes:
     for chunk in response.iter_bytes():
         seen += len(chunk)
         if seen > limit:
+            chunks.clear()  # free them now, not when the traceback is dropped
             raise ResponseTooLargeError(response.status_code, limit, seen, declared=False)
         chunks.append(chunk)
     return b"".join(chunks)
