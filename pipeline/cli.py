@@ -343,8 +343,13 @@ def rules_run(
         from pipeline.alerting.courier import Courier
         from pipeline.alerting.outbox import Outbox
         from pipeline.clients import elasticsearch as es_client
+        from pipeline.redact import Sealer
 
-        outbox = Outbox(es_client.connect(state.config.es), state.config.alert.outbox_index)
+        outbox = Outbox(
+            es_client.connect(state.config.es),
+            state.config.alert.outbox_index,
+            sealer=Sealer(state.config.alert.outbox_key),
+        )
         courier = Courier(state.config, outbox).start()
     result, new_status = execute(
         rule_id,

@@ -64,7 +64,8 @@ SECRET_HEADERS = frozenset(
 # Record keys whose values are passwords wherever they appear (Watcher: auth.basic.password).
 _SECRET_KEYS = frozenset({"password", "passwd"})
 
-_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`]+")
+# A URL in prose ends before trailing punctuation ("failed at http://h/x: timeout").
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`]*[^\s'\"<>`.,;:!?)\]}]")
 _CREDENTIAL_IN_TEXT = re.compile(r"\b(Bearer|Basic|ApiKey|Token)\s+[A-Za-z0-9._~+/=\-]{8,}")
 
 

@@ -12,11 +12,14 @@ A claim is an optimistic-concurrency write with a lease: if the service dies whi
 the lease runs out and the notification is pending again for whoever looks next. A crash
 between the server accepting a message and `sent` being written means one more attempt after
 restart: that is why webhooks carry an Idempotency-Key and emails a stable Message-ID.
+
+A webhook's URL tokens and credential headers are stored sealed (`redact.Sealer`), and error
+reasons without URL secrets: reading the outbox shows no secret.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +29,7 @@ from pipeline.alerting import delivery
 from pipeline.alerting.conditions import format_date, parse_date
 from pipeline.alerting.notifications import Notification
 from pipeline.clients import elasticsearch as es_client
+from pipeline.redact import Sealer, SealError, redact_text
 
 PENDING = "pending"
 SENDING = "sending"
@@ -58,10 +62,18 @@ class Claimed:
 class Outbox:
     """Reads and writes outbox documents."""
 
-    def __init__(self, es: Elasticsearch, index: str, lease_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        es: Elasticsearch,
+        index: str,
+        lease_s: float = 120.0,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.es = es
         self.index = index
         self.lease = timedelta(seconds=lease_s)
+        # Without alert.outbox_key: a key of this process's own (see redact.Sealer).
+        self.sealer = sealer or Sealer()
 
     def install(self) -> None:
         """Create the outbox index with its mapping, unless it exists."""
@@ -103,7 +115,10 @@ class Outbox:
             "deadline": format_date(created + timedelta(seconds=deadline_s)),
             "next_attempt": format_date(created),
             "attempts": 0,
-            "notification": notification.to_dict(),
+            "notification": {
+                **notification.to_dict(),
+                "content": self.sealer.seal(notification.content),
+            },
         }
         try:
             self.es.create(index=self.index, id=notification.id, document=doc)
@@ -209,7 +224,14 @@ class Outbox:
         }
         if not self._write(notification_id, source, doc):
             return None
-        return Claimed(Notification.from_dict(source["notification"]), attempts, source)
+        stored = Notification.from_dict(source["notification"])
+        try:
+            notification = replace(stored, content=self.sealer.open(stored.content))
+        except SealError as err:  # sent without its URL token or credentials: wrong, give up
+            reason = f"cannot be sent: {err}"
+            self.failed(Claimed(stored, attempts, source), reason)
+            return GaveUp(notification_id, stored.type, stored.rule_id, reason)
+        return Claimed(notification, attempts, source)
 
     def _write(self, notification_id: str, source: dict[str, Any], read: Any) -> bool:
         """Replace the document if nobody changed it since `read`; False if somebody did."""
@@ -231,11 +253,13 @@ class Outbox:
 
     def retry(self, claimed: Claimed, at: datetime, reason: str) -> None:
         """Record a transient failure; try again at `at`."""
-        self._change(claimed, state=PENDING, next_attempt=format_date(at), last_error=reason)
+        self._change(
+            claimed, state=PENDING, next_attempt=format_date(at), last_error=redact_text(reason)
+        )
 
     def failed(self, claimed: Claimed, reason: str) -> None:
         """Give up, with the reason."""
-        self._change(claimed, state=FAILED, last_error=reason)
+        self._change(claimed, state=FAILED, last_error=redact_text(reason))
 
     def get(self, notification_id: str) -> dict[str, Any] | None:
         """The outbox document of a notification (for the CLI and tests)."""

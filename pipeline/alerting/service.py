@@ -43,6 +43,7 @@ from pipeline.alerting.schedules import WatchTrigger
 from pipeline.alerting.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
+from pipeline.redact import Sealer
 from pipeline.telemetry import Heartbeat, StatusServer
 
 log = logging.getLogger("edgewatch.alert")
@@ -116,7 +117,9 @@ class AlertService:
         self.heartbeat = Heartbeat()
         self.es = es_client.connect(config.es)
         self.store = RuleStore(self.es, config.alert.state_index, config.alert.history_prefix)
-        self.outbox = Outbox(self.es, config.alert.outbox_index)
+        self.outbox = Outbox(
+            self.es, config.alert.outbox_index, sealer=Sealer(config.alert.outbox_key)
+        )
         self.courier = Courier(config, self.outbox, self.metrics.registry)
         self.services = adapters.services(
             config, self.es, batch_searches=True, notify=self.courier.submit

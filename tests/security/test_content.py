@@ -127,7 +127,8 @@ def test_report_with_chart_survives_and_its_log_values_stay_text(smtp_server: Ma
     assert "font-family:sans-serif" in html  # the report's own styling kept
     images = [p for p in received.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0]["Content-ID"] == "<chart@edgewatch>"
-    assert images[0].get_payload(decode=True).startswith(b"\x89PNG")
+    png = images[0].get_payload(decode=True)
+    assert isinstance(png, bytes) and png.startswith(b"\x89PNG")
 
 
 def test_html_stored_before_sanitising_is_cleaned_when_sent(smtp_server: MailSink) -> None:
