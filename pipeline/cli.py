@@ -107,11 +107,11 @@ def check(state: _State, timeout: float) -> None:
         _row("kafka", cfg.kafka.bootstrap, "FAILED", str(err))
     try:
         client = es_client.connect(cfg.es).options(request_timeout=timeout, max_retries=0)
-        e = es_client.describe_cluster(client, cfg.es.url)
+        e = es_client.describe_cluster(client, cfg.es)
         detail = f"{e.version}, cluster {e.name}, status {e.status}, {e.nodes} node(s)"
         _row("elasticsearch", cfg.es.url, "ok" if e.status != "red" else "FAILED", detail)
         failures += e.status == "red"
-    except ConnectionError as err:
+    except (ConnectionError, ConfigError) as err:
         failures += 1
         _row("elasticsearch", cfg.es.url, "FAILED", str(err))
     if failures:
@@ -422,7 +422,11 @@ def alert(state: _State, rules_dir: Path, http_port: int | None) -> None:
     _setup_logging(cfg.log_level, cfg)
     service = AlertService(cfg, rules_dir, http_port)
     service.install_signal_handlers()
-    sys.exit(service.run())
+    try:
+        code = service.run()
+    except ConnectionError as err:
+        raise click.ClickException(str(err)) from None
+    sys.exit(code)
 
 
 def _store(state: _State) -> Any:

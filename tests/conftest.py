@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.fixtures.tcp_proxy",
     "tests.fixtures.ingest",
     "tests.fixtures.alerting",
+    "tests.fixtures.secure",
 ]
 
 _HERE = Path(__file__).parent

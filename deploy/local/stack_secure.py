@@ -219,6 +219,36 @@ def allow(bootstrap: str, user: str, grants: list[tuple[str, str, str, str]]) ->
         future.result(timeout=30)
 
 
+def remove_user(bootstrap: str, user: str) -> None:
+    """Delete a SCRAM user and every ACL naming it (tests clean up after themselves)."""
+    from confluent_kafka.admin import (  # type: ignore[attr-defined]
+        AclBindingFilter,
+        AclOperation,
+        AclPermissionType,
+        AdminClient,
+        ResourcePatternType,
+        ResourceType,
+        ScramMechanism,
+        UserScramCredentialDeletion,
+    )
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    match = AclBindingFilter(
+        ResourceType.ANY,
+        None,  # type: ignore[arg-type]  # None matches any name, as librdkafka documents
+        ResourcePatternType.ANY,
+        f"User:{user}",
+        None,  # type: ignore[arg-type]  # ...and any host
+        AclOperation.ANY,
+        AclPermissionType.ANY,
+    )
+    for future in admin.delete_acls([match]).values():
+        future.result(timeout=30)
+    deletion = UserScramCredentialDeletion(user, ScramMechanism.SCRAM_SHA_512)
+    for future in admin.alter_user_scram_credentials([deletion]).values():
+        future.result(timeout=30)
+
+
 def provision_kafka(files: SecureFiles, bootstrap: str) -> None:
     """Create (or reset) the SCRAM user `edgewatch` and let it use every topic and group.
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from elasticsearch import ApiError, TransportError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.alerting import adapters
@@ -168,7 +169,12 @@ class AlertService:
             ).start()
             log.info("metrics and health on port %d", status.port)
         try:
-            self.store.install()
+            try:
+                self.store.install()
+            except (ApiError, TransportError) as err:
+                # A wrong password, CA or privilege: say which setting, instead of a trace.
+                advice = es_client.explain(err, self.config.es)
+                raise ConnectionError(advice or f"cannot set up the rule indices: {err}") from err
             self.courier.start()
             self.reload()
             self.scheduler.start()

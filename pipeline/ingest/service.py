@@ -212,6 +212,9 @@ class IngestService:
                 )
                 return
             except ApiError as err:
+                advice = es_client.explain(err, self.config.es)
+                if advice:
+                    raise SetupError(advice) from err
                 if err.meta.status < 500 and err.meta.status != 429:
                     raise SetupError(
                         f"Elasticsearch refused the index template "
@@ -226,6 +229,9 @@ class IngestService:
                 attempt += 1
                 self._stop.wait(delay)
             except TransportError as err:
+                advice = es_client.explain(err, self.config.es)
+                if advice:  # a wrong CA or scheme: retrying cannot help
+                    raise SetupError(advice) from err
                 delay = backoff.delay(attempt)
                 log.warning(
                     "cannot install the index template (%s); Elasticsearch at %s "
