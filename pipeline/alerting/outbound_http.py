@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
+import ssl
 import typing
 from collections.abc import Callable, Iterable, Sequence
 
@@ -161,15 +162,19 @@ class _SyncBackend(httpcore.NetworkBackend):
 
 
 def async_client(
-    allowed_hosts: Sequence[str], resolver: Resolver = system_resolver
+    allowed_hosts: Sequence[str],
+    resolver: Resolver = system_resolver,
+    verify: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
-    """An httpx.AsyncClient that connects only where `allowed_hosts` allows (see module doc)."""
+    """An httpx.AsyncClient that connects only where `allowed_hosts` allows (see module doc).
+
+    `verify`: the TLS context to check servers with; by default the certifi CA bundle."""
     transport = httpx.AsyncHTTPTransport(trust_env=False)
     # httpx builds its pool without a network_backend option; the pool is replaced by one with
     # the same defaults plus the guarded backend. tests/security/test_outbound.py fails if a
     # future httpx stops honouring it.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=verify or httpx.create_ssl_context(trust_env=False),
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,
@@ -178,11 +183,15 @@ def async_client(
     return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
 
 
-def client(allowed_hosts: Sequence[str], resolver: Resolver = system_resolver) -> httpx.Client:
+def client(
+    allowed_hosts: Sequence[str],
+    resolver: Resolver = system_resolver,
+    verify: ssl.SSLContext | None = None,
+) -> httpx.Client:
     """An httpx.Client that connects only where `allowed_hosts` allows (see module doc)."""
     transport = httpx.HTTPTransport(trust_env=False)
     transport._pool = httpcore.ConnectionPool(  # as in async_client
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=verify or httpx.create_ssl_context(trust_env=False),
         max_connections=100,
         max_keepalive_connections=20,
         keepalive_expiry=5.0,

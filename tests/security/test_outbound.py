@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import ssl
 import tracemalloc
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +20,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
+import trustme
 from elasticsearch import Elasticsearch
 
 from pipeline.alerting import adapters, outbound_http, webhook
@@ -325,3 +328,49 @@ def test_json_looking_webhook_body_keeps_log_text_one_string(
     assert bodies[0] == {"text": INJECTION, "level": "warn"}
     assert "admin" not in bodies[0]
     assert bodies[1] == {"hit": {"seq": 1, "message": INJECTION}}
+
+
+def test_each_connection_goes_to_the_address_its_check_resolved(
+    http_receiver: HttpReceiver,
+) -> None:
+    port = int(http_receiver.url.rsplit(":", 1)[1])
+    # A rebinding DNS: the name points at the allowed receiver, then inside.
+    answers = iter([["127.0.0.1"], ["10.0.0.1"]])
+    asked: list[str] = []
+
+    def rebinding(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return next(answers)
+
+    with outbound_http.client(("*", "127.0.0.1"), resolver=rebinding) as client:
+        assert client.get(f"http://hook.test:{port}/a").status_code == 200
+        # The receiver closes each connection (HTTP/1.0): the next request resolves again,
+        # is checked against that answer and refused before any connection is made.
+        with pytest.raises(outbound_http.OutboundRefusedError, match=r"address 10\.0\.0\.1"):
+            client.get(f"http://hook.test:{port}/b")
+    assert asked == ["hook.test", "hook.test"]  # once per connection: check and connect agree
+    # The name stays in the Host header (and would in TLS SNI and verification).
+    assert [r.headers["host"] for r in http_receiver.requests] == [f"hook.test:{port}"]
+
+
+def test_tls_is_verified_against_the_name_while_connecting_to_the_checked_address() -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hook.test").configure_cert(server_context)
+    # An HTTPS receiver whose certificate names hook.test only.
+    with serve(tls=server_context) as receiver:
+        port = int(receiver.url.rsplit(":", 1)[1])
+        client_context = ssl.create_default_context()
+        ca.configure_trust(client_context)
+
+        def loopback(_host: str, _port: int) -> list[str]:
+            return ["127.0.0.1"]
+
+        allowed = ("hook.test", "other.test")
+        with outbound_http.client(allowed, resolver=loopback, verify=client_context) as client:
+            assert client.get(f"https://hook.test:{port}/ok").status_code == 200
+            # Same address, another name: the certificate does not name it, so no request.
+            with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
+                client.get(f"https://other.test:{port}/no")
+        paths = [r.path for r in receiver.requests]
+    assert paths == ["/ok"]
