@@ -202,26 +202,15 @@ class Outbox:
         if why is not None:
             last = source.get("last_error")
             reason = f"gave up after {attempts} attempt(s) ({why})" + (f": {last}" if last else "")
-            changed = {
-                **source,
-                "state": FAILED,
-                "attempts": attempts,
-                "lease_until": None,
-            }
+            changed = {**source, "state": FAILED, "attempts": attempts, "lease_until": None}
             changed.update(last_error=reason, updated=now.isoformat())
             if not self._write(notification_id, changed, doc):
                 return None
             return GaveUp(
-                notification_id,
-                str(source.get("type")),
-                str(source.get("rule_id")),
-                reason,
+                notification_id, str(source.get("type")), str(source.get("rule_id")), reason
             )
-        source = {
-            **source,
-            "state": SENDING,
-            "lease_until": format_date(now + self.lease),
-        }
+        lease = format_date(now + self.lease)
+        source = {**source, "state": SENDING, "attempts": attempts, "lease_until": lease}
         if not self._write(notification_id, source, doc):
             return None
         stored = Notification.from_dict(source["notification"])
@@ -271,12 +260,7 @@ class Outbox:
     def _change(self, claimed: Claimed, **fields: Any) -> None:
         """End an attempt: the claimed document (this process holds the lease, so it is still
         current) with one more attempt, the lease released and these fields changed."""
-        doc = {
-            **claimed.document,
-            **fields,
-            "attempts": claimed.attempts + 1,
-            "lease_until": None,
-        }
+        doc = {**claimed.document, **fields, "attempts": claimed.attempts + 1, "lease_until": None}
         doc["updated"] = datetime.now(UTC).isoformat()
         self.es.index(index=self.index, id=claimed.notification.id, document=doc)
 
