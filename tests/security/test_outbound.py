@@ -29,6 +29,7 @@ from pipeline.alerting import adapters, outbound_http, webhook
 from pipeline.alerting.courier import Courier
 from pipeline.alerting.execute import ExecutionError, RunOptions, execute
 from pipeline.alerting.notifications import WEBHOOK, Notification, notification_id
+from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.senders import DeliveryError, send_webhook
 from pipeline.config import Config, WebhookConfig
@@ -346,7 +347,7 @@ def test_each_connection_goes_to_the_address_its_check_resolved(
         assert client.get(f"http://hook.test:{port}/a").status_code == 200
         # The receiver closes each connection (HTTP/1.0): the next request resolves again,
         # is checked against that answer and refused before any connection is made.
-        with pytest.raises(outbound_http.OutboundRefusedError, match=r"address 10\.0\.0\.1"):
+        with pytest.raises(OutboundRefusedError, match=r"address 10\.0\.0\.1"):
             client.get(f"http://hook.test:{port}/b")
     assert asked == ["hook.test", "hook.test"]  # once per connection: check and connect agree
     # The name stays in the Host header (and would in TLS SNI and verification).
