@@ -107,7 +107,7 @@ def security_settings(config: KafkaConfig) -> dict[str, Any]:
 
 
 def settings(
-    config: KafkaConfig, *, watch: ErrorWatch | None = None, **overrides: Any
+    config: KafkaConfig, watch: ErrorWatch | None = None, /, **overrides: Any
 ) -> dict[str, Any]:
     """librdkafka settings shared by every client, plus per-client overrides. `watch`
     receives the client's errors and log lines (a fresh one when not given)."""
@@ -125,14 +125,14 @@ def settings(
 
 def admin(config: KafkaConfig, *, watch: ErrorWatch | None = None) -> AdminClient:
     """An admin client, for topics and cluster metadata."""
-    return AdminClient(settings(config, watch=watch))
+    return AdminClient(settings(config, watch))
 
 
 def producer(config: KafkaConfig, watch: ErrorWatch | None = None, /, **overrides: Any) -> Producer:
     """An idempotent producer that waits for the broker's acknowledgement of every message.
     `watch` (positional, so that librdkafka's dotted keys stay free) sees its errors."""
     return Producer(
-        settings(config, watch=watch, **{"enable.idempotence": True, "acks": "all", **overrides})
+        settings(config, watch, **{"enable.idempotence": True, "acks": "all", **overrides})
     )
 
 
@@ -143,7 +143,7 @@ def consumer(
     return Consumer(
         settings(
             config,
-            watch=watch,
+            watch,
             **{
                 "group.id": group_id,
                 "enable.auto.commit": False,
