@@ -18,6 +18,7 @@ from pipeline.alerting.delivery import Failure, http_failure, smtp_failure
 from pipeline.alerting.notifications import Notification
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.config import SmtpConfig, WebhookConfig
+from pipeline.redact import redact_text, redact_url
 
 
 class DeliveryError(Exception):
@@ -132,10 +133,13 @@ async def send_webhook(
         raise DeliveryError(Failure(str(err), False)) from err
     except outbound_http.ResponseTooLargeError as err:
         # The receiver may well have acted on the request; sending it again would repeat it.
-        reason = f"{stored['method']} {url}: {err}; not retried"
+        reason = f"{stored['method']} {redact_url(url)}: {redact_text(str(err))}; not retried"
         raise DeliveryError(Failure(reason, False)) from err
     except httpx.HTTPError as err:
-        reason = f"{stored['method']} {url}: {type(err).__name__}: {err}"
+        # Failure reasons reach the outbox and the logs: no URL token or userinfo in them.
+        reason = (
+            f"{stored['method']} {redact_url(url)}: {type(err).__name__}: {redact_text(str(err))}"
+        )
         raise DeliveryError(Failure(reason, True)) from err
     text = outbound_http.text_of(response, body)
     failure = http_failure(response.status_code, text, response.headers.get("retry-after"))
