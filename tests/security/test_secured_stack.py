@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from elasticsearch import Elasticsearch
 from pipeline.config import Config
 from pipeline.ingest.deadletter import read_headers
 from pipeline.ingest.service import IngestOptions, IngestService, SetupError
-from tests.fixtures.alerting import running
+from tests.fixtures.alerting import running, with_own_indices
 from tests.fixtures.ingest import consume_all
 from tests.fixtures.secure import KafkaUserFactory, SecureStack
 
@@ -180,16 +179,8 @@ def test_alert_service_runs_against_the_secured_node_with_the_alert_role(
             }
         )
     )
-    cfg = secure_stack.config(secure_stack.es_env("edgewatch-alert"))
-    cfg = replace(
-        cfg,
-        alert=replace(
-            cfg.alert,
-            state_index=f"{secure_prefix}-state",
-            history_prefix=f"{secure_prefix}-history",
-            outbox_index=f"{secure_prefix}-outbox",
-            reload_interval_s=0.5,
-        ),
+    cfg = with_own_indices(
+        secure_stack.config(secure_stack.es_env("edgewatch-alert")), secure_prefix
     )
     with running(cfg, folder):
         deadline = time.monotonic() + 30
