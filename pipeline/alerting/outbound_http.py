@@ -212,36 +212,45 @@ def _declared_too_large(response: httpx.Response, limit: int) -> None:
         raise ResponseTooLargeError(response.status_code, limit, int(declared), declared=True)
 
 
+class _CappedBody:
+    """A response body collected chunk by chunk, refused past `limit` bytes: one rule for
+    the async and the sync reader."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        _declared_too_large(response, limit)
+        self.status, self.limit = response.status_code, limit
+        self.chunks: list[bytes] = []
+        self.seen = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.seen += len(chunk)
+        if self.seen > self.limit:
+            self.chunks.clear()  # free them now, not when the traceback is dropped
+            raise ResponseTooLargeError(self.status, self.limit, self.seen, declared=False)
+        self.chunks.append(chunk)
+
+    def joined(self) -> bytes:
+        return b"".join(self.chunks)
+
+
 async def aread_capped(response: httpx.Response, limit: int) -> bytes:
     """The body of a streamed response, at most `limit` bytes; ResponseTooLargeError beyond.
 
     The caller's `client.stream(...)` block closes the response when this raises, which
     closes the connection without reading the rest.
     """
-    _declared_too_large(response, limit)
-    chunks: list[bytes] = []
-    seen = 0
+    body = _CappedBody(response, limit)
     async for chunk in response.aiter_bytes():
-        seen += len(chunk)
-        if seen > limit:
-            chunks.clear()  # free them now, not when the traceback is dropped
-            raise ResponseTooLargeError(response.status_code, limit, seen, declared=False)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body.add(chunk)
+    return body.joined()
 
 
 def read_capped(response: httpx.Response, limit: int) -> bytes:
     """As `aread_capped`, for a response of a sync client."""
-    _declared_too_large(response, limit)
-    chunks: list[bytes] = []
-    seen = 0
+    body = _CappedBody(response, limit)
     for chunk in response.iter_bytes():
-        seen += len(chunk)
-        if seen > limit:
-            chunks.clear()  # free them now, not when the traceback is dropped
-            raise ResponseTooLargeError(response.status_code, limit, seen, declared=False)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body.add(chunk)
+    return body.joined()
 
 
 def text_of(response: httpx.Response, body: bytes) -> str:
