@@ -31,6 +31,7 @@ COMPILED = [
     "pipeline/ingest/envelopes.py",
     "pipeline/ingest/normalise.py",
     "pipeline/ingest/fastpath.py",
+    "pipeline/ingest/window.py",
     "pipeline/ingest/transform.py",
     "pipeline/ingest/bulk.py",
 ]

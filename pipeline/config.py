@@ -62,6 +62,17 @@ def _positive_or_none(value: Any) -> str | None:
     return None if value is None else _positive(value)
 
 
+# A hundred years: wider than any log's lateness, and far inside what both ingest cores
+# can count in microseconds.
+_MAX_WINDOW_S = 100 * 365 * 86_400
+
+
+def _window_bound(value: Any) -> str | None:
+    if not 0 <= value <= _MAX_WINDOW_S:  # (NaN fails both comparisons)
+        return f"must be between 0 and {_MAX_WINDOW_S} seconds (100 years), got {value!r}"
+    return None
+
+
 def _one_of(*allowed: str) -> Check:
     def check(value: Any) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
@@ -210,6 +221,11 @@ class IngestConfig:
     index_prefix: str = _setting("edgewatch-logs")
     dataset: str = _setting("edge")
     namespace: str = _setting("default")
+    # Dated mode: the event time names the index only within this window around the Kafka
+    # timestamp, else the Kafka timestamp does; a line dated 1970 or 9999 cannot make an
+    # index of its own (pipeline/ingest/window.py). The document keeps its @timestamp.
+    index_time_window_back_s: float = _setting(7 * 86_400.0, _window_bound)
+    index_time_window_ahead_s: float = _setting(86_400.0, _window_bound)
     replicas: int | None = _setting(None)
     # Retention: an ILM policy that deletes indices this many days old (dated mode) or this
     # long after rollover (data streams), installed with the template. None: yours to manage.

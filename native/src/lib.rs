@@ -9,11 +9,12 @@
 //!
 //! Layout, one job per module, each named for its Python original:
 //! `value` (documents and orjson's output), `json` (orjson's input), `time`, `common`,
-//! `parsers/*`, `envelope`, `document` (normalise), `transform`; `poll` takes a whole poll's
-//! messages at once; this file converts between Python and Rust for the rest.
+//! `parsers/*`, `envelope`, `document` (normalise), `window`, `transform`; `poll` takes a
+//! whole poll's messages at once; this file converts between Python and Rust for the rest.
 
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 pub mod common;
 pub mod document;
@@ -24,6 +25,7 @@ pub mod poll;
 pub mod time;
 pub mod transform;
 pub mod value;
+pub mod window;
 
 // A document is built from a few dozen small strings and dropped at once, per message:
 // glibc's malloc spent about a quarter of the time on that (consolidating freed chunks);
@@ -39,6 +41,7 @@ pub type Maybe<T> = Result<T, Decline>;
 
 use time::Stamp;
 use value::Value;
+use window::{Side, Window};
 
 /// The settings of one topic whose messages this core transforms, owned (what
 /// `transform.Profile` borrows). Made once per topic by `transform.Transformer`, which calls
@@ -52,6 +55,7 @@ pub struct Settings {
     index_prefix: String,
     namespace: Option<String>,
     op_type: String,
+    window: Window,
 }
 
 impl Settings {
@@ -65,6 +69,7 @@ impl Settings {
             index_prefix: &self.index_prefix,
             namespace: self.namespace.as_deref(),
             op_type: &self.op_type,
+            window: self.window,
         }
     }
 }
@@ -72,8 +77,10 @@ impl Settings {
 #[pymethods]
 impl Settings {
     #[new]
+    /// The window's bounds come in whole microseconds, as `window.Window` holds them.
     #[pyo3(signature = (dataset, keep_original, envelope, line_format, index_prefix, namespace,
-                        op_type, /))]
+                        op_type, window_back_us, window_ahead_us, /))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         dataset: String,
         keep_original: bool,
@@ -82,11 +89,15 @@ impl Settings {
         index_prefix: String,
         namespace: Option<String>,
         op_type: String,
+        window_back_us: i64,
+        window_ahead_us: i64,
     ) -> Self {
-        Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type }
+        let window = Window { back_us: window_back_us, ahead_us: window_ahead_us };
+        Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type, window }
     }
 
-    /// One Kafka message to (index name, bulk entry), or None: take the Python path.
+    /// One Kafka message to (index name, bulk entry, `IndexAction.outside_window`), or None:
+    /// take the Python path.
     /// The caller has already refused empty and oversized values. Positional only: this is
     /// called once per message, and matching keywords cost a third of the call.
     #[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, /))]
@@ -101,10 +112,19 @@ impl Settings {
         offset: i64,
         timestamp_ms: Option<i64>,
         ingested: &str,
-    ) -> Option<(String, Bound<'py, PyBytes>)> {
+    ) -> Option<(String, Bound<'py, PyBytes>, Bound<'py, PyString>)> {
         let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
-        let (index, entry) = transform::transform(&message, &self.profile(ingested)).ok()?;
-        Some((index, PyBytes::new(py, &entry)))
+        let (index, entry, side) = transform::transform(&message, &self.profile(ingested)).ok()?;
+        Some((index, PyBytes::new(py, &entry), side_name(py, side)))
+    }
+}
+
+/// `Side::name` as a Python string made once (this runs per message).
+fn side_name(py: Python<'_>, side: Side) -> Bound<'_, PyString> {
+    match side {
+        Side::Inside => intern!(py, "").clone(),
+        Side::Behind => intern!(py, "behind").clone(),
+        Side::Ahead => intern!(py, "ahead").clone(),
     }
 }
 

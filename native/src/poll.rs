@@ -14,8 +14,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-use crate::Settings;
 use crate::transform::{Message, transform_into};
+use crate::window::Side;
+use crate::{Settings, side_name};
 
 enum Route {
     Native(Py<Settings>),
@@ -87,7 +88,8 @@ struct Read<'py> {
 /// What became of one message in the detached pass.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fate {
-    Built,
+    /// With where its event time lay (the index-time window).
+    Built(Side),
     Declined,
     Skipped,
 }
@@ -120,9 +122,11 @@ impl Intake {
     /// bytes (at least one message). Returns the run, the positions this core declined
     /// (Kafka errors, unknown topics, what the reference must decide), and the position to
     /// go on from. The offset of every message taken except errors is recorded in
-    /// `last_offsets`, and its topic counted in `consumed`.
+    /// `last_offsets`, and its topic counted in `consumed`; each document whose index the
+    /// Kafka timestamp named (event time outside the window) is counted in `outside`, by
+    /// (topic, "behind" or "ahead").
     #[pyo3(signature = (messages, start, ingested, max_message_bytes, budget, last_offsets,
-                        consumed, /))]
+                        consumed, outside, /))]
     #[allow(clippy::too_many_arguments)]
     fn take<'py>(
         &self,
@@ -134,6 +138,7 @@ impl Intake {
         budget: i64,
         last_offsets: &Bound<'py, PyDict>,
         consumed: &Bound<'py, PyDict>,
+        outside: &Bound<'py, PyDict>,
     ) -> PyResult<(Run, Vec<usize>, usize)> {
         let mut errors = Vec::new();
         let mut reads = Vec::with_capacity(messages.len().saturating_sub(start));
@@ -167,6 +172,7 @@ impl Intake {
         let built = PyList::empty(py);
         let mut counts: Vec<(Py<PyString>, usize)> = Vec::new();
         let mut seen: Vec<(Py<PyString>, usize)> = Vec::new();
+        let mut outside_window: Vec<(Py<PyString>, Side, usize)> = Vec::new();
         let mut partitions: Vec<(&Bound<'py, PyString>, i64, i64)> = Vec::new();
         for (r, fate) in reads.iter().zip(&fates) {
             tally(py, &mut seen, &r.topic);
@@ -174,10 +180,13 @@ impl Intake {
                 Some(last) => last.2 = r.offset,
                 None => partitions.push((&r.topic, r.partition, r.offset)),
             }
-            match fate {
-                Fate::Built => {
+            match *fate {
+                Fate::Built(side) => {
                     built.append(messages.get_item(r.position)?)?;
                     tally(py, &mut counts, &r.topic);
+                    if side != Side::Inside {
+                        tally_outside(py, &mut outside_window, &r.topic, side);
+                    }
                 }
                 Fate::Declined => declined.push(r.position),
                 Fate::Skipped => {}
@@ -193,6 +202,14 @@ impl Intake {
                 None => 0,
             };
             consumed.set_item(topic, before + n)?;
+        }
+        for (topic, side, n) in outside_window {
+            let key = (topic, side_name(py, side));
+            let before: usize = match outside.get_item(&key)? {
+                Some(v) => v.extract()?,
+                None => 0,
+            };
+            outside.set_item(key, before + n)?;
         }
         let run = Run { entry: PyBytes::new(py, &buffer).unbind(), ends, messages: built.unbind(), counts };
         Ok((run, declined, stop))
@@ -235,6 +252,19 @@ fn tally(py: Python<'_>, counts: &mut Vec<(Py<PyString>, usize)>, topic: &Bound<
     }
 }
 
+/// Adds one to the count of `topic`'s documents outside the window on `side` (rare).
+fn tally_outside(
+    py: Python<'_>,
+    counts: &mut Vec<(Py<PyString>, Side, usize)>,
+    topic: &Bound<'_, PyString>,
+    side: Side,
+) {
+    match counts.iter_mut().find(|(t, s, _)| *s == side && same(t.bind(py), topic)) {
+        Some(count) => count.2 += 1,
+        None => counts.push((topic.clone().unbind(), side, 1)),
+    }
+}
+
 /// The same topic name (usually the very same object).
 fn same(a: &Bound<'_, PyString>, b: &Bound<'_, PyString>) -> bool {
     a.is(b) || a.to_str().ok() == b.to_str().ok()
@@ -254,9 +284,9 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
             Some(Route::Skip) => Fate::Skipped,
             Some(Route::Native(settings)) if *usable => {
                 match transform_into(message, &settings.get().profile(ingested), &mut buffer) {
-                    Ok(_) => {
+                    Ok((_, side)) => {
                         ends.push(buffer.len());
-                        Fate::Built
+                        Fate::Built(side)
                     }
                     Err(_) => Fate::Declined,
                 }

@@ -7,6 +7,7 @@ use crate::envelope::unwrap;
 use crate::parsers;
 use crate::time::{Stamp, push_date};
 use crate::value::{Fields, Value, write_document, write_int, write_str};
+use crate::window::{Side, Window};
 use crate::{Decline, Maybe};
 
 /// One Kafka message, already checked to be non-empty and within the size limit.
@@ -33,18 +34,21 @@ pub struct Profile<'a> {
     pub namespace: Option<&'a str>,
     /// The bulk action: "index", or "create" for data streams.
     pub op_type: &'a str,
+    /// For dated indices: where the event time may name the index.
+    pub window: Window,
 }
 
-/// (index name, bulk entry) for one message.
-pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>)> {
+/// (index name, bulk entry, where the event time lay) for one message.
+pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>, Side)> {
     let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
-    let index = transform_into(m, p, &mut entry)?;
-    Ok((index, entry))
+    let (index, side) = transform_into(m, p, &mut entry)?;
+    Ok((index, entry, side))
 }
 
-/// Appends the message's bulk entry to `out` and returns its index name. On `Decline`, `out`
-/// is left as it was: a whole poll's entries share one buffer (`poll`).
-pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<String> {
+/// Appends the message's bulk entry to `out` and returns its index name and where its event
+/// time lay (`Side::Inside` for data streams, which are not dated). On `Decline`, `out` is
+/// left as it was: a whole poll's entries share one buffer (`poll`).
+pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(String, Side)> {
     let mut envelope = unwrap(m.value, m.key, p.envelope)?;
     let kafka_time = match m.timestamp_ms {
         Some(ms) => Stamp::from_kafka_ms(ms)?,
@@ -63,6 +67,7 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<Stri
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
     let (mut doc, stamp) = document(envelope, fields, &origin, &tail)?;
+    let mut side = Side::Inside;
     let index = match p.namespace {
         Some(namespace) => {
             let mut stream = Fields::with_capacity(3);
@@ -73,7 +78,13 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<Stri
             format!("logs-{}-{}", p.dataset, namespace)
         }
         None => {
-            let (y, mo, d, ..) = stamp.fields();
+            let day;
+            (day, side) = p.window.index_time(stamp, kafka_time);
+            if side != Side::Inside {
+                // As the reference does: the time the index was named from, on the document.
+                doc.child("kafka").set("timestamp", Value::Str(day.iso()));
+            }
+            let (y, mo, d, ..) = day.fields();
             if !(1000..=9999).contains(&y) {
                 return Err(Decline); // strftime's %Y does not pad years before 1000
             }
@@ -91,7 +102,7 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<Stri
         return Err(Decline);
     }
     out.push(b'\n');
-    Ok(index)
+    Ok((index, side))
 }
 
 /// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
@@ -117,4 +128,53 @@ fn fixed_format(name: &str) -> Maybe<&'static str> {
         .into_iter()
         .find(|f| *f == name)
         .ok_or(Decline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400 * 1_000_000;
+    const KAFKA_MS: i64 = 1_764_064_800_123; // 2025-11-25T10:00:00.123Z
+
+    fn dated(value: &[u8], window: Window) -> (String, String, Side) {
+        let message =
+            Message { value, key: None, topic: "t", partition: 0, offset: 1, timestamp_ms: Some(KAFKA_MS) };
+        let profile = Profile {
+            ingested: "2025-11-25T10:00:01.000000Z",
+            dataset: "edge",
+            keep_original: false,
+            envelope: "raw",
+            line_format: "auto",
+            index_prefix: "edgewatch-logs",
+            namespace: None,
+            op_type: "index",
+            window,
+        };
+        let (index, entry, side) = transform(&message, &profile).expect("a common shape");
+        (index, String::from_utf8(entry).expect("JSON is UTF-8"), side)
+    }
+
+    const WEEK_AND_DAY: Window = Window { back_us: 7 * DAY, ahead_us: DAY };
+
+    #[test]
+    fn a_line_dated_9999_is_indexed_on_its_kafka_day_and_keeps_its_time() {
+        let (index, entry, side) = dated(br#"{"ts":"9999-12-31T23:59:59Z","msg":"m"}"#, WEEK_AND_DAY);
+        assert_eq!((index.as_str(), side), ("edgewatch-logs-2025.11.25", Side::Ahead));
+        assert!(entry.contains(r#""@timestamp":"9999-12-31T23:59:59.000000Z""#), "{entry}");
+        assert!(entry.contains(r#""offset":1,"timestamp":"2025-11-25T10:00:00.123000Z"}"#), "{entry}");
+    }
+
+    #[test]
+    fn a_line_dated_1970_is_too() {
+        let (index, _, side) = dated(br#"{"ts":"1970-01-01T00:00:00Z","msg":"m"}"#, WEEK_AND_DAY);
+        assert_eq!((index.as_str(), side), ("edgewatch-logs-2025.11.25", Side::Behind));
+    }
+
+    #[test]
+    fn a_line_dated_within_the_window_names_its_own_day() {
+        let (index, entry, side) = dated(br#"{"ts":"2025-11-19T00:00:00Z","msg":"m"}"#, WEEK_AND_DAY);
+        assert_eq!((index.as_str(), side), ("edgewatch-logs-2025.11.19", Side::Inside));
+        assert!(!entry.contains(r#""timestamp""#), "{entry}");
+    }
 }

@@ -14,6 +14,8 @@ class Settings:
         index_prefix: str,
         namespace: str | None,
         op_type: str,
+        window_back_us: int,
+        window_ahead_us: int,
         /,
     ) -> None: ...
     def transform(
@@ -26,7 +28,7 @@ class Settings:
         timestamp_ms: int | None,
         ingested: str,
         /,
-    ) -> tuple[str, bytes] | None: ...
+    ) -> tuple[str, bytes, str] | None: ...
 
 def parse(name: str, line: bytes, reference_us: int | None = None) -> Any: ...
 def detect(line: bytes) -> str | None: ...
@@ -57,5 +59,6 @@ class Intake:
         budget: int,
         last_offsets: dict[tuple[str, int], int],
         consumed: dict[str, int],
+        outside: dict[tuple[str, str], int],
         /,
     ) -> tuple[Run, list[int], int]: ...

@@ -26,6 +26,13 @@ class IngestMetrics:
             ["core"],
             registry=r,
         )
+        self.outside_window = Counter(
+            "edgewatch_ingest_index_time_outside_window",
+            "Documents whose event time lay outside the index-time window around their Kafka"
+            " timestamp (side: behind or ahead), so the Kafka timestamp named their dated index",
+            ["topic", "side"],
+            registry=r,
+        )
         self.dead_lettered = Counter(
             "edgewatch_ingest_dead_lettered",
             "Messages sent to the dead-letter topic",

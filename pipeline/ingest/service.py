@@ -107,6 +107,9 @@ class IngestService:
         # Per topic, how its messages are transformed; None for our own dead-letter topics.
         self._routes: dict[str, Transformer | None] = {}
         self._consumed: dict[str, int] = {}  # per poll, added to the metric in one go
+        # Per poll too: documents whose event time lay outside the index-time window, by
+        # (topic, side); the native core counts its own in `take`.
+        self._outside: dict[tuple[str, str], int] = {}
         # The native core's view of the routes: it takes whole polls (None: per message).
         native = transform.NATIVE if self.settings.native_core else None
         self._intake: Any = native.Intake() if native is not None else None
@@ -340,6 +343,10 @@ class IngestService:
                 for topic, n in self._consumed.items():
                     self.metrics.consumed.labels(topic).inc(n)
                 self._consumed.clear()
+            if self._outside:
+                for (topic, side), n in self._outside.items():
+                    self.metrics.outside_window.labels(topic, side).inc(n)
+                self._outside.clear()
             if (
                 self._batch
                 and not self._full()
@@ -389,7 +396,14 @@ class IngestService:
             # No writer free: this batch cannot leave yet, so its size limit cannot be kept.
             room = max_bytes - batch.size_bytes if not self._full() else _UNBOUNDED
             run, declined, start = intake.take(
-                messages, start, ingested, max_message, room, batch.last_offsets, self._consumed
+                messages,
+                start,
+                ingested,
+                max_message,
+                room,
+                batch.last_offsets,
+                self._consumed,
+                self._outside,
             )
             if len(run):
                 batch.add_run(run)
@@ -432,6 +446,9 @@ class IngestService:
             if type(action) is IndexAction:
                 actions.append(action)
                 size += len(action.entry)
+                if action.outside_window:  # rare: the Kafka timestamp named its index
+                    key = (topic, action.outside_window)
+                    self._outside[key] = self._outside.get(key, 0) + 1
             else:
                 assert isinstance(action, DeadLetter)
                 batch.letters.append(action)

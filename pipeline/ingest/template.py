@@ -165,6 +165,8 @@ def mappings() -> dict[str, Any]:
                     "partition": {"type": "integer"},
                     "offset": {"type": "long"},
                     "key": _KW,
+                    # Only where it named the index instead of @timestamp (window.py).
+                    "timestamp": {"type": "date"},
                 }
             },
             "data_stream": {

@@ -6,6 +6,9 @@ shapes it covers, with the reference's bytes exactly (tests/unit/ingest/test_nat
 declines everything else, errors included. Of what it declines, a Filebeat event carrying a
 JSON line is built by `fastpath` when it is plainly one; the rest goes the general way.
 
+A dated index is named from the document's time only near its Kafka timestamp (window.py),
+so a line cannot pick its index by the date it claims.
+
 Stages, in order, each with its own dead-letter `stage` value:
 decode (size, envelope, UTF-8), parse (the line format), validate (a topic's own JSON Schema).
 The fourth stage, index, happens later, in the indexer.
@@ -27,6 +30,7 @@ from pipeline.ingest.fastpath import filebeat_json
 from pipeline.ingest.normalise import Origin, document, iso
 from pipeline.ingest.parsers import parse_line
 from pipeline.ingest.parsers.common import ParseError
+from pipeline.ingest.window import Window, window_us
 
 # A compiled user schema: returns None if the object conforms, else what is wrong.
 Validator = Callable[[dict[str, Any]], str | None]
@@ -59,6 +63,9 @@ class IndexAction:
     entry: bytes
     value: bytes  # the Kafka message as received, dead-lettered if Elasticsearch refuses it
     native: bool = False  # built by the native core (else by the Python reference)
+    # window.BEHIND or window.AHEAD when the event time was outside the index-time window
+    # and the Kafka timestamp named the index (counted in a metric); else "".
+    outside_window: str = ""
 
     @property
     def source(self) -> bytes:
@@ -143,6 +150,10 @@ class Transformer:
         self.format = topic.format
         self.index_prefix = settings.index_prefix
         self.namespace = settings.namespace if self.data_stream else None
+        self.window = Window(
+            window_us(settings.index_time_window_back_s),
+            window_us(settings.index_time_window_ahead_s),
+        )
         # The native core's copy of these settings, or None: read NATIVE at construction,
         # not import, because the reference tests switch the native core off.
         self.native: Any = (
@@ -154,6 +165,8 @@ class Transformer:
                 self.index_prefix,
                 self.namespace,
                 self.op_type,
+                self.window.back_us,
+                self.window.ahead_us,
             )
             if NATIVE is not None and validator is None and settings.native_core
             else None
@@ -182,8 +195,8 @@ class Transformer:
                 raw, key, topic, partition, offset, stamp, self._ingested_iso
             )
             if made is not None:
-                index, entry = made
-                return IndexAction(origin, index, entry, raw, True)
+                index, entry, outside = made
+                return IndexAction(origin, index, entry, raw, True, outside)
         return self._reference(raw, origin, ingested)
 
     def _reference(self, raw: bytes, origin: Origin, ingested: datetime) -> Action:
@@ -215,6 +228,7 @@ class Transformer:
             if isinstance(general, DeadLetter):
                 return general
             doc, stamp = general
+        outside = ""
         if self.data_stream:
             doc["data_stream"] = {
                 "type": "logs",
@@ -223,14 +237,21 @@ class Transformer:
             }
             index = f"logs-{dataset}-{settings.namespace}"
         else:
-            index = dated_index(settings.index_prefix, stamp.date())
+            day, outside = self.window.index_time(stamp, origin.kafka_time)
+            if outside:
+                # Said on the document, where no line can put it (`kafka` is all ours): the
+                # time its index was named from, which its @timestamp is not.
+                doc["kafka"]["timestamp"] = iso(day)
+            index = dated_index(settings.index_prefix, day.date())
         try:
             source = orjson.dumps(doc)
         except orjson.JSONEncodeError as err:
             # orjson reads JSON nested up to 1024 deep but writes at most 254 levels: such a
             # line would otherwise fail later, in the bulk writer, on every attempt.
             return DeadLetter(origin, raw, "parse", "document.not_serialisable", str(err))
-        return index_action(origin, index, source, raw, self.op_type)
+        action = index_action(origin, index, source, raw, self.op_type)
+        action.outside_window = outside
+        return action
 
 
 # Where fastpath.filebeat_json may answer: it builds Filebeat events carrying JSON lines.

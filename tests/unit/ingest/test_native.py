@@ -16,8 +16,9 @@ import itertools
 import math
 import os
 import random
+from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from pipeline.ingest.normalise import Origin
 from pipeline.ingest.parsers import PARSERS, detect
 from pipeline.ingest.parsers.common import ParseError
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import IndexAction, bulk_op_type, transform
+from pipeline.ingest.transform import IndexAction, Transformer, transform
 
 pytestmark = pytest.mark.unit
 
@@ -193,15 +194,7 @@ def _reference(value: bytes, origin: Origin, config: IngestConfig, topic: TopicC
 
 def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfig) -> bool:
     """Compare one message both ways; True if the native core answered."""
-    made = native.Settings(
-        topic.dataset or config.dataset,
-        config.keep_original,
-        topic.envelope,
-        topic.format,
-        config.index_prefix,
-        config.namespace if config.index_mode == "data_stream" else None,
-        bulk_op_type(config),
-    ).transform(
+    made = Transformer(config, topic).native.transform(
         value,
         origin.key,
         origin.topic,
@@ -214,8 +207,11 @@ def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfi
         return False
     want = _reference(value, origin, config, topic)
     assert isinstance(want, IndexAction), (value, want)
-    # The whole bulk entry: the action line (index, _id), the document, the newlines.
-    assert made == (want.index, want.entry), f"{value!r}:\n native    {made}\n reference {want}"
+    # The whole bulk entry: the action line (index, _id), the document, the newlines; and
+    # whether the index-time window set the index aside from the event time.
+    assert made == (want.index, want.entry, want.outside_window), (
+        f"{value!r}:\n native    {made}\n reference {want}"
+    )
     return True
 
 
@@ -268,3 +264,55 @@ def test_the_benchmarks_mixed_stream_is_answered_natively() -> None:
                 if not _check(value, origin, config, topic):
                     missed.append((name, envelope, line))
     assert len(missed) < 10, missed[:10]
+
+
+# ------------------------------------------------------------------------------ index-time window
+
+# Lines carrying an event time, one per format that reads one, and a shipper's time instead.
+_DATED = (
+    lambda t: b'{"ts":"%s","level":"info","msg":"m"}' % t.isoformat().encode(),
+    lambda t: b"ts=%s level=warn msg=m" % t.isoformat().encode(),
+    lambda t: b"<13>1 %s edge-9 pumpd - - - m" % t.isoformat().replace("+00:00", "Z").encode(),
+    lambda t: b"%s ERROR m" % t.strftime("%Y-%m-%d %H:%M:%S.%f").encode(),
+    lambda t: b'{"time":%d,"msg":"epoch seconds"}' % t.timestamp(),
+)
+_WINDOWS = ((604_800.0, 86_400.0), (0.0, 0.0), (1.5, 0.000001), (3600.0, 7200.0))
+
+
+def _dated_message(rng: random.Random, kafka_ms: int, delta_us: int, envelope: str) -> bytes | None:
+    """A message whose event time lies `delta_us` from the Kafka time (in its line, or, for
+    a line without one, in its shipper's event); None outside datetime's years."""
+    kafka = datetime.fromtimestamp(kafka_ms / 1000, UTC)
+    try:
+        event = kafka + timedelta(microseconds=delta_us)
+    except OverflowError:
+        return None
+    if rng.random() < 0.2 and envelope != "raw":
+        return wrap(b"a line without a time", envelope, "edge-07", "/x", event)
+    return wrap(rng.choice(_DATED)(event), envelope, "edge-07", "/x", NOW)
+
+
+@needs_native
+def test_the_index_time_window_is_decided_alike() -> None:
+    """Event times all over the calendar and exactly at the window's bounds, Kafka times
+    from 1970 to 9999, several windows: the same index, document and verdict both ways."""
+    rng = random.Random(1970_9999)
+    answered = total = 0
+    verdicts: Counter[str] = Counter()
+    for i in range(6000):
+        back_s, ahead_s = _WINDOWS[i % len(_WINDOWS)]
+        config = IngestConfig(index_time_window_back_s=back_s, index_time_window_ahead_s=ahead_s)
+        kafka_ms = rng.choice([1764064800123, rng.randrange(1, 253_402_300_799_000)])
+        back, ahead = round(back_s * 1e6), round(ahead_s * 1e6)
+        delta = rng.choice([-back - 1, -back, ahead, ahead + 1, rng.randrange(-(2**58), 2**58)])
+        envelope = ("raw", "filebeat", "fluentbit", "vector")[i % 4]
+        value = _dated_message(rng, kafka_ms, delta, envelope)
+        if value is None:
+            continue
+        total += 1
+        origin = Origin("edge.logs", 0, i, kafka_ms, b"edge-07")
+        if _check(value, origin, config, TopicConfig()):
+            answered += 1
+            verdicts[_reference(value, origin, config, TopicConfig()).outside_window] += 1
+    assert answered > 0.8 * total
+    assert min(verdicts[side] for side in ("", "behind", "ahead")) > 0.1 * answered, verdicts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,35 +107,52 @@ def _take_all(intake: Any, poll: list[Message], budget: int) -> tuple[list[Any],
     runs, declined = [], []
     last_offsets: dict[tuple[str, int], int] = {}
     consumed: dict[str, int] = {}
+    outside: dict[tuple[str, str], int] = {}
     start = 0
     while start < len(poll):
         run, more, after = intake.take(
-            poll, start, iso(NOW), CONFIG.max_message_bytes, budget, last_offsets, consumed
+            poll,
+            start,
+            iso(NOW),
+            CONFIG.max_message_bytes,
+            budget,
+            last_offsets,
+            consumed,
+            outside,
         )
         assert after > start  # always some progress
         assert all(start <= i < after for i in more)
         runs.append(run)
         declined.extend(more)
         start = after
-    return runs, declined, (last_offsets, consumed)
+    return runs, declined, (last_offsets, consumed, outside)
 
 
 @pytest.mark.parametrize("budget", [UNBOUNDED, 20_000, 0])
 def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> None:
     poll = _poll(corpus, 600, seed=budget % 97)
-    runs, declined, (last_offsets, consumed) = _take_all(_intake(), poll, budget)
+    runs, declined, (last_offsets, consumed, outside) = _take_all(_intake(), poll, budget)
 
     built = [action for run in runs for action in expand([run])]
     expected_built, expected_declined = [], []
+    expected_outside: dict[tuple[str, str], int] = {}
     for position, message in enumerate(poll):
         topic = message.topic()
         one = _one_at_a_time(message)
         if isinstance(one, IndexAction) and one.native:
-            expected_built.append(one)
+            if one.outside_window:
+                key = (one.origin.topic, one.outside_window)
+                expected_outside[key] = expected_outside.get(key, 0) + 1
+            # A run counts the window's verdicts per poll (above); its documents carry
+            # them only in their bytes (kafka.timestamp), which are compared here.
+            expected_built.append(replace(one, outside_window=""))
         elif message.error() is not None or topic != "edge.logs.dlq":
             expected_declined.append(position)  # errors, dead letters, unknown topics
     assert built == expected_built
     assert declined == expected_declined
+    # The corpus's own dates lie all over the calendar, the Kafka timestamp on one day.
+    assert outside == expected_outside
+    assert sum(outside.values()) > 0.1 * len(built)
     routed = sum(m.topic() in TOPICS and m.error() is None for m in poll)
     assert len(built) > 0.7 * routed  # the core answered for the common shapes
 
@@ -154,17 +172,17 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
 def test_a_run_stops_at_the_budget(corpus: Path) -> None:
     poll = [m for m in _poll(corpus, 300, seed=5) if m.topic() == "edge.logs"]
     intake = _intake()
-    run, _declined, after = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {})
+    run, _declined, after = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {}, {})
     assert 0 < after < len(poll)
     # The last message taken crossed the budget; the one before it had not.
     assert len(run.entry) >= 10_000 - 5000
-    whole, *_ = intake.take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {})
+    whole, *_ = intake.take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
     assert whole.entry.startswith(run.entry)
 
 
 def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
     poll = [m for m in _poll(corpus, 200, seed=3) if m.topic() == "edge.logs"]
-    run, _declined, _after = _intake().take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {})
+    run, _declined, _after = _intake().take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
     actions = expand([run])
     assert run.entry == b"".join(a.entry for a in actions)
     assert len(run) == len(actions)
@@ -173,9 +191,9 @@ def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
 
 def test_an_empty_poll_and_a_poll_of_errors() -> None:
     intake = _intake()
-    run, declined, after = intake.take([], 0, iso(NOW), 4096, UNBOUNDED, {}, {})
+    run, declined, after = intake.take([], 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
     assert (len(run), run.entry, declined, after) == (0, b"", [], 0)
     errors = [Message(topic="edge.logs", partition=0, error=_eof()) for _ in range(3)]
     offsets: dict[tuple[str, int], int] = {}
-    run, declined, after = intake.take(errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {})
+    run, declined, after = intake.take(errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {}, {})
     assert (len(run), declined, after, offsets) == (0, [0, 1, 2], 3, {})

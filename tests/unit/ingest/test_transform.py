@@ -320,3 +320,20 @@ def test_a_line_too_deep_to_serialise_is_a_parse_dead_letter() -> None:
     assert isinstance(action, DeadLetter)
     assert (action.stage, action.reason) == ("parse", "document.not_serialisable")
     assert action.value == value
+
+
+def test_a_kafka_timestamp_after_the_year_9999_counts_as_none() -> None:
+    """A producer may set any CreateTime: reading it must not raise (the reference once did,
+    stopping the service on that message; the native core already took it as none)."""
+    from pipeline.ingest import transform as transform_module
+
+    after = 253_402_300_800_000  # 10000-01-01
+    assert Origin("t", 0, 0, after).kafka_time is None
+    assert Origin("t", 0, 0, 2**62).kafka_time is None
+    saved, transform_module.NATIVE = transform_module.NATIVE, None
+    try:
+        action = transform(b"no time", Origin("t", 0, 0, after), SETTINGS, AUTO, NOW)
+    finally:
+        transform_module.NATIVE = saved
+    assert isinstance(action, IndexAction)
+    assert action.index == "edgewatch-logs-1970.01.01"  # the timestamp of last resort
