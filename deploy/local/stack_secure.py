@@ -47,7 +47,7 @@ KAFKA_USER = "edgewatch"
 SCRAM_MECHANISM = "SCRAM-SHA-512"
 
 # What each service may do in Elasticsearch, for the API keys made here; docs/operations.md
-# lists the same privileges for production, and tests/integration/test_secured_stack.py proves
+# lists the same privileges for production, and tests/security/test_secured_stack.py proves
 # each service works with exactly these.
 # Index names: the defaults (`edgewatch-logs-*`, `edgewatch-rules-*`, `edgewatch-outbox`) and
 # the tests' own prefixes (`ew-secure-*`).
@@ -173,16 +173,29 @@ def kafka_listener_properties(files: SecureFiles) -> list[str]:
     ]
 
 
+def quiet_admin(bootstrap: str) -> Any:
+    """An admin client for the stack's own work (probes, users, ACLs) on the all-powerful
+    plaintext listener, its log kept quiet: refused connections while the broker starts, and
+    the events it drops at close, are no news here."""
+    import logging
+
+    from confluent_kafka.admin import AdminClient
+
+    quiet = logging.getLogger("edgewatch.stack.kafka-admin")
+    quiet.addHandler(logging.NullHandler())
+    quiet.propagate = False
+    return AdminClient({"bootstrap.servers": bootstrap, "logger": quiet})  # type: ignore[dict-item]
+
+
 def scram_user(bootstrap: str, user: str, secret: str) -> None:
     """Create or reset a SCRAM-SHA-512 user, through the all-powerful plaintext listener."""
     from confluent_kafka.admin import (  # type: ignore[attr-defined]
-        AdminClient,
         ScramCredentialInfo,
         ScramMechanism,
         UserScramCredentialUpsertion,
     )
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = quiet_admin(bootstrap)
     upsert = UserScramCredentialUpsertion(
         user, ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), secret.encode()
     )
@@ -197,12 +210,11 @@ def allow(bootstrap: str, user: str, grants: list[tuple[str, str, str, str]]) ->
         AclBinding,
         AclOperation,
         AclPermissionType,
-        AdminClient,
         ResourcePatternType,
         ResourceType,
     )
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = quiet_admin(bootstrap)
     bindings = [
         AclBinding(
             ResourceType[kind],
@@ -225,14 +237,13 @@ def remove_user(bootstrap: str, user: str) -> None:
         AclBindingFilter,
         AclOperation,
         AclPermissionType,
-        AdminClient,
         ResourcePatternType,
         ResourceType,
         ScramMechanism,
         UserScramCredentialDeletion,
     )
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = quiet_admin(bootstrap)
     match = AclBindingFilter(
         ResourceType.ANY,
         None,  # type: ignore[arg-type]  # None matches any name, as librdkafka documents
