@@ -209,6 +209,18 @@ class Sealer:
 # --------------------------------------------------------------------------- logging
 
 
+# C0 control characters and DEL, except tab, written as escapes.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x09} | {
+    0x0A: "\\n",
+    0x0D: "\\r",
+}
+
+
+def _one_line(value: Any) -> Any:
+    """A string argument of a log call with its control characters escaped; others as they are."""
+    return value.translate(_CONTROLS) if isinstance(value, str) else value
+
+
 class SecretFilter(logging.Filter):
     """Masks known secret values and redacts URLs in each record it sees, message and
     traceback alike. Attached to handlers, so it sees the records of every logger."""
@@ -225,6 +237,12 @@ class SecretFilter(logging.Filter):
         return redact_text(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Values logged as arguments come from outside (rule ids from file names, log text,
+        # server answers): a CR or LF in one must not start a forged log line.
+        if isinstance(record.args, tuple):
+            record.args = tuple(_one_line(a) for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: _one_line(v) for k, v in record.args.items()}
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to the formatter to report

@@ -97,3 +97,27 @@ def test_html_allow_accepts_groups_and_plain_elements() -> None:
     config = load_config(environ={"EDGEWATCH_SMTP_HTML_ALLOW": "_formatting,img,abbr"})
     assert config.smtp.html_allow == ("_formatting", "img", "abbr")
     assert config.smtp.security == "opportunistic" and config.smtp.html_sanitise
+
+
+def test_log_arguments_cannot_forge_log_lines() -> None:
+    """A rule id from a file name, or log text, with CR/LF in it stays on its own line."""
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = Keep()
+    handler.addFilter(redact.SecretFilter())
+    log = logging.getLogger("edgewatch.test.oneline")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("rule %s failed", "spike\nERROR edgewatch: admin logged in\r\x1b[2J")
+        log.warning("%(rule)s again", {"rule": "a\nb"})
+    finally:
+        log.removeHandler(handler)
+    assert records == [
+        "rule spike\\nERROR edgewatch: admin logged in\\r\\x1b[2J failed",
+        "a\\nb again",
+    ]
