@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import stack_secure as secure
+import stack_secure_es as secure_es
 from stack_base import (
     ES,
     ES_HTTP_PORT,
@@ -44,6 +45,7 @@ from stack_base import (
     STOP_TIMEOUT_S,
     Service,
     StackError,
+    command_line,
     is_ours,
     port_open,
     running_pid,
@@ -102,6 +104,12 @@ def up(mark: Path | None) -> None:
         say("restarting Kafka to add its SASL_SSL listener")
         stop_service(KAFKA)
         pids["kafka"] = None
+    own_home = str(RUNTIME / "elasticsearch-secure" / "home-").encode()
+    if pids["elasticsearch-secure"] is not None and own_home not in command_line(ES_SECURE):
+        # A secured node started before it had a home (and analysis plugin) of its own.
+        say("restarting the secured Elasticsearch node to add its analysis plugin")
+        stop_service(ES_SECURE)
+        pids["elasticsearch-secure"] = None
     # Certificates and passwords first: both the broker and the secured node read them.
     secure.certificates(SECURE_FILES)
     to_start = [s for s in SERVICES if pids[s.name] is None]
@@ -146,10 +154,11 @@ def up(mark: Path | None) -> None:
 
 
 def provision() -> None:
-    """The Kafka user and its ACLs (idempotent), and the secured side's client config.
-    (The secured node's users are files, written before it starts.)"""
+    """The Kafka user and its ACLs, the secured node's API keys (both idempotent), and the
+    secured side's client config. (The node's users are files, written before it starts.)"""
     try:
         secure.provision_kafka(SECURE_FILES, KAFKA_BOOTSTRAP)
+        secure_es.provision(SECURE_FILES)
     except Exception as err:  # a KafkaException, an HTTPError: say which server refused
         raise StackError(f"setting up the secured side failed: {err}") from err
     secure.write_client_config(SECURE_FILES)
@@ -160,7 +169,7 @@ def wait_ready(procs: dict[str, subprocess.Popen[bytes]], started_at: float) -> 
     pending: dict[str, Callable[[], bool]] = {
         "kafka": kafka_probe(),
         "elasticsearch": es_healthy,
-        "elasticsearch-secure": lambda: secure.es_secure_healthy(SECURE_FILES),
+        "elasticsearch-secure": lambda: secure_es.es_secure_healthy(SECURE_FILES),
         "painless": painless_healthy,
     }
     while pending:
@@ -247,7 +256,7 @@ def status() -> int:
             versions.elasticsearch,
             secure.ES_SECURE_URL,
             running_pid(ES_SECURE),
-            secure.es_secure_healthy(SECURE_FILES),
+            secure_es.es_secure_healthy(SECURE_FILES),
         ),
         ("painless", versions.painless, PAINLESS_URL, running_pid(PAINLESS), painless_healthy()),
     ]

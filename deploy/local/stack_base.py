@@ -120,6 +120,15 @@ def is_ours(pid: int) -> bool:
     return str(RUNTIME).encode() in cmdline
 
 
+def command_line(service: Service) -> bytes:
+    """The command line of the service's running process; empty when none runs."""
+    pid = running_pid(service)
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() if pid is not None else b""
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return b""
+
+
 def running_pid(service: Service) -> int | None:
     pid = read_pid(service)
     return pid if pid is not None and is_ours(pid) else None

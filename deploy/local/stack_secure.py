@@ -1,8 +1,9 @@
-"""The local stack's secured side: a CA, TLS certificates, passwords, SCRAM users, API keys.
+"""The local stack's secured side: a CA, TLS certificates, passwords, the Kafka SASL_SSL
+listener and its users, and the client config that uses them.
 
 Production Kafka and Elasticsearch speak TLS and want credentials; edgewatch is tested against
-the same here. At every `stack.py up` this module makes sure that `.edgewatch/stack/secure/`
-holds (made once, kept afterwards):
+the same here. At every `stack.py up` this module (and stack_secure_es.py, for the secured
+Elasticsearch node) makes sure that `.edgewatch/stack/secure/` holds (made once, kept):
 
 - `ca.pem`, a throwaway CA (made with trustme), and a server certificate it signed for
   `localhost` / `127.0.0.1`, which both the Kafka SASL_SSL listener and the secured
@@ -10,14 +11,9 @@ holds (made once, kept afterwards):
 - `kafka-edgewatch.password`: the password of the SCRAM-SHA-512 user `edgewatch` on the broker's
   SASL_SSL listener, 127.0.0.1:9094;
 - `es-admin.password`: the secured node's superuser `admin`, for tests only;
-- `es-edgewatch-ingest.password`, `es-edgewatch-alert.password`: one user per service, each
-  holding one role with exactly the privileges docs/operations.md lists.
-
-API keys are what production should use, but this node cannot make them: API keys (like native
-users and roles) live in the `.security` index, whose mapping needs the `analysis-common`
-module that the integration-test distribution leaves out (`POST /_security/api_key` answers 400
-"Unknown filter type [pattern_capture]"). So the users and roles here are file-realm ones,
-written into the node's config folder.
+- `es-edgewatch-ingest.password`, `es-edgewatch-alert.password`: one file-realm user per
+  service, each holding one role with exactly the privileges docs/operations.md lists;
+- `es-ingest.api_key`, `es-alert.api_key`: one API key per service, holding the same role;
 - `edgewatch-secure.toml`: an edgewatch config that uses all of the above
   (`edgewatch --config .edgewatch/stack/secure/edgewatch-secure.toml check`).
 
@@ -27,13 +23,7 @@ binds to loopback and the CA signs nothing else.
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
-import ssl
-import subprocess
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,45 +35,6 @@ KAFKA_SECURE_BOOTSTRAP = f"127.0.0.1:{KAFKA_SECURE_PORT}"
 ES_SECURE_URL = f"https://127.0.0.1:{ES_SECURE_HTTP_PORT}"
 KAFKA_USER = "edgewatch"
 SCRAM_MECHANISM = "SCRAM-SHA-512"
-
-# What each service may do in Elasticsearch, for the API keys made here; docs/operations.md
-# lists the same privileges for production, and tests/security/test_secured_stack.py proves
-# each service works with exactly these.
-# Index names: the defaults (`edgewatch-logs-*`, `edgewatch-rules-*`, `edgewatch-outbox`) and
-# the tests' own prefixes (`ew-secure-*`).
-ROLES: dict[str, dict[str, Any]] = {
-    "edgewatch_ingest": {
-        "cluster": ["monitor", "manage_index_templates"],
-        "indices": [
-            {
-                "names": ["edgewatch-logs-*", "ew-secure-*"],
-                "privileges": ["index", "create_index", "view_index_metadata"],
-            }
-        ],
-    },
-    "edgewatch_alert": {
-        "cluster": ["monitor", "manage_index_templates"],
-        "indices": [
-            {"names": ["edgewatch-logs-*", "ew-secure-*"], "privileges": ["read"]},
-            {
-                "names": ["edgewatch-rules-*", "edgewatch-outbox*", "ew-secure-*"],
-                "privileges": [
-                    "read",
-                    "write",
-                    "create_index",
-                    "maintenance",
-                    "view_index_metadata",
-                ],
-            },
-        ],
-    },
-}
-# user -> role; `admin` is for tests and provisioning only.
-USERS = {
-    "admin": "superuser",
-    "edgewatch-ingest": "edgewatch_ingest",
-    "edgewatch-alert": "edgewatch_alert",
-}
 
 
 @dataclass(frozen=True)
@@ -117,7 +68,7 @@ class SecureFiles:
         return self.folder / name
 
 
-def _write_private(path: Path, data: bytes | str) -> None:
+def write_private(path: Path, data: bytes | str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
@@ -128,7 +79,7 @@ def password(files: SecureFiles, name: str) -> str:
     """The password stored under `name`, made (random, 32 characters) the first time."""
     path = files.secret(name)
     if not path.exists():
-        _write_private(path, secrets.token_urlsafe(24))
+        write_private(path, secrets.token_urlsafe(24))
     return path.read_text().strip()
 
 
@@ -149,10 +100,10 @@ def certificates(files: SecureFiles) -> None:
         serialization.NoEncryption(),
     )
     chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
-    _write_private(files.ca, ca.cert_pem.bytes())
-    _write_private(files.server_key, pkcs8)
-    _write_private(files.server_cert, chain)
-    _write_private(files.kafka_keystore, pkcs8 + chain)
+    write_private(files.ca, ca.cert_pem.bytes())
+    write_private(files.server_key, pkcs8)
+    write_private(files.server_cert, chain)
+    write_private(files.kafka_keystore, pkcs8 + chain)
 
 
 # --------------------------------------------------------------------------- Kafka
@@ -278,103 +229,10 @@ def provision_kafka(files: SecureFiles, bootstrap: str) -> None:
     )
 
 
-# --------------------------------------------------------------------------- Elasticsearch
-
-
-def es_secure_settings(base: Path, files: SecureFiles) -> str:
-    """elasticsearch.yml of the secured node: HTTPS with the local CA, security on."""
-    return "\n".join(
-        [
-            "# Written by deploy/local/stack.py at every start; edit that file, not this one.",
-            "cluster.name: edgewatch-local-secure",
-            "node.name: local-secure",
-            "discovery.type: single-node",
-            "network.host: 127.0.0.1",
-            f"http.port: {ES_SECURE_HTTP_PORT}",
-            f"transport.port: {ES_SECURE_TRANSPORT_PORT}",
-            f"path.data: {base / 'data'}",
-            f"path.logs: {base / 'logs'}",
-            "xpack.security.enabled: true",
-            "xpack.security.http.ssl.enabled: true",
-            "xpack.security.http.ssl.certificate: certs/server.pem",
-            "xpack.security.http.ssl.key: certs/server-key.pem",
-            "xpack.security.http.ssl.certificate_authorities: [certs/ca.pem]",
-            "cluster.routing.allocation.disk.threshold_enabled: false",
-            "",
-        ]
-    )
-
-
-def prepare_es_config(conf: Path, home: Path, files: SecureFiles, java_home: Path) -> None:
-    """The secured node's own config folder (ES_PATH_CONF): the distribution's files, the
-    certificates, the roles, and the file-realm users (made once with elasticsearch-users)."""
-    import shutil
-
-    conf.mkdir(parents=True, exist_ok=True)
-    for name in ("jvm.options", "log4j2.properties"):
-        shutil.copy(home / "config" / name, conf / name)
-    (conf / "jvm.options.d").mkdir(exist_ok=True)
-    certs = conf / "certs"
-    certs.mkdir(exist_ok=True)
-    for source in (files.ca, files.server_cert, files.server_key):
-        shutil.copy(source, certs / source.name)
-    # JSON is YAML: roles.yml needs no YAML writer.
-    (conf / "roles.yml").write_text(
-        "\n".join(f"{name}: {json.dumps(role)}" for name, role in ROLES.items()) + "\n"
-    )
-    users = conf / "users"
-    # The tool adds to these files and refuses to start without them.
-    for name in ("users", "users_roles"):
-        (conf / name).touch(mode=0o600, exist_ok=True)
-    known = (
-        {line.split(":")[0] for line in users.read_text().splitlines()} if users.exists() else set()
-    )
-    env = {"ES_PATH_CONF": str(conf), "ES_JAVA_HOME": str(java_home), "PATH": "/usr/bin:/bin"}
-    for user, role in USERS.items():
-        if user in known:
-            continue
-        secret = password(files, f"es-{user}.password")
-        proc = subprocess.run(
-            [str(home / "bin" / "elasticsearch-users"), "useradd", user, "-p", secret, "-r", role],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"elasticsearch-users useradd {user} failed: {proc.stderr.strip()}")
-
-
-def _es_request(
-    files: SecureFiles, method: str, path: str, body: Any = None, auth: str | None = None
-) -> Any:
-    context = ssl.create_default_context(cafile=str(files.ca))
-    request = urllib.request.Request(ES_SECURE_URL + path, method=method)
-    if auth is None:
-        token = f"admin:{password(files, 'es-admin.password')}".encode()
-        auth = "Basic " + base64.b64encode(token).decode()
-    request.add_header("Authorization", auth)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, data=data, timeout=10, context=context) as resp:
-        return json.load(resp)
-
-
-def es_secure_healthy(files: SecureFiles) -> bool:
-    """True once the secured node answers cluster health yellow or green to the superuser."""
-    try:
-        health = _es_request(files, "GET", "/_cluster/health?wait_for_status=yellow&timeout=1s")
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-    return health.get("status") in ("yellow", "green")
-
-
 def write_client_config(files: SecureFiles) -> None:
     """An edgewatch config for the secured side, for trying it by hand."""
     kafka_password = password(files, "kafka-edgewatch.password")
-    _write_private(
+    write_private(
         files.config,
         "\n".join(
             [
@@ -390,9 +248,8 @@ def write_client_config(files: SecureFiles) -> None:
                 "[es]",
                 f'url = "{ES_SECURE_URL}"',
                 f'ca_certs = "{files.ca}"',
-                "# the alert service's user; ingest's is edgewatch-ingest",
-                'username = "edgewatch-alert"',
-                f'password = "{password(files, "es-edgewatch-alert.password")}"',
+                "# the alert service's API key; ingest's is in es-ingest.api_key",
+                f'api_key = "{files.secret("es-alert.api_key").read_text().strip()}"',
                 "",
             ]
         ),

@@ -16,7 +16,9 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import stack_es_plugin
 import stack_secure as secure
+import stack_secure_es as secure_es
 from stack_base import (
     ES,
     ES_HEAP,
@@ -79,9 +81,10 @@ def kafka_probe(bootstrap: str = KAFKA_BOOTSTRAP) -> Callable[[], bool]:
 # --------------------------------------------------------------------------- elasticsearch
 
 
-def es_home(versions: Versions, resolved: Resolved) -> Path:
-    """Unpack Elastic's integ-test distribution once per version into .edgewatch/."""
-    home = RUNTIME / "elasticsearch" / f"home-{versions.elasticsearch}"
+def es_home(versions: Versions, resolved: Resolved, node: str = "elasticsearch") -> Path:
+    """Unpack Elastic's integ-test distribution once per version into .edgewatch/<node>/.
+    Each node has a home of its own, so a plugin of one is not a plugin of the other."""
+    home = RUNTIME / node / f"home-{versions.elasticsearch}"
     if (home / "bin" / "elasticsearch").exists():
         return home
     say(f"unpacking Elasticsearch {versions.elasticsearch}")
@@ -175,13 +178,18 @@ def start_es(versions: Versions, resolved: Resolved, jdk: Path) -> subprocess.Po
 
 
 def start_es_secure(versions: Versions, resolved: Resolved, jdk: Path) -> subprocess.Popen[bytes]:
-    """The secured node: same distribution, its own config folder (ES_PATH_CONF) with HTTPS,
-    security on, file-realm users and roles."""
-    home = es_home(versions, resolved)
+    """The secured node: same distribution, its own home with the analysis plugin the
+    `.security` index needs (stack_es_plugin.py), its own config folder (ES_PATH_CONF) with
+    HTTPS, security on, and file-realm users and roles."""
+    home = es_home(versions, resolved, "elasticsearch-secure")
+    try:
+        stack_es_plugin.install(home, jdk, versions.elasticsearch)
+    except stack_es_plugin.PluginError as err:
+        raise StackError(str(err)) from err
     base = RUNTIME / "elasticsearch-secure"
     conf = base / "config"
-    secure.prepare_es_config(conf, home, SECURE_FILES, jdk)
-    conf.joinpath("elasticsearch.yml").write_text(secure.es_secure_settings(base, SECURE_FILES))
+    secure_es.prepare_es_config(conf, home, SECURE_FILES, jdk)
+    conf.joinpath("elasticsearch.yml").write_text(secure_es.es_secure_settings(base, SECURE_FILES))
     return _launch_es(home, conf, base, ES_SECURE, ES_SECURE_HEAP, jdk)
 
 

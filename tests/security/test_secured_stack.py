@@ -23,6 +23,7 @@ import pytest
 import trustme
 from elasticsearch import Elasticsearch
 
+from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
 from pipeline.ingest.deadletter import read_headers
 from pipeline.ingest.service import IngestOptions, IngestService, SetupError
@@ -152,7 +153,7 @@ def test_ingest_without_the_group_acl_stops_with_the_acl_to_grant(
     assert "docs/operations.md" in str(caught.value)
 
 
-def test_alert_service_runs_against_the_secured_node_with_the_alert_role(
+def test_alert_service_runs_against_the_secured_node_with_its_api_key(
     secure_stack: SecureStack, secure_prefix: str, tmp_path: Path
 ) -> None:
     admin = secure_stack.admin_es()
@@ -179,9 +180,8 @@ def test_alert_service_runs_against_the_secured_node_with_the_alert_role(
             }
         )
     )
-    cfg = with_own_indices(
-        secure_stack.config(secure_stack.es_env("edgewatch-alert")), secure_prefix
-    )
+    # The alert service's API key, made by `stack.py up` with the edgewatch_alert role.
+    cfg = with_own_indices(secure_stack.config(secure_stack.es_api_key_env("alert")), secure_prefix)
     with running(cfg, folder):
         deadline = time.monotonic() + 30
         history: list[dict[str, object]] = []
@@ -196,6 +196,10 @@ def test_alert_service_runs_against_the_secured_node_with_the_alert_role(
     assert record["actions"][0]["status"] == "success"  # type: ignore[index]
     state = admin.get(index=f"{secure_prefix}-state", id="errors")
     assert state["found"]
+    # ...and it was the API key that did it, holding only the alert role.
+    who = es_client.connect(cfg.es).security.authenticate()
+    assert who["authentication_type"] == "api_key"
+    assert who["api_key"]["name"] == "edgewatch-alert"
 
 
 @pytest.fixture(scope="module")

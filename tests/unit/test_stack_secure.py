@@ -12,6 +12,7 @@ import pytest
 _LOCAL = Path(__file__).resolve().parents[2] / "deploy" / "local"
 sys.path.insert(0, str(_LOCAL))
 import stack_secure  # noqa: E402  (deploy/local is not a package)
+import stack_secure_es  # noqa: E402
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
@@ -57,7 +58,7 @@ def test_the_secured_listener_requires_scram_over_tls_and_keeps_plaintext_workin
 def test_the_secured_node_serves_https_only_with_security_on(
     files: stack_secure.SecureFiles, tmp_path: Path
 ) -> None:
-    settings = stack_secure.es_secure_settings(tmp_path / "node", files)
+    settings = stack_secure_es.es_secure_settings(tmp_path / "node", files)
     assert "xpack.security.enabled: true" in settings
     assert "xpack.security.http.ssl.enabled: true" in settings
     assert "network.host: 127.0.0.1" in settings
@@ -75,13 +76,29 @@ def test_each_service_role_holds_the_privileges_operations_md_lists() -> None:
         ("edgewatch_alert", "`edgewatch alert`"),
     ):
         row = rows[service]
-        privileges = set(stack_secure.ROLES[role]["cluster"])
-        for entry in stack_secure.ROLES[role]["indices"]:
+        privileges = set(stack_secure_es.ROLES[role]["cluster"])
+        for entry in stack_secure_es.ROLES[role]["indices"]:
             privileges |= set(entry["privileges"])
         for privilege in privileges:
             assert f"`{privilege}`" in row, (role, privilege)
 
 
 def test_only_the_admin_is_a_superuser() -> None:
-    assert [u for u, r in stack_secure.USERS.items() if r == "superuser"] == ["admin"]
-    assert set(stack_secure.USERS.values()) - {"superuser"} == set(stack_secure.ROLES)
+    assert [u for u, r in stack_secure_es.USERS.items() if r == "superuser"] == ["admin"]
+    assert set(stack_secure_es.USERS.values()) - {"superuser"} == set(stack_secure_es.ROLES)
+
+
+def test_the_analysis_plugin_names_exactly_the_classes_its_sources_define() -> None:
+    import stack_es_plugin
+
+    sources = {p.stem for p in stack_es_plugin.SOURCES.rglob("*.java")}
+    named = {
+        cls.rsplit(".", 1)[1]
+        for components in stack_es_plugin.NAMED_COMPONENTS.values()
+        for cls in components.values()
+    }
+    assert named == sources
+    for components in stack_es_plugin.NAMED_COMPONENTS.values():
+        for name, cls in components.items():
+            java = next(stack_es_plugin.SOURCES.rglob(cls.rsplit(".", 1)[1] + ".java")).read_text()
+            assert f'@NamedComponent("{name}")' in java
