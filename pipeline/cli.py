@@ -30,11 +30,6 @@ class _State:
                 self._config = load_config(self.config_path)
             except ConfigError as err:
                 raise click.ClickException(f"configuration error: {err}") from None
-            from pipeline.clients.elasticsearch import insecure_credentials
-
-            problem = insecure_credentials(self._config.es)
-            if problem is not None:
-                raise click.ClickException(f"configuration error: {problem}")
         return self._config
 
 
@@ -503,5 +498,8 @@ def rules_history(state: _State, rule: str, last: int) -> None:
 
 
 def _row(name: str, endpoint: str, state: str, detail: str) -> None:
+    from pipeline.redact import redact_url
+
+    endpoint = redact_url(endpoint)  # a URL may carry user:password@ or a token
     colour = "green" if state == "ok" else "red"
     click.echo(f"{name:<14} {endpoint:<24} {click.style(f'{state:<7}', fg=colour)} {detail}")

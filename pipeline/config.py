@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.config_checks import (
     ConfigError,
     LibrdkafkaValue,
+    check_es,
     check_kafka,
     host_patterns,
     host_ports,
@@ -292,5 +293,7 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     if path is not None:
         config = apply_file(config, path)
     config = apply_env(config, env)
-    check_kafka(config.kafka, str(path) if path is not None else "environment")
+    source = str(path) if path is not None else "environment"
+    check_kafka(config.kafka, source)
+    check_es(config.es, source)
     return config

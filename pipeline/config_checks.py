@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from pipeline.redact import redact_url
+
 if TYPE_CHECKING:
-    from pipeline.config import KafkaConfig
+    from pipeline.config import ElasticsearchConfig, KafkaConfig
 
 Check = Callable[[Any], str | None]
 
@@ -204,4 +206,22 @@ def check_kafka(kafka: KafkaConfig, source: str) -> None:
             source,
             f"SASL settings are given but security_protocol is {kafka.security_protocol}:"
             " set it to SASL_SSL (or SASL_PLAINTEXT)",
+        )
+
+
+def check_es(es: ElasticsearchConfig, source: str) -> None:
+    """Credentials go to Elasticsearch only over https://, unless `es.allow_insecure` says the
+    network is trusted."""
+    if (
+        (es.username or es.api_key)
+        and not es.allow_insecure
+        and es.url.lower().startswith("http://")
+    ):
+        which = "es.api_key" if es.api_key else "es.username/es.password"
+        raise ConfigError(
+            "es.allow_insecure",
+            source,
+            f"es.url is {redact_url(es.url)}: plain http:// would send {which} in clear text;"
+            " use https:// (with es.ca_certs for a private CA), or set es.allow_insecure = true"
+            " (EDGEWATCH_ES_ALLOW_INSECURE=true) if the network to Elasticsearch is trusted",
         )

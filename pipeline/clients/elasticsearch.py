@@ -10,34 +10,18 @@ from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch.serializer import OrjsonSerializer
 
 from pipeline.config import ConfigError, ElasticsearchConfig
+from pipeline.config_checks import check_es
 from pipeline.redact import redact_url
-
-
-def insecure_credentials(config: ElasticsearchConfig) -> str | None:
-    """Why the configured credentials must not be used, or None: a password or API key goes
-    to Elasticsearch only over https://, unless `es.allow_insecure` says the network is
-    trusted."""
-    if not (config.username or config.api_key) or config.allow_insecure:
-        return None
-    if not config.url.lower().startswith("http://"):
-        return None
-    which = "es.api_key" if config.api_key else "es.username/es.password"
-    return (
-        f"es.url is {redact_url(config.url)}: plain http:// would send {which} in clear text;"
-        " use https:// (with es.ca_certs for a private CA), or set es.allow_insecure = true"
-        " (EDGEWATCH_ES_ALLOW_INSECURE=true) if the network to Elasticsearch is trusted"
-    )
 
 
 def connect(config: ElasticsearchConfig) -> Elasticsearch:
     """A client for the configured node or cluster; it connects lazily, on the first call.
 
-    Raises ConfigError when credentials would travel over plain http:// (see
-    `insecure_credentials`).
+    Raises ConfigError for credentials over plain http:// (`config_checks.check_es`, which
+    load_config applies too; here for a configuration built in code) and for a CA file with
+    an http:// URL.
     """
-    problem = insecure_credentials(config)
-    if problem is not None:
-        raise ConfigError("es.allow_insecure", "configuration", problem)
+    check_es(config, "configuration")
     # orjson reads responses in about half the CPU of the standard library's json; ingest
     # reads one per bulk request, with an item per document.
     options: dict[str, Any] = {
