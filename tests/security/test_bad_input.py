@@ -50,6 +50,16 @@ def _seed(es: Elasticsearch, index: str) -> None:
     es.index(index=index, document={"@timestamp": datetime.now(UTC).isoformat()}, refresh=True)
 
 
+def _rules_folder_with_a_good_rule(es: Elasticsearch, unique_name: str, tmp_path: Path) -> Path:
+    """A rules folder whose `good.json` fires on every run: its index has a document."""
+    index = f"{unique_name}-logs"
+    _seed(es, index)
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "good.json").write_text(json.dumps(_good_rule(index)))
+    return folder
+
+
 def _nested(depth: int) -> dict[str, Any]:
     rule: dict[str, Any] = {"trigger": {"schedule": {"interval": "1s"}}, "input": {"simple": {}}}
     value: Any = 1
@@ -91,11 +101,7 @@ def _history_count(es: Elasticsearch, cfg: Config, rule: str) -> int:
 def test_broken_rule_files_are_skipped_and_the_good_rule_keeps_firing(
     alert_config: Config, es: Elasticsearch, unique_name: str, tmp_path: Path
 ) -> None:
-    index = f"{unique_name}-logs"
-    _seed(es, index)
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "good.json").write_text(json.dumps(_good_rule(index)))
+    folder = _rules_folder_with_a_good_rule(es, unique_name, tmp_path)
     expected = _bad_files(folder)
 
     with running(alert_config, folder) as service:
@@ -123,11 +129,7 @@ def test_broken_rule_files_are_skipped_and_the_good_rule_keeps_firing(
 def test_a_rule_file_edgewatch_may_not_read_is_skipped(
     alert_config: Config, es: Elasticsearch, unique_name: str, tmp_path: Path
 ) -> None:
-    index = f"{unique_name}-logs"
-    _seed(es, index)
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "good.json").write_text(json.dumps(_good_rule(index)))
+    folder = _rules_folder_with_a_good_rule(es, unique_name, tmp_path)
     # The suite may run as root, which reads any file whatever its mode; a link to a file
     # the kernel refuses to read (EIO) makes the same failure for anyone.
     os.symlink("/proc/self/mem", folder / "mem.json")
@@ -145,11 +147,7 @@ def test_reload_keeps_the_last_good_rules_when_the_folder_vanishes(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    index = f"{unique_name}-logs"
-    _seed(es, index)
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    (folder / "good.json").write_text(json.dumps(_good_rule(index)))
+    folder = _rules_folder_with_a_good_rule(es, unique_name, tmp_path)
 
     with caplog.at_level("INFO"), running(alert_config, folder) as service:
         time.sleep(2.0)
