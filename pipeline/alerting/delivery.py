@@ -101,9 +101,9 @@ def verdict(
     if not failure.retryable:
         why = "permanent error"
     elif attempts >= max_attempts:
-        why = f"attempt cap of {max_attempts} reached, [alert] delivery_max_attempts"
+        why = _cap_reached(max_attempts)
     else:
-        why = "deadline passed, [alert] delivery_deadline_s"
+        why = _DEADLINE_PASSED
     return Verdict(None, f"gave up after {attempts} attempt(s) ({why}): {failure.reason}")
 
 
@@ -116,10 +116,18 @@ def expired(
     that reached it never got to record its failure (a crash, a lease that ran out).
     """
     if attempts >= max_attempts:
-        return f"attempt cap of {max_attempts} reached, [alert] delivery_max_attempts"
+        return _cap_reached(max_attempts)
     if now >= deadline:
-        return "deadline passed, [alert] delivery_deadline_s"
+        return _DEADLINE_PASSED
     return None
+
+
+# Why a notification was given up, the same words after a failed attempt and at claim time.
+_DEADLINE_PASSED = "deadline passed, [alert] delivery_deadline_s"
+
+
+def _cap_reached(max_attempts: int) -> str:
+    return f"attempt cap of {max_attempts} reached, [alert] delivery_max_attempts"
 
 
 def undeliverable(notification: Notification) -> str | None:
