@@ -337,8 +337,8 @@ def rules_run(
     if not simulate_actions and _sends_notifications(watch):
         from pipeline.alerting.courier import Courier
         from pipeline.alerting.outbox import Outbox
+        from pipeline.alerting.seal import Sealer
         from pipeline.clients import elasticsearch as es_client
-        from pipeline.redact import Sealer
 
         outbox = Outbox(
             es_client.connect(state.config.es),

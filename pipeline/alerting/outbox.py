@@ -13,7 +13,7 @@ the lease runs out and the notification is pending again for whoever looks next.
 between the server accepting a message and `sent` being written means one more attempt after
 restart: that is why webhooks carry an Idempotency-Key and emails a stable Message-ID.
 
-A webhook's URL tokens and credential headers are stored sealed (`redact.Sealer`), and error
+A webhook's URL tokens and credential headers are stored sealed (`seal.Sealer`), and error
 reasons without URL secrets: reading the outbox shows no secret.
 """
 
@@ -28,8 +28,9 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from pipeline.alerting import delivery
 from pipeline.alerting.conditions import format_date, parse_date
 from pipeline.alerting.notifications import Notification
+from pipeline.alerting.seal import Sealer, SealError
 from pipeline.clients import elasticsearch as es_client
-from pipeline.redact import Sealer, SealError, redact_text
+from pipeline.redact import redact_text
 
 PENDING = "pending"
 SENDING = "sending"
@@ -72,7 +73,7 @@ class Outbox:
         self.es = es
         self.index = index
         self.lease = timedelta(seconds=lease_s)
-        # Without alert.outbox_key: a key of this process's own (see redact.Sealer).
+        # Without alert.outbox_key: a key of this process's own (see seal.Sealer).
         self.sealer = sealer or Sealer()
 
     def install(self) -> None:

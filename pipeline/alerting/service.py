@@ -41,10 +41,10 @@ from pipeline.alerting.execute import RunOptions, execute
 from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.schedules import WatchTrigger
+from pipeline.alerting.seal import Sealer
 from pipeline.alerting.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
-from pipeline.redact import Sealer
 from pipeline.telemetry import Heartbeat, StatusServer
 
 log = logging.getLogger("edgewatch.alert")

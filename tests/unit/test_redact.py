@@ -8,8 +8,9 @@ import logging
 import pytest
 
 from pipeline import redact
+from pipeline.alerting.seal import Sealer, SealError
 from pipeline.config import ConfigError, load_config
-from pipeline.redact import REDACTED, Sealer, SealError, redact_record, redact_text, redact_url
+from pipeline.redact import REDACTED, redact_record, redact_text, redact_url
 
 
 @pytest.mark.parametrize(
