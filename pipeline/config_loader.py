@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config_checks import Check, ConfigError
-from pipeline.redact import redact_url
+from pipeline.redact import MASK, redact_url
 
 if typing.TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -196,7 +196,7 @@ def _convert(kind: Any, value: Any) -> Any:
 def _mask_by_name(name: str, value: Any) -> Any:
     """Pass-through settings have no declared secrecy: mask those whose name says secret."""
     secretive = ("password", "secret", "token", "key")
-    return "********" if any(word in name.lower() for word in secretive) else value
+    return MASK if any(word in name.lower() for word in secretive) else value
 
 
 def describe(config: Any) -> dict[str, Any]:
@@ -214,7 +214,7 @@ def describe(config: Any) -> dict[str, Any]:
                     k: walk(v) if is_dataclass(v) else _mask_by_name(k, v) for k, v in value.items()
                 }
             elif f.metadata.get("secret") and value is not None:
-                out[f.name] = "********"
+                out[f.name] = MASK
             elif isinstance(value, tuple):
                 out[f.name] = list(value)
             elif isinstance(value, str) and "://" in value:
