@@ -214,6 +214,14 @@ def _launch_es(
 
 # --------------------------------------------------------------------------- kafka
 
+# The fault tests' listener (tests/faults/): plaintext like 9092, but advertised on a port where
+# nothing listens except a test's TCP proxy forwarding to it. Kafka clients reconnect to the
+# advertised address, so a proxy on a bootstrap port alone would be bypassed after the first
+# metadata answer; through this listener, every connection of the client under test (bootstrap
+# and after) passes the proxy, and cutting the proxy cuts them all.
+KAFKA_FAULTS_PORT = 9095
+KAFKA_FAULTS_ADVERTISED_PORT = 9096
+
 
 def kafka_properties() -> str:
     base = RUNTIME / "kafka"
@@ -225,13 +233,16 @@ def kafka_properties() -> str:
             f"controller.quorum.voters=1@127.0.0.1:{KAFKA_CONTROLLER_PORT}",
             f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},"
             f"CONTROLLER://127.0.0.1:{KAFKA_CONTROLLER_PORT},"
-            f"SASL_SSL://127.0.0.1:{secure.KAFKA_SECURE_PORT}",
+            f"SASL_SSL://127.0.0.1:{secure.KAFKA_SECURE_PORT},"
+            f"FAULTS://127.0.0.1:{KAFKA_FAULTS_PORT}",
             f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},"
-            f"SASL_SSL://127.0.0.1:{secure.KAFKA_SECURE_PORT}",
+            f"SASL_SSL://127.0.0.1:{secure.KAFKA_SECURE_PORT},"
+            f"FAULTS://127.0.0.1:{KAFKA_FAULTS_ADVERTISED_PORT}",
             "controller.listener.names=CONTROLLER",
+            # Never FAULTS: the broker would talk to itself through a test's proxy.
             "inter.broker.listener.name=PLAINTEXT",
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
-            "SASL_SSL:SASL_SSL",
+            "SASL_SSL:SASL_SSL,FAULTS:PLAINTEXT",
             *secure.kafka_listener_properties(SECURE_FILES),
             f"log.dirs={base / 'data'}",
             "num.partitions=3",
