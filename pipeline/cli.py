@@ -143,9 +143,15 @@ def _csv(value: str | None) -> tuple[str, ...]:
     "--exit-when-idle",
     type=float,
     metavar="SECONDS",
-    help="Exit once no message came for this long and everything read is indexed and committed.",
+    help="Exit 0 once every partition is read to its end, no message came for this long and "
+    "everything read is indexed and committed; exit 2 if Kafka keeps that from being known "
+    "for ingest.idle_exit_wait_s.",
 )
 @click.option("--http-port", type=int, help="Port for /metrics, /healthz, /readyz (0: off).")
+@click.option(
+    "--instance-id",
+    help="Static group membership id, unique per process (default: ingest.instance_id).",
+)
 @click.pass_obj
 def ingest(
     state: _State,
@@ -154,6 +160,7 @@ def ingest(
     group: str | None,
     exit_when_idle: float | None,
     http_port: int | None,
+    instance_id: str | None,
 ) -> None:
     """Consume log topics and index them into Elasticsearch (at-least-once, no duplicates).
 
@@ -168,7 +175,7 @@ def ingest(
         raise click.UsageError("give --topics and/or --topic-pattern")
     service = IngestService(
         cfg,
-        IngestOptions(_csv(topics), topic_pattern, group, exit_when_idle, http_port),
+        IngestOptions(_csv(topics), topic_pattern, group, exit_when_idle, http_port, instance_id),
     )
     service.install_signal_handlers()
     try:

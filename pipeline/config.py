@@ -153,6 +153,16 @@ class IngestConfig:
     bulk_concurrency: int = setting(3, positive)
     retry_backoff_max_s: float = setting(30.0, positive)
     shutdown_timeout_s: float = setting(30.0, positive)
+    # Static group membership (librdkafka's group.instance.id): a member restarted within
+    # the session timeout gets its own partitions back at once instead of waiting for the
+    # group to notice it gone. Unique per process; Kubernetes sets it from the pod name.
+    instance_id: str | None = setting(None)
+    # How long the group waits for a silent member; None: 45 s with an instance_id (it is
+    # expected back after a restart), 10 s without.
+    session_timeout_s: float | None = setting(None, positive_or_none)
+    # --exit-when-idle: how long a run waits for Kafka (unreachable, group unsettled, end
+    # offsets unknown) before it gives up and exits 2.
+    idle_exit_wait_s: float = setting(300.0, positive)
     # Where /metrics, /healthz, /readyz listen: this host only by default; containers set
     # 0.0.0.0 so that probes and Prometheus reach the port (deploy/).
     http_host: str = setting("127.0.0.1")

@@ -59,6 +59,15 @@ class CommitTracker:
             del self._ready[tp]
         return ready
 
+    def restore(self, offsets: dict[TopicPartition, int]) -> None:
+        """Put back offsets whose commit failed, to leave with the next commit."""
+        for tp, off in offsets.items():
+            self._ready[tp] = max(self._ready.get(tp, -1), off)
+
+    def pending(self) -> bool:
+        """Offsets released and not yet taken."""
+        return bool(self._ready)
+
     def in_flight(self) -> int:
         """Batches submitted and not yet released."""
         return len(self._batches)

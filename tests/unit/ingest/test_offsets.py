@@ -42,3 +42,23 @@ def test_unknown_and_repeated_done_are_harmless() -> None:
     tracker.done(batch)
     tracker.done(42)
     assert tracker.take() == {A0: 2}
+
+
+def test_a_failed_commit_is_restored_and_leaves_with_the_next_one() -> None:
+    tracker = CommitTracker()
+    tracker.done(tracker.open({A0: 9}))
+    failed = tracker.take()
+    tracker.done(tracker.open({A1: 3}))
+    tracker.restore(failed)
+    assert tracker.pending()
+    assert tracker.take() == {A0: 10, A1: 4}
+    assert not tracker.pending()
+
+
+def test_restoring_never_moves_an_offset_released_later_back() -> None:
+    tracker = CommitTracker()
+    tracker.done(tracker.open({A0: 9}))
+    failed = tracker.take()
+    tracker.done(tracker.open({A0: 19}))
+    tracker.restore(failed)
+    assert tracker.take() == {A0: 20}

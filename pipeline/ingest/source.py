@@ -1,0 +1,344 @@
+"""The Kafka side of ingest: group membership, pausing, offset commits, and what librdkafka
+reports about the connection.
+
+- Static membership (`ingest.instance_id`, librdkafka's `group.instance.id`) and the
+  cooperative-sticky assignor: a member restarted within the session timeout gets its own
+  partitions back at once, and a rolling restart moves nothing.
+- Commits in the loop are asynchronous, one at a time: a Kafka outage never blocks the loop
+  (metrics, health and the heartbeat keep going). A commit that fails goes back to the
+  tracker and leaves with the next one, unless a later commit already covered it.
+- On revoke and at shutdown the commit waits for its answer, bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from pipeline.clients import kafka as kafka_client
+from pipeline.config import Config
+from pipeline.ingest.health import KafkaHealth, read_stats
+from pipeline.ingest.metrics import IngestMetrics
+from pipeline.ingest.offsets import CommitTracker
+
+log = logging.getLogger("edgewatch.ingest")
+
+TopicPartitionKey = tuple[str, int]
+WATERMARK_TIMEOUT_S = 1.0
+COMMIT_ANSWER_S = 120.0  # an asynchronous commit unanswered this long counts as failed
+_AUTHORIZATION_ERRORS = (
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError.GROUP_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+)
+
+
+class SetupError(Exception):
+    """The service cannot start (or go on) for a reason only the operator can fix."""
+
+
+class KafkaSource:
+    """One consumer-group member's consumer. Main thread only, except `health`, which the
+    status server reads."""
+
+    def __init__(
+        self,
+        config: Config,
+        group: str,
+        instance_id: str | None,
+        metrics: IngestMetrics,
+        tracker: CommitTracker,
+        watch: kafka_client.ErrorWatch,
+        before_revoke: Callable[[], None],
+    ) -> None:
+        self.config = config
+        self.settings = config.ingest
+        self.group = group
+        self.instance_id = instance_id
+        self.metrics = metrics
+        self.tracker = tracker
+        self.watch = watch
+        self.health = KafkaHealth()
+        self.assigned: set[TopicPartitionKey] = set()
+        self.assigned_at = 0.0
+        self.closing = False
+        self._before_revoke = before_revoke
+        self._paused: set[TopicPartitionKey] = set()
+        self._committing: dict[TopicPartitionKey, int] | None = None  # the async one
+        self._committing_since = 0.0
+        self._committed: dict[TopicPartitionKey, int] = {}  # highest acknowledged
+        self.fenced: str | None = None  # why Kafka shut this member out, if it did
+        self.consumer = kafka_client.consumer(
+            config.kafka, group, watch, **self._overrides(instance_id)
+        )
+
+    def _overrides(self, instance_id: str | None) -> dict[str, Any]:
+        session_s = self.settings.session_timeout_s
+        if session_s is None:
+            # A static member is expected back after a restart: wait for it that long.
+            session_s = 45.0 if instance_id else 10.0
+        out: dict[str, Any] = {
+            "enable.auto.offset.store": False,
+            "statistics.interval.ms": 2000,
+            "stats_cb": self._on_stats,
+            "error_cb": self._on_error,
+            "on_commit": self._on_commit,
+            "session.timeout.ms": int(session_s * 1000),
+            "heartbeat.interval.ms": 1000,
+            "fetch.max.bytes": 16 * 1024 * 1024,
+            "partition.assignment.strategy": "cooperative-sticky",
+        }
+        if instance_id:
+            out["group.instance.id"] = instance_id
+        return out
+
+    def subscribe(self, topics: tuple[str, ...], pattern: str | None) -> list[str]:
+        """Subscribe to the topics and the pattern; the subscription as librdkafka sees it."""
+        subscription = list(topics)
+        if pattern:
+            subscription.append("^" + pattern.removeprefix("^"))
+        self.consumer.subscribe(
+            subscription,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        return subscription
+
+    # ------------------------------------------------------------------ errors
+
+    def _on_error(self, error: KafkaError) -> None:
+        self.watch(error)
+        self.health.on_error(error, time.monotonic())
+        if error.code() == KafkaError.FENCED_INSTANCE_ID:
+            self.fenced = (
+                f"another process joined group {self.group!r} with instance id "
+                f"{self.instance_id!r}, and Kafka fenced this one: give each ingest process "
+                "its own ingest.instance_id (EDGEWATCH_INGEST_INSTANCE_ID, --instance-id)"
+            )
+
+    def check(self) -> None:
+        """Raise SetupError if Kafka said something retrying cannot fix."""
+        if self.fenced is not None:
+            raise SetupError(self.fenced)
+        if self.watch.problem is not None:
+            raise SetupError(self.watch.problem.message)
+
+    def message_error(self, error: KafkaError) -> None:
+        """An error consume() returned in place of a message."""
+        if error.code() == KafkaError._PARTITION_EOF:
+            return
+        if error.fatal():
+            raise KafkaException(error)
+        if error.code() in _AUTHORIZATION_ERRORS:
+            # Retrying cannot help: the user lacks an ACL. Say which, and where the list is.
+            raise SetupError(
+                f"Kafka refused user {self.config.kafka.sasl_username or 'ANONYMOUS'!r}: "
+                f"{error.str()}. Grant the ACLs docs/operations.md lists for ingest (READ on "
+                f"the log topics and the group {self.group!r}, WRITE on "
+                f"<topic>{self.settings.dlq_suffix})"
+            )
+        log.warning("kafka: %s", error)
+
+    # ------------------------------------------------------------------ backpressure
+
+    def hold(self, hold: bool) -> None:
+        """Pause every assigned partition (`hold`), or resume them. Partitions assigned
+        while paused are paused too."""
+        if hold:
+            new = self.assigned - self._paused
+            if new:
+                self.consumer.pause([TopicPartition(t, p) for t, p in new])
+                self._paused |= new
+        elif self._paused:
+            mine = self._paused & self.assigned
+            if mine:
+                self.consumer.resume([TopicPartition(t, p) for t, p in mine])
+            self._paused.clear()
+        self.metrics.paused.set(1 if self._paused else 0)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self._paused)
+
+    # ------------------------------------------------------------------ commits
+
+    def commit(self) -> None:
+        """Commit what the tracker released, asynchronously; at most one commit in flight."""
+        if self._committing is not None:
+            if time.monotonic() - self._committing_since < COMMIT_ANSWER_S:
+                return  # the next one carries these offsets too
+            # No answer at all (librdkafka times requests out well before): count it failed.
+            offsets, self._committing = self._committing, None
+            self._failed(offsets, "no answer")
+        offsets = self.tracker.take()
+        if not offsets:
+            return
+        self._committing, self._committing_since = offsets, time.monotonic()
+        try:
+            self.consumer.commit(offsets=_partitions(offsets), asynchronous=True)
+        except KafkaException as err:
+            self._committing = None
+            self._failed(offsets, str(err))
+
+    def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        answered = {(tp.topic, tp.partition): tp.offset for tp in partitions}
+        for tp in partitions:
+            if error is None and tp.error is None:
+                key = (tp.topic, tp.partition)
+                self._committed[key] = max(self._committed.get(key, -1), tp.offset)
+        # librdkafka answers blocking commits (_commit_sync) here too; those were handled
+        # where they were made. Only the one asynchronous commit is ours to settle.
+        offsets = self._committing
+        if offsets is None or answered != offsets:
+            return
+        self._committing = None
+        failed = {
+            (tp.topic, tp.partition): tp.offset
+            for tp in partitions
+            if error is not None or tp.error is not None
+        }
+        if not failed:
+            self.metrics.commits.inc()
+            return
+        errors = [str(tp.error) for tp in partitions if tp.error is not None]
+        self._failed(failed, str(error) if error is not None else errors[0])
+
+    def _failed(self, offsets: dict[TopicPartitionKey, int], why: str) -> None:
+        # Safe either way: what is not committed is read again and overwrites itself. But a
+        # later commit may already have gone further; never move an offset back.
+        back = {
+            tp: off
+            for tp, off in offsets.items()
+            if tp in self.assigned and off > self._committed.get(tp, -1)
+        }
+        self.tracker.restore(back)
+        log.warning("offset commit failed (%s); retrying with the next one", why)
+
+    def commit_now(self, timeout: float = 10.0) -> bool:
+        """Commit what the tracker released and wait for the answer, at most
+        `timeout` seconds; True when nothing is left uncommitted. Not from a callback.
+
+        The partitions are paused meanwhile: the polls that serve the commit's answer must
+        not hand over messages nobody would take."""
+        was_paused = self.paused
+        self.hold(True)
+        deadline = time.monotonic() + timeout
+        try:
+            for _ in range(2):  # the commit in flight, then one with what it left
+                while self._committing is not None and time.monotonic() < deadline:
+                    self.consumer.poll(0.1)  # serves on_commit
+                if self._committing is None:
+                    self.commit()
+            while self._committing is not None and time.monotonic() < deadline:
+                self.consumer.poll(0.1)
+        finally:
+            self.hold(was_paused)
+        return self._committing is None and not self.tracker.pending()
+
+    def _commit_sync(self, only: set[TopicPartitionKey]) -> None:
+        """Inside a rebalance callback (no poll allowed): a blocking commit."""
+        offsets = self.tracker.take(only)
+        if not offsets:
+            return
+        try:
+            self.consumer.commit(offsets=_partitions(offsets), asynchronous=False)
+            self.metrics.commits.inc()
+            for tp, off in offsets.items():
+                self._committed[tp] = max(self._committed.get(tp, -1), off)
+        except KafkaException as err:
+            # Usually a rebalance in progress. Not committing is safe: the messages are read
+            # again by the partition's next owner and overwrite their own documents.
+            log.warning("offset commit failed (%s); those messages may be read again", err)
+
+    # ------------------------------------------------------------------ caught up?
+
+    def behind(self) -> dict[TopicPartitionKey, int] | None:
+        """Per assigned partition, messages between our position and the high watermark,
+        asked of the broker (bounded); None when it does not answer."""
+        tps = [TopicPartition(t, p) for t, p in sorted(self.assigned)]
+        if not tps:
+            return {}
+        out = {}
+        try:
+            positions = self.consumer.position(tps)
+            for tp in positions:
+                low, high = self.consumer.get_watermark_offsets(
+                    tp, timeout=WATERMARK_TIMEOUT_S, cached=False
+                )
+                key = (tp.topic, tp.partition)
+                at = tp.offset
+                if at < 0:  # nothing read since assignment: where the group left off
+                    at = self._committed.get(key, -1)
+                if at < 0:
+                    (committed,) = self.consumer.committed([tp], timeout=WATERMARK_TIMEOUT_S)
+                    at = committed.offset if committed.offset >= 0 else low
+                out[key] = max(0, high - at)
+        except KafkaException:
+            return None
+        return out
+
+    # ------------------------------------------------------------------ rebalances
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.assigned.update((tp.topic, tp.partition) for tp in partitions)
+        self.assigned_at = time.monotonic()
+        log.info("assigned %s", _names(partitions))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        revoked = {(tp.topic, tp.partition) for tp in partitions}
+        if not revoked:
+            return  # cooperative rebalancing calls this with nothing to give up
+        log.info("revoked %s: writing and committing what was read", _names(partitions))
+        if not self.closing:
+            self._before_revoke()
+        self._commit_sync(revoked)
+        self._let_go(revoked)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.warning(
+            "lost %s (session expired): their uncommitted messages will be read again",
+            _names(partitions),
+        )
+        self._let_go({(tp.topic, tp.partition) for tp in partitions})
+
+    def _let_go(self, partitions: set[TopicPartitionKey]) -> None:
+        self.tracker.forget(partitions)
+        self.assigned -= partitions
+        self._paused -= partitions
+        for topic, partition in partitions:
+            self._committed.pop((topic, partition), None)
+            with contextlib.suppress(KeyError):  # never reported
+                self.metrics.lag.remove(topic, str(partition))
+
+    # ------------------------------------------------------------------ statistics
+
+    def _on_stats(self, stats_json: str) -> None:
+        stats = json.loads(stats_json)
+        self.health.on_stats(read_stats(stats, self.assigned, time.monotonic()))
+        for topic, info in stats.get("topics", {}).items():
+            for partition, p in info.get("partitions", {}).items():
+                if partition == "-1" or (topic, int(partition)) not in self.assigned:
+                    continue
+                lag = p.get("consumer_lag", -1)
+                if lag >= 0:
+                    self.metrics.lag.labels(topic, partition).set(lag)
+
+    def close(self) -> None:
+        """Leave the group (a static member does not: it is expected back)."""
+        self.closing = True  # the revoke during close() must not wait for anything again
+        self.consumer.close()
+
+
+def _partitions(offsets: dict[TopicPartitionKey, int]) -> list[TopicPartition]:
+    return [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
