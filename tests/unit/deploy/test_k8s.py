@@ -22,6 +22,9 @@ SECRETS = K8S / "secrets"
 VERSIONS = ("1.29", kubernetes_validate.latest_version())
 
 Manifest = dict[str, Any]
+# The kinds that run edgewatch's pods: ingest is a StatefulSet (stable pod names for static
+# group membership), alert a Deployment.
+WORKLOADS = ("Deployment", "StatefulSet")
 
 
 def _manifests() -> list[tuple[str, Manifest]]:
@@ -61,15 +64,15 @@ def test_manifest_is_valid_kubernetes(manifest: Manifest, version: str) -> None:
 
 def test_validation_is_strict() -> None:
     """The check is not vacuous: a misspelt field and a wrong type both fail it."""
-    deployment = copy.deepcopy(_one("Deployment", "edgewatch-ingest"))
-    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    statefulset = copy.deepcopy(_one("StatefulSet", "edgewatch-ingest"))
+    container = statefulset["spec"]["template"]["spec"]["containers"][0]
     container["livenessProbe"]["httpGet"]["paht"] = "/"
     with pytest.raises(kubernetes_validate.ValidationError):
-        _validate(deployment, VERSIONS[-1])
-    deployment = copy.deepcopy(_one("Deployment", "edgewatch-ingest"))
-    deployment["spec"]["replicas"] = "three"
+        _validate(statefulset, VERSIONS[-1])
+    statefulset = copy.deepcopy(_one("StatefulSet", "edgewatch-ingest"))
+    statefulset["spec"]["replicas"] = "three"
     with pytest.raises(kubernetes_validate.ValidationError):
-        _validate(deployment, VERSIONS[-1])
+        _validate(statefulset, VERSIONS[-1])
 
 
 def test_kustomization_lists_every_manifest() -> None:
@@ -80,7 +83,7 @@ def test_kustomization_lists_every_manifest() -> None:
     containers = [
         c
         for _, m in _manifests()
-        if m["kind"] == "Deployment"
+        if m["kind"] in WORKLOADS
         for c in m["spec"]["template"]["spec"]["containers"]
     ]
     assert image["name"] in {c["image"] for c in containers}
@@ -96,8 +99,15 @@ def _config(env: dict[str, str]) -> Config:
         return load_config(path, env)
 
 
+def _workload(name: str) -> Manifest:
+    """The Deployment or StatefulSet `name`."""
+    found = [m for _, m in _manifests() if m["kind"] in WORKLOADS and m["metadata"]["name"] == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
 def _pod(name: str) -> Manifest:
-    spec: Manifest = _one("Deployment", name)["spec"]["template"]
+    spec: Manifest = _workload(name)["spec"]["template"]
     return spec
 
 
@@ -134,7 +144,7 @@ def _secret_refs() -> set[str]:
     return {
         source["secretRef"]["name"]
         for _, m in _manifests()
-        if m["kind"] == "Deployment"
+        if m["kind"] in WORKLOADS
         for c in m["spec"]["template"]["spec"]["containers"]
         for source in c.get("envFrom", [])
     }
@@ -150,7 +160,7 @@ def test_apply_never_writes_a_secret() -> None:
         source = next(
             s
             for _, m in _manifests()
-            if m["kind"] == "Deployment"
+            if m["kind"] in WORKLOADS
             for c in m["spec"]["template"]["spec"]["containers"]
             for s in c.get("envFrom", [])
             if s["secretRef"]["name"] == name
@@ -182,12 +192,16 @@ def _probe_path(container: Manifest, probe: str) -> tuple[str, int]:
     return get["path"], port
 
 
-def test_ingest_deployment() -> None:
-    deployment = _one("Deployment", "edgewatch-ingest")
+def test_ingest_statefulset() -> None:
+    statefulset = _one("StatefulSet", "edgewatch-ingest")
     pod = _pod("edgewatch-ingest")
     container = _container("edgewatch-ingest", "ingest")
     cfg = _config(_env(container))
-    assert deployment["spec"]["replicas"] >= 2
+    assert statefulset["spec"]["replicas"] >= 2
+    # Rolled one pod at a time; scaled all at once (the ordinals are names, not an order).
+    assert statefulset["spec"]["updateStrategy"]["type"] == "RollingUpdate"
+    assert statefulset["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] == 1
+    assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
     assert container["args"][0] == "ingest"
     assert _probe_path(container, "livenessProbe") == ("/healthz", cfg.ingest.http_port)
     assert _probe_path(container, "readinessProbe") == ("/readyz", cfg.ingest.http_port)
@@ -206,6 +220,42 @@ def test_ingest_deployment() -> None:
     assert pod["spec"]["terminationGracePeriodSeconds"] > cfg.ingest.shutdown_timeout_s
     # Ingest needs no delivery credentials.
     assert "EDGEWATCH_SMTP_PASSWORD" not in _env(container)
+
+
+def _from_pod_name(container: Manifest) -> set[str]:
+    """The env variables the downward API fills with the pod's name."""
+    return {
+        e["name"]
+        for e in container.get("env", [])
+        if e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name"
+    }
+
+
+def test_ingest_pods_are_static_members_named_after_their_pod() -> None:
+    """Each ingest pod's group.instance.id is its pod name: unique in the group, and the same
+    after a restart of that member only because a StatefulSet names pods <name>-<ordinal>."""
+    statefulset = _one("StatefulSet", "edgewatch-ingest")
+    spec = statefulset["spec"]
+    container = _container("edgewatch-ingest", "ingest")
+    assert "EDGEWATCH_INGEST_INSTANCE_ID" in _from_pod_name(container)
+    names = [f"{statefulset['metadata']['name']}-{i}" for i in range(spec["replicas"])]
+    ids = []
+    for name in names:
+        env = _env(container) | dict.fromkeys(_from_pod_name(container), name)
+        ids.append(_config(env).ingest.instance_id)
+    assert ids == names
+    # Stateless all the same: nothing to claim.
+    assert "volumeClaimTemplates" not in spec
+    # The governing Service: headless, over the same pods.
+    service = _one("Service", spec["serviceName"])
+    assert service["spec"]["clusterIP"] == "None"
+    labels = _pod("edgewatch-ingest")["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    # Why it is there: the oldest Kubernetes we support requires serviceName.
+    bare = copy.deepcopy(statefulset)
+    del bare["spec"]["serviceName"]
+    with pytest.raises(kubernetes_validate.ValidationError):
+        _validate(bare, VERSIONS[0])
 
 
 def test_ingest_pdb_selects_the_ingest_pods() -> None:
