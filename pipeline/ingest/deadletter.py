@@ -13,7 +13,11 @@ client shows them without a schema:
     edgewatch.truncated_from  the original size, when the dead-letter topic refused the whole
                          message as too large and only its first 512 KiB are kept
 
-The original key is kept as the dead letter's key, so a fixed message can be replayed as is.
+The original key is kept as the dead letter's key, and the original value as its value, so a
+fixed message can be replayed as is. A tombstone (a message whose value is null, as log
+compaction uses to delete a key) stays a tombstone: its dead letter has a null value, not an
+empty one, stage `decode` and reason `empty`, the reason a zero-length value gets too; the
+detail tells them apart ("tombstone: the message value is null").
 """
 
 from __future__ import annotations

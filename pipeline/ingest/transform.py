@@ -109,14 +109,26 @@ class DeadLetter:
     """A message that will not be indexed, and why."""
 
     origin: Origin
-    value: bytes
+    # The message's value as received, produced to the dead-letter topic as is: None for a
+    # tombstone (a message with a null value), which stays a tombstone there.
+    value: bytes | None
     stage: str  # decode | parse | validate | index
     reason: str  # short and stable, e.g. "oversized", "json.invalid", "mapper_parsing_exception"
     detail: str = ""
     original_size: int | None = None  # set when `value` had to be truncated
 
+    @property
+    def size(self) -> int:
+        """The value's length in bytes, 0 for a tombstone (batch size accounting)."""
+        return 0 if self.value is None else len(self.value)
+
 
 Action = IndexAction | DeadLetter
+
+# A message without content is dead-lettered at the decode stage with reason "empty", whether
+# its value is null (a tombstone, which stays one in the dead-letter topic) or zero bytes.
+TOMBSTONE_DETAIL = "tombstone: the message value is null"
+EMPTY_DETAIL = "the message value is empty (0 bytes)"
 
 
 def transform(
@@ -176,7 +188,11 @@ class Transformer:
 
     def __call__(self, value: bytes | None, origin: Origin, ingested: datetime) -> Action:
         """Decide what becomes of one message. Never raises for any input."""
-        raw = value or b""
+        if value is None:
+            # A tombstone: dead-lettered as one (null value, same key), with the reason of an
+            # empty value; the detail tells the two apart.
+            return DeadLetter(origin, None, "decode", "empty", TOMBSTONE_DETAIL)
+        raw = value
         if len(raw) > self.max_message_bytes:
             return DeadLetter(
                 origin,
@@ -186,7 +202,7 @@ class Transformer:
                 f"{len(raw)} bytes > ingest.max_message_bytes {self.max_message_bytes}",
             )
         if not raw:
-            return DeadLetter(origin, raw, "decode", "empty", "the message has no value")
+            return DeadLetter(origin, raw, "decode", "empty", EMPTY_DETAIL)
         if self.native is not None:
             if ingested is not self._ingested:  # the same for every message of one poll
                 self._ingested, self._ingested_iso = ingested, iso(ingested)
