@@ -3,12 +3,16 @@
 Every client edgewatch makes (the ingest consumer, the dead-letter producer, admin clients,
 `ship`, `check`, the demo) comes from here, so each one carries the same connection and
 security settings, and each one reports a setting that cannot work once, clearly, instead of
-librdkafka's endless reconnect log (`ErrorWatch`).
+librdkafka's endless reconnect log, and summarises the reconnect log of an outage: the first
+line of each kind, then one count per 30 s (`ErrorWatch`, `kafka_logs.Throttle`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +20,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from pipeline.clients.kafka_errors import REPEATS_BEFORE_BLAME, SetupProblem, diagnose
+from pipeline.clients.kafka_logs import WINDOW_S, Summary, Throttle
 from pipeline.config import KafkaConfig
 
 # librdkafka reports every failed connection attempt on stderr; route those reports through
@@ -35,13 +40,33 @@ class KafkaSetupError(ConnectionError):
 class ErrorWatch(logging.Filter):
     """One client's error callback and log filter: it recognises a failure that only a
     setting can fix, logs it once as an error naming that setting, drops librdkafka's
-    repeats of it, and keeps it in `problem` for the caller to stop on."""
+    repeats of it, and keeps it in `problem` for the caller to stop on.
 
-    def __init__(self, config: KafkaConfig) -> None:
+    Every other line is shown the first time its kind (facility, broker, problem) comes up;
+    its repeats within `window_s` are counted instead, and one line at the end of the window
+    says how many (kafka_logs.Throttle). A timer ends the window when the repeats stop
+    (`timers=False`: only the next line, `expire()` or `flush()` do; for tests with a fake
+    `clock`). librdkafka's debug lines (the `debug` setting) are all shown."""
+
+    def __init__(
+        self,
+        config: KafkaConfig,
+        *,
+        window_s: float = WINDOW_S,
+        clock: Callable[[], float] = time.monotonic,
+        timers: bool = True,
+    ) -> None:
         super().__init__()
         self.config = config
         self.problem: SetupProblem | None = None
         self._seen: dict[str, int] = {}
+        # librdkafka's lines arrive in whichever thread polls the client; the timer's too.
+        self._lock = threading.Lock()
+        self._throttle = Throttle(window_s)
+        self._clock = clock
+        self._timers = timers
+        self._timer: threading.Timer | None = None
+        self._timer_due = 0.0
         # A logger of this client's own, outside logging's registry (clients come and go),
         # passing records on to edgewatch.kafka's handlers.
         self.logger = logging.Logger(_LOG.name)
@@ -60,13 +85,64 @@ class ErrorWatch(logging.Filter):
             self._found(SetupProblem("kafka", f"Kafka client failed for good: {error.str()}"))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Keep librdkafka's log line unless it repeats a problem already reported."""
-        problem = diagnose(None, record.getMessage(), self.config)
+        """Keep librdkafka's log line unless it repeats a problem already reported, or
+        repeats a line of its kind shown less than a window ago."""
+        message = record.getMessage()
+        problem = diagnose(None, message, self.config)
         if problem is not None:
             self._found(problem)
             if self.problem is not None:
                 return False  # reported once, as an error, by _found
-        return record.levelno >= _LOG.getEffectiveLevel()
+        if record.levelno < _LOG.getEffectiveLevel():
+            return False
+        if record.levelno < logging.INFO:
+            return True  # debug lines were asked for: all of them
+        with self._lock:
+            verdict = self._throttle.offer(message, record.levelno, self._clock())
+            self._schedule()
+        _log_summaries(verdict.summaries)
+        return verdict.show
+
+    def expire(self) -> None:
+        """Log the summaries of the windows that have ended (the timer calls this)."""
+        with self._lock:
+            summaries = self._throttle.expire(self._clock())
+            self._schedule()
+        _log_summaries(summaries)
+
+    def flush(self) -> None:
+        """Log the summaries of every repeat counted so far, ended windows or not, and stop
+        the timer: for a client being closed."""
+        with self._lock:
+            summaries = self._throttle.flush(self._clock())
+            self._cancel_timer()
+        _log_summaries(summaries)
+
+    def _schedule(self) -> None:
+        """Have the timer fire when the first window holding repeats ends (lock held)."""
+        due = self._throttle.next_due()
+        if not self._timers or due is None:
+            return
+        if self._timer is not None:
+            if self._timer_due <= due:
+                return  # it fires first, and schedules the next one
+            self._timer.cancel()
+        self._timer_due = due
+        self._timer = threading.Timer(max(0.0, due - self._clock()), self._on_timer)
+        self._timer.daemon = True
+        self._timer.name = "kafka-log-summary"
+        self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            if self._timer is threading.current_thread():
+                self._timer = None
+        self.expire()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _found(self, problem: SetupProblem) -> None:
         count = self._seen[problem.setting] = self._seen.get(problem.setting, 0) + 1
@@ -79,6 +155,12 @@ class ErrorWatch(logging.Filter):
         """Raise KafkaSetupError if a setting was found that cannot work."""
         if self.problem is not None:
             raise KafkaSetupError(self.problem)
+
+
+def _log_summaries(summaries: Iterable[Summary]) -> None:
+    # Straight to edgewatch.kafka: a client's own logger would pass them through its filter.
+    for summary in summaries:
+        _LOG.log(summary.level, "%s", summary.text)
 
 
 def security_settings(config: KafkaConfig) -> dict[str, Any]:
