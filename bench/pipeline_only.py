@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from pipeline.cli import main
 from pipeline.config import IngestConfig, TopicConfig
-from pipeline.ingest import service, transform
+from pipeline.ingest import intake, transform
 from pipeline.ingest.normalise import Origin
 from pipeline.ingest.transform import (
     IndexAction,
@@ -49,6 +49,6 @@ class ConstantDocument:
 if __name__ == "__main__":
     if not SOURCE:
         raise SystemExit("set EDGEWATCH_BENCH_DOCUMENT to the JSON document to index")
-    service.Transformer = ConstantDocument  # type: ignore[attr-defined,assignment]
+    intake.Transformer = ConstantDocument  # type: ignore[attr-defined,assignment]
     transform.NATIVE = None  # one message at a time (see above)
     main(["ingest", *sys.argv[1:]])

@@ -148,7 +148,7 @@ def test_malformed_json_inside_a_filebeat_envelope_is_a_parse_dead_letter() -> N
 
 
 def test_user_schema_rejects_go_to_dead_letters_with_the_reason(tmp_path: Path) -> None:
-    from pipeline.ingest.service import compile_schema
+    from pipeline.ingest.intake import compile_schema
 
     schema = tmp_path / "app.schema.json"
     schema.write_text(
