@@ -13,7 +13,7 @@ TEST_MARK := .edgewatch/stack/started-by-make-test
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock audit stack-up stack-down stack-status lint typecheck unit integration \
-	test demo clean bench-ingest bench-rules
+	test faults demo clean bench-ingest bench-rules
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -75,8 +75,20 @@ unit: venv  ## unit tests only (no servers), the native core's own included
 integration: venv  ## integration tests only (starts the stack if needed)
 	@$(MAKE) --no-print-directory _with-stack PYTEST_ARGS="-m integration"
 
-test: lint typecheck audit  ## the whole suite: lint, types, audit, unit and integration tests
-	@$(MAKE) --no-print-directory _with-stack PYTEST_ARGS=""
+# The whole suite includes the fault cases (tests/faults/, marker `faults`) at their small
+# scale: a few minutes of outages, kills and poison.
+test: lint typecheck audit  ## the whole suite: lint, types, audit, unit, integration and fault tests
+	@EDGEWATCH_FAULTS_SCALE=small $(MAKE) --no-print-directory _with-stack PYTEST_ARGS=""
+
+# The fault cases at large scale: Elasticsearch outages of minutes, a million messages through
+# a storm of SIGKILLs (most of an hour). EDGEWATCH_FAULTS_ES_OUTAGE_S=900 makes every
+# Elasticsearch outage 15 minutes. Each case's figures are appended to
+# .edgewatch/faults/results.jsonl; the table of the latest is printed at the end.
+FAULTS_SCALE ?= large
+faults: venv  ## the fault cases at large scale (FAULTS_SCALE=small: as make test runs them)
+	@EDGEWATCH_FAULTS_SCALE=$(FAULTS_SCALE) $(MAKE) --no-print-directory _with-stack \
+		PYTEST_ARGS="-m faults"; status=$$?; \
+	$(PY) -m tests.faults.table --scale $(FAULTS_SCALE); exit $$status
 
 # Run pytest against the stack, starting it first if it is down and stopping it afterwards
 # only if this run started it. The trap also stops it on Ctrl-C.

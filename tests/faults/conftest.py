@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from elasticsearch import Elasticsearch
 
 from pipeline.config import Config
-from tests.faults.corpus import Produced, verify
+from tests.faults.corpus import SMALL_MAX_MESSAGE, Produced, verify
 from tests.fixtures.faults import (
     KAFKA_FAULTS_ADVERTISED_PORT,
     KAFKA_FAULTS_PORT,
@@ -85,13 +85,17 @@ class FaultBench:
     def ingest(
         self, produced: Produced, exit_when_idle: float | None = None, **env: Any
     ) -> IngestProcess:
-        """An ingest process for `produced.topic`, its settings as EDGEWATCH_INGEST_<KEY>."""
+        """An ingest process for `produced.topic`, its settings as EDGEWATCH_INGEST_<KEY>
+        (max_message_bytes below the corpus's `oversized` poison unless given)."""
         process = IngestProcess(
             topic=produced.topic,
             prefix=self.name,
             es_url=self.es_proxy.url,
             log_dir=self.logs,
-            env={f"EDGEWATCH_INGEST_{k.upper()}": str(v) for k, v in env.items()},
+            env={
+                f"EDGEWATCH_INGEST_{k.upper()}": str(v)
+                for k, v in {"max_message_bytes": SMALL_MAX_MESSAGE, **env}.items()
+            },
             exit_when_idle=exit_when_idle,
         )
         self.processes.append(process)

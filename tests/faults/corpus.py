@@ -51,7 +51,23 @@ POISON: dict[str, Poison] = {
     "type_conflict": Poison(
         lambda i: b'{"msg":"poison %d","conflict.x":1,"conflict":%d}' % (i, i), "index", None
     ),
+    # JSON nested deeper than the serialiser takes (but not than the parser does).
+    "deep_nesting": Poison(
+        lambda i: b'{"msg":"deep %d","a":' % i + b"[" * 300 + b"]" * 300 + b"}",
+        "parse",
+        "document.not_serialisable",
+    ),
 }
+# Larger than a small dead-letter topic takes (tests/faults/test_poison.py): a broken line
+# under ingest.max_message_bytes (dead-lettered at `parse`), and a message above it (`decode`).
+BIG = {
+    "big_broken_json": Poison(
+        lambda i: b'{"msg":"%d ' % i + b"y" * 100_000 + b'" broken}', "parse", "json.invalid"
+    ),
+    "huge_oversized": Poison(lambda i: b"%d " % i + b"z" * 300_000, "decode", "oversized"),
+}
+POISON.update(BIG)
+SPREAD = tuple(kind for kind in POISON if kind not in BIG)  # what produce_spread mixes in
 
 _GOOD = (
     b'{"level":"info","msg":"line %d","n":7}',
@@ -73,6 +89,8 @@ class Produced:
     topic: str
     poison: dict[tuple[int, int], str] = field(default_factory=dict)  # (p, o) -> kind
     high: dict[int, int] = field(default_factory=dict)  # partition -> high watermark
+    # The poison messages' values, when asked for (keep_values): to compare dead letters.
+    values: dict[tuple[int, int], bytes | None] = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -88,8 +106,9 @@ def produce_spread(
     produced: Produced,
     events: int,
     every: int = 50,
-    kinds: tuple[str, ...] = tuple(POISON),
+    kinds: tuple[str, ...] = SPREAD,
     start: int = 0,
+    keep_values: bool = False,
 ) -> Produced:
     """Produce `events` messages, one in `every` a poison of the next kind; add to `produced`
     and refresh its high watermarks. Keys rotate over 16 edge nodes (all partitions)."""
@@ -99,12 +118,15 @@ def produce_spread(
     rotation = itertools.cycle(kinds)
     failures: list[KafkaError] = []
 
-    def landed(kind: str) -> Callable[[KafkaError | None, Message], None]:
+    def landed(kind: str, value: bytes | None) -> Callable[[KafkaError | None, Message], None]:
         def done(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 failures.append(err)
-            else:
-                produced.poison[(msg.partition() or 0, msg.offset() or 0)] = kind
+                return
+            where = (msg.partition() or 0, msg.offset() or 0)
+            produced.poison[where] = kind
+            if keep_values:
+                produced.values[where] = value
 
         return done
 
@@ -115,7 +137,9 @@ def produce_spread(
                 if i % every == every - 1:
                     kind = next(rotation)
                     value = POISON[kind].make(i)
-                    producer.produce(produced.topic, value=value, key=key, on_delivery=landed(kind))
+                    producer.produce(
+                        produced.topic, value=value, key=key, on_delivery=landed(kind, value)
+                    )
                 else:
                     producer.produce(produced.topic, value=good(i), key=key)
                 break

@@ -82,7 +82,7 @@ def test_elasticsearch_outage(bench: FaultBench, fault: str) -> None:
     assert code == 0, proc.tail()
     bench.verify(produced)
     assert not watch.unhealthy(), f"/healthz not 200: {watch.unhealthy()[:3]}"
-    assert figures.rss_peak_mb <= figures.rss_before_mb + SCALE.rss_slack_mb, figures.line()
+    assert watch.rss_peak() <= watch.rss_at(fault_at) + SCALE.rss_slack_mb, figures.line()
     if fault == "slow":
         return
     assert ready_503_s is not None and ready_503_s <= READY_503_WITHIN_S, (
