@@ -5,6 +5,21 @@ Elasticsearch or acknowledged by Kafka as a dead letter, retrying with capped, j
 for as long as it takes (the caller pauses consumption meanwhile). It gives up only when the
 service is stopping, by raising `AbandonedError`: the batch's offsets are then never committed, and
 the messages are read again by whoever consumes the partitions next.
+
+Two things shape the retry loop:
+
+- Memory. A failed request leaves reference cycles behind: elastic-transport and urllib3 keep
+  the exception they raise in a local of a frame that the exception's own traceback holds
+  (`err = ConnectionError(...); raise err from e`), and those frames hold the request body,
+  twice (ours and the transport's serialised copy). Only the cyclic collector frees that, and
+  the service tunes it to run rarely, so an outage cost two bodies per retry (issue 17). So a
+  failure becomes plain data where it is caught (`bulk.Failure`), and `release` clears the
+  frames of the exception chain before the except block ends: the body goes with the attempt.
+- Resuming. After an outage, a writer may be sleeping up to `retry_backoff_max_s` while
+  Elasticsearch answers again. Every success (any writer's request, or a probe) therefore wakes
+  all writers waiting to retry, which start again from attempt 0; and while a writer would
+  sleep on for more than bulk.PROBE_EVERY_S after a failure other than a 429, one probe at a
+  time asks Elasticsearch, in the background, whether it is back.
 """
 
 from __future__ import annotations
@@ -12,11 +27,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -31,6 +47,11 @@ if TYPE_CHECKING:
     from pipeline.ingest._native import Run
 
 log = logging.getLogger("edgewatch.ingest")
+
+STOP_POLL_S = 0.1  # a writer waiting to retry notices `stopping` this soon
+PROBE_TIMEOUT_S = 2.0  # the request timeout of a probe
+# Probed when no template is named: missing, but Elasticsearch's 404 is an answer too.
+PROBE_FALLBACK_TEMPLATE = "edgewatch-probe"
 
 
 class AbandonedError(Exception):
@@ -64,7 +85,11 @@ class Batch:
 
 
 class BatchWriter:
-    """Sends batches; safe to call from several worker threads at once."""
+    """Sends batches; safe to call from several worker threads at once.
+
+    `last_error`, `last_success` and `last_failure` (time.monotonic(), 0.0 for never) say how
+    the last bulk request or probe went, for /readyz; `probe()` asks Elasticsearch directly.
+    """
 
     def __init__(
         self,
@@ -77,15 +102,42 @@ class BatchWriter:
         backoff: bulk.Backoff,
         stopping: threading.Event,
         request_timeout: float = 60.0,
+        probe_template: str | None = None,
     ) -> None:
         self._es = es.options(request_timeout=request_timeout, max_retries=0)
+        self._probe_es = es.options(request_timeout=PROBE_TIMEOUT_S, max_retries=0)
+        self._probe_template = probe_template or PROBE_FALLBACK_TEMPLATE
         self._producer = producer
         self._metrics = metrics
         self._op_type = op_type
         self._dlq_suffix = dlq_suffix
         self._backoff = backoff
         self._stopping = stopping
-        self.last_error: str | None = None  # for /readyz
+        # Everything below is shared by the writer threads, the probe and /readyz.
+        self._cond = threading.Condition()
+        self._heard = bulk.Heard()
+        self._probing = False  # a background probe is under way
+        self._last_error: str | None = None
+        self._last_success = 0.0
+        self._last_failure = 0.0
+
+    @property
+    def last_error(self) -> str | None:
+        """What went wrong last (a bulk request, a probe, dead letters); None after a success."""
+        with self._cond:
+            return self._last_error
+
+    @property
+    def last_success(self) -> float:
+        """time.monotonic() of the last successful bulk request or probe; 0.0: never."""
+        with self._cond:
+            return self._last_success
+
+    @property
+    def last_failure(self) -> float:
+        """time.monotonic() of the last failed bulk request or probe; 0.0: never."""
+        with self._cond:
+            return self._last_failure
 
     def write(self, batch: Batch) -> None:
         """Index the batch's documents and dead-letter what must be; see the module doc."""
@@ -97,6 +149,22 @@ class BatchWriter:
                 letter.origin.topic, letter.stage, letter.reason
             ).inc()
 
+    def probe(self) -> bool:
+        """Whether Elasticsearch answers one cheap request (HEAD of the index template; a
+        missing template is an answer too), within PROBE_TIMEOUT_S. A yes wakes the writers
+        waiting to retry after an outage. Updates last_success / last_failure / last_error."""
+        try:
+            self._probe_es.indices.exists_index_template(name=self._probe_template)
+        except (ApiError, TransportError) as err:
+            failure = failure_of(err)
+            release(err)
+        else:
+            self._succeeded(probe=True)
+            return True
+        log.debug("elasticsearch probe failed (%s): %s", failure.cause, failure.text)
+        self._failed(f"probe failed ({failure.cause}): {failure.text}")
+        return False
+
     # ------------------------------------------------------------------ Elasticsearch
 
     def _index(self, parts: Sequence[Part]) -> list[DeadLetter]:
@@ -104,35 +172,25 @@ class BatchWriter:
         rejected: list[DeadLetter] = []
         attempt = 0
         while pending:
+            seen = self._seen()
             started = time.monotonic()
-            try:
-                response = self._es.bulk(
-                    operations=bulk.body(pending),  # type: ignore[arg-type]
-                    # Successful items then carry only their status: a much smaller answer
-                    # to decode for every batch.
-                    filter_path="errors,items.*.status,items.*.error",
-                )
-            except ApiError as err:
-                if 400 <= err.meta.status < 500 and err.meta.status != 429:
+            answer = self._send(pending)
+            if isinstance(answer, bulk.Failure):
+                if answer.refused:
                     # The request as a whole is refused (e.g. 413, too large): halve it until
                     # the one document to blame is alone, and dead-letter only that one.
-                    return rejected + self._split(pending, err)
-                self._wait(attempt, f"bulk request failed ({_cause(err)}): {err}", _cause(err))
-                attempt += 1
-                continue
-            except TransportError as err:
-                cause = _cause(err)
-                self._wait(attempt, f"bulk request failed ({cause}): {err}", cause)
-                attempt += 1
+                    return rejected + self._split(pending, answer)
+                problem = f"bulk request failed ({answer.cause}): {answer.text}"
+                attempt = self._retry(attempt, seen, problem, answer.cause)
                 continue
             self._metrics.bulk_seconds.observe(time.monotonic() - started)
-            if not response["errors"]:  # the common case: skip looking at every item
+            if not answer["errors"]:  # the common case: skip looking at every item
                 self._count_indexed(pending)
-                self.last_error = None
+                self._succeeded()
                 return rejected
             # Some documents failed: from here on, each is handled on its own.
             actions = expand(pending)
-            outcomes = bulk.classify(response["items"], self._op_type)
+            outcomes = bulk.classify(answer["items"], self._op_type)
             retry: list[IndexAction] = []
             self._count_indexed([a for a, o in zip(actions, outcomes, strict=True) if o.ok])
             for action, outcome in zip(actions, outcomes, strict=True):
@@ -152,37 +210,99 @@ class BatchWriter:
                     )
             if retry:
                 status = {o.status for o in outcomes if o.retry}
-                self._wait(
+                attempt = self._retry(
                     attempt,
+                    seen,
                     f"{len(retry)} documents answered {sorted(status)}",
                     "rejected_429" if status == {429} else "server_error",
                 )
-                attempt += 1
             else:
-                self.last_error = None
+                self._succeeded()
             pending = retry
         return rejected
+
+    def _send(self, parts: Sequence[Part]) -> dict[str, Any] | bulk.Failure:
+        """One bulk request: the answer, or what went wrong as plain text (see release)."""
+        try:
+            answer: dict[str, Any] = self._es.bulk(
+                operations=bulk.body(parts),  # type: ignore[arg-type]
+                # Successful items then carry only their status: a much smaller answer to
+                # decode for every batch.
+                filter_path="errors,items.*.status,items.*.error",
+            ).body
+            return answer
+        except (ApiError, TransportError) as err:
+            failure = failure_of(err)
+            release(err)
+        return failure
 
     def _count_indexed(self, parts: Sequence[Part]) -> None:
         for topic, n in per_topic(parts).items():
             self._metrics.indexed.labels(topic).inc(n)
 
-    def _split(self, parts: Sequence[Part], err: ApiError) -> list[DeadLetter]:
+    def _split(self, parts: Sequence[Part], failure: bulk.Failure) -> list[DeadLetter]:
         actions = expand(parts)
         if len(actions) == 1:
             action = actions[0]
-            reason = _cause(err) if err.meta.status >= 500 else f"http_{err.meta.status}"
-            return [DeadLetter(action.origin, action.value, "index", reason, str(err)[:500])]
+            reason = f"http_{failure.status}"
+            return [DeadLetter(action.origin, action.value, "index", reason, failure.text[:500])]
         middle = len(actions) // 2
         return self._index(actions[:middle]) + self._index(actions[middle:])
 
-    def _wait(self, attempt: int, problem: str, cause: str) -> None:
-        self.last_error = problem
+    def _retry(self, attempt: int, seen: bulk.Heard, problem: str, cause: str) -> int:
+        """Wait before retrying a failed bulk request; the next attempt's number: 0 when a
+        success elsewhere (or a probe, after an outage) ended the wait early."""
+        self._failed(problem)
         self._metrics.retries.labels(cause).inc()
         delay = self._backoff.delay(attempt)
         log.warning("elasticsearch: %s; retry %d in %.1f s", problem, attempt + 1, delay)
-        if self._stopping.wait(delay):
-            raise AbandonedError(problem)
+        # A 429 is Elasticsearch asking for less: a probe's answer says nothing new then.
+        if self._sleep(delay, seen, problem, probes=cause != "rejected_429"):
+            log.info("elasticsearch: answering again; retrying at once")
+            return 0
+        return attempt + 1
+
+    def _sleep(self, delay: float, seen: bulk.Heard, problem: str, *, probes: bool) -> bool:
+        """Sleep `delay` seconds; True as soon as `bulk.woken(seen, ...)`. While much of the sleep
+        is left, a probe runs in the background every bulk.PROBE_EVERY_S. Raises AbandonedError
+        within STOP_POLL_S of `stopping` being set."""
+        deadline = time.monotonic() + delay
+        with self._cond:
+            while not bulk.woken(seen, self._heard, probes=probes):
+                if self._stopping.is_set():
+                    raise AbandonedError(problem)
+                now = time.monotonic()
+                if now >= deadline:
+                    return False
+                heard = max(self._last_success, self._last_failure)
+                if probes and bulk.probe_due(now, deadline, heard, self._probing):
+                    self._probing = True
+                    threading.Thread(target=self._probe_once, name="es-probe", daemon=True).start()
+                self._cond.wait(min(deadline - now, STOP_POLL_S))
+        return True
+
+    def _probe_once(self) -> None:
+        try:
+            self.probe()
+        finally:
+            with self._cond:
+                self._probing = False
+
+    def _seen(self) -> bulk.Heard:
+        with self._cond:
+            return self._heard
+
+    def _succeeded(self, *, probe: bool = False) -> None:
+        with self._cond:
+            self._last_success = time.monotonic()
+            self._last_error = None
+            self._heard = self._heard.after_success(probe=probe)
+            self._cond.notify_all()
+
+    def _failed(self, problem: str) -> None:
+        with self._cond:
+            self._last_failure = time.monotonic()
+            self._last_error = problem
 
     # ------------------------------------------------------------------ dead letters
 
@@ -209,11 +329,14 @@ class BatchWriter:
             ]
             if all(err.code() == KafkaError.MSG_SIZE_TOO_LARGE for _, err in failed):
                 continue
-            self._wait(
-                attempt,
-                f"{len(failed)} dead letters not acknowledged by Kafka ({failed[0][1].str()})",
-                "dead_letter",
-            )
+            problem = f"{len(failed)} dead letters not acknowledged ({failed[0][1].str()})"
+            with self._cond:
+                self._last_error = problem
+            self._metrics.retries.labels("dead_letter").inc()
+            delay = self._backoff.delay(attempt)
+            log.warning("kafka: %s; retry %d in %.1f s", problem, attempt + 1, delay)
+            if self._stopping.wait(delay):
+                raise AbandonedError(problem)
             attempt += 1
 
     def _produce(self, letter: DeadLetter, now: datetime, on_delivery: DeliveryCallback) -> None:
@@ -243,6 +366,8 @@ TRUNCATED_BYTES = 512 * 1024
 def truncate(letter: DeadLetter) -> DeadLetter:
     """The letter cut to at most TRUNCATED_BYTES, and to half its size each time the topic
     still refuses it, remembering the original size in a header."""
+    if letter.value is None:  # a tombstone: nothing to cut
+        return letter
     keep = min(TRUNCATED_BYTES, len(letter.value) // 2)
     return replace(
         letter,
@@ -261,10 +386,29 @@ def _record_failure(
         failed.append((letter, err))
 
 
-def _cause(err: Exception) -> str:
-    status = getattr(getattr(err, "meta", None), "status", None)
-    if status == 429:
-        return "rejected_429"
-    if isinstance(status, int) and status >= 500:
-        return "server_error"
-    return "connection"
+def failure_of(err: ApiError | TransportError) -> bulk.Failure:
+    """What went wrong, as plain data; call `release(err)` next."""
+    if isinstance(err, ApiError):
+        return bulk.Failure(err.meta.status, str(err)[:1000])
+    # elastic-transport's str() of a refused connection is only "Connection error" (it names
+    # the cause only after retries of its own); the message says what happened.
+    text, detail = str(err), str(err.message)
+    return bulk.Failure(None, (text if detail in text else f"{text}: {detail}")[:1000])
+
+
+def release(err: BaseException) -> None:
+    """Clear the frames in the tracebacks of `err` and the exceptions behind it (cause,
+    context, elastic-transport's `errors`), and drop the tracebacks: what those frames held
+    (the request body) is freed when the exception is, without waiting for the cyclic GC.
+    Frames still running (the caller's) are left alone by traceback.clear_frames."""
+    done: set[int] = set()
+    todo = [err]
+    while todo:
+        exc = todo.pop()
+        if id(exc) in done:
+            continue
+        done.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc.__traceback__ = None
+        behind = (exc.__cause__, exc.__context__, *getattr(exc, "errors", ()))
+        todo.extend(e for e in behind if isinstance(e, BaseException))
