@@ -163,7 +163,7 @@ def test_exit_when_idle_gives_up_after_the_wait_limit(bench: FaultBench, when: s
         produce_spread(cfg, produced, SCALE.outage_events // 2, start=SCALE.outage_events)
     cut_at = time.monotonic()
     try:
-        code: int | None = proc.wait(WAIT_LIMIT_S + IDLE_EXIT_S + 60)
+        code: int | None = proc.wait(WAIT_LIMIT_S + IDLE_EXIT_S + 30)
     except subprocess.TimeoutExpired:
         code = None
     gave_up_s = time.monotonic() - cut_at

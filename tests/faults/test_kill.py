@@ -40,9 +40,10 @@ def _membership(bench: FaultBench) -> dict[str, str]:
 
 @pytest.mark.timeout(SCALE.timeout(SCALE.storm_kills * (SESSION_TIMEOUT_S + 8) + 120))
 def test_sigkill_storm_with_poison_spread(bench: FaultBench) -> None:
-    """SIGKILL `storm_kills` times, each time once this life has written dead letters and at a
-    random moment after (so kills land while dead letters are produced and before their
-    offsets are committed), restarting at once; then a last run with --exit-when-idle.
+    """SIGKILL `storm_kills` times, each time once this life has written dead letters and read
+    a random part of its share of the topic (so kills land mid-stream, while dead letters are
+    produced and before their offsets are committed), restarting at once; then a last run
+    with --exit-when-idle.
     Promise: every good offset exactly one document, every poison offset exactly one dead
     letter; the last run exits 0."""
     cfg = bench.config
@@ -54,12 +55,19 @@ def test_sigkill_storm_with_poison_spread(bench: FaultBench) -> None:
     watches: list[Watch] = []
     restarts: list[float] = []
     at_kill: list[int] = []
+    # Each life reads at most a share of the topic before its kill, so every kill lands
+    # mid-stream: a random part of its share, and at least one dead letter written.
+    share = SCALE.storm_events // (SCALE.storm_kills + 1)
     for _ in range(SCALE.storm_kills):
         proc = bench.ingest(produced, **env).start()
         watches.append(Watch(proc))
         restarts.append(proc.wait_for(lambda m: consumed(m) > 0, 120))
-        proc.wait_for(lambda m: _dead_lettered(m) > 0, 120)
-        time.sleep(rng.uniform(0.0, 1.0))
+        target = rng.uniform(0.2, 0.8) * share
+
+        def far_enough(m: dict[str, float], target: float = target) -> bool:
+            return _dead_lettered(m) > 0 and consumed(m) >= target
+
+        proc.wait_for(far_enough, 120)
         last = proc.metrics() or {}
         proc.signal(signal.SIGKILL)
         assert proc.wait(30) == -signal.SIGKILL
