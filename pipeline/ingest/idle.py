@@ -45,12 +45,15 @@ class IdleExit:
 
     def check(self, now: float, seen: Observation) -> Verdict:
         """The verdict for this observation, taken at `now` (monotonic seconds)."""
-        if not (seen.quiet and seen.drained):
-            self.waiting_since = None  # busy: no question of idling yet
+        if not seen.quiet or (not seen.drained and seen.kafka_problem is None):
+            # Busy (reading, or writing to Elasticsearch, however long that takes): no
+            # question of idling yet. But batches stuck on Kafka (dead letters) while nothing
+            # arrives are waiting on Kafka like the rest.
+            self.waiting_since = None
             return Verdict.GO_ON
         blocked = self._blocker(seen)
         if blocked is None:
-            return Verdict.EXIT
+            return Verdict.EXIT if seen.drained else Verdict.GO_ON
         if self.waiting_since is None:
             self.waiting_since = now
         self.reason = blocked

@@ -59,6 +59,7 @@ PAUSE_AFTER_S = 1.0  # all writers busy this long: pause the partitions
 PROGRESS_INTERVAL_S = 10.0
 IDLE_CHECK_INTERVAL_S = 1.0
 EXIT_GAVE_UP = 2  # --exit-when-idle waited idle_exit_wait_s for Kafka in vain
+GAVE_UP_DRAIN_S = 5.0  # ... and then waits this long for what is in flight
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ class IngestService:
             gc.freeze()
             gc.set_threshold(100_000, 50, 100)
             code = self._loop(source)
-            self._shutdown(source)
+            # Given up on Kafka: what waits on it (dead letters) will not get through now.
+            self._shutdown(source, GAVE_UP_DRAIN_S if code == EXIT_GAVE_UP else None)
             return code
         finally:
             self._prober.stop()
@@ -276,7 +278,7 @@ class IngestService:
     ) -> int | None:
         """--exit-when-idle: the exit code once caught up (or given up), else None."""
         drained = not self._batches.open and not len(self._batches)
-        problem = source.health.problem(now) if quiet and drained else None
+        problem = source.health.problem(now) if quiet else None
         seen = Observation(
             quiet=quiet,
             drained=drained,
@@ -310,10 +312,11 @@ class IngestService:
         """A rebalance takes partitions away: write what was read first (bounded)."""
         self._batches.drain(self.settings.shutdown_timeout_s, self._abandon, for_good=False)
 
-    def _shutdown(self, source: KafkaSource) -> None:
+    def _shutdown(self, source: KafkaSource, drain_s: float | None = None) -> None:
         log.info("stopping: writing what was read, then committing")
-        self._batches.drain(self.settings.shutdown_timeout_s, self._abandon, for_good=True)
-        if not source.commit_now():
+        timeout = self.settings.shutdown_timeout_s if drain_s is None else drain_s
+        self._batches.drain(timeout, self._abandon, for_good=True)
+        if not source.commit_now(timeout=min(10.0, timeout)):
             log.warning(
                 "the last offsets could not be committed: those messages will be read again"
             )

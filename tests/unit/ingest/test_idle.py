@@ -72,3 +72,20 @@ def test_an_unsettled_group_is_not_idle() -> None:
 def test_a_settled_group_that_gave_us_nothing_is_idle() -> None:
     nothing = replace(CAUGHT_UP, assigned=0, behind={})
     assert IdleExit(wait_max_s=30).check(0.0, nothing) is Verdict.EXIT
+
+
+def test_batches_stuck_on_kafka_count_toward_the_wait() -> None:
+    """Dead letters that Kafka cannot take keep batches in flight: that is waiting on Kafka
+    too, not work in progress."""
+    idle = IdleExit(wait_max_s=10)
+    stuck = replace(CAUGHT_UP, drained=False, kafka_problem="kafka: all brokers down for 1 s")
+    assert idle.check(0.0, stuck) is Verdict.GO_ON
+    assert idle.check(10.0, stuck) is Verdict.FAIL
+
+
+def test_batches_being_written_to_elasticsearch_are_work_in_progress() -> None:
+    idle = IdleExit(wait_max_s=10)
+    writing = replace(CAUGHT_UP, drained=False)
+    assert idle.check(0.0, writing) is Verdict.GO_ON
+    assert idle.check(100.0, writing) is Verdict.GO_ON
+    assert idle.waiting_since is None
