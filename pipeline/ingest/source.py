@@ -70,6 +70,7 @@ class KafkaSource:
         self.closing = False
         self._before_revoke = before_revoke
         self._paused: set[TopicPartitionKey] = set()
+        self._fresh: set[TopicPartitionKey] = set()  # assigned since the last hold()
         self._committing: dict[TopicPartitionKey, int] | None = None  # the async one
         self._committing_since = 0.0
         self._committed: dict[TopicPartitionKey, int] = {}  # highest acknowledged
@@ -150,14 +151,16 @@ class KafkaSource:
 
     def hold(self, hold: bool) -> None:
         """Pause every assigned partition (`hold`), or resume them. Partitions assigned
-        while paused are paused too."""
+        since the last call are paused or resumed explicitly either way: librdkafka keeps a
+        partition's pause through a revoke or loss and a later assignment back to us."""
+        fresh, self._fresh = self._fresh & self.assigned, set()
         if hold:
             new = self.assigned - self._paused
             if new:
                 self.consumer.pause([TopicPartition(t, p) for t, p in new])
                 self._paused |= new
-        elif self._paused:
-            mine = self._paused & self.assigned
+        else:
+            mine = (self._paused & self.assigned) | fresh
             if mine:
                 self.consumer.resume([TopicPartition(t, p) for t, p in mine])
             self._paused.clear()
@@ -288,6 +291,7 @@ class KafkaSource:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.assigned.update((tp.topic, tp.partition) for tp in partitions)
+        self._fresh.update((tp.topic, tp.partition) for tp in partitions)
         self.assigned_at = time.monotonic()
         log.info("assigned %s", _names(partitions))
 

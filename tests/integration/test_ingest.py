@@ -299,6 +299,46 @@ def test_elasticsearch_outage_pauses_retries_and_then_delivers_exactly_once(
     assert service.ready_problem() is None
 
 
+def test_partitions_that_come_back_while_paused_are_read_once_elasticsearch_returns(
+    ingest_config: Config, es: Elasticsearch, topic: str, es_proxy: TcpProxy
+) -> None:
+    """librdkafka keeps a partition's pause through a revoke and a later assignment back:
+    a member paused by an Elasticsearch outage that loses partitions to a newcomer and gets
+    them back when it leaves must still read them after the outage."""
+    cfg = with_ingest(
+        replace(ingest_config, es=replace(ingest_config.es, url=es_proxy.url)),
+        retry_backoff_max_s=0.5,
+        bulk_max_docs=100,
+        bulk_concurrency=1,
+        shutdown_timeout_s=2.0,  # how long the revoke waits for the writer before letting go
+    )
+    service = IngestService(cfg, IngestOptions(topics=(topic,), exit_when_idle=3, http_port=0))
+    runner = threading.Thread(target=service.run)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not service.template_installed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    es_proxy.cut()
+    produce(cfg, topic, [b"during outage %d" % i for i in range(3000)])
+    while service.metrics.paused._value.get() != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert service.metrics.paused._value.get() == 1
+    newcomer = kafka_client.consumer(
+        cfg.kafka, cfg.ingest.group, **{"partition.assignment.strategy": "cooperative-sticky"}
+    )
+    newcomer.subscribe([topic])
+    deadline = time.monotonic() + 30
+    while not newcomer.assignment() and time.monotonic() < deadline:
+        newcomer.poll(0.1)  # (what it reads it never commits)
+    assert newcomer.assignment(), "the newcomer got no partition"
+    newcomer.close()  # its partitions go back to the paused member
+    time.sleep(3)
+    es_proxy.restore()
+    runner.join(120)
+    assert not runner.is_alive()
+    assert count(es, cfg) == 3000
+
+
 def test_two_members_of_one_group_split_the_partitions(
     ingest_config: Config, es: Elasticsearch, topic: str
 ) -> None:
