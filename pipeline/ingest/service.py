@@ -238,8 +238,9 @@ class IngestService:
                 wait = 0.05 if batches.open else 0.25
                 messages = consumer.consume(max(1, min(1000, room)), wait)
             now = time.monotonic()
-            if messages or len(batches) or source.paused:
-                # Idle means nothing arrived while we were free to read, not while paused...
+            if messages or source.paused:
+                # Quiet means nothing arrived while we were free to read, not while paused
+                # (batches still being written are the idle check's business: idle.py)...
                 idle_since = now
             # ...and not while the group was still handing out partitions.
             idle_since = max(idle_since, source.assigned_at)
