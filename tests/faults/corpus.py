@@ -162,6 +162,19 @@ def high_watermarks(cfg: Config, topic: str) -> dict[int, int]:
         reader.close()
 
 
+def committed_to_end(cfg: Config, produced: Produced, group: str) -> bool:
+    """Whether `group` has committed every partition of the topic up to its high watermark:
+    everything produced so far is written (a counter of the service cannot tell, since what is
+    read again after a fault counts twice). Asks without joining the group."""
+    reader = kafka_client.consumer(cfg.kafka, group)
+    try:
+        parts = [TopicPartition(produced.topic, p) for p in produced.high]
+        done = reader.committed(parts, timeout=10)
+    finally:
+        reader.close()
+    return all(tp.offset >= produced.high[tp.partition] for tp in done)
+
+
 @dataclass(frozen=True)
 class Letter:
     partition: int
