@@ -81,7 +81,7 @@ test: lint typecheck audit  ## the whole suite: lint, types, audit, unit, integr
 	@EDGEWATCH_FAULTS_SCALE=small $(MAKE) --no-print-directory _with-stack PYTEST_ARGS=""
 
 # The fault cases at large scale: Elasticsearch outages of minutes, a million messages through
-# a storm of SIGKILLs (most of an hour). EDGEWATCH_FAULTS_ES_OUTAGE_S=900 makes every
+# a storm of SIGKILLs (about 35 minutes). EDGEWATCH_FAULTS_ES_OUTAGE_S=900 makes every
 # Elasticsearch outage 15 minutes. Each case's figures are appended to
 # .edgewatch/faults/results.jsonl; the table of the latest is printed at the end.
 FAULTS_SCALE ?= large
