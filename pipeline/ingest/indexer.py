@@ -28,17 +28,15 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from functools import partial
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import Producer
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.ingest import bulk
-from pipeline.ingest.deadletter import dlq_topic, headers
+from pipeline.ingest.dlq_writer import AbandonedError, DeadLetterWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.runs import Part, expand, per_topic
 from pipeline.ingest.transform import DeadLetter, IndexAction
@@ -48,14 +46,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("edgewatch.ingest")
 
+__all__ = ["AbandonedError", "Batch", "BatchWriter"]
+
 STOP_POLL_S = 0.1  # a writer waiting to retry notices `stopping` this soon
 PROBE_TIMEOUT_S = 2.0  # the request timeout of a probe
 # Probed when no template is named: missing, but Elasticsearch's 404 is an answer too.
 PROBE_FALLBACK_TEMPLATE = "edgewatch-probe"
-
-
-class AbandonedError(Exception):
-    """The service is stopping; the batch was not (entirely) written."""
 
 
 @dataclass
@@ -107,10 +103,8 @@ class BatchWriter:
         self._es = es.options(request_timeout=request_timeout, max_retries=0)
         self._probe_es = es.options(request_timeout=PROBE_TIMEOUT_S, max_retries=0)
         self._probe_template = probe_template or PROBE_FALLBACK_TEMPLATE
-        self._producer = producer
         self._metrics = metrics
         self._op_type = op_type
-        self._dlq_suffix = dlq_suffix
         self._backoff = backoff
         self._stopping = stopping
         # Everything below is shared by the writer threads, the probe and /readyz.
@@ -120,6 +114,19 @@ class BatchWriter:
         self._last_error: str | None = None
         self._last_success = 0.0
         self._last_failure = 0.0
+        self._letters = DeadLetterWriter(
+            producer,
+            dlq_suffix=dlq_suffix,
+            backoff=backoff,
+            stopping=stopping,
+            report=self._dead_letters_failing,
+        )
+
+    def _dead_letters_failing(self, problem: str) -> None:
+        """Dead letters not acknowledged: shown as the last error (not Elasticsearch's)."""
+        with self._cond:
+            self._last_error = problem
+        self._metrics.retries.labels("dead_letter").inc()
 
     @property
     def last_error(self) -> str | None:
@@ -143,7 +150,7 @@ class BatchWriter:
         """Index the batch's documents and dead-letter what must be; see the module doc."""
         letters = list(batch.letters)
         letters.extend(self._index(batch.parts()))
-        self._dead_letter(letters)
+        self._letters.write(letters)
         for letter in letters:
             self._metrics.dead_lettered.labels(
                 letter.origin.topic, letter.stage, letter.reason
@@ -303,87 +310,6 @@ class BatchWriter:
         with self._cond:
             self._last_failure = time.monotonic()
             self._last_error = problem
-
-    # ------------------------------------------------------------------ dead letters
-
-    def _dead_letter(self, letters: list[DeadLetter]) -> None:
-        pending = letters
-        attempt = 0
-        while pending:
-            failed: list[tuple[DeadLetter, KafkaError]] = []
-            now = datetime.now(UTC)
-            for letter in pending:
-                self._produce(letter, now, partial(_record_failure, failed, letter))
-            remaining = self._producer.flush(30)
-            if remaining:
-                # Not even an answer: treat all of this round as failed (the idempotent
-                # producer makes the resend safe for the ones that did land).
-                failed = [(letter, KafkaError(KafkaError._TIMED_OUT)) for letter in pending]
-            if not failed:
-                return
-            # A letter too large for the dead-letter topic is cut, not retried forever: its
-            # headers say so, and the size it had.
-            pending = [
-                truncate(letter) if err.code() == KafkaError.MSG_SIZE_TOO_LARGE else letter
-                for letter, err in failed
-            ]
-            if all(err.code() == KafkaError.MSG_SIZE_TOO_LARGE for _, err in failed):
-                continue
-            problem = f"{len(failed)} dead letters not acknowledged ({failed[0][1].str()})"
-            with self._cond:
-                self._last_error = problem
-            self._metrics.retries.labels("dead_letter").inc()
-            delay = self._backoff.delay(attempt)
-            log.warning("kafka: %s; retry %d in %.1f s", problem, attempt + 1, delay)
-            if self._stopping.wait(delay):
-                raise AbandonedError(problem)
-            attempt += 1
-
-    def _produce(self, letter: DeadLetter, now: datetime, on_delivery: DeliveryCallback) -> None:
-        while True:
-            try:
-                self._producer.produce(
-                    dlq_topic(letter.origin.topic, self._dlq_suffix),
-                    value=letter.value,
-                    key=letter.origin.key,
-                    headers=headers(letter, now),
-                    on_delivery=on_delivery,
-                )
-                return
-            except BufferError:  # local queue full: let it drain
-                self._producer.poll(0.5)
-            except KafkaException as err:  # refused before sending, e.g. too large
-                on_delivery(err.args[0], None)
-                return
-
-
-DeliveryCallback = Callable[[KafkaError | None, Message | None], None]
-
-# At most this much is kept of a dead letter that the dead-letter topic refuses as too large.
-TRUNCATED_BYTES = 512 * 1024
-
-
-def truncate(letter: DeadLetter) -> DeadLetter:
-    """The letter cut to at most TRUNCATED_BYTES, and to half its size each time the topic
-    still refuses it, remembering the original size in a header."""
-    if letter.value is None:  # a tombstone: nothing to cut
-        return letter
-    keep = min(TRUNCATED_BYTES, len(letter.value) // 2)
-    return replace(
-        letter,
-        value=letter.value[:keep],
-        original_size=letter.original_size or len(letter.value),
-    )
-
-
-def _record_failure(
-    failed: list[tuple[DeadLetter, KafkaError]],
-    letter: DeadLetter,
-    err: KafkaError | None,
-    _msg: Message | None,
-) -> None:
-    if err is not None:
-        failed.append((letter, err))
 
 
 def failure_of(err: ApiError | TransportError) -> bulk.Failure:

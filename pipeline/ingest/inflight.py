@@ -24,6 +24,9 @@ from pipeline.ingest.offsets import CommitTracker
 log = logging.getLogger("edgewatch.ingest")
 
 _built_natively = attrgetter("native")
+# Once abandoned, writers let go within this long (a request under way may not: its batch is
+# then left to finish or fail on its own, and is never committed either way).
+ABANDON_WAIT_S = 5.0
 
 
 class InFlight:
@@ -111,9 +114,10 @@ class InFlight:
             timeout,
         )
         abandon.set()
+        deadline = time.monotonic() + ABANDON_WAIT_S
         for batch_id, future in list(self._futures):
             try:
-                future.result(timeout=5.0)
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
                 self.tracker.done(batch_id)
             except Exception:  # AbandonedError, or the request timing out
                 pass

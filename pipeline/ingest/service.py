@@ -94,7 +94,7 @@ class IngestService:
         # or protocol) stops the service with one clear error instead of endless reconnects.
         self._kafka_watch = kafka_client.ErrorWatch(config.kafka)
         # Dead letters can be as large as anything the source topic accepted; the broker has
-        # the last word, and a refusal there leads to truncation (indexer.truncate).
+        # the last word, and a refusal there leads to truncation (dlq_writer.truncate).
         self._producer = kafka_client.producer(
             config.kafka,
             self._kafka_watch,
