@@ -113,6 +113,8 @@ class KafkaHealth:
             return "kafka: no report from the consumer yet"
         if view.join_state == "wait-metadata":
             return "kafka: no subscribed topic found (do the topics exist?)"
+        if view.join_state == "init":  # librdkafka waits here too while no topic matches
+            return "kafka: not joined the group yet (do the subscribed topics exist?)"
         if view.group_state != "up" or view.join_state != "steady":
             return f"kafka: the consumer group is rebalancing ({view.join_state})"
         return None

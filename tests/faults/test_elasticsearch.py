@@ -56,7 +56,10 @@ def test_elasticsearch_outage(bench: FaultBench, fault: str) -> None:
     break_es(bench, fault)
     produce_spread(cfg, produced, SCALE.outage_events - half, start=half)
     while time.monotonic() < fault_at + outage:
-        assert proc.alive(), proc.tail()
+        if not proc.alive():
+            # Merely slow, requests still succeed: the run may catch up and exit meanwhile.
+            assert fault == "slow", proc.tail()
+            break
         time.sleep(0.5)
     restored_at = time.monotonic()
     bench.es_proxy.restore()

@@ -96,6 +96,9 @@ def test_unassigned_partitions_leaders_do_not_count() -> None:
 def test_the_group_waiting_for_its_topics_says_so() -> None:
     health = health_after(stats(join="wait-metadata"))
     assert health.unsettled() == "kafka: no subscribed topic found (do the topics exist?)"
+    assert health_after(stats(join="init")).unsettled() == (
+        "kafka: not joined the group yet (do the subscribed topics exist?)"
+    )
     assert health_after(stats(join="wait-sync")).unsettled() == (
         "kafka: the consumer group is rebalancing (wait-sync)"
     )
