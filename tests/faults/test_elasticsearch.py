@@ -15,7 +15,7 @@ import pytest
 
 from tests.faults.conftest import FaultBench
 from tests.faults.corpus import SMALL_MAX_MESSAGE, produce_spread
-from tests.fixtures.faults import Figures, Watch, indexed, record, scale
+from tests.fixtures.faults import Watch, indexed, record, scale
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -66,18 +66,15 @@ def test_elasticsearch_outage(bench: FaultBench, fault: str) -> None:
     code = proc.wait(timeout=max(120.0, outage))
     watch.stop()
 
-    resume = watch.resumed(restored_at) if fault != "slow" else None
     first_503 = watch.first_ready(fault_at, 503, "elasticsearch")
     ready_503_s = None if first_503 is None else round(first_503.t - fault_at, 1)
-    figures = Figures(
+    figures = watch.figures(
         f"es_{fault}",
         produced.events,
-        watch.rss_at(fault_at),
-        watch.rss_peak(),
-        watch.rss_last(),
-        resume,
-        time.monotonic() - started,
-        {"outage_s": outage, "readyz_503_after_s": ready_503_s, "exit": code},
+        fault_at=fault_at,
+        back_at=restored_at if fault != "slow" else None,
+        started=started,
+        extra={"outage_s": outage, "readyz_503_after_s": ready_503_s, "exit": code},
     )
     record(figures, SCALE.name)
     print(watch.timeline(fault=fault_at, restored=restored_at))
@@ -93,6 +90,7 @@ def test_elasticsearch_outage(bench: FaultBench, fault: str) -> None:
         f"being {fault} (first 503 after {ready_503_s} s)"
     )
     assert watch.first_ready(restored_at, 200) is not None, "/readyz never 200 again"
+    resume = figures.resume_s
     assert resume is not None and resume <= RESUME_WITHIN_S, (
         f"indexing resumed {resume} s after Elasticsearch returned (limit {RESUME_WITHIN_S} s)"
     )

@@ -85,15 +85,13 @@ def test_kafka_cut(bench: FaultBench, when: str) -> None:
     code = proc.wait(60)
     watch.stop()
     kafka_503 = watch.first_ready(cut_at, 503, "kafka")
-    figures = Figures(
+    figures = watch.figures(
         f"kafka_cut_{when}",
         produced.events,
-        watch.rss_at(cut_at),
-        watch.rss_peak(),
-        watch.rss_last(),
-        watch.resumed(restored_at),
-        time.monotonic() - started,
-        {
+        fault_at=cut_at,
+        back_at=restored_at,
+        started=started,
+        extra={
             "cut_s": SCALE.kafka_cut_s,
             "readyz_503_after_s": kafka_503 and round(kafka_503.t - cut_at, 1),
             "exit": code,
@@ -137,15 +135,13 @@ def test_exit_when_idle_waits_out_a_kafka_outage(bench: FaultBench) -> None:
     except subprocess.TimeoutExpired:
         code = None
     watch.stop()
-    figures = Figures(
+    figures = watch.figures(
         "idle_exit_outage",
         produced.events,
-        watch.rss_at(cut_at),
-        watch.rss_peak(),
-        watch.rss_last(),
-        watch.resumed(restored_at),
-        time.monotonic() - started,
-        {"cut_s": SCALE.kafka_cut_s, "exit": code},
+        fault_at=cut_at,
+        back_at=restored_at,
+        started=started,
+        extra={"cut_s": SCALE.kafka_cut_s, "exit": code},
     )
     record(figures, SCALE.name)
     assert code == 0, proc.tail()

@@ -162,15 +162,13 @@ def test_sigstop_longer_than_the_session_then_sigcont(bench: FaultBench) -> None
     thawed_at = time.monotonic()
     code = proc.wait(timeout=SCALE.timeout(SCALE.outage_events / 5000))
     watch.stop()
-    figures = Figures(
+    figures = watch.figures(
         "sigstop",
         produced.events,
-        watch.rss_at(stopped_at),
-        watch.rss_peak(),
-        watch.rss_last(),
-        watch.resumed(thawed_at),
-        time.monotonic() - started,
-        {"stopped_s": SCALE.stop_s, "exit": code},
+        fault_at=stopped_at,
+        back_at=thawed_at,
+        started=started,
+        extra={"stopped_s": SCALE.stop_s, "exit": code},
     )
     record(figures, SCALE.name)
     print(watch.timeline(stopped=stopped_at, thawed=thawed_at))

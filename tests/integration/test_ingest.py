@@ -268,6 +268,21 @@ def test_sigterm_flushes_commits_and_exits_zero(
     assert total(rerun.metrics.consumed) < 5000
 
 
+def _start_then_cut(
+    cfg: Config, topic: str, es_proxy: TcpProxy
+) -> tuple[IngestService, threading.Thread]:
+    """The service running in a thread (exiting 3 s idle), its template installed, and then
+    Elasticsearch cut off behind `es_proxy`."""
+    service = IngestService(cfg, IngestOptions(topics=(topic,), exit_when_idle=3, http_port=0))
+    runner = threading.Thread(target=service.run)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not service.template_installed and time.monotonic() < deadline:
+        time.sleep(0.05)
+    es_proxy.cut()
+    return service, runner
+
+
 def test_elasticsearch_outage_pauses_retries_and_then_delivers_exactly_once(
     ingest_config: Config, es: Elasticsearch, topic: str, es_proxy: TcpProxy
 ) -> None:
@@ -277,13 +292,7 @@ def test_elasticsearch_outage_pauses_retries_and_then_delivers_exactly_once(
         bulk_max_docs=200,
         bulk_concurrency=2,
     )
-    service = IngestService(cfg, IngestOptions(topics=(topic,), exit_when_idle=3, http_port=0))
-    runner = threading.Thread(target=service.run)
-    runner.start()
-    deadline = time.monotonic() + 30
-    while not service.template_installed and time.monotonic() < deadline:
-        time.sleep(0.05)
-    es_proxy.cut()
+    service, runner = _start_then_cut(cfg, topic, es_proxy)
     produce(cfg, topic, [b"during outage %d" % i for i in range(3000)])
     time.sleep(4)
     assert total(service.metrics.retries) > 0
@@ -312,13 +321,8 @@ def test_partitions_that_come_back_while_paused_are_read_once_elasticsearch_retu
         bulk_concurrency=1,
         shutdown_timeout_s=2.0,  # how long the revoke waits for the writer before letting go
     )
-    service = IngestService(cfg, IngestOptions(topics=(topic,), exit_when_idle=3, http_port=0))
-    runner = threading.Thread(target=service.run)
-    runner.start()
-    deadline = time.monotonic() + 30
-    while not service.template_installed and time.monotonic() < deadline:
-        time.sleep(0.05)
-    es_proxy.cut()
+    deadline = time.monotonic() + 30  # for the start and the pause together, as before
+    service, runner = _start_then_cut(cfg, topic, es_proxy)
     produce(cfg, topic, [b"during outage %d" % i for i in range(3000)])
     while service.metrics.paused._value.get() != 1 and time.monotonic() < deadline:
         time.sleep(0.1)
