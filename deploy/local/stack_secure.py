@@ -224,6 +224,7 @@ def provision_kafka(files: SecureFiles, bootstrap: str) -> None:
         [
             ("TOPIC", "LITERAL", "*", "ALL"),
             ("GROUP", "LITERAL", "*", "ALL"),
+            ("TRANSACTIONAL_ID", "LITERAL", "*", "ALL"),
             ("BROKER", "LITERAL", "kafka-cluster", "ALL"),
         ],
     )

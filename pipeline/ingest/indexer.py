@@ -1,10 +1,12 @@
-"""Write one batch durably: documents into Elasticsearch, dead letters into Kafka.
+"""Write one batch's documents into Elasticsearch durably; return its dead letters.
 
-`BatchWriter.write` returns only when every message of the batch is either acknowledged by
-Elasticsearch or acknowledged by Kafka as a dead letter, retrying with capped, jittered backoff
-for as long as it takes (the caller pauses consumption meanwhile). It gives up only when the
-service is stopping, by raising `AbandonedError`: the batch's offsets are then never committed, and
-the messages are read again by whoever consumes the partitions next.
+`BatchWriter.write` returns only when every document of the batch is acknowledged by
+Elasticsearch or refused for good (then it becomes a dead letter), retrying with capped,
+jittered backoff for as long as it takes (the caller pauses consumption meanwhile). The dead
+letters are not written here: they leave with the batch's offsets, in one Kafka transaction
+(committer.py). It gives up only when the service is stopping, by raising `AbandonedError`: the
+batch's offsets are then never committed, and the messages are read again by whoever consumes
+the partitions next.
 
 Two things shape the retry loop:
 
@@ -32,11 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Producer
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.ingest import bulk
-from pipeline.ingest.dlq_writer import AbandonedError, DeadLetterWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.runs import Part, expand, per_topic
 from pipeline.ingest.transform import DeadLetter, IndexAction
@@ -52,6 +52,11 @@ STOP_POLL_S = 0.1  # a writer waiting to retry notices `stopping` this soon
 PROBE_TIMEOUT_S = 2.0  # the request timeout of a probe
 # Probed when no template is named: missing, but Elasticsearch's 404 is an answer too.
 PROBE_FALLBACK_TEMPLATE = "edgewatch-probe"
+
+
+class AbandonedError(Exception):
+    """The service is stopping; the batch was not entirely written. Its offsets are never
+    committed: whoever reads the partition next reads it again."""
 
 
 @dataclass
@@ -90,11 +95,9 @@ class BatchWriter:
     def __init__(
         self,
         es: Elasticsearch,
-        producer: Producer,
         metrics: IngestMetrics,
         *,
         op_type: str,
-        dlq_suffix: str,
         backoff: bulk.Backoff,
         stopping: threading.Event,
         request_timeout: float = 60.0,
@@ -114,23 +117,10 @@ class BatchWriter:
         self._last_error: str | None = None
         self._last_success = 0.0
         self._last_failure = 0.0
-        self._letters = DeadLetterWriter(
-            producer,
-            dlq_suffix=dlq_suffix,
-            backoff=backoff,
-            stopping=stopping,
-            report=self._dead_letters_failing,
-        )
-
-    def _dead_letters_failing(self, problem: str) -> None:
-        """Dead letters not acknowledged: shown as the last error (not Elasticsearch's)."""
-        with self._cond:
-            self._last_error = problem
-        self._metrics.retries.labels("dead_letter").inc()
 
     @property
     def last_error(self) -> str | None:
-        """What went wrong last (a bulk request, a probe, dead letters); None after a success."""
+        """What went wrong last (a bulk request, a probe); None after a success."""
         with self._cond:
             return self._last_error
 
@@ -146,15 +136,10 @@ class BatchWriter:
         with self._cond:
             return self._last_failure
 
-    def write(self, batch: Batch) -> None:
-        """Index the batch's documents and dead-letter what must be; see the module doc."""
-        letters = list(batch.letters)
-        letters.extend(self._index(batch.parts()))
-        self._letters.write(letters)
-        for letter in letters:
-            self._metrics.dead_lettered.labels(
-                letter.origin.topic, letter.stage, letter.reason
-            ).inc()
+    def write(self, batch: Batch) -> list[DeadLetter]:
+        """Index the batch's documents; the batch's dead letters (those it came with, then
+        the documents Elasticsearch refused for good). See the module doc."""
+        return [*batch.letters, *self._index(batch.parts())]
 
     def probe(self) -> bool:
         """Whether Elasticsearch answers one cheap request (HEAD of the index template; a

@@ -20,6 +20,7 @@ from pipeline.config import IngestConfig
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.offsets import CommitTracker
+from pipeline.ingest.transform import DeadLetter
 
 log = logging.getLogger("edgewatch.ingest")
 
@@ -44,7 +45,7 @@ class InFlight:
         self.metrics = metrics
         self.tracker = tracker
         self.open = Batch()
-        self._futures: deque[tuple[int, Future[None]]] = deque()
+        self._futures: deque[tuple[int, Future[list[DeadLetter]]]] = deque()
         self._pool = ThreadPoolExecutor(
             max_workers=settings.bulk_concurrency, thread_name_prefix="bulk"
         )
@@ -93,7 +94,7 @@ class InFlight:
                     continue  # never committed: read again after restart or rebalance
                 if error is not None:
                     raise error
-                self.tracker.done(batch_id)
+                self.tracker.done(batch_id, future.result())
         self.metrics.in_flight.set(len(self._futures))
 
     def drain(self, timeout: float, abandon: threading.Event, *, for_good: bool) -> None:
@@ -117,8 +118,8 @@ class InFlight:
         deadline = time.monotonic() + ABANDON_WAIT_S
         for batch_id, future in list(self._futures):
             try:
-                future.result(timeout=max(0.0, deadline - time.monotonic()))
-                self.tracker.done(batch_id)
+                letters = future.result(timeout=max(0.0, deadline - time.monotonic()))
+                self.tracker.done(batch_id, letters)
             except Exception:  # AbandonedError, or the request timing out
                 pass
         self._futures.clear()

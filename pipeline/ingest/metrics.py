@@ -46,7 +46,14 @@ class IngestMetrics:
             registry=r,
         )
         self.commits = Counter(
-            "edgewatch_ingest_commits", "Offset commits that succeeded", registry=r
+            "edgewatch_ingest_commits",
+            "Commits (offsets and their dead letters, one Kafka transaction) that succeeded",
+            registry=r,
+        )
+        self.commit_failures = Counter(
+            "edgewatch_ingest_commit_failures",
+            "Commits that failed (nothing of them visible); what they held leaves with the next",
+            registry=r,
         )
         self.lag = Gauge(
             "edgewatch_ingest_consumer_lag",

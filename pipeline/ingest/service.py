@@ -3,7 +3,8 @@
 Delivery guarantee: at-least-once into Elasticsearch, with no duplicates.
 
 - A message's offset is committed only after its batch is written: every document
-  acknowledged by Elasticsearch, every dead letter acknowledged by Kafka (indexer.py).
+  acknowledged by Elasticsearch (indexer.py). Its dead letters are produced in the same Kafka
+  transaction as the offsets commit, so each is written exactly once (transaction.py).
 - Batches are written by a small pool of threads, so several bulk requests are in flight while
   the next batch is parsed; offsets are still committed strictly in order (inflight.py,
   offsets.py).
@@ -23,6 +24,7 @@ inflight.py hands them to the writers, health.py and idle.py decide readiness an
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import logging
 import signal
@@ -31,8 +33,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
-from confluent_kafka import Message
+from confluent_kafka import Message, Producer
 from elasticsearch import Elasticsearch
 
 from pipeline.clients import elasticsearch as es_client
@@ -47,6 +50,7 @@ from pipeline.ingest.intake import Intake
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.offsets import CommitTracker
 from pipeline.ingest.source import KafkaSource, SetupError
+from pipeline.ingest.transaction import Transactions, transactional_id
 from pipeline.ingest.transform import bulk_op_type
 from pipeline.telemetry import Heartbeat, StatusServer, total
 
@@ -60,6 +64,7 @@ PROGRESS_INTERVAL_S = 10.0
 IDLE_CHECK_INTERVAL_S = 1.0
 EXIT_GAVE_UP = 2  # --exit-when-idle waited idle_exit_wait_s for Kafka in vain
 GAVE_UP_DRAIN_S = 5.0  # ... and then waits this long for what is in flight
+LETTER_BACKLOG_BYTES = 64 * 1024 * 1024  # dead letters waiting for a commit: pause beyond
 
 
 @dataclass(frozen=True)
@@ -93,19 +98,11 @@ class IngestService:
         # Sees both Kafka clients' errors: a setting that cannot work (a wrong password, CA
         # or protocol) stops the service with one clear error instead of endless reconnects.
         self._kafka_watch = kafka_client.ErrorWatch(config.kafka)
-        # Dead letters can be as large as anything the source topic accepted; the broker has
-        # the last word, and a refusal there leads to truncation (dlq_writer.truncate).
-        self._producer = kafka_client.producer(
-            config.kafka,
-            self._kafka_watch,
-            **{"linger.ms": 20, "message.max.bytes": 100 * 1024 * 1024},
-        )
+        self._closing = threading.Event()  # the committer's transaction lets go
         self._writer = BatchWriter(
             self._es,
-            self._producer,
             self.metrics,
             op_type=bulk_op_type(self.settings),
-            dlq_suffix=self.settings.dlq_suffix,
             backoff=bulk.Backoff(cap_s=self.settings.retry_backoff_max_s),
             stopping=self._abandon,
             request_timeout=max(30.0, config.es.request_timeout),
@@ -124,7 +121,9 @@ class IngestService:
         self._stop.set()
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGINT stop the service gracefully."""
+        """SIGTERM and SIGINT stop the service gracefully; SIGUSR1 prints every thread's
+        stack to stderr (what is it waiting on?) and lets it run on."""
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
         def handler(signum: int, _frame: FrameType | None) -> None:
             log.info(
@@ -178,6 +177,12 @@ class IngestService:
     def _make_source(self) -> KafkaSource:
         group = self.options.group or self.settings.group
         instance_id = self.options.instance_id or self.settings.instance_id
+        transactions = Transactions(
+            self._producer,
+            transactional_id(group, instance_id),
+            dlq_suffix=self.settings.dlq_suffix,
+            closing=self._closing,
+        )
         source = KafkaSource(
             self.config,
             group,
@@ -186,6 +191,8 @@ class IngestService:
             self._tracker,
             self._kafka_watch,
             before_revoke=self._before_revoke,
+            transactions=transactions,
+            closing=self._closing,
         )
         subscription = source.subscribe(self.options.topics, self.options.topic_pattern)
         log.info(
@@ -204,6 +211,16 @@ class IngestService:
                 ", ".join(stale),
             )
         return source
+
+    def _producer(self, overrides: dict[str, Any]) -> Producer:
+        """The dead-letter producer (transaction.py adds its transactional settings). Dead
+        letters can be as large as anything the source topic accepted; the broker has the
+        last word, and a refusal there leads to truncation (transaction.truncate)."""
+        return kafka_client.producer(
+            self.config.kafka,
+            self._kafka_watch,
+            **{"linger.ms": 20, "message.max.bytes": 100 * 1024 * 1024, **overrides},
+        )
 
     # ------------------------------------------------------------------ the loop
 
@@ -229,7 +246,11 @@ class IngestService:
             # Still busy: Elasticsearch is slow or failing. Pause the partitions so memory
             # stays bounded (the writers' batches plus one), and keep polling so the group
             # keeps us.
-            hold = batches.full() and batches.complete()
+            # So do dead letters piling up while commits fail (a dead-letter partition's
+            # leader away while the log topics are read on).
+            hold = (batches.full() and batches.complete()) or (
+                self._tracker.letter_bytes() > LETTER_BACKLOG_BYTES
+            )
             source.hold(hold)
             if hold:
                 messages: list[Message] = consumer.consume(num_messages=1, timeout=0.05)
@@ -322,7 +343,6 @@ class IngestService:
                 "the last offsets could not be committed: those messages will be read again"
             )
         source.close()
-        self._producer.flush(10)
         self._progress()
 
     # ------------------------------------------------------------------ observability
@@ -359,6 +379,9 @@ class IngestService:
         )
 
     def _pause_note(self) -> str:
+        committer = self._source.committer if self._source else None
+        if committer is not None and committer.last_error:
+            return f"; commits failing: {committer.last_error}"
         if self._writer.last_error and self._writer.last_failure > self._writer.last_success:
             return f"; PAUSED, Elasticsearch failing: {self._writer.last_error}"
         problem = self._source.health.problem(time.monotonic()) if self._source else None

@@ -4,9 +4,8 @@ reports about the connection.
 - Static membership (`ingest.instance_id`, librdkafka's `group.instance.id`) and the
   cooperative-sticky assignor: a member restarted within the session timeout gets its own
   partitions back at once, and a rolling restart moves nothing.
-- Commits in the loop are asynchronous, one at a time: a Kafka outage never blocks the loop
-  (metrics, health and the heartbeat keep going). A commit that fails goes back to the
-  tracker and leaves with the next one, unless a later commit already covered it.
+- Offsets are committed with their dead letters in Kafka transactions, one at a time, on a
+  thread of their own (committer.py, transaction.py): a Kafka outage never blocks the loop.
 - On revoke and at shutdown the commit waits for its answer, bounded.
 """
 
@@ -15,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,15 +23,16 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
+from pipeline.ingest.committer import Committer
 from pipeline.ingest.health import KafkaHealth, read_stats
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.offsets import CommitTracker
+from pipeline.ingest.transaction import Transactions
 
 log = logging.getLogger("edgewatch.ingest")
 
 TopicPartitionKey = tuple[str, int]
 WATERMARK_TIMEOUT_S = 1.0
-COMMIT_ANSWER_S = 120.0  # an asynchronous commit unanswered this long counts as failed
 _AUTHORIZATION_ERRORS = (
     KafkaError.TOPIC_AUTHORIZATION_FAILED,
     KafkaError.GROUP_AUTHORIZATION_FAILED,
@@ -56,6 +57,8 @@ class KafkaSource:
         tracker: CommitTracker,
         watch: kafka_client.ErrorWatch,
         before_revoke: Callable[[], None],
+        transactions: Transactions,
+        closing: threading.Event,
     ) -> None:
         self.config = config
         self.settings = config.ingest
@@ -71,12 +74,12 @@ class KafkaSource:
         self._before_revoke = before_revoke
         self._paused: set[TopicPartitionKey] = set()
         self._fresh: set[TopicPartitionKey] = set()  # assigned since the last hold()
-        self._committing: dict[TopicPartitionKey, int] | None = None  # the async one
-        self._committing_since = 0.0
-        self._committed: dict[TopicPartitionKey, int] = {}  # highest acknowledged
         self.fenced: str | None = None  # why Kafka shut this member out, if it did
         self.consumer = kafka_client.consumer(
             config.kafka, group, watch, **self._overrides(instance_id)
+        )
+        self.committer = Committer(
+            transactions, tracker, self.consumer, metrics, lambda: self.assigned, closing
         )
 
     def _overrides(self, instance_id: str | None) -> dict[str, Any]:
@@ -89,7 +92,9 @@ class KafkaSource:
             "statistics.interval.ms": 2000,
             "stats_cb": self._on_stats,
             "error_cb": self._on_error,
-            "on_commit": self._on_commit,
+            # Offsets committed by a transaction still open are not handed out until it
+            # ends (KIP-447): what a crashed member left is never read from the wrong place.
+            "isolation.level": "read_committed",
             "session.timeout.ms": int(session_s * 1000),
             "heartbeat.interval.ms": 1000,
             "fetch.max.bytes": 16 * 1024 * 1024,
@@ -130,6 +135,8 @@ class KafkaSource:
             raise SetupError(self.fenced)
         if self.watch.problem is not None:
             raise SetupError(self.watch.problem.message)
+        if self.committer.problem is not None:
+            raise SetupError(self.committer.problem)
 
     def message_error(self, error: KafkaError) -> None:
         """An error consume() returned in place of a message."""
@@ -173,92 +180,13 @@ class KafkaSource:
     # ------------------------------------------------------------------ commits
 
     def commit(self) -> None:
-        """Commit what the tracker released, asynchronously; at most one commit in flight."""
-        if self._committing is not None:
-            if time.monotonic() - self._committing_since < COMMIT_ANSWER_S:
-                return  # the next one carries these offsets too
-            # No answer at all (librdkafka times requests out well before): count it failed.
-            offsets, self._committing = self._committing, None
-            self._failed(offsets, "no answer")
-        offsets = self.tracker.take()
-        if not offsets:
-            return
-        self._committing, self._committing_since = offsets, time.monotonic()
-        try:
-            self.consumer.commit(offsets=_partitions(offsets), asynchronous=True)
-        except KafkaException as err:
-            self._committing = None
-            self._failed(offsets, str(err))
-
-    def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
-        answered = {(tp.topic, tp.partition): tp.offset for tp in partitions}
-        for tp in partitions:
-            if error is None and tp.error is None:
-                key = (tp.topic, tp.partition)
-                self._committed[key] = max(self._committed.get(key, -1), tp.offset)
-        # librdkafka answers blocking commits (_commit_sync) here too; those were handled
-        # where they were made. Only the one asynchronous commit is ours to settle.
-        offsets = self._committing
-        if offsets is None or answered != offsets:
-            return
-        self._committing = None
-        failed = {
-            (tp.topic, tp.partition): tp.offset
-            for tp in partitions
-            if error is not None or tp.error is not None
-        }
-        if not failed:
-            self.metrics.commits.inc()
-            return
-        errors = [str(tp.error) for tp in partitions if tp.error is not None]
-        self._failed(failed, str(error) if error is not None else errors[0])
-
-    def _failed(self, offsets: dict[TopicPartitionKey, int], why: str) -> None:
-        # Safe either way: what is not committed is read again and overwrites itself. But a
-        # later commit may already have gone further; never move an offset back.
-        back = {
-            tp: off
-            for tp, off in offsets.items()
-            if tp in self.assigned and off > self._committed.get(tp, -1)
-        }
-        self.tracker.restore(back)
-        log.warning("offset commit failed (%s); retrying with the next one", why)
+        """Commit what the tracker released (committer.py); never waits."""
+        self.committer.commit()
 
     def commit_now(self, timeout: float = 10.0) -> bool:
-        """Commit what the tracker released and wait for the answer, at most
-        `timeout` seconds; True when nothing is left uncommitted. Not from a callback.
-
-        The partitions are paused meanwhile: the polls that serve the commit's answer must
-        not hand over messages nobody would take."""
-        was_paused = self.paused
-        self.hold(True)
-        deadline = time.monotonic() + timeout
-        try:
-            for _ in range(2):  # the commit in flight, then one with what it left
-                while self._committing is not None and time.monotonic() < deadline:
-                    self.consumer.poll(0.1)  # serves on_commit
-                if self._committing is None:
-                    self.commit()
-            while self._committing is not None and time.monotonic() < deadline:
-                self.consumer.poll(0.1)
-        finally:
-            self.hold(was_paused)
-        return self._committing is None and not self.tracker.pending()
-
-    def _commit_sync(self, only: set[TopicPartitionKey]) -> None:
-        """Inside a rebalance callback (no poll allowed): a blocking commit."""
-        offsets = self.tracker.take(only)
-        if not offsets:
-            return
-        try:
-            self.consumer.commit(offsets=_partitions(offsets), asynchronous=False)
-            self.metrics.commits.inc()
-            for tp, off in offsets.items():
-                self._committed[tp] = max(self._committed.get(tp, -1), off)
-        except KafkaException as err:
-            # Usually a rebalance in progress. Not committing is safe: the messages are read
-            # again by the partition's next owner and overwrite their own documents.
-            log.warning("offset commit failed (%s); those messages may be read again", err)
+        """Commit what the tracker released and wait, at most `timeout` seconds; True when
+        nothing is left uncommitted."""
+        return self.committer.commit_now(timeout)
 
     # ------------------------------------------------------------------ caught up?
 
@@ -278,7 +206,7 @@ class KafkaSource:
                 key = (tp.topic, tp.partition)
                 at = tp.offset
                 if at < 0:  # nothing read since assignment: where the group left off
-                    at = self._committed.get(key, -1)
+                    at = self.committer.committed.get(key, -1)
                 if at < 0:
                     (committed,) = self.consumer.committed([tp], timeout=WATERMARK_TIMEOUT_S)
                     at = committed.offset if committed.offset >= 0 else low
@@ -300,9 +228,11 @@ class KafkaSource:
         if not revoked:
             return  # cooperative rebalancing calls this with nothing to give up
         log.info("revoked %s: writing and committing what was read", _names(partitions))
+        # While closing, the service has written and committed what it could already.
         if not self.closing:
             self._before_revoke()
-        self._commit_sync(revoked)
+            if not self.committer.commit_now(min(10.0, self.settings.shutdown_timeout_s)):
+                log.warning("the last commit did not go through: those messages are read again")
         self._let_go(revoked)
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -314,10 +244,10 @@ class KafkaSource:
 
     def _let_go(self, partitions: set[TopicPartitionKey]) -> None:
         self.tracker.forget(partitions)
+        self.committer.forget(partitions)
         self.assigned -= partitions
         self._paused -= partitions
         for topic, partition in partitions:
-            self._committed.pop((topic, partition), None)
             with contextlib.suppress(KeyError):  # never reported
                 self.metrics.lag.remove(topic, str(partition))
 
@@ -338,10 +268,7 @@ class KafkaSource:
         """Leave the group (a static member does not: it is expected back)."""
         self.closing = True  # the revoke during close() must not wait for anything again
         self.consumer.close()
-
-
-def _partitions(offsets: dict[TopicPartitionKey, int]) -> list[TopicPartition]:
-    return [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        self.committer.close()
 
 
 def _names(partitions: list[TopicPartition]) -> str:

@@ -20,10 +20,8 @@ import threading
 import tracemalloc
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import cast
 
 import pytest
-from confluent_kafka import Producer
 
 from pipeline.clients.elasticsearch import connect
 from pipeline.config import Config
@@ -80,10 +78,8 @@ def stop_after() -> Iterator[StopAfter]:
 def writer_for(config: Config, url: str, stopping: threading.Event) -> BatchWriter:
     return BatchWriter(
         connect(replace(config.es, url=url)),
-        cast(Producer, None),  # no dead letters on these paths
         IngestMetrics(),
         op_type="index",
-        dlq_suffix=".dlq",
         backoff=bulk.Backoff(base_s=0.001, cap_s=0.001),
         stopping=stopping,
         request_timeout=5,

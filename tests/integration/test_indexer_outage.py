@@ -12,7 +12,6 @@ from typing import cast
 from urllib.parse import urlsplit
 
 import pytest
-from confluent_kafka import Producer
 from elasticsearch import Elasticsearch
 
 from pipeline.clients.elasticsearch import connect
@@ -52,10 +51,8 @@ def proxy(config: Config) -> Iterator[TcpProxy]:
 def writer_for(config: Config, url: str, stopping: threading.Event, backoff: object) -> BatchWriter:
     return BatchWriter(
         connect(replace(config.es, url=url)),
-        cast(Producer, None),  # nothing here is dead-lettered
         IngestMetrics(),
         op_type="index",
-        dlq_suffix=".dlq",
         backoff=cast(bulk.Backoff, backoff),
         stopping=stopping,
         request_timeout=10,
@@ -130,10 +127,8 @@ def test_probe_works_with_the_ingest_roles_privileges(secure_stack: SecureStack)
     cfg = secure_stack.config(secure_stack.es_env("edgewatch-ingest"))
     writer = BatchWriter(
         connect(cfg.es),
-        cast(Producer, None),
         IngestMetrics(),
         op_type="index",
-        dlq_suffix=".dlq",
         backoff=bulk.Backoff(),
         stopping=threading.Event(),
         probe_template="edgewatch-logs",

@@ -21,14 +21,16 @@ from pathlib import Path
 
 import pytest
 import trustme
+from confluent_kafka import ConsumerGroupTopicPartitions
 from elasticsearch import Elasticsearch
 
 from pipeline.clients import elasticsearch as es_client
+from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
 from pipeline.ingest.deadletter import read_headers
 from pipeline.ingest.service import IngestOptions, IngestService, SetupError
 from tests.fixtures.alerting import running, with_own_indices
-from tests.fixtures.ingest import consume_all
+from tests.fixtures.ingest import consume_all, produce
 from tests.fixtures.secure import KafkaUserFactory, SecureStack
 
 pytestmark = pytest.mark.integration
@@ -45,6 +47,8 @@ def ingest_grants(topic: str, group: str) -> list[tuple[str, str, str, str]]:
         ("TOPIC", "LITERAL", f"{topic}.dlq", "WRITE"),
         ("TOPIC", "LITERAL", f"{topic}.dlq", "DESCRIBE"),
         ("TOPIC", "LITERAL", f"{topic}.dlq", "CREATE"),
+        ("TRANSACTIONAL_ID", "PREFIXED", f"{group}.", "WRITE"),
+        ("TRANSACTIONAL_ID", "PREFIXED", f"{group}.", "DESCRIBE"),
     ]
 
 
@@ -151,6 +155,40 @@ def test_ingest_without_the_group_acl_stops_with_the_acl_to_grant(
         service.run()
     assert "Group authorization failed" in str(caught.value)
     assert "docs/operations.md" in str(caught.value)
+
+
+def test_ingest_without_the_transactional_id_acl_stops_with_the_acl_to_grant(
+    secure_stack: SecureStack,
+    kafka_user: KafkaUserFactory,
+    config: Config,
+    topic: str,
+    secure_prefix: str,
+) -> None:
+    """Dead letters and offsets are committed in one transaction: without WRITE on the
+    transactional ids the service stops at its first commit, naming the ACL, and commits
+    nothing (the messages are there for the next run)."""
+    group = f"{topic}-ingest"
+    grants = [g for g in ingest_grants(topic, group) if g[0] != "TRANSACTIONAL_ID"]
+    ingester = kafka_user("ingest", grants)
+    produce(config, topic, [b'{"message": "one"}', b"not json {"])
+    env = {
+        **secure_stack.kafka_env(ingester.name, ingester.password),
+        **secure_stack.es_env("edgewatch-ingest"),
+        "EDGEWATCH_INGEST_INDEX_PREFIX": secure_prefix,
+        "EDGEWATCH_INGEST_GROUP": group,
+    }
+    service = IngestService(
+        secure_stack.config(env), IngestOptions(topics=(topic,), exit_when_idle=20, http_port=0)
+    )
+    with pytest.raises(SetupError) as caught:
+        service.run()
+    assert "TransactionalId" in str(caught.value), caught.value
+    assert f"{group}." in str(caught.value)
+    assert "docs/operations.md" in str(caught.value)
+    admin = kafka_client.admin(config.kafka)
+    offsets = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+    committed = offsets[group].result(30).topic_partitions or []
+    assert all(tp.offset < 0 for tp in committed), committed
 
 
 def test_alert_service_runs_against_the_secured_node_with_its_api_key(

@@ -9,10 +9,9 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from confluent_kafka import Producer
 from elasticsearch import Elasticsearch
 
 from pipeline.ingest import bulk
@@ -140,10 +139,8 @@ def writer(stopping: threading.Event) -> BatchWriter:
     # The client connects lazily; nothing here sends a request.
     return BatchWriter(
         Elasticsearch("http://127.0.0.1:9"),
-        cast(Producer, None),
         IngestMetrics(),
         op_type="index",
-        dlq_suffix=".dlq",
         backoff=bulk.Backoff(base_s=0.001, cap_s=0.001),
         stopping=stopping,
     )
