@@ -61,6 +61,7 @@ from stack_maven import (
 from stack_servers import (
     es_healthy,
     kafka_probe,
+    kafka_properties,
     painless_healthy,
     start_es,
     start_es_secure,
@@ -99,9 +100,10 @@ def up(mark: Path | None) -> None:
                 f" it: {advice}"
             )
     props = RUNTIME / "kafka" / "server.properties"
-    if pids["kafka"] is not None and "SASL_SSL" not in props.read_text():
-        # A broker started before the stack had a secured listener: restart it with one.
-        say("restarting Kafka to add its SASL_SSL listener")
+    if pids["kafka"] is not None and props.read_text() != kafka_properties():
+        # A broker started by an older stack (before the secured listener, the fault tests'
+        # listener, ...): restart it with today's settings. Its data stays.
+        say("restarting Kafka: its settings changed since it was started")
         stop_service(KAFKA)
         pids["kafka"] = None
     own_home = str(RUNTIME / "elasticsearch-secure" / "home-").encode()

@@ -191,6 +191,7 @@ class IngestService:
             self._tracker,
             self._kafka_watch,
             before_revoke=self._before_revoke,
+            before_lost=self._before_lost,
             transactions=transactions,
             closing=self._closing,
         )
@@ -333,6 +334,14 @@ class IngestService:
     def _before_revoke(self) -> None:
         """A rebalance takes partitions away: write what was read first (bounded)."""
         self._batches.drain(self.settings.shutdown_timeout_s, self._abandon, for_good=False)
+
+    def _before_lost(self) -> None:
+        """Partitions lost (the session expired): hand the open batch to the writers first,
+        so the tracker knows it and drops the lost partitions' offsets and dead letters from
+        it. Kept open, it would commit them later, under the new assignment, after the next
+        owner (maybe us again) started reading them anew: their letters twice."""
+        if self._batches.open:
+            self._batches.submit()
 
     def _shutdown(self, source: KafkaSource, drain_s: float | None = None) -> None:
         log.info("stopping: writing what was read, then committing")

@@ -57,6 +57,7 @@ class KafkaSource:
         tracker: CommitTracker,
         watch: kafka_client.ErrorWatch,
         before_revoke: Callable[[], None],
+        before_lost: Callable[[], None],
         transactions: Transactions,
         closing: threading.Event,
     ) -> None:
@@ -72,6 +73,7 @@ class KafkaSource:
         self.assigned_at = 0.0
         self.closing = False
         self._before_revoke = before_revoke
+        self._before_lost = before_lost
         self._paused: set[TopicPartitionKey] = set()
         self._fresh: set[TopicPartitionKey] = set()  # assigned since the last hold()
         self.fenced: str | None = None  # why Kafka shut this member out, if it did
@@ -240,6 +242,7 @@ class KafkaSource:
             "lost %s (session expired): their uncommitted messages will be read again",
             _names(partitions),
         )
+        self._before_lost()
         self._let_go({(tp.topic, tp.partition) for tp in partitions})
 
     def _let_go(self, partitions: set[TopicPartitionKey]) -> None:

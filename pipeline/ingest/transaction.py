@@ -48,6 +48,7 @@ log = logging.getLogger("edgewatch.ingest")
 TXN_TIMEOUT_S = 60  # Kafka aborts a transaction left open this long
 CALL_S = 1.0  # a blocking call waits this long before `closing` is looked at again
 SLOW_CALL_S = 10.0  # a call still unanswered after this long is logged, then every as long
+RETRIES_IN_COMMIT = 2  # a failed attempt is tried again at once this often, then reported
 STUCK_S = 15.0  # a call given CALL_S that has not returned after this long never will
 # At most this much is kept of a dead letter that the dead-letter topic refuses as too large.
 TRUNCATED_BYTES = 512 * 1024
@@ -107,6 +108,7 @@ class Transactions:
         Raises CommitFailedError, InDoubtError, ClosingError or TransactionSetupError."""
         self.committing = False
         solo: set[int] = set()
+        again = 0  # attempts in a row that failed for another reason than size
         while True:
             producer = self._ready()
             failed = self._attempt(producer, release, group, solo)
@@ -117,8 +119,14 @@ class Transactions:
                     raise TransactionSetupError(_refused_message(self.txn_id, err))
             too_large = [i for i, err in failed.items() if i >= 0 and _too_large(err)]
             if not too_large:
+                # After a refused record batch, librdkafka fails the next transaction's first
+                # letter once more (skipped sequence numbers: its abort bumps the epoch).
+                again += 1
+                if again <= RETRIES_IN_COMMIT:
+                    continue
                 first = next(iter(failed.values()))
                 raise CommitFailedError(f"{len(failed)} dead letters not written ({first.str()})")
+            again = 0
             if len(too_large) == 1 or set(too_large) <= solo:  # refused on its own: cut it
                 for i in too_large:
                     release.letters[i] = truncate(release.letters[i])

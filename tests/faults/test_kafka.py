@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 SCALE = scale()
 IDLE_EXIT_S = 5.0
 WAIT_LIMIT_S = 10.0  # ingest.idle_exit_wait_s of the run that must give up
-GIVE_UP_SLACK_S = 30.0  # beyond limit + idle time: noticing, draining, closing the clients
+GIVE_UP_SLACK_S = 10.0  # beyond limit + idle time: noticing, draining (5 s), closing the clients
 
 
 def _until(condition: Callable[[], bool], timeout: float) -> bool:
