@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.ingest.normalise import Origin
 from pipeline.ingest.offsets import CommitTracker, Release
-from pipeline.ingest.transform import DeadLetter, Origin
+from pipeline.ingest.transform import DeadLetter
 
 pytestmark = pytest.mark.unit
 
