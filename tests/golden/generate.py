@@ -782,6 +782,26 @@ def handmade_damage() -> Iterator[tuple[bytes | None, str, dict[str, Any]]]:
         other = "vector" if envelope != "vector" else "filebeat"
         value = wrap(b"level=info msg=x", other, HOST, "/x", INGESTED)
         yield value, f"{other} event for a {envelope} topic", {"envelope": envelope}
+    # Each forced format's own refusals, which detection never routes these lines to:
+    # blank lines, JSON that is not an object, bytes that are not UTF-8, in a Filebeat event
+    # too (its `message` may be blank where a raw value of only blanks is refused earlier).
+    for line_format in ("json", "logfmt", "syslog", "access", "container", "plaintext"):
+        for value in (
+            b"   ",
+            b"\t",
+            b"[1,2]",
+            b'"a string"',
+            b"\xff\xfe not UTF-8",
+            b"<34>\xff\xfe",
+        ):
+            yield value, f"{line_format} forced, odd line", {"line_format": line_format}
+        for line in (b"", b"   "):
+            event = wrap(line, "filebeat", HOST, "/x", INGESTED)
+            yield (
+                event,
+                f"{line_format} forced, filebeat line {line!r}",
+                {"line_format": line_format},
+            )
     # Keys the host name comes from (raw values): odd, long, not UTF-8.
     for key in [None, b"", b"\xff\xfe", "é".encode(), b"h" * 255, b"h" * 256, b"a\x00b"]:
         yield b"plain text line", "odd key", {"key": key}
