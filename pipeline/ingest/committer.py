@@ -69,6 +69,12 @@ class Committer:
         """The release being committed, if any."""
         return self._flight[0] if self._flight is not None else None
 
+    def prepare(self) -> None:
+        """Initialise the transactional producer in the background, as the first commit: call
+        before the consumer joins the group (transaction.Transactions.prepare says why)."""
+        if self._flight is None:
+            self._flight = (Release(), _in_thread(self.transactions.prepare, Release(), None))
+
     def commit(self) -> None:
         """Settle the commit in flight if it finished; start the next if none is in flight.
         Never waits."""
@@ -149,6 +155,8 @@ class Committer:
             self._failed(release, "the producer hung")
 
     def _succeeded(self, release: Release) -> None:
+        if not release:
+            return  # prepare()
         for tp, off in release.offsets.items():
             self.committed[tp] = max(self.committed.get(tp, -1), off)
         for letter in release.letters:

@@ -396,4 +396,7 @@ class IngestService:
         problem = self._source.health.problem(time.monotonic()) if self._source else None
         if problem:
             return f"; {problem}"
-        return "; paused while bulk requests finish" if self._source and self._source.paused else ""
+        if self._source and self._source.paused:
+            return "; paused while bulk requests finish"
+        stalled = self._source.not_fetching() if self._source else None
+        return f"; {stalled}" if stalled else ""

@@ -7,10 +7,11 @@ them again. Inside a transaction (KIP-98), a reader with `isolation.level=read_c
 sees a letter exactly when its offset is committed.
 
 - The transactional id is `<group>.<instance_id>` for a static member, so a restarted member
-  aborts at once whatever its previous life left open (`init_transactions`); without an
-  instance id it is `<group>.<random>`, and Kafka aborts a transaction a crash left open after
-  TXN_TIMEOUT_S. Zombies (a member that lost its partitions) are fenced by the group
-  generation sent with the offsets (KIP-447), not by the id.
+  aborts at once whatever its previous life left open (`init_transactions`, called before
+  the consumer joins: `prepare`); without an instance id it is `<group>.<random>`, and Kafka
+  aborts a transaction a crash left open after TXN_TIMEOUT_S. Zombies (a member that lost
+  its partitions) are fenced by the group generation sent with the offsets (KIP-447), not by
+  the id.
 - A letter too large for its dead-letter topic (the topic's `max.message.bytes`) is cut to a
   prefix the topic takes, remembering the original size in a header. The broker refuses a
   whole record batch for one such letter, so when several came back too large each is then
@@ -45,7 +46,10 @@ from pipeline.ingest.transform import DeadLetter
 
 log = logging.getLogger("edgewatch.ingest")
 
-TXN_TIMEOUT_S = 60  # Kafka aborts a transaction left open this long
+# Kafka aborts a transaction left open this long. A crashed member without an instance id
+# (random transactional id) holds its partitions' next reader up to this long; ours take well
+# under a second, and one that outlives this (a Kafka cut) is aborted and done again.
+TXN_TIMEOUT_S = 30
 CALL_S = 1.0  # a blocking call waits this long before `closing` is looked at again
 SLOW_CALL_S = 10.0  # a call still unanswered after this long is logged, then every as long
 RETRIES_IN_COMMIT = 2  # a failed attempt is tried again at once this often, then reported
@@ -133,6 +137,12 @@ class Transactions:
                     solo.add(i)  # ... and keep it alone while it is cut further
             else:  # maybe refused for one of them: each on its own next time
                 solo.update(too_large)
+
+    def prepare(self, _release: Release, _group: object) -> None:
+        """Initialise transactions now (the signature of `commit`, to run where it runs): this
+        aborts at once what an earlier process with this id left open, whose offsets would
+        otherwise hold up this consumer's first fetch until Kafka times that transaction out."""
+        self._ready()
 
     def close(self) -> None:
         """Let go of the producer (an open transaction is aborted by Kafka, or by the next
