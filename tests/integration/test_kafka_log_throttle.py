@@ -87,7 +87,11 @@ def test_while_the_outage_lasts_one_count_per_window(
             consumer.close()
             watch.flush()
     assert "Connection refused" in lines[0] and not SUMMARY.match(lines[0])
-    counts = [SUMMARY.match(line) for line in lines[1:]]
-    assert all(counts), lines
-    assert 3 <= len(counts) <= 5, lines  # one per second, and the last part at flush
-    assert sum(int(c[1]) for c in counts if c) >= 40
+    matches = [SUMMARY.match(line) for line in lines[1:]]
+    counts = [m for m in matches if m]
+    # A window that passed with no repeat (reconnects late on a loaded machine) ends the
+    # kind: its next line is shown again as a first line. Rare, and only that line.
+    again = [line for line, m in zip(lines[1:], matches, strict=True) if not m]
+    assert len(again) <= 1 and all("Connection refused" in line for line in again), lines
+    assert 2 <= len(counts) <= 5, lines  # one per second, and the last part at flush
+    assert sum(int(c[1]) for c in counts) >= 40
