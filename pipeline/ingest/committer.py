@@ -75,6 +75,12 @@ class Committer:
         if self._flight is None:
             self._flight = (Release(), _in_thread(self.transactions.prepare, Release(), None))
 
+    def prepared(self) -> bool:
+        """Whether `prepare` has finished, one way or another (a failure is the next commit's
+        to retry; a call that hung was left behind)."""
+        self._settle()
+        return self._flight is None or bool(self._flight[0])
+
     def commit(self) -> None:
         """Settle the commit in flight if it finished; start the next if none is in flight.
         Never waits."""

@@ -76,6 +76,7 @@ class KafkaSource:
         self._before_revoke = before_revoke
         self._before_lost = before_lost
         self._paused: set[TopicPartitionKey] = set()
+        self._subscription: list[str] | None = None  # to join with, once prepared
         self._fresh: set[TopicPartitionKey] = set()  # assigned since the last hold()
         self.fetch_states: dict[str, int] = {}  # assigned partitions per fetch state
         self.fenced: str | None = None  # why Kafka shut this member out, if it did
@@ -96,13 +97,12 @@ class KafkaSource:
             "statistics.interval.ms": 2000,
             "stats_cb": self._on_stats,
             "error_cb": self._on_error,
-            # Not read_committed: with it, librdkafka asks for stable offsets (KIP-447), and a
-            # member restarted after a SIGKILL mid-transaction waited minutes for them in the
-            # fault suite (never resolved within 2 min; cause still open). Read uncommitted,
-            # the restarted member starts from the last committed offsets at once; the one
-            # case it misses is a commit that was already completing when the process died
-            # (docs/ingest.md). The log topics are not written in transactions anyway.
-            "isolation.level": "read_uncommitted",
+            # Stable offsets only (KIP-447): a partition whose previous owner's commit is
+            # still open is started once that transaction is over, so its letters are not
+            # written twice. A restarted static member never waits for its own previous life:
+            # it joins only after its producer's initialisation ended that (`_join`; joining
+            # earlier, a restart after a SIGKILL mid-commit sat for minutes in the fault suite).
+            "isolation.level": "read_committed",
             "session.timeout.ms": int(session_s * 1000),
             "heartbeat.interval.ms": 1000,
             "fetch.max.bytes": 16 * 1024 * 1024,
@@ -113,19 +113,30 @@ class KafkaSource:
         return out
 
     def subscribe(self, topics: tuple[str, ...], pattern: str | None) -> list[str]:
-        """Subscribe to the topics and the pattern; the subscription as librdkafka sees it.
-        The transactional producer is initialised first (committer.prepare)."""
+        """The subscription to the topics and the pattern, as librdkafka will see it. The
+        consumer joins the group once the transactional producer is initialised (`check`)."""
         self.committer.prepare()
         subscription = list(topics)
         if pattern:
             subscription.append("^" + pattern.removeprefix("^"))
+        self._subscription = subscription
+        return subscription
+
+    def _join(self) -> None:
+        """Join the group, once the producer's initialisation has finished. For a static
+        member that initialisation settles whatever its previous life's transaction left
+        (committed or aborted, and the group's offsets written): joining before it, the
+        consumer could start from offsets that transaction was about to move on, and write
+        its dead letters again."""
+        if self._subscription is None or not self.committer.prepared():
+            return
         self.consumer.subscribe(
-            subscription,
+            self._subscription,
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        return subscription
+        self._subscription = None
 
     # ------------------------------------------------------------------ errors
 
@@ -140,7 +151,9 @@ class KafkaSource:
             )
 
     def check(self) -> None:
-        """Raise SetupError if Kafka said something retrying cannot fix."""
+        """Join the group when it is time (`_join`); raise SetupError if Kafka said something
+        retrying cannot fix."""
+        self._join()
         if self.fenced is not None:
             raise SetupError(self.fenced)
         if self.watch.problem is not None:

@@ -166,8 +166,10 @@ def high_watermarks(cfg: Config, topic: str) -> dict[int, int]:
 def committed_to_end(cfg: Config, produced: Produced, group: str) -> bool:
     """Whether `group` has committed every partition of the topic up to its high watermark:
     everything produced so far is written (a counter of the service cannot tell, since what is
-    read again after a fault counts twice). Asks without joining the group."""
-    reader = kafka_client.consumer(cfg.kafka, group)
+    read again after a fault counts twice). Asks without joining the group, and without
+    waiting for a transaction still open (read_committed would: one a SIGKILL left open stays
+    so until the next life's producer fences it, or for the 30 s transaction timeout)."""
+    reader = kafka_client.consumer(cfg.kafka, group, **{"isolation.level": "read_uncommitted"})
     try:
         parts = [TopicPartition(produced.topic, p) for p in produced.high]
         done = reader.committed(parts, timeout=10)
