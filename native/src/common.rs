@@ -1,8 +1,9 @@
 //! What the line parsers share (`parsers/common.py`): log levels and the mapping of a
 //! structured line's keys onto ECS fields.
 
-use crate::time::{parse_epoch, parse_iso_timestamp};
-use crate::value::{Fields, Value};
+use crate::json::{Object, Value};
+use crate::parsers::Fields;
+use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
 use crate::{Decline, Maybe};
 
 /// `_LEVELS`: a spelling, as written, to its normal form.
@@ -53,8 +54,11 @@ pub fn level_of_text(value: &str) -> Maybe<Option<&'static str>> {
 /// `normalise_level` for any value.
 pub fn normalise_level(value: &Value) -> Maybe<Option<&'static str>> {
     match value {
-        Value::Int(n) => Ok(usize::try_from(*n).ok().and_then(|i| SYSLOG_SEVERITIES.get(i).copied())),
-        Value::Str(s) => level_of_text(s),
+        // An integer beyond 64 bits is a float here (as orjson reads it), and no severity.
+        Value::Number(n) if !n.is_f64() => {
+            Ok(n.as_u64().and_then(|i| SYSLOG_SEVERITIES.get(usize::try_from(i).ok()?).copied()))
+        }
+        Value::String(s) => level_of_text(s),
         _ => Ok(None),
     }
 }
@@ -78,49 +82,67 @@ fn target_of(key: &str) -> Option<&'static str> {
 }
 
 /// `structured_fields`: a JSON object's or logfmt line's pairs as ECS fields, the rest in
-/// `attributes`. The pairs' keys are unique (a `Fields`), and so is each target once
-/// claimed, so both maps are built by pushing.
-pub fn structured_fields(pairs: Fields) -> Maybe<Fields> {
-    let mut fields = Fields::with_capacity(pairs.len().min(8) + 1);
-    let mut rest = Fields::new();
-    for (key, value) in pairs.0 {
+/// `attributes`. The pairs' keys are unique, and so is each target once claimed.
+pub fn structured_fields(pairs: Object) -> Maybe<Fields> {
+    let mut fields = Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None };
+    let mut rest = Object::new();
+    for (key, value) in pairs {
         let target = match target_of(&key) {
             Some(t) if !fields.contains_key(t) => t,
             _ => {
-                rest.0.push((key, value));
+                rest.insert(key, value);
                 continue;
             }
         };
+        if target == "@timestamp" {
+            match event_time(&value)? {
+                Some(stamp) => fields.timestamp = Some(stamp),
+                None => {
+                    rest.insert(key, value);
+                }
+            }
+            continue;
+        }
         match convert(target, value)? {
-            Ok(converted) => fields.0.push((target.into(), converted)),
-            Err(kept) => rest.0.push((key, kept)),
+            Ok(converted) => fields.set(target, converted),
+            Err(kept) => {
+                rest.insert(key, kept);
+            }
         }
     }
     if !rest.is_empty() {
-        fields.0.push(("attributes".into(), Value::Obj(rest)));
+        fields.set("attributes", Value::Object(rest));
     }
     Ok(fields)
 }
 
-/// `_convert`: Ok(what a well-known key's value becomes), or Err(the value, unchanged) for
-/// `attributes`; the outer Err declines.
+/// `_convert` for `@timestamp`: text as ISO 8601, a number as epoch seconds or milliseconds.
+fn event_time(value: &Value) -> Maybe<Option<Stamp>> {
+    Ok(match value {
+        Value::String(s) => parse_iso_timestamp(s)?,
+        Value::Number(n) => n.as_f64().and_then(parse_epoch),
+        _ => None,
+    })
+}
+
+/// `_convert` for the other targets: Ok(what a well-known key's value becomes), or Err(the
+/// value, unchanged) for `attributes`; the outer Err declines.
 fn convert(target: &str, value: Value) -> Maybe<Result<Value, Value>> {
     let converted = match (target, &value) {
-        ("@timestamp", Value::Str(s)) => parse_iso_timestamp(s)?.map(Value::Time),
-        ("@timestamp", Value::Int(n)) => parse_epoch(*n as f64).map(Value::Time),
-        ("@timestamp", Value::Float(f)) => parse_epoch(*f).map(Value::Time),
-        ("@timestamp", _) => None,
-        ("log.level", v) => normalise_level(v)?.map(Value::str),
-        ("process.pid", Value::Int(n)) => (0..1 << 31).contains(n).then_some(Value::Int(*n)),
-        ("process.pid", Value::Str(s)) => {
+        ("log.level", v) => normalise_level(v)?.map(Value::from),
+        // Python ints of any size; an integer beyond 64 bits is a float here, and refused.
+        ("process.pid", Value::Number(n)) if !n.is_f64() => {
+            n.as_u64().filter(|&pid| pid < 1 << 31).map(Value::from)
+        }
+        ("process.pid", Value::String(s)) => {
             let ok = !s.is_empty() && s.len() < 10 && s.bytes().all(|c| c.is_ascii_digit());
-            if ok { Some(Value::Int(s.parse().map_err(|_| Decline)?)) } else { None }
+            if ok { Some(Value::from(s.parse::<u64>().map_err(|_| Decline)?)) } else { None }
         }
         ("process.pid", _) => None,
-        (_, Value::Str(_)) => return Ok(Ok(value)),
-        ("message", Value::Int(n)) => Some(Value::Str(n.to_string())),
+        (_, Value::String(_)) => return Ok(Ok(value)),
+        ("message", Value::Number(n)) if !n.is_f64() => Some(Value::String(n.to_string())),
         // str() of a float is Python's repr, which this port does not reproduce.
-        ("message", Value::Float(_)) => return Err(Decline),
+        ("message", Value::Number(_)) => return Err(Decline),
         _ => None,
     };
     Ok(converted.ok_or(value))
@@ -135,7 +157,8 @@ mod tests {
         assert_eq!(level_of_text(" WARNING "), Ok(Some("warn")));
         assert_eq!(level_of_text("Err"), Ok(Some("error")));
         assert_eq!(level_of_text("verbose"), Ok(None));
-        assert_eq!(normalise_level(&Value::Int(3)), Ok(Some("error")));
+        assert_eq!(normalise_level(&Value::from(3)), Ok(Some("error")));
+        assert_eq!(normalise_level(&Value::from(-3)), Ok(None));
         assert_eq!(normalise_level(&Value::Bool(true)), Ok(None));
     }
 }

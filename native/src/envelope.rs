@@ -6,9 +6,8 @@
 
 use std::borrow::Cow;
 
-use crate::json;
+use crate::json::{self, Object, Value, truthy, update};
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
-use crate::value::{Fields, Value};
 use crate::{Decline, Maybe};
 
 /// A log line and what its shipper knew about it.
@@ -17,9 +16,9 @@ pub struct Envelope<'a> {
     pub timestamp: Option<Stamp>,
     pub host: Option<String>,
     /// Extra ECS fields from the shipper, dotted.
-    pub fields: Fields,
+    pub fields: Object,
     /// The whole value as a decoded JSON object, when it is one but not an envelope.
-    pub decoded: Option<Fields>,
+    pub decoded: Option<Object>,
 }
 
 /// `envelopes.unwrap` for envelope "auto" or a shipper's name.
@@ -35,20 +34,20 @@ pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Maybe<
         return if envelope == "auto" { Ok(raw(value, key)) } else { Err(Decline) };
     }
     // Invalid JSON is a raw line (auto) or a dead letter: either way the reference decides.
-    let doc = json::parse(value)?;
+    let doc = json::parse(value).map_err(|_| Decline)?;
     let doc = match doc {
-        Value::List(mut items)
+        Value::Array(mut items)
             if items.len() == 2
-                && matches!(items[1], Value::Obj(_))
+                && items[1].is_object()
                 && matches!(envelope, "auto" | "fluentbit")
-                && is_number(&items[0]) =>
+                && items[0].is_number() =>
         {
-            let Some(Value::Obj(mut record)) = items.pop() else { unreachable!("checked above") };
+            let Some(Value::Object(mut record)) = items.pop() else { unreachable!("checked above") };
             let stamp = items.pop().unwrap_or(Value::Null);
-            record.set("@timestamp", stamp);
+            record.insert("@timestamp".to_owned(), stamp);
             return fluentbit(&record, value, key);
         }
-        Value::Obj(doc) => doc,
+        Value::Object(doc) => doc,
         _ => return if envelope == "auto" { Ok(raw(value, key)) } else { Err(Decline) },
     };
     let shipper = if envelope == "auto" { detect(&doc) } else { envelope };
@@ -64,32 +63,29 @@ pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Maybe<
     }
 }
 
-fn is_number(v: &Value) -> bool {
-    matches!(v, Value::Int(_) | Value::Float(_))
-}
-
-/// Python's `isinstance(v, int)`, which a bool passes.
+/// Python's `isinstance(v, int)`, which a bool passes (an integer beyond 64 bits is a
+/// float here, as orjson reads it).
 fn is_int(v: &Value) -> bool {
-    matches!(v, Value::Int(_) | Value::Bool(_))
+    v.is_boolean() || v.as_number().is_some_and(|n| !n.is_f64())
 }
 
-fn get_str<'d>(doc: &'d Fields, key: &str) -> Option<&'d str> {
+fn get_str<'d>(doc: &'d Object, key: &str) -> Option<&'d str> {
     doc.get(key).and_then(Value::as_str)
 }
 
 /// `doc.get(a) or doc.get(b) or ...`: the first truthy value.
-fn first_truthy<'d>(doc: &'d Fields, keys: &[&str]) -> Option<&'d Value> {
-    keys.iter().filter_map(|k| doc.get(k)).find(|v| v.truthy())
+fn first_truthy<'d>(doc: &'d Object, keys: &[&str]) -> Option<&'d Value> {
+    keys.iter().filter_map(|k| doc.get(*k)).find(|v| truthy(v))
 }
 
-fn detect(doc: &Fields) -> &'static str {
-    if doc.get("@metadata").and_then(Value::as_obj).is_some_and(|m| m.contains_key("beat")) {
+fn detect(doc: &Object) -> &'static str {
+    if doc.get("@metadata").and_then(Value::as_object).is_some_and(|m| m.contains_key("beat")) {
         return "filebeat";
     }
     let agent_is_filebeat = doc
         .get("agent")
-        .and_then(Value::as_obj)
-        .is_some_and(|a| a.get("type") == Some(&Value::str("filebeat")));
+        .and_then(Value::as_object)
+        .is_some_and(|a| a.get("type") == Some(&Value::from("filebeat")));
     if agent_is_filebeat && doc.contains_key("message") {
         return "filebeat";
     }
@@ -99,7 +95,7 @@ fn detect(doc: &Fields) -> &'static str {
     if let Some(stamp) = doc.get("@timestamp")
         && *stamp != Value::Null
         && line_key(doc).is_some()
-        && (is_number(stamp) || doc.contains_key("log") || doc.contains_key("MESSAGE"))
+        && (stamp.is_number() || doc.contains_key("log") || doc.contains_key("MESSAGE"))
     {
         return "fluentbit";
     }
@@ -111,7 +107,7 @@ fn raw<'a>(value: &'a [u8], key: Option<&[u8]>) -> Envelope<'a> {
         line: Cow::Borrowed(value),
         timestamp: None,
         host: key_host(key),
-        fields: Fields::new(),
+        fields: Object::new(),
         decoded: None,
     }
 }
@@ -124,7 +120,7 @@ fn key_host(key: Option<&[u8]>) -> Option<String> {
 
 fn text(v: Option<&Value>) -> Maybe<Cow<'static, [u8]>> {
     match v {
-        Some(Value::Str(s)) => Ok(Cow::Owned(s.as_bytes().to_vec())),
+        Some(Value::String(s)) => Ok(Cow::Owned(s.as_bytes().to_vec())),
         _ => Err(Decline), // envelope.no_line: a dead letter
     }
 }
@@ -132,50 +128,49 @@ fn text(v: Option<&Value>) -> Maybe<Cow<'static, [u8]>> {
 /// `event_time`: a shipper's timestamp field as UTC.
 fn event_time(v: Option<&Value>) -> Maybe<Option<Stamp>> {
     Ok(match v {
-        Some(Value::Str(s)) => parse_iso_timestamp(s)?,
-        Some(Value::Int(n)) => parse_epoch(*n as f64),
-        Some(Value::Float(f)) => parse_epoch(*f),
+        Some(Value::String(s)) => parse_iso_timestamp(s)?,
+        Some(Value::Number(n)) => n.as_f64().and_then(parse_epoch),
         _ => None,
     })
 }
 
 /// `host.get("name") or host.get("hostname")` of a host object, kept if text.
-fn host_object(doc: &Fields) -> Option<String> {
-    let host = doc.get("host")?.as_obj()?;
+fn host_object(doc: &Object) -> Option<String> {
+    let host = doc.get("host")?.as_object()?;
     first_or_last(host, &["name", "hostname"])
 }
 
 /// Python's `a or b` over values, then `isinstance(result, str)`: the first truthy value,
 /// else the last one looked at.
-fn first_or_last(doc: &Fields, keys: &[&str]) -> Option<String> {
+fn first_or_last(doc: &Object, keys: &[&str]) -> Option<String> {
     let found = first_truthy(doc, keys).or_else(|| doc.get(keys[keys.len() - 1]));
     found.and_then(Value::as_str).map(str::to_owned)
 }
 
-fn filebeat(doc: &Fields) -> Maybe<Envelope<'static>> {
+fn filebeat(doc: &Object) -> Maybe<Envelope<'static>> {
     if !doc.contains_key("message") {
         return Err(Decline);
     }
-    let mut fields = Fields::new();
-    if let Some(log) = doc.get("log").and_then(Value::as_obj) {
-        if let Some(path) = log.get("file").and_then(Value::as_obj).and_then(|f| get_str(f, "path")) {
-            fields.set("log.file.path", Value::str(path));
+    let mut fields = Object::new();
+    if let Some(log) = doc.get("log").and_then(Value::as_object) {
+        if let Some(path) = log.get("file").and_then(Value::as_object).and_then(|f| get_str(f, "path")) {
+            fields.insert("log.file.path".to_owned(), Value::from(path));
         }
         if let Some(offset) = log.get("offset").filter(|v| is_int(v)) {
-            fields.set("log.offset", offset.clone());
+            fields.insert("log.offset".to_owned(), offset.clone());
         }
     }
-    if let Some(agent) = doc.get("agent").and_then(Value::as_obj) {
+    if let Some(agent) = doc.get("agent").and_then(Value::as_object) {
         for (name, field) in
             [("type", "agent.type"), ("version", "agent.version"), ("name", "agent.name"), ("id", "agent.id")]
         {
             if let Some(v) = get_str(agent, name) {
-                fields.set(field, Value::str(v));
+                fields.insert(field.to_owned(), Value::from(v));
             }
         }
     }
-    if let Some(name) = doc.get("service").and_then(Value::as_obj).and_then(|s| get_str(s, "name")) {
-        fields.set("service.name", Value::str(name));
+    if let Some(name) = doc.get("service").and_then(Value::as_object).and_then(|s| get_str(s, "name")) {
+        fields.insert("service.name".to_owned(), Value::from(name));
     }
     labels(&mut fields, doc.get("fields"))?;
     labels(&mut fields, doc.get("labels"))?;
@@ -190,14 +185,14 @@ fn filebeat(doc: &Fields) -> Maybe<Envelope<'static>> {
     })
 }
 
-fn vector(doc: &Fields) -> Maybe<Envelope<'static>> {
-    let mut fields = Fields::new();
-    fields.set("agent.type", Value::str("vector"));
+fn vector(doc: &Object) -> Maybe<Envelope<'static>> {
+    let mut fields = Object::new();
+    fields.insert("agent.type".to_owned(), Value::from("vector"));
     if let Some(file) = get_str(doc, "file") {
-        fields.set("log.file.path", Value::str(file));
+        fields.insert("log.file.path".to_owned(), Value::from(file));
     }
     if let Some(service) = get_str(doc, "service") {
-        fields.set("service.name", Value::str(service));
+        fields.insert("service.name".to_owned(), Value::from(service));
     }
     kubernetes(&mut fields, doc.get("kubernetes"));
     stream(&mut fields, doc.get("stream"));
@@ -210,17 +205,17 @@ fn vector(doc: &Fields) -> Maybe<Envelope<'static>> {
     })
 }
 
-fn fluentbit<'a>(doc: &Fields, value: &[u8], key: Option<&[u8]>) -> Maybe<Envelope<'a>> {
+fn fluentbit<'a>(doc: &Object, value: &[u8], key: Option<&[u8]>) -> Maybe<Envelope<'a>> {
     let line_key = line_key(doc).ok_or(Decline)?;
-    let mut fields = Fields::new();
-    fields.set("agent.type", Value::str("fluentbit"));
+    let mut fields = Object::new();
+    fields.insert("agent.type".to_owned(), Value::from("fluentbit"));
     kubernetes(&mut fields, doc.get("kubernetes"));
     stream(&mut fields, doc.get("stream"));
     if let Some(file) = get_str(doc, "filename") {
-        fields.set("log.file.path", Value::str(file));
+        fields.insert("log.file.path".to_owned(), Value::from(file));
     }
     let host = match first_truthy(doc, &["hostname", "host", "_HOSTNAME"]).or_else(|| doc.get("_HOSTNAME")) {
-        Some(Value::Str(h)) => Some(h.clone()),
+        Some(Value::String(h)) => Some(h.clone()),
         _ => raw(value, key).host,
     };
     let mut line = get_str(doc, line_key).unwrap_or_default();
@@ -236,45 +231,47 @@ fn fluentbit<'a>(doc: &Fields, value: &[u8], key: Option<&[u8]>) -> Maybe<Envelo
     })
 }
 
-fn line_key(doc: &Fields) -> Option<&'static str> {
+fn line_key(doc: &Object) -> Option<&'static str> {
     ["log", "message", "MESSAGE", "msg"].into_iter().find(|k| get_str(doc, k).is_some())
 }
 
 /// `_labels`: a shipper's custom fields as text labels.
-fn labels(fields: &mut Fields, custom: Option<&Value>) -> Maybe<()> {
-    let Some(Value::Obj(custom)) = custom else { return Ok(()) };
-    let mut found = Fields::new();
+fn labels(fields: &mut Object, custom: Option<&Value>) -> Maybe<()> {
+    let Some(Value::Object(custom)) = custom else { return Ok(()) };
+    let mut found = Object::new();
     for (k, v) in custom.iter() {
         let text = match v {
-            Value::Str(s) => s.clone(),
-            Value::Int(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            Value::Number(n) if n.is_f64() => return Err(Decline), // Python's float repr: not reproduced
+            Value::Number(n) => n.to_string(),
             Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
-            Value::Float(_) => return Err(Decline), // Python's float repr: not reproduced
             _ => continue,
         };
-        found.set(k.clone(), Value::Str(text));
+        found.insert(k.clone(), Value::String(text));
     }
     if found.is_empty() {
         return Ok(());
     }
     match fields.get_mut("labels") {
-        Some(Value::Obj(existing)) => existing.update(found),
+        Some(Value::Object(existing)) => update(existing, found),
         Some(_) => return Err(Decline),
-        None => fields.set("labels", Value::Obj(found)),
+        None => {
+            fields.insert("labels".to_owned(), Value::Object(found));
+        }
     }
     Ok(())
 }
 
-fn stream(fields: &mut Fields, v: Option<&Value>) {
-    if let Some(Value::Str(s)) = v
+fn stream(fields: &mut Object, v: Option<&Value>) {
+    if let Some(Value::String(s)) = v
         && (s == "stdout" || s == "stderr")
     {
-        fields.set("stream", Value::str(s.as_str()));
+        fields.insert("stream".to_owned(), Value::from(s.as_str()));
     }
 }
 
-fn kubernetes(fields: &mut Fields, meta: Option<&Value>) {
-    let Some(Value::Obj(meta)) = meta else { return };
+fn kubernetes(fields: &mut Object, meta: Option<&Value>) {
+    let Some(Value::Object(meta)) = meta else { return };
     for (source, target) in [
         ("pod_name", "kubernetes.pod.name"),
         ("namespace_name", "kubernetes.namespace"),
@@ -282,13 +279,13 @@ fn kubernetes(fields: &mut Fields, meta: Option<&Value>) {
         ("host", "kubernetes.node.name"),
     ] {
         if let Some(v) = get_str(meta, source) {
-            fields.set(target, Value::str(v));
+            fields.insert(target.to_owned(), Value::from(v));
         }
     }
-    if let Some(name) = meta.get("pod").and_then(Value::as_obj).and_then(|p| get_str(p, "name")) {
-        fields.set("kubernetes.pod.name", Value::str(name));
+    if let Some(name) = meta.get("pod").and_then(Value::as_object).and_then(|p| get_str(p, "name")) {
+        fields.insert("kubernetes.pod.name".to_owned(), Value::from(name));
     }
     if let Some(ns) = get_str(meta, "namespace") {
-        fields.set("kubernetes.namespace", Value::str(ns));
+        fields.insert("kubernetes.namespace".to_owned(), Value::from(ns));
     }
 }

@@ -1,522 +1,171 @@
-//! A JSON reader that gives what `orjson.loads` gives, or declines.
-//!
-//! Whenever orjson would raise, or might read a text differently (integers beyond 64 bits,
-//! floats that overflow, lone surrogates, very deep nesting), this returns `Decline` and the
-//! Python reference decides, including the error a dead letter carries.
+//! JSON in and out, through serde_json, with the nesting limits the reference has (orjson's):
+//! a text nested deeper than 1024 levels is not read, a document deeper than 254 is not
+//! written. Objects keep their keys in insertion order (`preserve_order`), a repeated key
+//! keeping its first position and its last value, as a Python dict does.
 
-use std::collections::HashMap;
+use serde::Deserialize;
+pub use serde_json::Value;
 
-use crate::value::{Fields, Key, Value, word_needs_escape};
-use crate::{Decline, Maybe};
+/// A JSON object.
+pub type Object = serde_json::Map<String, Value>;
 
-const MAX_DEPTH: usize = 256;
-/// Objects with more members than this find repeated keys through a hash index.
-const INDEXED_FROM: usize = 32;
+/// Levels of nesting orjson reads: a deeper text is invalid JSON to it (`json.invalid`).
+const READ_DEPTH: usize = 1024;
+/// Levels of nesting orjson writes, the document itself being the first: a deeper document
+/// is `document.not_serialisable`.
+const WRITE_DEPTH: usize = 254;
 
-/// The whole of `text` as one JSON value.
-pub fn parse(text: &[u8]) -> Maybe<Value> {
-    let text = std::str::from_utf8(text).map_err(|_| Decline)?;
-    let mut r = Reader { s: text, b: text.as_bytes(), i: 0 };
-    r.ws();
-    let v = r.value(0)?;
-    r.ws();
-    if r.i != r.b.len() {
-        return Err(Decline);
+/// Why a text is not read as JSON. orjson refuses the same texts: bad syntax, text that is
+/// not UTF-8, lone surrogate escapes, numbers that overflow a float, nesting past 1024.
+#[derive(Debug)]
+pub struct Invalid;
+
+/// The whole of `text` as one JSON value. Integers beyond 64 bits become floats, as orjson
+/// reads them; floats are correctly rounded (`float_roundtrip`), as orjson reads them.
+pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
+    if too_deep(text) {
+        return Err(Invalid);
     }
-    Ok(v)
+    match integer_minus_zero(text) {
+        Some(fixed) => read(&fixed),
+        None => read(text),
+    }
 }
 
-/// Keys common enough in shippers' envelopes and application logs to be worth recognising.
-fn known_key(raw: &[u8]) -> Option<&'static str> {
-    Some(match raw {
-        b"@timestamp" => "@timestamp",
-        b"@metadata" => "@metadata",
-        b"agent" => "agent",
-        b"beat" => "beat",
-        b"caller" => "caller",
-        b"container" => "container",
-        b"ecs" => "ecs",
-        b"ephemeral_id" => "ephemeral_id",
-        b"error" => "error",
-        b"fields" => "fields",
-        b"file" => "file",
-        b"filename" => "filename",
-        b"host" => "host",
-        b"hostname" => "hostname",
-        b"id" => "id",
-        b"input" => "input",
-        b"kubernetes" => "kubernetes",
-        b"labels" => "labels",
-        b"level" => "level",
-        b"log" => "log",
-        b"logger" => "logger",
-        b"message" => "message",
-        b"msg" => "msg",
-        b"name" => "name",
-        b"offset" => "offset",
-        b"path" => "path",
-        b"service" => "service",
-        b"severity" => "severity",
-        b"source_type" => "source_type",
-        b"status" => "status",
-        b"stream" => "stream",
-        b"time" => "time",
-        b"timestamp" => "timestamp",
-        b"ts" => "ts",
-        b"type" => "type",
-        b"version" => "version",
-        _ => return None,
-    })
+fn read(text: &[u8]) -> Result<Value, Invalid> {
+    let mut reader = serde_json::Deserializer::from_slice(text);
+    // serde_json's own limit is 128; `too_deep` has bounded the depth at 1024 instead. That
+    // many levels of recursion may not fit the stack of the thread that polls (2 MiB for
+    // Rust's test threads, less for some Python threads): serde_stacker moves the rest of
+    // the reading onto a new stack when little is left.
+    reader.disable_recursion_limit();
+    let value = Value::deserialize(serde_stacker::Deserializer::new(&mut reader)).map_err(|_| Invalid)?;
+    reader.end().map_err(|_| Invalid)?;
+    Ok(value)
 }
 
-/// `s` is the text, already checked to be UTF-8, and `b` its bytes: the reader moves over
-/// bytes and cuts text only at ASCII delimiters, so slicing `s` never needs a new check.
-struct Reader<'a> {
-    s: &'a str,
-    b: &'a [u8],
-    i: usize,
-}
-
-impl Reader<'_> {
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
-            self.i += 1;
-        }
+/// `text` with each integer `-0` written `0`, if it has one. serde_json reads `-0` as the
+/// float -0.0, orjson (and Python) as the integer 0; `-0.0` stays a float in both. The `-`
+/// becomes a blank, which JSON allows wherever a value starts. Strings are skipped; a text
+/// that is not JSON may be changed, and stays not JSON.
+fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
+    if !text.windows(2).any(|w| w == b"-0") {
+        return None;
     }
-
-    fn value(&mut self, depth: usize) -> Maybe<Value> {
-        if depth > MAX_DEPTH {
-            return Err(Decline);
-        }
-        match *self.b.get(self.i).ok_or(Decline)? {
-            b'{' => {
-                self.i += 1;
-                let mut obj = Fields::new();
-                let mut index: Option<HashMap<Key, usize>> = None;
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    return Ok(Value::Obj(obj));
-                }
-                loop {
-                    self.ws();
-                    if self.b.get(self.i) != Some(&b'"') {
-                        return Err(Decline);
-                    }
-                    let key = self.key()?;
-                    self.ws();
-                    if self.b.get(self.i) != Some(&b':') {
-                        return Err(Decline);
-                    }
-                    self.i += 1;
-                    self.ws();
-                    let v = self.value(depth + 1)?;
-                    if obj.len() < INDEXED_FROM {
-                        obj.set(key, v);
-                    } else {
-                        // A repeated key keeps its first position (a dict's rule); past a few
-                        // dozen members, finding it by scanning would make big objects quadratic.
-                        let index = index.get_or_insert_with(|| {
-                            obj.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect()
-                        });
-                        match index.get(key.as_ref()) {
-                            Some(&i) => obj.0[i].1 = v,
-                            None => {
-                                index.insert(key.clone(), obj.len());
-                                obj.0.push((key, v));
-                            }
-                        }
-                    }
-                    self.ws();
-                    match self.b.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Value::Obj(obj));
-                        }
-                        _ => return Err(Decline),
-                    }
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    return Ok(Value::List(items));
-                }
-                loop {
-                    self.ws();
-                    items.push(self.value(depth + 1)?);
-                    self.ws();
-                    match self.b.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Value::List(items));
-                        }
-                        _ => return Err(Decline),
-                    }
-                }
-            }
-            b'"' => Ok(Value::Str(self.string()?)),
-            b't' => self.word(b"true", Value::Bool(true)),
-            b'f' => self.word(b"false", Value::Bool(false)),
-            b'n' => self.word(b"null", Value::Null),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => Err(Decline),
-        }
-    }
-
-    fn word(&mut self, w: &[u8], v: Value) -> Maybe<Value> {
-        if self.b[self.i..].starts_with(w) {
-            self.i += w.len();
-            Ok(v)
-        } else {
-            Err(Decline)
-        }
-    }
-
-    fn number(&mut self) -> Maybe<Value> {
-        let start = self.i;
-        let b = self.b;
-        let mut i = self.i;
-        if b[i] == b'-' {
-            i += 1;
-        }
-        let int_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let int_len = i - int_start;
-        if int_len == 0 || (int_len > 1 && b[int_start] == b'0') {
-            return Err(Decline);
-        }
-        let mut float = false;
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return Err(Decline);
-            }
-            i += n;
-            float = true;
-        }
-        if let Some(b'e' | b'E') = b.get(i) {
-            i += 1;
-            if let Some(b'+' | b'-') = b.get(i) {
-                i += 1;
-            }
-            let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return Err(Decline);
-            }
-            i += n;
-            float = true;
-        }
-        self.i = i;
-        // Checked ASCII above, so this slice is valid UTF-8.
-        let text = &self.s[start..i];
-        if float {
-            let f: f64 = text.parse().map_err(|_| Decline)?;
-            if !f.is_finite() {
-                return Err(Decline);
-            }
-            Ok(Value::Float(f))
-        } else {
-            text.parse::<i64>().map(Value::Int).map_err(|_| Decline)
-        }
-    }
-
-    /// A string starting at the opening quote.
-    /// An object's key: the names shippers and applications repeat in every message come
-    /// back as this crate's own literals (no allocation, and written without an escape scan);
-    /// any other key is read as a string.
-    fn key(&mut self) -> Maybe<Key> {
-        let start = self.i + 1;
-        let rest = self.b.get(start..).ok_or(Decline)?;
-        let end = rest.iter().position(|&c| c == b'"' || c == b'\\').ok_or(Decline)?;
-        if rest[end] == b'"'
-            && let Some(name) = known_key(&rest[..end])
-        {
-            self.i = start + end + 1;
-            return Ok(Key::Borrowed(name));
-        }
-        Ok(Key::Owned(self.string()?))
-    }
-
-    fn string(&mut self) -> Maybe<String> {
-        let b = self.b;
-        self.i += 1;
-        let start = self.i;
-        // The common case: no escape before the closing quote. Skip plain text a word at a
-        // time (the bytes that end the fast path are those a JSON writer escapes).
-        while self.i + 8 <= b.len()
-            && !word_needs_escape(u64::from_le_bytes(b[self.i..self.i + 8].try_into().expect("8")))
-        {
-            self.i += 8;
-        }
-        while let Some(&c) = b.get(self.i) {
+    let mut fixed: Option<Vec<u8>> = None;
+    let (mut in_string, mut escaped) = (false, false);
+    for (i, &c) in text.iter().enumerate() {
+        if in_string {
             match c {
-                b'"' => {
-                    let s = self.s[start..self.i].to_owned();
-                    self.i += 1;
-                    return Ok(s);
-                }
-                b'\\' => break,
-                0..=0x1f => return Err(Decline),
-                _ => self.i += 1,
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
             }
+            continue;
         }
-        let mut out = String::from(&self.s[start..self.i]);
-        loop {
-            let run = self.i;
-            while let Some(&c) = b.get(self.i) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.i += 1;
+        match c {
+            b'"' => in_string = true,
+            b'-' if text.get(i + 1) == Some(&b'0')
+                && !matches!(text.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+                && (i == 0 || matches!(text[i - 1], b'[' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r')) =>
+            {
+                fixed.get_or_insert_with(|| text.to_vec())[i] = b' ';
             }
-            out.push_str(&self.s[run..self.i]);
-            match b.get(self.i) {
-                Some(b'"') => {
-                    self.i += 1;
-                    return Ok(out);
-                }
-                Some(b'\\') => {
-                    let esc = *b.get(self.i + 1).ok_or(Decline)?;
-                    self.i += 2;
-                    match esc {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi) {
-                                if b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return Err(Decline); // a lone surrogate
-                                }
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err(Decline);
-                                }
-                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                            } else if (0xDC00..0xE000).contains(&hi) {
-                                return Err(Decline);
-                            } else {
-                                hi
-                            };
-                            out.push(char::from_u32(code).ok_or(Decline)?);
-                        }
-                        _ => return Err(Decline),
-                    }
-                }
-                _ => return Err(Decline),
-            }
+            _ => {}
         }
     }
-
-    fn hex4(&mut self) -> Maybe<u32> {
-        let code = hex4(self.b, self.i).ok_or(Decline)?;
-        self.i += 4;
-        Ok(code)
-    }
+    fixed
 }
 
-/// The four ASCII hex digits at `i` of a `\u` escape (JSON's, and logfmt's quoted values').
-pub fn hex4(b: &[u8], i: usize) -> Option<u32> {
-    let digits = b.get(i..i + 4)?;
-    digits.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
-}
-
-/// Whether orjson certainly refuses `line`: not UTF-8, or not JSON by the RFC 8259 grammar,
-/// which a parser then reports as its own refusal. Only syntax is checked, so what `parse`
-/// declines for other reasons (big integers, infinite floats, lone surrogates, depth) is not
-/// called invalid here. Meant for after `parse` has declined, so its speed matters little.
-pub fn certainly_invalid(line: &[u8]) -> bool {
-    std::str::from_utf8(line).is_err() || !Grammar { b: line, i: 0 }.document()
-}
-
-/// An RFC 8259 recogniser with an explicit stack, so that no nesting depth can overflow ours.
-struct Grammar<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-impl Grammar<'_> {
-    fn document(&mut self) -> bool {
-        let mut open: Vec<u8> = Vec::new();
-        loop {
-            // A value starts here.
-            self.ws();
-            match self.b.get(self.i) {
-                Some(b'{') => {
-                    self.i += 1;
-                    self.ws();
-                    if self.b.get(self.i) == Some(&b'}') {
-                        self.i += 1;
-                    } else {
-                        if !self.member_key() {
-                            return false;
-                        }
-                        open.push(b'}');
-                        continue;
-                    }
-                }
-                Some(b'[') => {
-                    self.i += 1;
-                    self.ws();
-                    if self.b.get(self.i) == Some(&b']') {
-                        self.i += 1;
-                    } else {
-                        open.push(b']');
-                        continue;
-                    }
-                }
-                Some(b'"') => {
-                    if !self.string() {
-                        return false;
-                    }
-                }
-                Some(b't') => {
-                    if !self.word(b"true") {
-                        return false;
-                    }
-                }
-                Some(b'f') => {
-                    if !self.word(b"false") {
-                        return false;
-                    }
-                }
-                Some(b'n') => {
-                    if !self.word(b"null") {
-                        return false;
-                    }
-                }
-                Some(b'-' | b'0'..=b'9') => {
-                    if !self.number() {
-                        return false;
-                    }
-                }
-                _ => return false,
-            }
-            // A value ended: close what it ends, until a comma asks for the next value.
-            loop {
-                self.ws();
-                let Some(&close) = open.last() else {
-                    return self.i == self.b.len();
-                };
-                match self.b.get(self.i) {
-                    Some(b',') => {
-                        self.i += 1;
-                        if close == b'}' && !self.member_key() {
-                            return false;
-                        }
-                        break;
-                    }
-                    Some(&c) if c == close => {
-                        self.i += 1;
-                        open.pop();
-                    }
-                    _ => return false,
-                }
-            }
-        }
+/// Whether a JSON text opens more than `READ_DEPTH` arrays and objects at once. Most texts
+/// hold fewer brackets than that in all, which settles it; the others are scanned, strings
+/// skipped. A text that is not JSON may be misjudged: it is refused either way.
+fn too_deep(text: &[u8]) -> bool {
+    if text.iter().filter(|&&c| c == b'[' || c == b'{').count() <= READ_DEPTH {
+        return false;
     }
-
-    fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
-            self.i += 1;
-        }
-    }
-
-    /// `"key" :` of an object member.
-    fn member_key(&mut self) -> bool {
-        self.ws();
-        if self.b.get(self.i) != Some(&b'"') || !self.string() {
-            return false;
-        }
-        self.ws();
-        if self.b.get(self.i) != Some(&b':') {
-            return false;
-        }
-        self.i += 1;
-        true
-    }
-
-    fn word(&mut self, w: &[u8]) -> bool {
-        let ok = self.b[self.i..].starts_with(w);
-        self.i += w.len();
-        ok
-    }
-
-    fn digits(&mut self) -> usize {
-        let n = self.b[self.i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        self.i += n;
-        n
-    }
-
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; what follows is the caller's.
-    fn number(&mut self) -> bool {
-        if self.b[self.i] == b'-' {
-            self.i += 1;
-        }
-        match self.b.get(self.i) {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &c in text {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
             }
-            _ => return false,
+            continue;
         }
-        if self.b.get(self.i) == Some(&b'.') {
-            self.i += 1;
-            if self.digits() == 0 {
-                return false;
-            }
-        }
-        if let Some(b'e' | b'E') = self.b.get(self.i) {
-            self.i += 1;
-            if let Some(b'+' | b'-') = self.b.get(self.i) {
-                self.i += 1;
-            }
-            if self.digits() == 0 {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// A string from its opening quote: escapes by syntax only (any `\uXXXX` passes).
-    fn string(&mut self) -> bool {
-        self.i += 1;
-        loop {
-            match self.b.get(self.i) {
-                None | Some(0..=0x1f) => return false,
-                Some(b'"') => {
-                    self.i += 1;
+        match c {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > READ_DEPTH {
                     return true;
                 }
-                Some(b'\\') => match self.b.get(self.i + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
-                    Some(b'u') => {
-                        let hex = self.b.get(self.i + 2..self.i + 6);
-                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                            return false;
-                        }
-                        self.i += 6;
-                    }
-                    _ => return false,
-                },
-                Some(_) => self.i += 1,
             }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
+    }
+    false
+}
+
+/// A document nested deeper than orjson writes: the caller makes it a dead letter.
+#[derive(Debug)]
+pub struct Unwritable;
+
+/// Appends `doc` as JSON to `out`, or refuses it past `WRITE_DEPTH` levels (leaving `out`
+/// as it was).
+pub fn write_document(doc: &Object, out: &mut Vec<u8>) -> Result<(), Unwritable> {
+    if !doc.values().all(|v| fits(v, WRITE_DEPTH - 1)) {
+        return Err(Unwritable);
+    }
+    // Writing into a Vec cannot fail, and a Value has only string keys.
+    serde_json::to_writer(out, doc).map_err(|_| Unwritable)
+}
+
+/// Whether `v` nests at most `levels` arrays and objects.
+fn fits(v: &Value, levels: usize) -> bool {
+    match v {
+        Value::Array(items) => levels > 0 && items.iter().all(|item| fits(item, levels - 1)),
+        Value::Object(members) => levels > 0 && members.values().all(|m| fits(m, levels - 1)),
+        _ => true,
+    }
+}
+
+/// Python's truthiness, for the reference's `a or b`.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(members) => !members.is_empty(),
+    }
+}
+
+/// The object at `key` in `obj`, made (replacing any non-object there) if need be: what
+/// `child = node.get(k); if not isinstance(child, dict): child = node[k] = {}` does.
+pub fn child<'o>(obj: &'o mut Object, key: &str) -> &'o mut Object {
+    if !obj.contains_key(key) {
+        obj.insert(key.to_owned(), Value::Null);
+    }
+    let slot = obj.get_mut(key).expect("inserted above");
+    if !slot.is_object() {
+        *slot = Value::Object(Object::new());
+    }
+    match slot {
+        Value::Object(o) => o,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+/// `d.update(other)`: a key already there keeps its position and takes the new value.
+pub fn update(obj: &mut Object, other: Object) {
+    for (k, v) in other {
+        obj.insert(k, v);
     }
 }
 
@@ -524,19 +173,63 @@ impl Grammar<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_what_orjson_reads() {
-        let v = parse(br#" {"a": [1, -2.5, "x\u00e9\ud83d\ude00\n"], "a": true, "b": null} "#).unwrap();
-        let Value::Obj(o) = v else { panic!() };
-        assert_eq!(o.0[0].0, "a");
-        assert_eq!(o.0[0].1, Value::Bool(true));
-        assert_eq!(o.0[1].1, Value::Null);
+    fn deep(levels: usize) -> Vec<u8> {
+        [b"{\"a\":".repeat(levels), b"1".to_vec(), b"}".repeat(levels)].concat()
     }
 
     #[test]
-    fn declines_what_it_is_unsure_of() {
-        for bad in [&b"{"[..], b"01", b"1e999", b"\"\\ud800\"", b"99999999999999999999", b"[1,]", b"{} x"] {
+    fn reads_what_orjson_reads() {
+        let v = parse(br#" {"a": [1, -2.5, "x\u00e9\ud83d\ude00\n"], "b": null, "a": true} "#).unwrap();
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.keys().collect::<Vec<_>>(), ["a", "b"]); // a dict's positions
+        assert_eq!(obj["a"], Value::Bool(true));
+        assert_eq!(parse(b"99999999999999999999").unwrap(), Value::from(1e20));
+        assert_eq!(parse(b"18446744073709551615").unwrap(), Value::from(u64::MAX));
+        let zeros = parse(br#"[-0, -0.0, -0e1, 1e-0, {"-0": -0}, "-0"]"#).unwrap();
+        assert_eq!(zeros.to_string(), r#"[0,-0.0,-0.0,1.0,{"-0":0},"-0"]"#);
+    }
+
+    #[test]
+    fn refuses_what_orjson_refuses() {
+        for bad in [&b"{"[..], b"01", b"1e999", b"\"\\ud800\"", b"[1,]", b"{} x", b"\xff", b"\"\x01\""] {
             assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn reads_1024_levels_and_no_more() {
+        assert!(parse(&deep(1024)).is_ok());
+        assert!(parse(&deep(1025)).is_err());
+        // Brackets inside strings do not count.
+        let text = format!("[\"{}\"]", "[".repeat(2000));
+        assert!(parse(text.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn writes_254_levels_and_no_more() {
+        let Value::Object(doc) = parse(&deep(254)).unwrap() else { panic!() };
+        assert!(write_document(&doc, &mut Vec::new()).is_ok());
+        let Value::Object(doc) = parse(&deep(255)).unwrap() else { panic!() };
+        assert!(write_document(&doc, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn writes_json_that_reads_back_the_same() {
+        let text = br#"{"a":"q\"\\\n\u0001\u00e9","b":[1e16,0.1,-0.0,18446744073709551615,-5],"c":{}}"#;
+        let Value::Object(doc) = parse(text).unwrap() else { panic!() };
+        let mut out = Vec::new();
+        write_document(&doc, &mut out).unwrap();
+        assert_eq!(parse(&out).unwrap(), Value::Object(doc));
+    }
+
+    #[test]
+    fn a_dict_keeps_the_first_position_of_a_key() {
+        let mut obj = Object::new();
+        obj.insert("a".into(), Value::from(1));
+        obj.insert("b".into(), Value::from(2));
+        update(&mut obj, Object::from_iter([("a".to_owned(), Value::from(3))]));
+        assert_eq!(obj.iter().next(), Some((&"a".to_owned(), &Value::from(3))));
+        child(&mut obj, "b").insert("c".into(), Value::Null);
+        assert_eq!(obj["b"], serde_json::json!({"c": null}));
     }
 }

@@ -1,14 +1,15 @@
 //! edgewatch's native ingest core.
 //!
 //! The Python modules under `pipeline/ingest/` are the reference: they define what every
-//! message becomes. This crate builds the same document for the common shapes, byte for
-//! byte, in a fraction of the time, and declines everything else (errors, dead letters,
-//! rare shapes), which then takes the Python path. Declining is always allowed; answering
-//! differently from the reference never is. `tests/unit/ingest/test_native.py` holds the two
-//! to that over the shared corpus, damaged lines and hypothesis inputs.
+//! message becomes. This crate builds the same document (JSON-equal: key order and number
+//! spelling may differ, types may not) for the common shapes, in a fraction of the time, and
+//! declines everything else (errors, dead letters, rare shapes), which then takes the Python
+//! path. Declining is always allowed; answering differently from the reference never is.
+//! `tests/unit/ingest/test_native.py` and `tests/golden` hold the two to that over the shared
+//! corpus, damaged lines and hypothesis inputs.
 //!
 //! Layout, one job per module, each named for its Python original:
-//! `value` (documents and orjson's output), `json` (orjson's input), `time`, `common`,
+//! `json` (serde_json, with orjson's nesting limits), `time`, `common`,
 //! `parsers/*`, `envelope`, `document` (normalise), `window`, `transform`; `poll` takes a
 //! whole poll's messages at once; this file converts between Python and Rust for the rest.
 
@@ -24,7 +25,6 @@ pub mod parsers;
 pub mod poll;
 pub mod time;
 pub mod transform;
-pub mod value;
 pub mod window;
 
 // A document is built from a few dozen small strings and dropped at once, per message:
@@ -39,8 +39,8 @@ pub struct Decline;
 
 pub type Maybe<T> = Result<T, Decline>;
 
+use json::Value;
 use time::Stamp;
-use value::Value;
 use window::{Side, Window};
 
 /// The settings of one topic whose messages this core transforms, owned (what
@@ -128,27 +128,32 @@ fn side_name(py: Python<'_>, side: Side) -> Bound<'_, PyString> {
     }
 }
 
+/// A Python datetime (UTC) of a stamp: what the reference keeps under `@timestamp`.
+fn datetime_py<'py>(py: Python<'py>, t: Stamp) -> PyResult<Bound<'py, PyAny>> {
+    let datetime = py.import("datetime")?;
+    let utc = datetime.getattr("UTC")?;
+    let (y, mo, d, h, mi, s, us) = t.fields();
+    datetime.getattr("datetime")?.call1((y, mo, d, h, mi, s, us, utc))
+}
+
 fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match v {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Int(n) => n.into_pyobject(py)?.into_any(),
-        Value::Float(f) => f.into_pyobject(py)?.into_any(),
-        Value::Str(s) => s.into_pyobject(py)?.into_any(),
-        Value::Time(t) => {
-            let datetime = py.import("datetime")?;
-            let utc = datetime.getattr("UTC")?;
-            let (y, mo, d, h, mi, s, us) = t.fields();
-            datetime.getattr("datetime")?.call1((y, mo, d, h, mi, s, us, utc))?
-        }
-        Value::List(items) => {
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
                 list.append(to_py(py, item)?)?;
             }
             list.into_any()
         }
-        Value::Obj(o) => {
+        Value::Object(o) => {
             let dict = PyDict::new(py);
             for (k, v) in o.iter() {
                 dict.set_item(k, to_py(py, v)?)?;
@@ -181,7 +186,10 @@ fn parse<'py>(
     match outcome {
         parsers::Outcome::Parsed(fields) => {
             let list = PyList::empty(py);
-            for (k, v) in fields.iter() {
+            if let Some(t) = fields.timestamp {
+                list.append(("@timestamp", datetime_py(py, t)?))?;
+            }
+            for (k, v) in fields.map.iter() {
                 list.append((k, to_py(py, v)?))?;
             }
             Ok(list.into_any())
@@ -197,21 +205,19 @@ fn detect(line: &[u8]) -> Option<&'static str> {
     parsers::detect(line).ok()
 }
 
-/// For tests: a JSON text as `orjson.loads` reads it, or None where this port declines.
+/// For tests: a JSON text as `orjson.loads` reads it, or None where orjson refuses it.
 #[pyfunction]
 fn loads<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Option<Bound<'py, PyAny>>> {
     match json::parse(text) {
         Ok(v) => Ok(Some(to_py(py, &v)?)),
-        Err(Decline) => Ok(None),
+        Err(json::Invalid) => Ok(None),
     }
 }
 
-/// For tests: a float as orjson writes it.
+/// For tests: a float as a document holds it (JSON `null` for NaN and the infinities).
 #[pyfunction]
 fn dumps_float(f: f64) -> String {
-    let mut out = Vec::new();
-    value::write_float(&mut out, f);
-    String::from_utf8(out).unwrap_or_default()
+    json::Value::from(f).to_string()
 }
 
 #[pymodule]

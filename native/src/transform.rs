@@ -4,9 +4,9 @@
 
 use crate::document::{Origin, Tail, document};
 use crate::envelope::unwrap;
+use crate::json::{Object, Value, child, write_document};
 use crate::parsers;
 use crate::time::{Stamp, push_date};
-use crate::value::{Fields, Value, write_document, write_int, write_str};
 use crate::window::{Side, Window};
 use crate::{Decline, Maybe};
 
@@ -70,11 +70,8 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(Str
     let mut side = Side::Inside;
     let index = match p.namespace {
         Some(namespace) => {
-            let mut stream = Fields::with_capacity(3);
-            stream.set("type", Value::str("logs"));
-            stream.set("dataset", Value::str(p.dataset));
-            stream.set("namespace", Value::str(namespace));
-            doc.set("data_stream", Value::Obj(stream));
+            let stream = serde_json::json!({"type": "logs", "dataset": p.dataset, "namespace": namespace});
+            doc.insert("data_stream".to_owned(), stream);
             format!("logs-{}-{}", p.dataset, namespace)
         }
         None => {
@@ -82,7 +79,7 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(Str
             (day, side) = p.window.index_time(stamp, kafka_time);
             if side != Side::Inside {
                 // As the reference does: the time the index was named from, on the document.
-                doc.child("kafka").set("timestamp", Value::Str(day.iso()));
+                child(&mut doc, "kafka").insert("timestamp".to_owned(), Value::String(day.iso()));
             }
             let (y, mo, d, ..) = day.fields();
             if !(1000..=9999).contains(&y) {
@@ -108,19 +105,11 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(Str
 /// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
 /// and a newline.
 fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
-    out.extend_from_slice(b"{");
-    write_str(out, op_type);
-    out.extend_from_slice(b":{\"_index\":");
-    write_str(out, index);
-    out.extend_from_slice(b",\"_id\":");
-    // The topic as a JSON string, left open for the partition and offset (digits only).
-    write_str(out, m.topic);
-    out.pop();
-    out.push(b'/');
-    write_int(out, m.partition);
-    out.push(b'/');
-    write_int(out, m.offset);
-    out.extend_from_slice(b"\"}}\n");
+    let id = format!("{}/{}/{}", m.topic, m.partition, m.offset);
+    let line = Object::from_iter([(op_type.to_owned(), serde_json::json!({"_index": index, "_id": id}))]);
+    // Writing into a Vec cannot fail.
+    serde_json::to_writer(&mut *out, &line).expect("JSON into a Vec");
+    out.push(b'\n');
 }
 
 fn fixed_format(name: &str) -> Maybe<&'static str> {

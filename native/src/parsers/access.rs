@@ -11,10 +11,11 @@
 
 use std::borrow::Cow;
 
+use super::Fields;
 use super::Outcome;
 use crate::common::py_space;
+use crate::json::Value;
 use crate::time::Stamp;
-use crate::value::{Fields, Value};
 use crate::{Decline, Maybe};
 
 /// `access.looks_like`: `_LOOKS.match`, i.e. a prefix `A B C [dd/Mon/yyyy:HH:MM:SS` where
@@ -78,27 +79,26 @@ fn parse_fields(line: &[u8]) -> Maybe<Outcome> {
     };
 
     let mut fields = Fields::with_capacity(14);
-    // Every key below is set once, so pushing is `d[key] = value`.
-    let mut put = |key: &'static str, value: Value| fields.0.push((key.into(), value));
-    put("@timestamp", Value::Time(stamp));
-    put("message", Value::str(text));
+    fields.timestamp = Some(stamp);
+    let mut put = |key: &'static str, value: Value| fields.set(key, value);
+    put("message", Value::from(text));
 
     if let Some((address, is_ip)) = client(part(g.client)) {
-        put("source.address", Value::str(address));
+        put("source.address", Value::from(address));
         if is_ip {
-            put("source.ip", Value::str(address));
+            put("source.ip", Value::from(address));
         }
     }
     let user = part(g.user);
     if user != "-" {
-        put("user.name", Value::Str(unescape(user).into_owned()));
+        put("user.name", Value::String(unescape(user).into_owned()));
     }
     let request = part(g.request);
     if !request.is_empty() && request != "-" {
         request_fields(&mut put, unescape(request))?;
     }
     let code = number(part(g.status).as_bytes());
-    put("http.response.status_code", Value::Int(code));
+    put("http.response.status_code", Value::from(code));
     let level = if code >= 500 {
         "error"
     } else if code >= 400 {
@@ -106,19 +106,19 @@ fn parse_fields(line: &[u8]) -> Maybe<Outcome> {
     } else {
         "info"
     };
-    put("log.level", Value::str(level));
+    put("log.level", Value::from(level));
     let size = part(g.size);
     if size != "-" {
         // At most 18 digits: always an i64.
-        put("http.response.body.bytes", Value::Int(number(size.as_bytes())));
+        put("http.response.body.bytes", Value::from(number(size.as_bytes())));
     }
     if let Some((referrer, agent)) = g.extra {
         let (referrer, agent) = (part(referrer), part(agent));
         if !referrer.is_empty() && referrer != "-" {
-            put("http.request.referrer", Value::Str(unescape(referrer).into_owned()));
+            put("http.request.referrer", Value::String(unescape(referrer).into_owned()));
         }
         if !agent.is_empty() && agent != "-" {
-            put("user_agent.original", Value::Str(unescape(agent).into_owned()));
+            put("user_agent.original", Value::String(unescape(agent).into_owned()));
         }
     }
     Ok(Outcome::Parsed(fields))
@@ -556,13 +556,13 @@ fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, st
         None => rest,
     };
     if target.is_empty() || !is_method(method) {
-        put("url.original", Value::Str(request.into_owned()));
+        put("url.original", Value::String(request.into_owned()));
         return Ok(());
     }
-    put("http.request.method", Value::str(method));
-    put("url.original", Value::str(target));
+    put("http.request.method", Value::from(method));
+    put("url.original", Value::from(target));
     if let Some(v) = version {
-        put("http.version", Value::str(v));
+        put("http.version", Value::from(v));
     }
     let (path, query): (Cow<'_, str>, Cow<'_, str>) = if target.starts_with('/') {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -576,10 +576,10 @@ fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, st
         return Ok(()); // `CONNECT host:443`, `OPTIONS *`
     };
     if !path.is_empty() {
-        put("url.path", Value::Str(path.into_owned()));
+        put("url.path", Value::String(path.into_owned()));
     }
     if !query.is_empty() {
-        put("url.query", Value::Str(query.into_owned()));
+        put("url.query", Value::String(query.into_owned()));
     }
     Ok(())
 }
@@ -665,15 +665,15 @@ mod tests {
     fn parsed(line: &str) -> Vec<(String, String)> {
         match parse(line.as_bytes(), None) {
             Outcome::Parsed(f) => f
-                .iter()
+                .items()
+                .into_iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::Str(s) => s.clone(),
-                        Value::Int(n) => n.to_string(),
-                        Value::Time(t) => t.iso(),
+                        Value::String(s) => s,
+                        Value::Number(n) => n.to_string(),
                         other => format!("{other:?}"),
                     };
-                    (k.to_string(), v)
+                    (k, v)
                 })
                 .collect(),
             other => panic!("{other:?}"),

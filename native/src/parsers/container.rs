@@ -1,19 +1,17 @@
 //! `parsers/container.py`, ported: CRI lines (`<time> <stream> <tag> <message>`) and Docker
 //! json-file objects (`{"log": ..., "stream": ..., "time": ...}`).
 //!
+//! A Docker line that is not JSON to `json::parse` is refused, as orjson refuses it.
+//!
 //! Declines (the Python path decides):
-//! - a Docker line that `json::parse` declines and that is still JSON by grammar (orjson might
-//!   read it differently); text that breaks the grammar or is not UTF-8 is refused, as orjson
-//!   refuses it;
 //! - a timestamp that `time::parse_iso_timestamp` declines (non-ASCII text, whose `\d` Python
 //!   reads by Unicode rules; shapes only `fromisoformat` reads; results outside Python's
 //!   datetime range once in UTC, which `time.rs` does not model).
 
-use super::Outcome;
-use crate::json;
+use super::{Fields, Outcome};
+use crate::Maybe;
+use crate::json::{self, Object, Value};
 use crate::time::{Stamp, parse_iso_timestamp};
-use crate::value::{Fields, Value};
-use crate::{Decline, Maybe};
 
 const PARTIAL: &str = "partial_line";
 
@@ -77,14 +75,14 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
 }
 
 /// `container.is_docker_object`: keys a subset of log/stream/time/attrs, with `log`.
-pub fn is_docker_object(obj: &Fields) -> bool {
+pub fn is_docker_object(obj: &Object) -> bool {
     obj.contains_key("log")
         && obj.len() <= 4
-        && obj.iter().all(|(k, _)| matches!(k.as_ref(), "log" | "stream" | "time" | "attrs"))
+        && obj.keys().all(|k| matches!(k.as_str(), "log" | "stream" | "time" | "attrs"))
 }
 
 /// `container.from_object`: an already decoded Docker json-file record.
-pub fn from_object(obj: &Fields) -> Outcome {
+pub fn from_object(obj: &Object) -> Outcome {
     if !is_docker_object(obj) {
         return Outcome::Refused;
     }
@@ -93,55 +91,53 @@ pub fn from_object(obj: &Fields) -> Outcome {
 
 fn docker(line: &[u8]) -> Outcome {
     match json::parse(line) {
-        Ok(Value::Obj(obj)) if is_docker_object(&obj) => Outcome::from_maybe(record(obj)),
+        Ok(Value::Object(obj)) if is_docker_object(&obj) => Outcome::from_maybe(record(obj)),
         Ok(_) => Outcome::Refused,
-        // docker.invalid_json / invalid_utf8, as orjson refuses it
-        Err(Decline) if json::certainly_invalid(line) => Outcome::Refused,
-        Err(Decline) => Outcome::Unsure,
+        Err(_) => Outcome::Refused, // docker.invalid_json / invalid_utf8, as orjson refuses it
     }
 }
 
 /// The fields of a Docker record whose keys have been checked.
-fn record(obj: Fields) -> Maybe<Outcome> {
+fn record(obj: Object) -> Maybe<Outcome> {
     let (mut log, mut time, mut stream, mut attrs) = (None, None, None, None);
-    for (key, value) in obj.0 {
-        match key.as_ref() {
+    for (key, value) in obj {
+        match key.as_str() {
             "log" => log = Some(value),
             "time" => time = Some(value),
             "stream" => stream = Some(value),
             _ => attrs = Some(value),
         }
     }
-    let Some(Value::Str(mut log)) = log else { return Ok(Outcome::Refused) };
+    let Some(Value::String(mut log)) = log else { return Ok(Outcome::Refused) };
     let mut fields = Fields::with_capacity(5);
     if let Some(time) = time {
         let stamp = match &time {
-            Value::Str(text) => parse_iso_timestamp(text)?,
+            Value::String(text) => parse_iso_timestamp(text)?,
             _ => None,
         };
         let Some(stamp) = stamp else { return Ok(Outcome::Refused) };
-        fields.0.push(("@timestamp".into(), Value::Time(stamp)));
+        fields.timestamp = Some(stamp);
     }
     if let Some(stream) = stream {
-        if !matches!(&stream, Value::Str(s) if s == "stdout" || s == "stderr") {
+        if !matches!(&stream, Value::String(s) if s == "stdout" || s == "stderr") {
             return Ok(Outcome::Refused);
         }
-        fields.0.push(("stream".into(), stream));
+        fields.set("stream", stream);
     }
     let partial = !log.ends_with('\n');
     if !partial {
         log.pop();
     }
-    fields.0.push(("message".into(), Value::Str(log)));
+    fields.set("message", Value::String(log));
     if partial {
-        fields.0.push(("tags".into(), Value::List(vec![Value::str(PARTIAL)])));
+        fields.set("tags", Value::Array(vec![Value::from(PARTIAL)]));
     }
     match attrs {
         None => {}
-        Some(Value::Obj(attrs)) if attrs.is_empty() => {}
-        Some(Value::Obj(attrs)) => {
-            let wrapped = Fields(vec![("attrs".into(), Value::Obj(attrs))]);
-            fields.0.push(("attributes".into(), Value::Obj(wrapped)));
+        Some(Value::Object(attrs)) if attrs.is_empty() => {}
+        Some(Value::Object(attrs)) => {
+            let wrapped = Object::from_iter([("attrs".to_owned(), Value::Object(attrs))]);
+            fields.set("attributes", Value::Object(wrapped));
         }
         Some(_) => return Ok(Outcome::Refused),
     }
@@ -181,11 +177,11 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
     };
     let message = message.strip_suffix('\n').unwrap_or(message);
     let mut fields = Fields::with_capacity(4);
-    fields.0.push(("@timestamp".into(), Value::Time(stamp)));
-    fields.0.push(("stream".into(), Value::str(stream)));
-    fields.0.push(("message".into(), Value::str(message)));
+    fields.timestamp = Some(stamp);
+    fields.set("stream", Value::from(stream));
+    fields.set("message", Value::from(message));
     if partial {
-        fields.0.push(("tags".into(), Value::List(vec![Value::str(PARTIAL)])));
+        fields.set("tags", Value::Array(vec![Value::from(PARTIAL)]));
     }
     Ok(Outcome::Parsed(fields))
 }
@@ -194,17 +190,16 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
 mod tests {
     use super::*;
 
-    fn parsed(line: &[u8]) -> Vec<(crate::value::Key, Value)> {
+    fn parsed(line: &[u8]) -> Vec<(String, Value)> {
         match parse(line, None) {
-            Outcome::Parsed(f) => f.0,
+            Outcome::Parsed(f) => f.items(),
             other => panic!("{other:?} for {}", String::from_utf8_lossy(line)),
         }
     }
 
     fn text(v: &Value) -> String {
         match v {
-            Value::Time(t) => t.iso(),
-            Value::Str(s) => s.clone(),
+            Value::String(s) => s.clone(),
             other => format!("{other:?}"),
         }
     }
@@ -214,13 +209,13 @@ mod tests {
         let f = parsed(b"2016-10-06T00:17:09.669794202Z stdout F  the message");
         assert_eq!(f[0].0, "@timestamp");
         assert_eq!(text(&f[0].1), "2016-10-06T00:17:09.669794Z");
-        assert_eq!(f[1].1, Value::str("stdout"));
-        assert_eq!(f[2].1, Value::str(" the message"));
+        assert_eq!(f[1].1, Value::from("stdout"));
+        assert_eq!(f[2].1, Value::from(" the message"));
         assert_eq!(f.len(), 3);
         let f = parsed(b"2016-10-06T00:17:09.669794202Z stderr P part");
-        assert_eq!(f[3], ("tags".into(), Value::List(vec![Value::str("partial_line")])));
+        assert_eq!(f[3], ("tags".into(), Value::Array(vec![Value::from("partial_line")])));
         let f = parsed(b"2016-10-06T00:17:09Z stdout no tag here");
-        assert_eq!(f[2].1, Value::str("no tag here"));
+        assert_eq!(f[2].1, Value::from("no tag here"));
         assert_eq!(parse(b"2016-10-06T00:17:09Z stdin F x", None), Outcome::Refused);
         assert_eq!(parse(b"hello world", None), Outcome::Refused);
         assert_eq!(looks_like(b"2016-10-06T00:17:09.669794202Z stdout F x"), Ok(true));
@@ -232,11 +227,11 @@ mod tests {
         let line = br#"{"log":"hello\n","stream":"stderr","time":"2019-01-02T03:04:05.123456789Z"}"#;
         assert_eq!(looks_like(line), Ok(true));
         let f = parsed(line);
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["@timestamp", "stream", "message"]);
-        assert_eq!(f[2].1, Value::str("hello"));
+        assert_eq!(f[2].1, Value::from("hello"));
         let f = parsed(br#"{"log":"part","attrs":{"a":"b"}}"#);
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
+        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["message", "tags", "attributes"]);
         assert_eq!(parse(br#"{"log":"x","level":"info"}"#, None), Outcome::Refused);
         assert_eq!(parse(br#"{"log":1}"#, None), Outcome::Refused);

@@ -1,25 +1,16 @@
 //! `parsers/json_line.py`, ported: one JSON object per line, decoded by `crate::json` (what
-//! `orjson.loads` gives), mapped by `common.structured_fields` plus the pino / bunyan /
-//! python-json-logger / nested-ECS rules of the reference.
+//! `orjson.loads` gives, and what it refuses), mapped by `common.structured_fields` plus the
+//! pino / bunyan / python-json-logger / nested-ECS rules of the reference.
 //!
-//! Declined (left to Python):
-//! - whatever `json::parse` declines and is still JSON by grammar (integers beyond 64 bits,
-//!   infinite floats, lone surrogate escapes, deep nesting); text that breaks the grammar or
-//!   is not UTF-8 is refused, as orjson refuses it;
-//! - lines with more than `MAX_MEMBERS` colons, objects with more members (the shared
-//!   `Fields` map makes those quadratic);
-//! - whatever `structured_fields` declines (odd timestamps). A float `msg`, which it
-//!   declines, is written here as Python's `str()` writes it first.
+//! Declined (left to Python): whatever `structured_fields` declines (odd timestamps). A
+//! float `msg`, which it declines, is written here as Python's `str()` writes it first.
 
+use super::Fields;
 use super::{Outcome, is_bytes_space};
 use crate::common::structured_fields;
-use crate::json;
+use crate::json::{self, Object, Value, truthy};
 use crate::time::{Stamp, parse_iso_timestamp};
-use crate::value::{Fields, Value};
 use crate::{Decline, Maybe};
-
-/// Object members beyond which a line is left to Python (see `parse`).
-const MAX_MEMBERS: usize = 2000;
 
 /// `json_line.looks_like`: braced like an object once `bytes.strip()` blanks are set aside.
 pub fn looks_like(line: &[u8]) -> Maybe<bool> {
@@ -30,32 +21,22 @@ pub fn looks_like(line: &[u8]) -> Maybe<bool> {
 
 /// `json_line.parse`. `reference` is unused, as in the reference.
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
-    // Each ':' may be an object member, and the shared map is a vector that `json::parse`
-    // and `structured_fields` search on every insert: a line with thousands of members would
-    // take quadratic time, so it is left to Python.
-    if line.iter().filter(|&&c| c == b':').count() > MAX_MEMBERS {
-        return Outcome::Unsure;
-    }
     match json::parse(line) {
-        Ok(Value::Obj(obj)) => from_object(obj),
-        Ok(_) => Outcome::Refused, // json.not_object
-        Err(Decline) if json::certainly_invalid(line) => Outcome::Refused, // json.invalid / invalid_utf8
-        Err(Decline) => Outcome::Unsure,
+        Ok(Value::Object(obj)) => from_object(obj),
+        Ok(_) => Outcome::Refused,  // json.not_object
+        Err(_) => Outcome::Refused, // json.invalid / invalid_utf8
     }
 }
 
 /// `json_line.from_object`: an already decoded JSON object line.
-pub fn from_object(obj: Fields) -> Outcome {
-    if obj.len() > MAX_MEMBERS {
-        return Outcome::Unsure; // see `parse`
-    }
+pub fn from_object(obj: Object) -> Outcome {
     match map_object(obj) {
         Ok(fields) => Outcome::Parsed(fields),
         Err(Decline) => Outcome::Unsure,
     }
 }
 
-fn map_object(obj: Fields) -> Maybe<Fields> {
+fn map_object(obj: Object) -> Maybe<Fields> {
     // What the reference asks of the original object, read before it is taken apart.
     let numeric_level = pino_level(&obj);
     let bunyan = obj.contains_key("v");
@@ -63,19 +44,19 @@ fn map_object(obj: Fields) -> Maybe<Fields> {
 
     let mut pairs = lift_nested(obj);
     if numeric_level.is_some() {
-        pairs.remove("level");
+        pairs.shift_remove("level");
     }
     message_as_text(&mut pairs)?;
     let mut fields = structured_fields(pairs)?;
     if let Some(level) = numeric_level {
-        fields.set("log.level", Value::str(level));
+        fields.set("log.level", Value::from(level));
         if bunyan && !fields.contains_key("service.name") {
             promote(&mut fields, "name", "service.name"); // bunyan: "name" is the app
         } else if !fields.contains_key("log.logger") {
             promote(&mut fields, "name", "log.logger"); // pino: "name" is the logger
         }
     }
-    if fields.get("attributes").is_some_and(Value::truthy) {
+    if fields.get("attributes").is_some_and(truthy) {
         // `_EXTRA_STR`
         if !fields.contains_key("process.thread.name") {
             promote(&mut fields, "process.thread.name", "process.thread.name");
@@ -89,7 +70,7 @@ fn map_object(obj: Fields) -> Maybe<Fields> {
             }
         }
     }
-    if fields.get("attributes").is_some_and(|a| !a.truthy()) {
+    if fields.get("attributes").is_some_and(|a| !truthy(a)) {
         fields.remove("attributes");
     }
     Ok(fields)
@@ -98,15 +79,14 @@ fn map_object(obj: Fields) -> Maybe<Fields> {
 /// `_convert` makes `str(value)` of a number `message`; `structured_fields` declines a
 /// float, so the one it would convert (the first `msg` / `message` with a text or number
 /// value: later ones go to `attributes` as they are) is made text here.
-fn message_as_text(pairs: &mut Fields) -> Maybe<()> {
-    let first = pairs.0.iter_mut().find(|(k, v)| {
-        matches!(k.as_ref(), "msg" | "message")
-            && matches!(v, Value::Str(_) | Value::Int(_) | Value::Float(_))
+fn message_as_text(pairs: &mut Object) -> Maybe<()> {
+    let first = pairs.iter_mut().find(|(k, v)| {
+        matches!(k.as_str(), "msg" | "message") && matches!(v, Value::String(_) | Value::Number(_))
     });
     if let Some((_, value)) = first
-        && let Value::Float(f) = *value
+        && let Some(f) = value.as_number().filter(|n| n.is_f64()).and_then(|n| n.as_f64())
     {
-        *value = Value::Str(py_float_str(f).ok_or(Decline)?);
+        *value = Value::String(py_float_str(f).ok_or(Decline)?);
     }
     Ok(())
 }
@@ -170,28 +150,28 @@ fn py_float_str(f: f64) -> Option<String> {
 
 /// python-json-logger: `asctime` becomes `@timestamp` when it reads as ISO 8601.
 fn lift_asctime(fields: &mut Fields) -> Maybe<()> {
-    let Some(Value::Obj(attributes)) = fields.get_mut("attributes") else {
+    let Some(Value::Object(attributes)) = fields.map.get_mut("attributes") else {
         return Ok(());
     };
-    let Some(Value::Str(asctime)) = attributes.get("asctime") else {
+    let Some(Value::String(asctime)) = attributes.get("asctime") else {
         return Ok(());
     };
     if let Some(stamp) = parse_iso_timestamp(asctime)? {
-        attributes.remove("asctime");
-        fields.set("@timestamp", Value::Time(stamp));
+        attributes.shift_remove("asctime");
+        fields.timestamp = Some(stamp);
     }
     Ok(())
 }
 
 /// `_promote`: a text attribute moved to an ECS field (appended, as a new dict key is).
 fn promote(fields: &mut Fields, key: &str, target: &'static str) {
-    let Some(Value::Obj(attributes)) = fields.get_mut("attributes") else {
+    let Some(Value::Object(attributes)) = fields.map.get_mut("attributes") else {
         return;
     };
-    if !matches!(attributes.get(key), Some(Value::Str(_))) {
+    if !matches!(attributes.get(key), Some(Value::String(_))) {
         return;
     }
-    if let Some(value) = attributes.remove(key) {
+    if let Some(value) = attributes.shift_remove(key) {
         fields.set(target, value);
     }
 }
@@ -223,8 +203,8 @@ const DOTTED: [&str; 9] = [
 ];
 
 /// `_lift_nested`: `{"log": {"level": x}}` -> `"log.level": x`, what is left staying nested.
-fn lift_nested(obj: Fields) -> Fields {
-    let nested = obj.iter().any(|(k, v)| matches!(v, Value::Obj(_)) && nested_leaves(k).is_some());
+fn lift_nested(obj: Object) -> Object {
+    let nested = obj.iter().any(|(k, v)| v.is_object() && nested_leaves(k).is_some());
     if !nested {
         return obj;
     }
@@ -235,56 +215,59 @@ fn lift_nested(obj: Fields) -> Fields {
         }
     }
     let in_obj = |dotted: &str| DOTTED.iter().position(|d| *d == dotted).is_some_and(|i| written[i]);
-    // Keys stay distinct, so pushing is `pairs[key] = value`: the object's keys are
-    // distinct, and a dotted name is only made when the object lacks it.
-    let mut pairs = Fields::with_capacity(obj.len() + 4);
-    for (key, value) in obj.0 {
+    // Keys stay distinct: the object's keys are distinct, and a dotted name is only made
+    // when the object lacks it.
+    let mut pairs = Object::with_capacity(obj.len() + 4);
+    for (key, value) in obj {
         let (leaves, mut rest) = match (nested_leaves(&key), value) {
-            (Some(leaves), Value::Obj(rest)) => (leaves, rest),
+            (Some(leaves), Value::Object(rest)) => (leaves, rest),
             (_, value) => {
-                pairs.0.push((key, value));
+                pairs.insert(key, value);
                 continue;
             }
         };
         for leaf in leaves {
-            if !rest.contains_key(leaf) {
+            if !rest.contains_key(*leaf) {
                 continue;
             }
             let dotted = format!("{key}.{leaf}");
             if !in_obj(&dotted)
-                && let Some(v) = rest.remove(leaf)
+                && let Some(v) = rest.shift_remove(*leaf)
             {
-                pairs.0.push((dotted.into(), v));
+                pairs.insert(dotted, v);
             }
         }
         if key == "process" && !in_obj("process.thread.name") {
             // ECS nests the thread one level deeper.
-            if let Some(Value::Obj(thread)) = rest.get_mut("thread")
-                && let Some(name) = thread.remove("name")
+            if let Some(Value::Object(thread)) = rest.get_mut("thread")
+                && let Some(name) = thread.shift_remove("name")
             {
                 let now_empty = thread.is_empty();
-                pairs.0.push(("process.thread.name".into(), name));
+                pairs.insert("process.thread.name".to_owned(), name);
                 if now_empty {
-                    rest.remove("thread");
+                    rest.shift_remove("thread");
                 }
             }
         }
         if !rest.is_empty() {
-            pairs.0.push((key, Value::Obj(rest)));
+            pairs.insert(key, Value::Object(rest));
         }
     }
     pairs
 }
 
 /// `_pino_level`: the level of a pino / bunyan record, or None when it is not one of theirs.
-fn pino_level(obj: &Fields) -> Option<&'static str> {
-    let Some(&Value::Int(level)) = obj.get("level") else {
-        return None;
-    };
+fn pino_level(obj: &Object) -> Option<&'static str> {
+    // `type(x) is int`: an integer of any size; beyond 64 bits it is a float here, and
+    // neither a level (at most 100) nor any use to `epoch_ms` then.
+    let level = obj.get("level").and_then(Value::as_number).filter(|n| !n.is_f64())?.as_i64()?;
     if !(1..=100).contains(&level) {
         return None;
     }
-    let epoch_ms = matches!(obj.get("time"), Some(&Value::Int(t)) if t > 100_000_000_000);
+    let epoch_ms = obj
+        .get("time")
+        .and_then(Value::as_number)
+        .is_some_and(|t| !t.is_f64() && t.as_u64().is_some_and(|t| t > 100_000_000_000));
     if !(epoch_ms || obj.contains_key("pid") || obj.contains_key("hostname") || obj.contains_key("v")) {
         return None;
     }
@@ -309,8 +292,8 @@ mod tests {
         }
     }
 
-    fn keys(f: &Fields) -> Vec<&str> {
-        f.iter().map(|(k, _)| k.as_ref()).collect()
+    fn keys(f: &Fields) -> Vec<String> {
+        f.keys()
     }
 
     #[test]
@@ -319,9 +302,9 @@ mod tests {
             r#"{"time":"2026-11-25T10:00:00.123Z","level":"warning","msg":"slow","path":"/x","status":200}"#,
         );
         assert_eq!(keys(&f), ["@timestamp", "log.level", "message", "attributes"]);
-        assert_eq!(f.get("log.level"), Some(&Value::str("warn")));
-        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
-        assert_eq!(attrs.get("status"), Some(&Value::Int(200)));
+        assert_eq!(f.get("log.level"), Some(&Value::from("warn")));
+        let attrs = f.get("attributes").and_then(Value::as_object).unwrap();
+        assert_eq!(attrs.get("status"), Some(&Value::from(200)));
     }
 
     #[test]
@@ -332,12 +315,12 @@ mod tests {
             keys(&f),
             ["@timestamp", "process.pid", "host.name", "message", "log.level", "log.logger"]
         );
-        assert_eq!(f.get("log.logger"), Some(&Value::str("api")));
+        assert_eq!(f.get("log.logger"), Some(&Value::from("api")));
         let f = fields(
             r#"{"name":"app","hostname":"h","pid":1,"level":55,"msg":"x","time":"2026-01-01T00:00:00Z","v":0}"#,
         );
-        assert_eq!(f.get("service.name"), Some(&Value::str("app")));
-        assert_eq!(f.get("log.level"), Some(&Value::str("error")));
+        assert_eq!(f.get("service.name"), Some(&Value::from("app")));
+        assert_eq!(f.get("log.level"), Some(&Value::from("error")));
     }
 
     #[test]
@@ -349,15 +332,15 @@ mod tests {
             keys(&f),
             ["@timestamp", "log.level", "process.pid", "process.thread.name", "message", "attributes"]
         );
-        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
-        assert_eq!(keys(attrs), ["log"]);
+        let attrs = f.get("attributes").and_then(Value::as_object).unwrap();
+        assert_eq!(attrs.keys().collect::<Vec<_>>(), ["log"]);
     }
 
     #[test]
     fn python_json_logger() {
         let f =
             fields(r#"{"asctime":"2026-01-01 10:00:00,5","levelname":"INFO","name":"app.db","message":"m"}"#);
-        assert_eq!(keys(&f), ["log.level", "message", "log.logger", "@timestamp"]);
+        assert_eq!(keys(&f), ["@timestamp", "log.level", "message", "log.logger"]);
     }
 
     #[test]
@@ -372,17 +355,15 @@ mod tests {
             b"",
             b"{} x",
             b"{'a':1}",
+            b"{\"a\":1e999}",       // orjson refuses an infinite float
+            b"{\"a\":\"\\ud800\"}", // and a lone surrogate
         ] {
             assert_eq!(parse(line, None), Outcome::Refused, "{}", String::from_utf8_lossy(line));
         }
-        for line in [
-            &b"{\"a\":1e999}"[..],
-            b"{\"a\":\"\\ud800\"}",
-            b"{\"a\":99999999999999999999}",
-            b"{\"ts\":\"0001-01-01T00:00+01:00\"}",
-        ] {
-            assert_eq!(parse(line, None), Outcome::Unsure, "{}", String::from_utf8_lossy(line));
-        }
+        let Outcome::Parsed(f) = parse(b"{\"a\":99999999999999999999}", None) else { panic!() };
+        assert_eq!(f.get("attributes"), Some(&serde_json::json!({"a": 1e20})));
+        let line = b"{\"ts\":\"0001-01-01T00:00+01:00\"}";
+        assert_eq!(parse(line, None), Outcome::Unsure, "{}", String::from_utf8_lossy(line));
     }
 
     #[test]
@@ -404,7 +385,7 @@ mod tests {
         }
         let f = fields(r#"{"msg":2.5,"message":1.5}"#);
         assert_eq!(keys(&f), ["message", "attributes"]);
-        assert_eq!(f.get("message"), Some(&Value::str("2.5")));
+        assert_eq!(f.get("message"), Some(&Value::from("2.5")));
     }
 
     #[test]

@@ -6,20 +6,13 @@
 //! - a line whose first non-blank character is past ASCII and not a common letter
 //!   (`surely_alnum`) and that is otherwise well formed: the reference asks whether it is a
 //!   Unicode `\w`, which this port does not decide in general;
-//! - more than `MAX_KEYS` distinct keys (`structured_fields` searches its vector-backed
-//!   `Fields` on every insert: quadratic);
 //! - whatever `structured_fields` itself declines.
 
-use std::collections::HashMap;
-
 use super::Outcome;
+use crate::Maybe;
 use crate::common::structured_fields;
+use crate::json::{Object, Value};
 use crate::time::Stamp;
-use crate::value::{Fields, Value};
-use crate::{Maybe, json};
-
-/// Distinct keys beyond which the line is left to Python (see the module doc).
-const MAX_KEYS: usize = 1000;
 
 /// `logfmt.looks_like`: the line opens with an identifier-like `key=` (`_LOOKS`, a bytes
 /// regex, so its `\w` is ASCII). Exact; never declines.
@@ -82,26 +75,17 @@ fn surely_alnum(c: char) -> bool {
 /// `dict(found)` (the last value of a repeated key, at its first position), then
 /// `structured_fields`.
 fn to_fields(found: Pairs<'_>) -> Maybe<Outcome> {
-    // A long line may repeat many keys: past a few dozen pairs, find them by hash.
-    let hashed = found.len() > 32;
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut pairs = Fields::with_capacity(found.len().min(MAX_KEYS));
+    let mut pairs = Object::with_capacity(found.len());
     for (key, value) in found {
-        let slot = if hashed { index.get(key).copied() } else { pairs.0.iter().position(|(k, _)| k == key) };
-        match slot {
-            Some(i) => pairs.0[i].1 = value,
-            None => {
-                if pairs.len() == MAX_KEYS {
-                    return Err(crate::Decline);
-                }
-                if hashed {
-                    index.insert(key, pairs.len());
-                }
-                pairs.0.push((key.to_owned().into(), value));
-            }
-        }
+        pairs.insert(key.to_owned(), value);
     }
     Ok(Outcome::Parsed(structured_fields(pairs)?))
+}
+
+/// The four ASCII hex digits at `i` of a `\u` escape.
+fn hex4(b: &[u8], i: usize) -> Option<u32> {
+    let digits = b.get(i..i + 4)?;
+    digits.iter().try_fold(0u32, |acc, &c| Some(acc * 16 + (c as char).to_digit(16)?))
 }
 
 /// A line's pairs as found: keys borrowed from the line, repeats kept.
@@ -168,7 +152,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
             let close = close.ok_or(())?;
             let quoted = &text[pos + 1..close];
             let value = if quoted.contains('\\') { unquote(quoted)? } else { quoted.to_owned() };
-            found.push((key, Value::Str(value)));
+            found.push((key, Value::String(value)));
             // A closing quote ends the pair by itself: the next key may follow at once.
             pos = close + 1;
             continue;
@@ -180,7 +164,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
         if pos < end && b[pos] > b' ' {
             return Err(()); // `=` or `"` right after a value
         }
-        found.push((key, Value::str(&text[value_start..pos])));
+        found.push((key, Value::from(&text[value_start..pos])));
     }
     Ok((found, any_value))
 }
@@ -202,9 +186,9 @@ fn unquote(quoted: &str) -> Result<String, ()> {
         let escape = *b.get(i + 1).ok_or(())?;
         if escape == b'u' {
             // A bad `\u` is `(.)` = "u" to the reference: not a known escape.
-            let code = json::hex4(b, i + 2).ok_or(())?;
+            let code = hex4(b, i + 2).ok_or(())?;
             let low = if (0xD800..0xDC00).contains(&code) && b.get(i + 6..i + 8) == Some(b"\\u") {
-                json::hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
+                hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
             } else {
                 None
             };
@@ -241,7 +225,7 @@ fn unquote(quoted: &str) -> Result<String, ()> {
 mod tests {
     use super::*;
 
-    fn fields(line: &str) -> Fields {
+    fn fields(line: &str) -> crate::parsers::Fields {
         match parse(line.as_bytes(), None) {
             Outcome::Parsed(f) => f,
             other => panic!("{line}: {other:?}"),
@@ -253,34 +237,30 @@ mod tests {
         let f = fields(
             r#"ts=2024-01-02T03:04:05.123+01:00 level=WARNING msg="disk \"sda\" 91% full" pid=42 caller=m.go:88 retry"#,
         );
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
-        assert_eq!(keys, ["@timestamp", "log.level", "message", "process.pid", "attributes"]);
-        assert_eq!(
-            f.get("@timestamp")
-                .map(|v| matches!(v, Value::Time(s) if s.iso() == "2024-01-02T02:04:05.123000Z")),
-            Some(true)
-        );
-        assert_eq!(f.get("log.level"), Some(&Value::str("warn")));
-        assert_eq!(f.get("message"), Some(&Value::str("disk \"sda\" 91% full")));
-        assert_eq!(f.get("process.pid"), Some(&Value::Int(42)));
-        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
-        assert_eq!(attrs.get("caller"), Some(&Value::str("m.go:88")));
+        assert_eq!(f.keys(), ["@timestamp", "log.level", "message", "process.pid", "attributes"]);
+        assert_eq!(f.timestamp.map(|t| t.iso()).as_deref(), Some("2024-01-02T02:04:05.123000Z"));
+        assert_eq!(f.get("log.level"), Some(&Value::from("warn")));
+        assert_eq!(f.get("message"), Some(&Value::from("disk \"sda\" 91% full")));
+        assert_eq!(f.get("process.pid"), Some(&Value::from(42)));
+        let attrs = f.get("attributes").and_then(Value::as_object).unwrap();
+        assert_eq!(attrs.get("caller"), Some(&Value::from("m.go:88")));
         assert_eq!(attrs.get("retry"), Some(&Value::Bool(true)));
     }
 
     #[test]
     fn repeats_keep_the_first_position_and_the_last_value() {
         let f = fields(r#"a=1 b="x"c=2 a"#);
-        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
-        assert_eq!(attrs.0[0], ("a".into(), Value::Bool(true)));
-        assert_eq!(attrs.0[2], ("c".into(), Value::str("2")));
+        let attrs = f.get("attributes").and_then(Value::as_object).unwrap();
+        let items: Vec<_> = attrs.iter().collect();
+        assert_eq!(items[0], (&"a".to_owned(), &Value::Bool(true)));
+        assert_eq!(items[2], (&"c".to_owned(), &Value::from("2")));
     }
 
     #[test]
     fn escapes() {
         let f = fields(r#"k="\u00e9\ud83d\ude00\ud800\/\t""#);
-        let attrs = f.get("attributes").and_then(Value::as_obj).unwrap();
-        assert_eq!(attrs.get("k"), Some(&Value::str("é😀\u{fffd}/\t")));
+        let attrs = f.get("attributes").and_then(Value::as_object).unwrap();
+        assert_eq!(attrs.get("k"), Some(&Value::from("é😀\u{fffd}/\t")));
     }
 
     #[test]

@@ -7,13 +7,13 @@
 //! pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome
 //! ```
 //!
-//! `Outcome::Parsed` holds the fields the Python `parse` returns, in the same order, with the
-//! same values; `Refused` stands for its ParseError; `Unsure` (like `Err(Decline)`) means
+//! `Outcome::Parsed` holds the fields the Python `parse` returns, with the same values, its
+//! `@timestamp` (a Python datetime) apart; `Refused` stands for its ParseError; `Unsure` (like `Err(Decline)`) means
 //! this port does not reproduce the reference for that line, and the message then takes the
 //! Python path. Declining is always correct; answering differently never is.
 
+use crate::json::{Object, Value, update};
 use crate::time::Stamp;
-use crate::value::{Fields, Value};
 use crate::{Decline, Maybe};
 
 pub mod access;
@@ -22,6 +22,60 @@ pub mod json_line;
 pub mod logfmt;
 pub mod plaintext;
 pub mod syslog;
+
+/// A parser's fields: dotted ECS names (and `attributes`) with JSON values, and the event
+/// time apart, typed (the reference keeps it in the dict as a datetime, under `@timestamp`).
+#[derive(Debug, Default, PartialEq)]
+pub struct Fields {
+    pub map: Object,
+    pub timestamp: Option<Stamp>,
+}
+
+impl Fields {
+    pub fn with_capacity(n: usize) -> Fields {
+        Fields { map: Object::with_capacity(n), timestamp: None }
+    }
+
+    /// Whether the reference's dict has `key` (`@timestamp` included).
+    pub fn contains_key(&self, key: &str) -> bool {
+        if key == "@timestamp" { self.timestamp.is_some() } else { self.map.contains_key(key) }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
+    /// `d[key] = value`, for any key but `@timestamp`.
+    pub fn set(&mut self, key: &str, value: Value) {
+        debug_assert_ne!(key, "@timestamp");
+        self.map.insert(key.to_owned(), value);
+    }
+
+    /// `d.pop(key, None)`, for any key but `@timestamp`.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.map.shift_remove(key)
+    }
+}
+
+#[cfg(test)]
+impl Fields {
+    /// The fields as (key, value) pairs, `@timestamp` first as its ISO text.
+    pub fn items(&self) -> Vec<(String, Value)> {
+        let stamp = self.timestamp.map(|t| ("@timestamp".to_owned(), Value::String(t.iso())));
+        stamp.into_iter().chain(self.map.iter().map(|(k, v)| (k.clone(), v.clone()))).collect()
+    }
+
+    /// The keys, `@timestamp` first.
+    pub fn keys(&self) -> Vec<String> {
+        self.items().into_iter().map(|(k, _)| k).collect()
+    }
+}
+
+impl From<Object> for Fields {
+    fn from(map: Object) -> Fields {
+        Fields { map, timestamp: None }
+    }
+}
 
 /// What a parser made of a line.
 #[derive(Debug, PartialEq)]
@@ -65,7 +119,7 @@ pub fn is_bytes_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Fields>) -> Outcome {
+fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Object>) -> Outcome {
     match (name, decoded) {
         ("container", Some(obj)) => container::from_object(&obj),
         ("json", Some(obj)) => json_line::from_object(obj),
@@ -84,7 +138,7 @@ fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Fields
 pub fn parse_line(
     line: &[u8],
     reference: Option<Stamp>,
-    decoded: Option<Fields>,
+    decoded: Option<Object>,
 ) -> Maybe<(&'static str, Fields)> {
     let mut name = if decoded.is_some() { "json" } else { detect(line)? };
     if decoded.as_ref().is_some_and(container::is_docker_object) {
@@ -113,7 +167,7 @@ pub fn parse_fixed(
     name: &str,
     line: &[u8],
     reference: Option<Stamp>,
-    decoded: Option<Fields>,
+    decoded: Option<Object>,
 ) -> Maybe<Fields> {
     match run(name, line, reference, decoded) {
         Outcome::Parsed(f) => Ok(f),
@@ -124,7 +178,7 @@ pub fn parse_fixed(
 /// `parsers._inner`: the application's own line inside a container line.
 fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
     let message = match outer.get("message") {
-        Some(Value::Str(m)) if !m.is_empty() => m.clone(),
+        Some(Value::String(m)) if !m.is_empty() => m.clone(),
         _ => return Ok(outer),
     };
     let raw = message.as_bytes();
@@ -142,13 +196,14 @@ fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
     let outer_tags = outer.get("tags").cloned();
     let inner_tags = inner.get("tags").cloned();
     let mut merged = outer;
-    merged.update(inner);
-    if let Some(Value::List(first)) = outer_tags {
+    update(&mut merged.map, inner.map);
+    merged.timestamp = inner.timestamp.or(merged.timestamp);
+    if let Some(Value::Array(first)) = outer_tags {
         let mut tags = first.clone();
-        if let Some(Value::List(more)) = inner_tags {
+        if let Some(Value::Array(more)) = inner_tags {
             tags.extend(more.into_iter().filter(|t| !first.contains(t)));
         }
-        merged.set("tags", Value::List(tags));
+        merged.set("tags", Value::Array(tags));
     } else if outer_tags.is_some() {
         return Err(Decline);
     }

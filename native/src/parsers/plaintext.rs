@@ -12,11 +12,12 @@
 //! Declines only a timestamp whose conversion to UTC leaves Python's datetime range (which
 //! `time.rs` does not model).
 
+use super::Fields;
 use super::Outcome;
 use crate::Maybe;
 use crate::common::{level_of_text, py_space};
+use crate::json::Value;
 use crate::time::{Stamp, complete_year};
-use crate::value::{Fields, Value};
 
 /// Where a timestamp may start: leading blanks and an opening bracket (characters).
 const HEAD: usize = 64;
@@ -90,12 +91,12 @@ fn parse_text(text: &str, reference: Option<Stamp>) -> Maybe<Fields> {
         level = marker(text, rest);
     }
     let mut fields = Fields::with_capacity(3);
-    fields.0.push(("message".into(), Value::str(text)));
+    fields.set("message", Value::from(text));
     if let Some(stamp) = stamp {
-        fields.0.push(("@timestamp".into(), Value::Time(stamp)));
+        fields.timestamp = Some(stamp);
     }
     if let Some(level) = level {
-        fields.0.push(("log.level".into(), Value::str(level)));
+        fields.set("log.level", Value::from(level));
     }
     Ok(fields)
 }
@@ -687,14 +688,14 @@ mod tests {
 
     fn fields(line: &str, reference: Option<Stamp>) -> Vec<(String, String)> {
         let Outcome::Parsed(f) = parse(line.as_bytes(), reference) else { panic!("{line}") };
-        f.0.into_iter()
+        f.items()
+            .into_iter()
             .map(|(k, v)| {
                 let v = match v {
-                    Value::Time(t) => t.iso(),
-                    Value::Str(s) => s,
+                    Value::String(s) => s,
                     other => format!("{other:?}"),
                 };
-                (k.into_owned(), v)
+                (k, v)
             })
             .collect()
     }

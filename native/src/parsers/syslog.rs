@@ -13,10 +13,11 @@
 //! - a timestamp whose conversion to UTC leaves Python's datetime range (the reference reads
 //!   it as a bad timestamp; this port does not model the overflow).
 
+use super::Fields;
 use super::Outcome;
 use crate::common::{SYSLOG_SEVERITIES, py_space};
+use crate::json::{Object, Value};
 use crate::time::{Stamp, complete_year, parse_iso_timestamp};
-use crate::value::{Fields, Value};
 use crate::{Decline, Maybe};
 
 /// RFC 5424 table 1, with the keywords rsyslog / syslog-ng / Filebeat use for them.
@@ -175,18 +176,18 @@ fn priority<'a>(text: &'a str, fields: &mut Fields) -> Step<&'a str> {
         return Err(Stop::Refused);
     }
     let (facility, severity) = (pri / 8, pri % 8);
-    push(fields, "log.syslog.priority", Value::Int(pri as i64));
-    push(fields, "log.syslog.facility.code", Value::Int(facility as i64));
-    push(fields, "log.syslog.facility.name", Value::str(FACILITIES[facility]));
-    push(fields, "log.syslog.severity.code", Value::Int(severity as i64));
-    push(fields, "log.syslog.severity.name", Value::str(SEVERITIES[severity]));
-    push(fields, "log.level", Value::str(SYSLOG_SEVERITIES[severity]));
+    push(fields, "log.syslog.priority", Value::from(pri));
+    push(fields, "log.syslog.facility.code", Value::from(facility));
+    push(fields, "log.syslog.facility.name", Value::from(FACILITIES[facility]));
+    push(fields, "log.syslog.severity.code", Value::from(severity));
+    push(fields, "log.syslog.severity.name", Value::from(SEVERITIES[severity]));
+    push(fields, "log.level", Value::from(SYSLOG_SEVERITIES[severity]));
     Ok(&text[digits + 2..])
 }
 
-/// Every key this parser sets is set once, so a push is the dict assignment.
+/// `fields[key] = value`.
 fn push(fields: &mut Fields, key: &'static str, value: Value) {
-    fields.0.push((key.into(), value));
+    fields.set(key, value);
 }
 
 // ------------------------------------------------------------------------------ RFC 5424
@@ -214,10 +215,10 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
     if vb.is_empty() || vb.len() > 3 || !vb.iter().all(u8::is_ascii_digit) || vb[0] == b'0' {
         return Err(Stop::Refused);
     }
-    push(fields, "log.syslog.version", Value::str(version));
+    push(fields, "log.syslog.version", Value::from(version));
     // Checked before the field count so that a cut-off line reports its first bad field.
     if count > 1 && parts[1] != "-" {
-        push(fields, "@timestamp", Value::Time(timestamp_5424(parts[1].as_bytes())?));
+        fields.timestamp = Some(timestamp_5424(parts[1].as_bytes())?);
     }
     if count < 7 {
         return Err(Stop::Refused);
@@ -225,31 +226,31 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
     let [_, _, hostname, appname, procid, msgid, tail] = parts;
     if hostname != "-" {
         header(hostname, 255)?;
-        push(fields, "log.syslog.hostname", Value::str(hostname));
-        push(fields, "host.name", Value::str(hostname));
+        push(fields, "log.syslog.hostname", Value::from(hostname));
+        push(fields, "host.name", Value::from(hostname));
     }
     if appname != "-" {
         header(appname, 48)?;
-        push(fields, "log.syslog.appname", Value::str(appname));
-        push(fields, "service.name", Value::str(appname));
-        push(fields, "process.name", Value::str(appname));
+        push(fields, "log.syslog.appname", Value::from(appname));
+        push(fields, "service.name", Value::from(appname));
+        push(fields, "process.name", Value::from(appname));
     }
     if procid != "-" {
         header(procid, 128)?;
-        push(fields, "log.syslog.procid", Value::str(procid));
+        push(fields, "log.syslog.procid", Value::from(procid));
         if let Some(pid) = small_int(procid) {
-            push(fields, "process.pid", Value::Int(pid));
+            push(fields, "process.pid", Value::from(pid));
         }
     }
     if msgid != "-" {
         header(msgid, 32)?;
-        push(fields, "log.syslog.msgid", Value::str(msgid));
+        push(fields, "log.syslog.msgid", Value::from(msgid));
     }
 
     let pos = match tail.as_bytes().first() {
         Some(b'[') => {
             let (data, pos) = structured_data(tail)?;
-            push(fields, "log.syslog.structured_data", Value::Obj(data));
+            push(fields, "log.syslog.structured_data", Value::Object(data));
             pos
         }
         Some(b'-') => 1,
@@ -262,7 +263,7 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
         let message = &tail[pos + 1..];
         let message = message.strip_prefix(BOM).unwrap_or(message);
         if !message.is_empty() {
-            push(fields, "message", Value::str(message));
+            push(fields, "message", Value::from(message));
         }
     }
     Ok(())
@@ -369,9 +370,9 @@ fn sd_name_char(c: u8) -> bool {
 
 /// `_structured_data`: `[id name="value" ...]...` from the start of `tail`; the data and the
 /// offset just after it.
-fn structured_data(tail: &str) -> Step<(Fields, usize)> {
+fn structured_data(tail: &str) -> Step<(Object, usize)> {
     let b = tail.as_bytes();
-    let mut data = Fields::new();
+    let mut data = Object::new();
     let mut pos = 0;
     while b.get(pos) == Some(&b'[') {
         let id_len = b[pos + 1..].iter().take(32).take_while(|&&c| sd_name_char(c)).count();
@@ -383,15 +384,15 @@ fn structured_data(tail: &str) -> Step<(Fields, usize)> {
             return Err(Stop::Refused); // RFC 5424 6.3.2: an SD-ID must not occur twice
         }
         pos += 1 + id_len;
-        let mut params = Fields::new();
+        let mut params = Object::new();
         while let Some((name, value, end)) = sd_param(tail, pos) {
-            params.set(name.to_owned(), Value::Str(value));
+            params.insert(name.to_owned(), Value::String(value));
             pos = end;
         }
         if b.get(pos) != Some(&b']') {
             return Err(Stop::Refused);
         }
-        data.0.push((sd_id.to_owned().into(), Value::Obj(params)));
+        data.insert(sd_id.to_owned(), Value::Object(params));
         pos += 1;
     }
     Ok((data, pos))
@@ -468,7 +469,7 @@ fn sd_unescape(raw: &str) -> String {
 
 fn parse_3164(rest: &str, fields: &mut Fields, reference: Option<Stamp>) -> Step<()> {
     let (stamp, mut pos) = timestamp_3164(rest, reference)?;
-    push(fields, "@timestamp", Value::Time(stamp));
+    fields.timestamp = Some(stamp);
     if pos < rest.len() {
         if rest.as_bytes()[pos] != b' ' {
             return Err(Stop::Refused);
@@ -486,26 +487,26 @@ fn parse_3164(rest: &str, fields: &mut Fields, reference: Option<Stamp>) -> Step
         // A first word that cannot be a host name is message text from a host-less sender.
         let hb = host.as_bytes();
         if !hb.is_empty() && hb.len() <= 255 && hb.iter().all(|&c| (0x20..0x7f).contains(&c)) {
-            push(fields, "log.syslog.hostname", Value::str(host));
-            push(fields, "host.name", Value::str(host));
+            push(fields, "log.syslog.hostname", Value::from(host));
+            push(fields, "host.name", Value::from(host));
             body = after;
             tag = match_tag(body);
         }
     }
     if let Some(tag) = tag {
-        push(fields, "log.syslog.appname", Value::str(tag.name));
-        push(fields, "service.name", Value::str(tag.name));
-        push(fields, "process.name", Value::str(tag.name));
+        push(fields, "log.syslog.appname", Value::from(tag.name));
+        push(fields, "service.name", Value::from(tag.name));
+        push(fields, "process.name", Value::from(tag.name));
         if let Some(procid) = tag.procid {
-            push(fields, "log.syslog.procid", Value::str(procid));
+            push(fields, "log.syslog.procid", Value::from(procid));
             if let Some(pid) = small_int(procid) {
-                push(fields, "process.pid", Value::Int(pid));
+                push(fields, "process.pid", Value::from(pid));
             }
         }
         body = &body[tag.end..];
     }
     if !body.is_empty() {
-        push(fields, "message", Value::str(body));
+        push(fields, "message", Value::from(body));
     }
     Ok(())
 }
@@ -662,10 +663,9 @@ mod tests {
     }
 
     fn text(fields: &Fields, key: &str) -> Option<String> {
-        fields.get(key).map(|v| match v {
-            Value::Str(s) => s.clone(),
-            Value::Int(n) => n.to_string(),
-            Value::Time(t) => t.iso(),
+        fields.items().into_iter().find(|(k, _)| k == key).map(|(_, v)| match v {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
             other => format!("{other:?}"),
         })
     }
@@ -674,10 +674,10 @@ mod tests {
     fn rfc5424_with_structured_data() {
         let line = r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 42 ID47 [exampleSDID@32473 iut="3" eventID="1\"0\]1\x"][x@1] BOM'An application event"#;
         let f = parsed(line, None);
-        let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(
-            keys,
+            f.keys(),
             [
+                "@timestamp",
                 "log.syslog.priority",
                 "log.syslog.facility.code",
                 "log.syslog.facility.name",
@@ -685,7 +685,6 @@ mod tests {
                 "log.syslog.severity.name",
                 "log.level",
                 "log.syslog.version",
-                "@timestamp",
                 "log.syslog.hostname",
                 "host.name",
                 "log.syslog.appname",
@@ -702,10 +701,10 @@ mod tests {
         assert_eq!(text(&f, "log.level").as_deref(), Some("notice"));
         assert_eq!(text(&f, "@timestamp").as_deref(), Some("2003-10-11T22:14:15.003000Z"));
         assert_eq!(text(&f, "process.pid").as_deref(), Some("42"));
-        let sd = f.get("log.syslog.structured_data").and_then(Value::as_obj).unwrap();
-        let first = sd.get("exampleSDID@32473").and_then(Value::as_obj).unwrap();
-        assert_eq!(first.get("eventID"), Some(&Value::str(r#"1"0]1\x"#)));
-        assert_eq!(sd.get("x@1"), Some(&Value::Obj(Fields::new())));
+        let sd = f.get("log.syslog.structured_data").and_then(Value::as_object).unwrap();
+        let first = sd.get("exampleSDID@32473").and_then(Value::as_object).unwrap();
+        assert_eq!(first.get("eventID"), Some(&Value::from(r#"1"0]1\x"#)));
+        assert_eq!(sd.get("x@1"), Some(&Value::Object(Object::new())));
         assert_eq!(text(&f, "message").as_deref(), Some("BOM'An application event"));
     }
 

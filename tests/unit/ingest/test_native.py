@@ -102,6 +102,33 @@ def test_json_the_native_reader_accepts_is_json_orjson_accepts(text: bytes) -> N
 
 
 @needs_native
+@pytest.mark.parametrize(
+    "text",
+    [b"-0", b"[-0,-0.0,-0e1,1e-0]", b'{"-0":-0}', b"18446744073709551615", b"18446744073709551616",
+     b"-9223372036854775809", b"1e-400"],
+)  # fmt: skip
+def test_numbers_hypothesis_does_not_write_are_read_as_orjson_reads_them(text: bytes) -> None:
+    assert _same(native.loads(text), orjson.loads(text))
+
+
+@needs_native
+def test_1024_levels_are_read() -> None:
+    text = b"[" * 1024 + b"]" * 1024
+    orjson.loads(text)
+    assert native.loads(text) is not None  # (too deep for Python to compare)
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "text", [b"1e999", b'"\\ud800"', b"[" * 1025 + b"]" * 1025, b"\xef\xbb\xbf{}", b"[1,]"]
+)
+def test_what_orjson_refuses_is_refused(text: bytes) -> None:
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(text)
+    assert native.loads(text) is None
+
+
+@needs_native
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_floats_are_written_so_that_they_read_back_the_same(value: float) -> None:
     # Not orjson's spelling (1e16 for its 1e+16): the same float, still a float.
