@@ -3,53 +3,21 @@
 
 use crate::{Decline, Maybe};
 
+use jiff::SignedDuration;
+use jiff::civil::DateTime;
+
 const MICROS_PER_SECOND: i64 = 1_000_000;
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// An instant in UTC, microseconds since 1970-01-01, within Python's years 1..=9999.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp(pub i64);
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of a day number.
-pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
-
-pub fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-pub fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 // Python's datetime range, in microseconds since the epoch.
 const MIN_MICROS: i64 = -62_135_596_800 * MICROS_PER_SECOND; // 0001-01-01T00:00:00
 const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1; // 9999-12-31T23:59:59.999999
+// Civil (wall-clock) arithmetic, not jiff's Timestamp: that one stops a day short of the end
+// of 9999 (so that any offset can be applied), and Python reaches the last microsecond.
+const EPOCH: DateTime = DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
 
 impl Stamp {
     /// A wall-clock time at UTC offset `offset_s`, as `datetime(..., tz).astimezone(UTC)`
@@ -67,33 +35,42 @@ impl Stamp {
         us: i64,
         offset_s: i64,
     ) -> Maybe<Option<Stamp>> {
-        if !(1..=9999).contains(&y)
-            || !(1..=12).contains(&mo)
-            || d < 1
-            || d > days_in_month(y, mo)
-            || !(0..24).contains(&h)
-            || !(0..60).contains(&mi)
-            || !(0..60).contains(&s)
-            || !(0..MICROS_PER_SECOND).contains(&us)
-        {
+        // jiff's calendar checks the fields (a 30 February is an error); Python's years
+        // start at 1, jiff's at -9999.
+        let fields = (
+            i16::try_from(y).ok().filter(|y| *y >= 1),
+            i8::try_from(mo).ok(),
+            i8::try_from(d).ok(),
+            i8::try_from(h).ok(),
+            i8::try_from(mi).ok(),
+            i8::try_from(s).ok(),
+            i32::try_from(us).ok().filter(|us| (0..1_000_000).contains(us)),
+        );
+        let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s), Some(us)) = fields else {
             return Ok(None);
+        };
+        let Ok(local) = DateTime::new(y, mo, d, h, mi, s, us * 1000) else { return Ok(None) };
+        let micros = local.duration_since(EPOCH).as_micros() - i128::from(offset_s) * 1_000_000;
+        match i64::try_from(micros) {
+            Ok(micros) if (MIN_MICROS..=MAX_MICROS).contains(&micros) => Ok(Some(Stamp(micros))),
+            _ => Err(Decline),
         }
-        let secs = days_from_civil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + s - offset_s;
-        let micros = secs * MICROS_PER_SECOND + us;
-        if !(MIN_MICROS..=MAX_MICROS).contains(&micros) {
-            return Err(Decline);
-        }
-        Ok(Some(Stamp(micros)))
     }
 
     /// The UTC calendar fields: (year, month, day, hour, minute, second, microsecond).
     pub fn fields(self) -> (i64, i64, i64, i64, i64, i64, i64) {
-        let secs = self.0.div_euclid(MICROS_PER_SECOND);
-        let us = self.0.rem_euclid(MICROS_PER_SECOND);
-        let days = secs.div_euclid(SECONDS_PER_DAY);
-        let rem = secs.rem_euclid(SECONDS_PER_DAY);
-        let (y, m, d) = civil_from_days(days);
-        (y, m, d, rem / 3600, rem / 60 % 60, rem % 60, us)
+        let dt = EPOCH
+            .checked_add(SignedDuration::from_micros(self.0))
+            .expect("a Stamp is within Python's years, and so within jiff's");
+        (
+            dt.year().into(),
+            dt.month().into(),
+            dt.day().into(),
+            dt.hour().into(),
+            dt.minute().into(),
+            dt.second().into(),
+            (dt.subsec_nanosecond() / 1000).into(),
+        )
     }
 
     /// `normalise.iso`: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
