@@ -1,14 +1,19 @@
 //! `envelopes.py`, ported: find the log line in what an edge shipper published.
 //!
-//! Declines every value the reference would refuse (an EnvelopeError is a dead letter, which
-//! the Python path writes) and the few shapes whose Python handling is not reproduced here
-//! (labels with float values, whose text is Python's float repr).
+//! An EnvelopeError of the reference is a dead letter here too (stage `decode`, the same
+//! reason). Declined: the few shapes whose Python handling is not reproduced here (labels
+//! with float values, whose text is Python's float repr; invalid JSON with envelope "auto").
 
 use std::borrow::Cow;
 
 use crate::json::{self, Object, Value, truthy, update};
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
-use crate::{Decline, Maybe};
+use crate::{Answer, Decline, Letter, Maybe, NoDocument};
+
+/// The reference's EnvelopeError, as a dead letter.
+fn refused(reason: &'static str, detail: impl Into<String>) -> NoDocument {
+    NoDocument::Letter(Letter { stage: "decode", reason, detail: detail.into() })
+}
 
 /// A log line and what its shipper knew about it.
 pub struct Envelope<'a> {
@@ -22,19 +27,28 @@ pub struct Envelope<'a> {
 }
 
 /// `envelopes.unwrap` for envelope "auto" or a shipper's name.
-pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Maybe<Envelope<'a>> {
+pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Answer<Envelope<'a>> {
     if envelope == "raw" {
         return Ok(raw(value, key));
     }
     if !matches!(envelope, "auto" | "filebeat" | "fluentbit" | "vector") {
-        return Err(Decline);
+        return Err(refused("envelope.unknown", envelope));
     }
+    let object = || format!("a {envelope} envelope is a JSON object");
     let head = value.first().copied();
     if head != Some(b'{') && head != Some(b'[') {
-        return if envelope == "auto" { Ok(raw(value, key)) } else { Err(Decline) };
+        return if envelope == "auto" {
+            Ok(raw(value, key))
+        } else {
+            Err(refused("envelope.not_json", object()))
+        };
     }
-    // Invalid JSON is a raw line (auto) or a dead letter: either way the reference decides.
-    let doc = json::parse(value).map_err(|_| Decline)?;
+    let doc = match json::parse(value) {
+        Ok(doc) => doc,
+        // A raw line to the reference (the parser says why), which this port leaves to it.
+        Err(_) if envelope == "auto" => return Err(NoDocument::Declined),
+        Err(_) => return Err(refused("envelope.invalid_json", "not valid JSON")),
+    };
     let doc = match doc {
         Value::Array(mut items)
             if items.len() == 2
@@ -48,7 +62,13 @@ pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Maybe<
             return fluentbit(&record, value, key);
         }
         Value::Object(doc) => doc,
-        _ => return if envelope == "auto" { Ok(raw(value, key)) } else { Err(Decline) },
+        _ => {
+            return if envelope == "auto" {
+                Ok(raw(value, key))
+            } else {
+                Err(refused("envelope.not_object", object()))
+            };
+        }
     };
     let shipper = if envelope == "auto" { detect(&doc) } else { envelope };
     match shipper {
@@ -118,10 +138,10 @@ fn key_host(key: Option<&[u8]>) -> Option<String> {
     std::str::from_utf8(key).ok().map(str::to_owned)
 }
 
-fn text(v: Option<&Value>) -> Maybe<Cow<'static, [u8]>> {
+fn text(v: Option<&Value>) -> Answer<Cow<'static, [u8]>> {
     match v {
         Some(Value::String(s)) => Ok(Cow::Owned(s.as_bytes().to_vec())),
-        _ => Err(Decline), // envelope.no_line: a dead letter
+        _ => Err(refused("envelope.no_line", "the line field is not a string")),
     }
 }
 
@@ -147,9 +167,9 @@ fn first_or_last(doc: &Object, keys: &[&str]) -> Option<String> {
     found.and_then(Value::as_str).map(str::to_owned)
 }
 
-fn filebeat(doc: &Object) -> Maybe<Envelope<'static>> {
+fn filebeat(doc: &Object) -> Answer<Envelope<'static>> {
     if !doc.contains_key("message") {
-        return Err(Decline);
+        return Err(refused("envelope.no_line", "filebeat event without message"));
     }
     let mut fields = Object::new();
     if let Some(log) = doc.get("log").and_then(Value::as_object) {
@@ -185,7 +205,7 @@ fn filebeat(doc: &Object) -> Maybe<Envelope<'static>> {
     })
 }
 
-fn vector(doc: &Object) -> Maybe<Envelope<'static>> {
+fn vector(doc: &Object) -> Answer<Envelope<'static>> {
     let mut fields = Object::new();
     fields.insert("agent.type".to_owned(), Value::from("vector"));
     if let Some(file) = get_str(doc, "file") {
@@ -205,8 +225,9 @@ fn vector(doc: &Object) -> Maybe<Envelope<'static>> {
     })
 }
 
-fn fluentbit<'a>(doc: &Object, value: &[u8], key: Option<&[u8]>) -> Maybe<Envelope<'a>> {
-    let line_key = line_key(doc).ok_or(Decline)?;
+fn fluentbit<'a>(doc: &Object, value: &[u8], key: Option<&[u8]>) -> Answer<Envelope<'a>> {
+    let line_key =
+        line_key(doc).ok_or_else(|| refused("envelope.no_line", "fluent bit record without log/message"))?;
     let mut fields = Object::new();
     fields.insert("agent.type".to_owned(), Value::from("fluentbit"));
     kubernetes(&mut fields, doc.get("kubernetes"));

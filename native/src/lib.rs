@@ -2,9 +2,10 @@
 //!
 //! The Python modules under `pipeline/ingest/` are the reference: they define what every
 //! message becomes. This crate builds the same document (JSON-equal: key order and number
-//! spelling may differ, types may not) for the common shapes, in a fraction of the time, and
-//! declines everything else (errors, dead letters, rare shapes), which then takes the Python
-//! path. Declining is always allowed; answering differently from the reference never is.
+//! spelling may differ, types may not) or the same dead letter (stage and reason; the detail
+//! is for people), in a fraction of the time, and declines the rest (rare shapes), which
+//! then takes the Python path. Declining is always allowed; answering differently from the
+//! reference never is.
 //! `tests/unit/ingest/test_native.py` and `tests/golden` hold the two to that over the shared
 //! corpus, damaged lines and hypothesis inputs.
 //!
@@ -38,6 +39,41 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub struct Decline;
 
 pub type Maybe<T> = Result<T, Decline>;
+
+pyo3::create_exception!(
+    _native,
+    Refused,
+    pyo3::exceptions::PyException,
+    "A message the core dead-letters: args (stage, reason, detail)."
+);
+
+/// A dead letter's stage, reason and detail: what the reference's DeadLetter says of a
+/// message it refuses (`transform.py`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    pub stage: &'static str,
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+/// Why a message has no document here: the reference's dead letter, or this port's decline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoDocument {
+    Letter(Letter),
+    Declined,
+}
+
+impl From<Decline> for NoDocument {
+    fn from(_: Decline) -> NoDocument {
+        NoDocument::Declined
+    }
+}
+
+/// A message's document for Python: (index name, bulk entry, `IndexAction.outside_window`).
+type Built<'py> = (String, Bound<'py, PyBytes>, Bound<'py, PyString>);
+
+/// A document, or why not.
+pub type Answer<T> = Result<T, NoDocument>;
 
 use json::Value;
 use time::Stamp;
@@ -96,8 +132,8 @@ impl Settings {
         Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type, window }
     }
 
-    /// One Kafka message to (index name, bulk entry, `IndexAction.outside_window`), or None:
-    /// take the Python path.
+    /// One Kafka message to (index name, bulk entry, `IndexAction.outside_window`); raises
+    /// `Refused(stage, reason, detail)` for a dead letter; None: take the Python path.
     /// The caller has already refused empty and oversized values. Positional only: this is
     /// called once per message, and matching keywords cost a third of the call.
     #[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, /))]
@@ -112,10 +148,15 @@ impl Settings {
         offset: i64,
         timestamp_ms: Option<i64>,
         ingested: &str,
-    ) -> Option<(String, Bound<'py, PyBytes>, Bound<'py, PyString>)> {
+    ) -> PyResult<Option<Built<'py>>> {
         let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
-        let (index, entry, side) = transform::transform(&message, &self.profile(ingested)).ok()?;
-        Some((index, PyBytes::new(py, &entry), side_name(py, side)))
+        match transform::transform(&message, &self.profile(ingested)) {
+            Ok((index, entry, side)) => Ok(Some((index, PyBytes::new(py, &entry), side_name(py, side)))),
+            Err(NoDocument::Letter(letter)) => {
+                Err(Refused::new_err((letter.stage, letter.reason, letter.detail)))
+            }
+            Err(NoDocument::Declined) => Ok(None),
+        }
     }
 }
 
@@ -164,7 +205,8 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// For tests: one parser on one line. A list of (field, value) pairs in the reference's
-/// order; False where the reference raises ParseError; None where this port declines.
+/// order; the ParseError's reason where the reference raises one; None where this port
+/// declines.
 #[pyfunction]
 #[pyo3(signature = (name, line, reference_us=None))]
 fn parse<'py>(
@@ -194,7 +236,7 @@ fn parse<'py>(
             }
             Ok(list.into_any())
         }
-        parsers::Outcome::Refused => Ok(false.into_pyobject(py)?.to_owned().into_any()),
+        parsers::Outcome::Refused(refusal) => Ok(refusal.reason.into_pyobject(py)?.into_any()),
         parsers::Outcome::Unsure => Ok(py.None().into_bound(py)),
     }
 }
@@ -223,6 +265,7 @@ fn dumps_float(f: f64) -> String {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Settings>()?;
+    m.add("Refused", m.py().get_type::<Refused>())?;
     m.add_class::<poll::Intake>()?;
     m.add_class::<poll::Run>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;

@@ -4,9 +4,10 @@
 //! objects around it (the origin, the action, the entry's own bytes) as on the document. Here
 //! the messages are read, their entries written back to back into one buffer (a `Run`, one
 //! bulk request's fragment), with the GIL released while the documents are built, so the bulk
-//! writers' threads run meanwhile. What this core declines comes back by position, for the
-//! Python path, which then touches nothing else: the offsets and counts of the whole poll
-//! are recorded here.
+//! writers' threads run meanwhile. Dead letters come back by position with their stage,
+//! reason and detail; what this core declines comes back by position too, for the Python
+//! path, which then touches nothing else: the offsets and counts of the whole poll are
+//! recorded here.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,11 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::transform::{Message, transform_into};
 use crate::window::Side;
-use crate::{Settings, side_name};
+use crate::{Letter, NoDocument, Settings, side_name};
+
+// The details of the dead letters the reference writes for messages without content.
+const TOMBSTONE_DETAIL: &str = "tombstone: the message value is null";
+const EMPTY_DETAIL: &str = "the message value is empty (0 bytes)";
 
 enum Route {
     Native(Py<Settings>),
@@ -79,17 +84,21 @@ struct Read<'py> {
     partition: i64,
     offset: i64,
     value: Option<Bound<'py, PyBytes>>,
-    /// False: declined before any work (no value, empty, oversized).
-    usable: bool,
+    /// Dead before any work: a tombstone, an empty or an oversized value.
+    unusable: Option<Letter>,
     key: Option<Bound<'py, PyBytes>>,
     timestamp_ms: Option<i64>,
 }
 
+/// A dead letter of a poll: (position, stage, reason, detail).
+type LetterAt = (usize, &'static str, &'static str, String);
+
 /// What became of one message in the detached pass.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 enum Fate {
     /// With where its event time lay (the index-time window).
     Built(Side),
+    Letter(Letter),
     Declined,
     Skipped,
 }
@@ -118,10 +127,10 @@ impl Intake {
         self.routes.insert(topic, Route::Skip);
     }
 
-    /// Transforms `messages[start:]` until the entries and declined values reach `budget`
-    /// bytes (at least one message). Returns the run, the positions this core declined
-    /// (Kafka errors, unknown topics, what the reference must decide), and the position to
-    /// go on from. The offset of every message taken except errors is recorded in
+    /// Transforms `messages[start:]` until the entries, dead letters and declined values
+    /// reach `budget` bytes (at least one message). Returns the run, the dead letters as
+    /// (position, stage, reason, detail), the positions this core declined (Kafka errors,
+    /// unknown topics, what only the reference decides), and the position to go on from. The offset of every message taken except errors is recorded in
     /// `last_offsets`, and its topic counted in `consumed`; each document whose index the
     /// Kafka timestamp named (event time outside the window) is counted in `outside`, by
     /// (topic, "behind" or "ahead").
@@ -139,7 +148,7 @@ impl Intake {
         last_offsets: &Bound<'py, PyDict>,
         consumed: &Bound<'py, PyDict>,
         outside: &Bound<'py, PyDict>,
-    ) -> PyResult<(Run, Vec<usize>, usize)> {
+    ) -> PyResult<(Run, Vec<LetterAt>, Vec<usize>, usize)> {
         let mut errors = Vec::new();
         let mut reads = Vec::with_capacity(messages.len().saturating_sub(start));
         for position in start..messages.len() {
@@ -161,7 +170,7 @@ impl Intake {
                 offset: r.offset,
                 timestamp_ms: r.timestamp_ms,
             };
-            jobs.push((message, route, r.usable));
+            jobs.push((message, route, r.unusable.as_ref()));
         }
         let budget = usize::try_from(budget).unwrap_or(0).max(1);
         let (buffer, ends, fates) = py.detach(|| build(&jobs, ingested, budget));
@@ -169,18 +178,19 @@ impl Intake {
         let stop = reads.get(taken).map_or(messages.len(), |r| r.position);
 
         let mut declined: Vec<usize> = errors.into_iter().filter(|&p| p < stop).collect();
+        let mut letters = Vec::new();
         let built = PyList::empty(py);
         let mut counts: Vec<(Py<PyString>, usize)> = Vec::new();
         let mut seen: Vec<(Py<PyString>, usize)> = Vec::new();
         let mut outside_window: Vec<(Py<PyString>, Side, usize)> = Vec::new();
         let mut partitions: Vec<(&Bound<'py, PyString>, i64, i64)> = Vec::new();
-        for (r, fate) in reads.iter().zip(&fates) {
+        for (r, fate) in reads.iter().zip(fates) {
             tally(py, &mut seen, &r.topic);
             match partitions.iter_mut().find(|(t, p, _)| *p == r.partition && same(t, &r.topic)) {
                 Some(last) => last.2 = r.offset,
                 None => partitions.push((&r.topic, r.partition, r.offset)),
             }
-            match *fate {
+            match fate {
                 Fate::Built(side) => {
                     built.append(messages.get_item(r.position)?)?;
                     tally(py, &mut counts, &r.topic);
@@ -188,6 +198,7 @@ impl Intake {
                         tally_outside(py, &mut outside_window, &r.topic, side);
                     }
                 }
+                Fate::Letter(l) => letters.push((r.position, l.stage, l.reason, l.detail)),
                 Fate::Declined => declined.push(r.position),
                 Fate::Skipped => {}
             }
@@ -212,7 +223,7 @@ impl Intake {
             outside.set_item(key, before + n)?;
         }
         let run = Run { entry: PyBytes::new(py, &buffer).unbind(), ends, messages: built.unbind(), counts };
-        Ok((run, declined, stop))
+        Ok((run, letters, declined, stop))
     }
 }
 
@@ -227,9 +238,15 @@ fn read<'py>(
         return Ok(None);
     }
     let value = message.call_method0(intern!(py, "value"))?.cast_into::<PyBytes>().ok();
-    // Absent, empty, oversized: dead letters, which the reference writes.
-    let size = value.as_ref().map_or(0, |v| v.as_bytes().len());
-    let usable = size > 0 && size <= max_message_bytes;
+    let unusable = match value.as_ref().map(|v| v.as_bytes().len()) {
+        None => Some((TOMBSTONE_DETAIL.to_owned(), "empty")),
+        Some(0) => Some((EMPTY_DETAIL.to_owned(), "empty")),
+        Some(n) if n > max_message_bytes => {
+            Some((format!("{n} bytes > ingest.max_message_bytes {max_message_bytes}"), "oversized"))
+        }
+        Some(_) => None,
+    }
+    .map(|(detail, reason)| Letter { stage: "decode", reason, detail });
     let key = message.call_method0(intern!(py, "key"))?.cast_into::<PyBytes>().ok();
     let timestamp = message.call_method0(intern!(py, "timestamp"))?;
     Ok(Some(Read {
@@ -238,7 +255,7 @@ fn read<'py>(
         partition: message.call_method0(intern!(py, "partition"))?.extract()?,
         offset: message.call_method0(intern!(py, "offset"))?.extract()?,
         value,
-        usable,
+        unusable,
         key,
         timestamp_ms: timestamp.get_item(1)?.extract()?,
     }))
@@ -270,7 +287,7 @@ fn same(a: &Bound<'_, PyString>, b: &Bound<'_, PyString>) -> bool {
     a.is(b) || a.to_str().ok() == b.to_str().ok()
 }
 
-type Job<'a> = (Message<'a>, Option<&'a Route>, bool);
+type Job<'a> = (Message<'a>, Option<&'a Route>, Option<&'a Letter>);
 
 /// The documents of `jobs`, in order, until `budget` bytes: (entries, their ends, each
 /// taken job's fate). Runs without the GIL.
@@ -278,26 +295,28 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
     let mut buffer = Vec::with_capacity(jobs.iter().map(|(m, ..)| m.value.len() * 2 + 200).sum());
     let mut ends = Vec::with_capacity(jobs.len());
     let mut fates = Vec::with_capacity(jobs.len());
-    let mut declined_bytes = 0;
-    for (message, route, usable) in jobs {
-        let fate = match route {
-            Some(Route::Skip) => Fate::Skipped,
-            Some(Route::Native(settings)) if *usable => {
+    let mut other_bytes = 0; // of dead letters and declined values
+    for (message, route, unusable) in jobs {
+        let fate = match (route, unusable) {
+            (Some(Route::Skip), _) => Fate::Skipped,
+            (Some(Route::Native(_)), Some(letter)) => Fate::Letter((*letter).clone()),
+            (Some(Route::Native(settings)), None) => {
                 match transform_into(message, &settings.get().profile(ingested), &mut buffer) {
                     Ok((_, side)) => {
                         ends.push(buffer.len());
                         Fate::Built(side)
                     }
-                    Err(_) => Fate::Declined,
+                    Err(NoDocument::Letter(letter)) => Fate::Letter(letter),
+                    Err(NoDocument::Declined) => Fate::Declined,
                 }
             }
-            _ => Fate::Declined,
+            (None, _) => Fate::Declined, // a topic not routed yet: the Python path routes it
         };
-        if fate == Fate::Declined {
-            declined_bytes += message.value.len();
+        if matches!(fate, Fate::Declined | Fate::Letter(_)) {
+            other_bytes += message.value.len();
         }
         fates.push(fate);
-        if buffer.len() + declined_bytes >= budget {
+        if buffer.len() + other_bytes >= budget {
             break;
         }
     }

@@ -1,6 +1,6 @@
-//! `transform.py`, ported: one Kafka message to its bulk entry, or `Decline` for everything
-//! the reference must decide (dead letters among them). The entry is what
-//! `transform.index_action` makes: the action line, the document, a newline each.
+//! `transform.py`, ported: one Kafka message to its bulk entry or its dead letter, or a
+//! decline for what only the reference decides. The entry is what `transform.index_action`
+//! makes: the action line, the document, a newline each.
 
 use crate::document::{Origin, Tail, document};
 use crate::envelope::unwrap;
@@ -8,7 +8,7 @@ use crate::json::{Object, Value, child, write_document};
 use crate::parsers;
 use crate::time::{Stamp, push_date};
 use crate::window::{Side, Window};
-use crate::{Decline, Maybe};
+use crate::{Answer, Decline, Letter, Maybe, NoDocument};
 
 /// One Kafka message, already checked to be non-empty and within the size limit.
 pub struct Message<'a> {
@@ -39,16 +39,16 @@ pub struct Profile<'a> {
 }
 
 /// (index name, bulk entry, where the event time lay) for one message.
-pub fn transform(m: &Message, p: &Profile) -> Maybe<(String, Vec<u8>, Side)> {
+pub fn transform(m: &Message, p: &Profile) -> Answer<(String, Vec<u8>, Side)> {
     let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
     let (index, side) = transform_into(m, p, &mut entry)?;
     Ok((index, entry, side))
 }
 
 /// Appends the message's bulk entry to `out` and returns its index name and where its event
-/// time lay (`Side::Inside` for data streams, which are not dated). On `Decline`, `out` is
-/// left as it was: a whole poll's entries share one buffer (`poll`).
-pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(String, Side)> {
+/// time lay (`Side::Inside` for data streams, which are not dated). Without a document,
+/// `out` is left as it was: a whole poll's entries share one buffer (`poll`).
+pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)> {
     let mut envelope = unwrap(m.value, m.key, p.envelope)?;
     let kafka_time = match m.timestamp_ms {
         Some(ms) => Stamp::from_kafka_ms(ms)?,
@@ -83,7 +83,7 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(Str
             }
             let (y, mo, d, ..) = day.fields();
             if !(1000..=9999).contains(&y) {
-                return Err(Decline); // strftime's %Y does not pad years before 1000
+                return Err(NoDocument::Declined); // strftime's %Y does not pad years before 1000
             }
             let mut index = String::with_capacity(p.index_prefix.len() + 11);
             index.push_str(p.index_prefix);
@@ -96,7 +96,13 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Maybe<(Str
     action_line(out, p.op_type, &index, m);
     if write_document(&doc, out).is_err() {
         out.truncate(start);
-        return Err(Decline);
+        // orjson reads JSON nested up to 1024 deep but writes at most 254 levels: without
+        // this, such a line would fail later, in the bulk writer, on every attempt.
+        return Err(NoDocument::Letter(Letter {
+            stage: "parse",
+            reason: "document.not_serialisable",
+            detail: "the document nests more than 254 levels".to_owned(),
+        }));
     }
     out.push(b'\n');
     Ok((index, side))

@@ -1,7 +1,8 @@
 """From one poll's messages to entries of the open batch.
 
-The native core takes the whole poll in one call; what it declines (errors, dead letters, rare
-shapes, topics with their own schema) takes the Python path, message by message. Each topic's
+The native core takes the whole poll in one call, dead letters included; what it declines
+(Kafka errors, rare shapes, topics with their own schema) takes the Python path, message by
+message. Each topic's
 settings are worked out once, into its `Transformer` (its route).
 """
 
@@ -68,7 +69,7 @@ class Intake:
             batch = batches.open
             # No writer free: this batch cannot leave yet, so its size limit cannot be kept.
             room = max_bytes - batch.size_bytes if not batches.full() else _UNBOUNDED
-            run, declined, start = native.take(
+            run, letters, declined, start = native.take(
                 messages,
                 start,
                 ingested,
@@ -80,10 +81,34 @@ class Intake:
             )
             if len(run):
                 batch.add_run(run)
-            if declined:
-                self._take_each([messages[i] for i in declined], received, counted=True)
+            if letters or declined:
+                self._rest(messages, letters, declined, received)
             if batches.complete() and not batches.full():
                 batches.submit()
+
+    def _rest(
+        self,
+        messages: list[Message],
+        letters: list[tuple[int, str, str, str]],
+        declined: list[int],
+        received: datetime,
+    ) -> None:
+        """What the native core did not index of a poll, in the poll's order: its dead
+        letters (position, stage, reason, detail) as they are, and what it declined through
+        the Python path. Their offsets and counts are recorded already."""
+        answered = {position: letter for position, *letter in letters}
+        for position in sorted([*answered, *declined]):
+            message = messages[position]
+            letter = answered.get(position)
+            if letter is None:
+                self._take_each([message], received, counted=True)
+                continue
+            stage, reason, detail = letter
+            value = message.value()
+            dead = DeadLetter(origin_of(message), value, stage, reason, detail, native=True)
+            batch = self.batches.open
+            batch.letters.append(dead)
+            batch.size_bytes += dead.size
 
     def _take_each(
         self, messages: list[Message], received: datetime, counted: bool = False

@@ -116,6 +116,7 @@ class DeadLetter:
     reason: str  # short and stable, e.g. "oversized", "json.invalid", "mapper_parsing_exception"
     detail: str = ""
     original_size: int | None = None  # set when `value` had to be truncated
+    native: bool = False  # decided by the native core (for its tests and figures)
 
     @property
     def size(self) -> int:
@@ -207,9 +208,13 @@ class Transformer:
             if ingested is not self._ingested:  # the same for every message of one poll
                 self._ingested, self._ingested_iso = ingested, iso(ingested)
             topic, partition, offset, stamp, key = origin  # (unpacking is the cheap way)
-            made = self.native.transform(
-                raw, key, topic, partition, offset, stamp, self._ingested_iso
-            )
+            try:
+                made = self.native.transform(
+                    raw, key, topic, partition, offset, stamp, self._ingested_iso
+                )
+            except NATIVE.Refused as refused:
+                stage, reason, detail = refused.args
+                return DeadLetter(origin, raw, stage, reason, detail, native=True)
             if made is not None:
                 index, entry, outside = made
                 return IndexAction(origin, index, entry, raw, True, outside)

@@ -84,15 +84,14 @@ def _dead(letter: DeadLetter) -> Outcome:
 
 # The makers `outcomes` counts: documents the native core built (a whole poll's run, or one
 # message when the Python path offered it once more), and what the native core declined and
-# the Python path built instead. Every dead letter is a decline today (the native core makes
-# none yet).
+# the Python path built instead (documents or dead letters).
 NATIVE, PYTHON_DOCUMENT, PYTHON_LETTER = "native", "python document", "python dead letter"
 
 
 def _maker(outcome: IndexAction | DeadLetter) -> str:
-    if isinstance(outcome, DeadLetter):
-        return PYTHON_LETTER
-    return NATIVE if outcome.native else PYTHON_DOCUMENT
+    if outcome.native:
+        return NATIVE
+    return PYTHON_LETTER if isinstance(outcome, DeadLetter) else PYTHON_DOCUMENT
 
 
 def _polls(inputs: Sequence[Input]) -> Iterator[tuple[Any, list[int]]]:

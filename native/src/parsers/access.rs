@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use super::Fields;
-use super::Outcome;
+use super::{Outcome, Refusal};
 use crate::common::py_space;
 use crate::json::Value;
 use crate::time::Stamp;
@@ -68,14 +68,14 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
 
 fn parse_fields(line: &[u8]) -> Maybe<Outcome> {
     if line.is_empty() {
-        return Ok(Outcome::Refused); // access.empty
+        return Ok(Outcome::refuse("access.empty", ""));
     }
     // Python's strict UTF-8 decoder and Rust's accept exactly the same byte strings.
-    let Ok(text) = std::str::from_utf8(line) else { return Ok(Outcome::Refused) };
-    let Some(g) = groups(line) else { return Ok(Outcome::Refused) }; // access.no_match
+    let Ok(text) = std::str::from_utf8(line) else { return Ok(Outcome::Refused(Refusal::utf8(line))) };
+    let Some(g) = groups(line) else { return Ok(Outcome::refuse("access.no_match", "")) };
     let part = |(a, b): Span| &text[a..b];
     let Some(stamp) = timestamp(part(g.stamp).as_bytes()) else {
-        return Ok(Outcome::Refused); // access.bad_timestamp
+        return Ok(Outcome::refuse("access.bad_timestamp", part(g.stamp)));
     };
 
     let mut fields = Fields::with_capacity(14);
@@ -745,13 +745,13 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let refused = |l: &[u8]| assert_eq!(parse(l, None), Outcome::Refused);
-        refused(b"");
-        refused(b"\xff - - [01/Jan/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1");
-        refused(b"h - - [01/Foo/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1");
-        refused(b"h - - [31/Feb/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1");
-        refused(b"h - - [01/Jan/0001:00:00:00 +0100] \"GET / HTTP/1.1\" 200 1");
-        refused(b"h - - [01/Jan/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1x");
+        let refused = |l: &[u8], reason: &str| assert_eq!(parse(l, None).reason(), Some(reason));
+        refused(b"", "access.empty");
+        refused(b"\xff - - [01/Jan/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1", "invalid_utf8");
+        refused(b"h - - [01/Foo/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1", "access.bad_timestamp");
+        refused(b"h - - [31/Feb/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1", "access.bad_timestamp");
+        refused(b"h - - [01/Jan/0001:00:00:00 +0100] \"GET / HTTP/1.1\" 200 1", "access.bad_timestamp");
+        refused(b"h - - [01/Jan/2020:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1x", "access.no_match");
     }
 
     #[test]

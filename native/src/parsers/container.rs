@@ -8,7 +8,7 @@
 //!   reads by Unicode rules; shapes only `fromisoformat` reads; results outside Python's
 //!   datetime range once in UTC, which `time.rs` does not model).
 
-use super::{Fields, Outcome};
+use super::{Fields, Outcome, Refusal};
 use crate::Maybe;
 use crate::json::{self, Object, Value};
 use crate::time::{Stamp, parse_iso_timestamp};
@@ -84,7 +84,7 @@ pub fn is_docker_object(obj: &Object) -> bool {
 /// `container.from_object`: an already decoded Docker json-file record.
 pub fn from_object(obj: &Object) -> Outcome {
     if !is_docker_object(obj) {
-        return Outcome::Refused;
+        return Outcome::refuse("docker.not_docker", "keys other than log/stream/time/attrs");
     }
     Outcome::from_maybe(record(obj.clone()))
 }
@@ -92,8 +92,11 @@ pub fn from_object(obj: &Object) -> Outcome {
 fn docker(line: &[u8]) -> Outcome {
     match json::parse(line) {
         Ok(Value::Object(obj)) if is_docker_object(&obj) => Outcome::from_maybe(record(obj)),
-        Ok(_) => Outcome::Refused,
-        Err(_) => Outcome::Refused, // docker.invalid_json / invalid_utf8, as orjson refuses it
+        Ok(Value::Object(_)) => Outcome::refuse("docker.not_docker", "keys other than log/stream/time/attrs"),
+        Ok(_) => Outcome::refuse("docker.not_docker", "not a JSON object"),
+        // Invalid UTF-8 has its own reason, as in the reference.
+        Err(_) if std::str::from_utf8(line).is_err() => Outcome::Refused(Refusal::utf8(line)),
+        Err(_) => Outcome::refuse("docker.invalid_json", "not valid JSON"),
     }
 }
 
@@ -108,19 +111,21 @@ fn record(obj: Object) -> Maybe<Outcome> {
             _ => attrs = Some(value),
         }
     }
-    let Some(Value::String(mut log)) = log else { return Ok(Outcome::Refused) };
+    let Some(Value::String(mut log)) = log else {
+        return Ok(Outcome::refuse("docker.bad_log", "log is not a string"));
+    };
     let mut fields = Fields::with_capacity(5);
     if let Some(time) = time {
         let stamp = match &time {
             Value::String(text) => parse_iso_timestamp(text)?,
             _ => None,
         };
-        let Some(stamp) = stamp else { return Ok(Outcome::Refused) };
+        let Some(stamp) = stamp else { return Ok(Outcome::refuse("docker.bad_time", clip(&time, 64))) };
         fields.timestamp = Some(stamp);
     }
     if let Some(stream) = stream {
         if !matches!(&stream, Value::String(s) if s == "stdout" || s == "stderr") {
-            return Ok(Outcome::Refused);
+            return Ok(Outcome::refuse("docker.bad_stream", clip(&stream, 64)));
         }
         fields.set("stream", stream);
     }
@@ -139,13 +144,18 @@ fn record(obj: Object) -> Maybe<Outcome> {
             let wrapped = Object::from_iter([("attrs".to_owned(), Value::Object(attrs))]);
             fields.set("attributes", Value::Object(wrapped));
         }
-        Some(_) => return Ok(Outcome::Refused),
+        Some(_) => return Ok(Outcome::refuse("docker.bad_attrs", "attrs is not an object")),
     }
     Ok(Outcome::Parsed(fields))
 }
 
+/// A value as JSON text, at most `n` characters: a refusal's detail.
+fn clip(v: &Value, n: usize) -> String {
+    v.to_string().chars().take(n).collect()
+}
+
 fn cri(line: &[u8]) -> Outcome {
-    let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused };
+    let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused(Refusal::utf8(line)) };
     Outcome::from_maybe(cri_text(text))
 }
 
@@ -153,7 +163,9 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
     // `split(" ", 3)`: single spaces only, so the message keeps its leading blanks.
     let mut parts = text.splitn(4, ' ');
     let stamp_text = parts.next().unwrap_or_default();
-    let (Some(stream), Some(tag)) = (parts.next(), parts.next()) else { return Ok(Outcome::Refused) };
+    let (Some(stream), Some(tag)) = (parts.next(), parts.next()) else {
+        return Ok(Outcome::refuse("cri.truncated", "expected '<time> <stream> <tag> <message>'"));
+    };
     let rest = parts.next();
     // The reference measures the timestamp in characters.
     let shaped = if stamp_text.is_ascii() {
@@ -161,12 +173,14 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
     } else {
         stamp_text.chars().count() >= 20 && stamp_text.chars().nth(10) == Some('T')
     };
+    let bad_timestamp =
+        || Outcome::refuse("cri.bad_timestamp", stamp_text.chars().take(40).collect::<String>());
     if !shaped {
-        return Ok(Outcome::Refused);
+        return Ok(bad_timestamp());
     }
-    let Some(stamp) = parse_iso_timestamp(stamp_text)? else { return Ok(Outcome::Refused) };
+    let Some(stamp) = parse_iso_timestamp(stamp_text)? else { return Ok(bad_timestamp()) };
     if stream != "stdout" && stream != "stderr" {
-        return Ok(Outcome::Refused);
+        return Ok(Outcome::refuse("cri.bad_stream", stream.chars().take(16).collect::<String>()));
     }
     let partial = tag == "P";
     let message = if tag == "F" || partial {
@@ -216,8 +230,8 @@ mod tests {
         assert_eq!(f[3], ("tags".into(), Value::Array(vec![Value::from("partial_line")])));
         let f = parsed(b"2016-10-06T00:17:09Z stdout no tag here");
         assert_eq!(f[2].1, Value::from("no tag here"));
-        assert_eq!(parse(b"2016-10-06T00:17:09Z stdin F x", None), Outcome::Refused);
-        assert_eq!(parse(b"hello world", None), Outcome::Refused);
+        assert_eq!(parse(b"2016-10-06T00:17:09Z stdin F x", None).reason(), Some("cri.bad_stream"));
+        assert_eq!(parse(b"hello world", None).reason(), Some("cri.truncated"));
         assert_eq!(looks_like(b"2016-10-06T00:17:09.669794202Z stdout F x"), Ok(true));
         assert_eq!(looks_like(b"2016-10-06 00:17:09 stdout F x"), Ok(false));
     }
@@ -233,11 +247,11 @@ mod tests {
         let f = parsed(br#"{"log":"part","attrs":{"a":"b"}}"#);
         let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["message", "tags", "attributes"]);
-        assert_eq!(parse(br#"{"log":"x","level":"info"}"#, None), Outcome::Refused);
-        assert_eq!(parse(br#"{"log":1}"#, None), Outcome::Refused);
-        assert_eq!(parse(br#"{"log":"x","stream":"stdin"}"#, None), Outcome::Refused);
-        assert_eq!(parse(b"{\"log\":\"\xff\"}", None), Outcome::Refused);
-        assert_eq!(parse(br#"{"log":"x""#, None), Outcome::Refused); // docker.invalid_json
+        assert_eq!(parse(br#"{"log":"x","level":"info"}"#, None).reason(), Some("docker.not_docker"));
+        assert_eq!(parse(br#"{"log":1}"#, None).reason(), Some("docker.bad_log"));
+        assert_eq!(parse(br#"{"log":"x","stream":"stdin"}"#, None).reason(), Some("docker.bad_stream"));
+        assert_eq!(parse(b"{\"log\":\"\xff\"}", None).reason(), Some("invalid_utf8"));
+        assert_eq!(parse(br#"{"log":"x""#, None).reason(), Some("docker.invalid_json"));
         assert_eq!(looks_like(b"{\"log\" \t :  \"x\"}  "), Ok(true));
         assert_eq!(looks_like(br#"{"log":1}"#), Ok(false));
     }

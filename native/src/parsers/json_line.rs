@@ -6,7 +6,7 @@
 //! float `msg`, which it declines, is written here as Python's `str()` writes it first.
 
 use super::Fields;
-use super::{Outcome, is_bytes_space};
+use super::{Outcome, Refusal, is_bytes_space};
 use crate::common::structured_fields;
 use crate::json::{self, Object, Value, truthy};
 use crate::time::{Stamp, parse_iso_timestamp};
@@ -23,8 +23,23 @@ pub fn looks_like(line: &[u8]) -> Maybe<bool> {
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     match json::parse(line) {
         Ok(Value::Object(obj)) => from_object(obj),
-        Ok(_) => Outcome::Refused,  // json.not_object
-        Err(_) => Outcome::Refused, // json.invalid / invalid_utf8
+        Ok(other) => Outcome::refuse("json.not_object", python_type(&other)),
+        // Invalid UTF-8 is the more useful reason, as in the reference.
+        Err(_) if std::str::from_utf8(line).is_err() => Outcome::Refused(Refusal::utf8(line)),
+        Err(_) => Outcome::refuse("json.invalid", "not valid JSON"),
+    }
+}
+
+/// The name of the Python type orjson reads a JSON value as (the reference's detail).
+fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
     }
 }
 
@@ -345,20 +360,20 @@ mod tests {
 
     #[test]
     fn refusals_and_declines() {
-        for line in [
-            &b"[1]"[..],
-            b"\"x\"",
-            b"{",
-            b"{\"a\":01}",
-            b"{\"a\":1,}",
-            b"{\"a\":\"\xff\"}",
-            b"",
-            b"{} x",
-            b"{'a':1}",
-            b"{\"a\":1e999}",       // orjson refuses an infinite float
-            b"{\"a\":\"\\ud800\"}", // and a lone surrogate
+        for (line, reason) in [
+            (&b"[1]"[..], "json.not_object"),
+            (b"\"x\"", "json.not_object"),
+            (b"{", "json.invalid"),
+            (b"{\"a\":01}", "json.invalid"),
+            (b"{\"a\":1,}", "json.invalid"),
+            (b"{\"a\":\"\xff\"}", "invalid_utf8"),
+            (b"", "json.invalid"),
+            (b"{} x", "json.invalid"),
+            (b"{'a':1}", "json.invalid"),
+            (b"{\"a\":1e999}", "json.invalid"), // orjson refuses an infinite float
+            (b"{\"a\":\"\\ud800\"}", "json.invalid"), // and a lone surrogate
         ] {
-            assert_eq!(parse(line, None), Outcome::Refused, "{}", String::from_utf8_lossy(line));
+            assert_eq!(parse(line, None).reason(), Some(reason), "{}", String::from_utf8_lossy(line));
         }
         let Outcome::Parsed(f) = parse(b"{\"a\":99999999999999999999}", None) else { panic!() };
         assert_eq!(f.get("attributes"), Some(&serde_json::json!({"a": 1e20})));

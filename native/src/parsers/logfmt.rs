@@ -8,7 +8,7 @@
 //!   Unicode `\w`, which this port does not decide in general;
 //! - whatever `structured_fields` itself declines.
 
-use super::Outcome;
+use super::{Outcome, Refusal};
 use crate::Maybe;
 use crate::common::structured_fields;
 use crate::json::{Object, Value};
@@ -35,24 +35,29 @@ fn is_looks_key_byte(c: u8) -> bool {
 /// `logfmt.parse`. `reference` is unused, as in the reference.
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     let Ok(text) = std::str::from_utf8(line) else {
-        return Outcome::Refused; // invalid_utf8
+        return Outcome::Refused(Refusal::utf8(line));
     };
     let Some(start) = text.bytes().position(|c| c > b' ') else {
-        return Outcome::Refused; // logfmt.empty
+        return Outcome::refuse("logfmt.empty", "");
     };
     let first = text.as_bytes()[start];
     // `_KEY_START` is `[\w@.$]` on text: Unicode `\w` (str.isalnum) past ASCII.
     let unicode_start = first >= 0x80 && !text[start..].chars().next().is_some_and(surely_alnum);
-    if !(first >= 0x80 || first.is_ascii_alphanumeric() || matches!(first, b'_' | b'@' | b'.' | b'$')) {
-        return Outcome::Refused; // cannot start a key
+    let replacement = text[start..].starts_with('\u{fffd}'); // a symbol, never `\w`
+    if replacement
+        || !(first >= 0x80 || first.is_ascii_alphanumeric() || matches!(first, b'_' | b'@' | b'.' | b'$'))
+    {
+        return Outcome::refuse("logfmt.not_logfmt", "cannot start a key");
     }
-    let Ok((found, any_value)) = pairs(text) else {
-        return Outcome::Refused; // a grammar error
+    // The reference asks `_KEY_START` (Unicode `\w` past ASCII) before `pairs`: on a first
+    // character this port cannot class, only a refusal both would give is sure.
+    let (found, any_value) = match pairs(text) {
+        Ok(found) => found,
+        Err(_) if unicode_start => return Outcome::Unsure,
+        Err(refusal) => return Outcome::Refused(refusal),
     };
-    // Both checks below raise in the reference whatever the first character is; past them,
-    // only a Unicode `\w` verdict on that character stands between the line and its fields.
     if !any_value {
-        return Outcome::Refused; // no key=value pair
+        return Outcome::refuse("logfmt.not_logfmt", "no key=value pair");
     }
     if unicode_start {
         return Outcome::Unsure;
@@ -97,9 +102,15 @@ fn is_stop(c: u8) -> bool {
 }
 
 /// `logfmt.pairs`: the pairs in order, with repeats, a bare key's value being `true`, and
-/// whether any pair had `=`. Err for any of the reference's grammar errors (their reasons
-/// are not kept: every one is a ParseError to the caller).
-fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
+/// whether any pair had `=`; the reference's grammar errors with their reasons (a position
+/// in characters, as the reference gives it).
+fn pairs(text: &str) -> Result<(Pairs<'_>, bool), Refusal> {
+    let at = |pos: usize| format!("at {}", text[..pos].chars().count());
+    let unexpected = |pos: usize| {
+        let reason =
+            if text.as_bytes()[pos] == b'=' { "logfmt.unexpected_equals" } else { "logfmt.unexpected_quote" };
+        Refusal::new(reason, at(pos))
+    };
     let b = text.as_bytes();
     let end = b.len();
     let mut found = Vec::new();
@@ -113,7 +124,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
             break;
         }
         if b[pos] == b'=' || b[pos] == b'"' {
-            return Err(()); // unexpected_equals / unexpected_quote
+            return Err(unexpected(pos));
         }
         let key_start = pos;
         while pos < end && !is_stop(b[pos]) {
@@ -122,12 +133,12 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
         // Slicing is safe: every stop byte is ASCII, so both ends are character boundaries.
         let key = &text[key_start..pos];
         if key.contains('\u{fffd}') {
-            return Err(()); // invalid_key
+            return Err(Refusal::new("logfmt.invalid_key", at(key_start)));
         }
         if b.get(pos) != Some(&b'=') {
             // A bare key: the regex stopped at a blank, the end, or a quote (an error).
             if pos < end && b[pos] > b' ' {
-                return Err(());
+                return Err(unexpected(pos));
             }
             found.push((key, Value::Bool(true)));
             continue;
@@ -149,7 +160,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
             };
             // Unclosed: the regex falls back to an empty unquoted value before the quote,
             // which the reference then reports as an unterminated quote.
-            let close = close.ok_or(())?;
+            let close = close.ok_or_else(|| Refusal::new("logfmt.unterminated_quote", at(pos)))?;
             let quoted = &text[pos + 1..close];
             let value = if quoted.contains('\\') { unquote(quoted)? } else { quoted.to_owned() };
             found.push((key, Value::String(value)));
@@ -162,7 +173,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
             pos += 1;
         }
         if pos < end && b[pos] > b' ' {
-            return Err(()); // `=` or `"` right after a value
+            return Err(unexpected(pos)); // `=` or `"` right after a value
         }
         found.push((key, Value::from(&text[value_start..pos])));
     }
@@ -172,7 +183,9 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), ()> {
 /// `_unquote`: JSON-style escapes; a lone surrogate becomes U+FFFD; any other escape is an
 /// error (`logfmt.invalid_quoted_value`). Every backslash in `quoted` is followed by a
 /// character: the scanner took them in pairs.
-fn unquote(quoted: &str) -> Result<String, ()> {
+fn unquote(quoted: &str) -> Result<String, Refusal> {
+    let invalid =
+        |escape: u8| Refusal::new("logfmt.invalid_quoted_value", format!("escape \\{}", char::from(escape)));
     let b = quoted.as_bytes();
     let mut out = String::with_capacity(quoted.len());
     let mut run = 0;
@@ -183,10 +196,10 @@ fn unquote(quoted: &str) -> Result<String, ()> {
             continue;
         }
         out.push_str(&quoted[run..i]);
-        let escape = *b.get(i + 1).ok_or(())?;
+        let escape = *b.get(i + 1).ok_or_else(|| invalid(b'\\'))?;
         if escape == b'u' {
             // A bad `\u` is `(.)` = "u" to the reference: not a known escape.
-            let code = hex4(b, i + 2).ok_or(())?;
+            let code = hex4(b, i + 2).ok_or_else(|| invalid(b'u'))?;
             let low = if (0xD800..0xDC00).contains(&code) && b.get(i + 6..i + 8) == Some(b"\\u") {
                 hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
             } else {
@@ -194,7 +207,7 @@ fn unquote(quoted: &str) -> Result<String, ()> {
             };
             if let Some(low) = low {
                 let point = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                out.push(char::from_u32(point).ok_or(())?);
+                out.push(char::from_u32(point).ok_or_else(|| invalid(b'u'))?);
                 i += 12;
             } else {
                 out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
@@ -211,7 +224,7 @@ fn unquote(quoted: &str) -> Result<String, ()> {
                 b'n' => '\n',
                 b'r' => '\r',
                 b't' => '\t',
-                _ => return Err(()),
+                _ => return Err(invalid(escape)),
             });
             i += 2;
         }
@@ -265,22 +278,22 @@ mod tests {
 
     #[test]
     fn refusals_and_declines() {
-        for line in [
-            "",
-            "  \t",
-            "hello world",
-            "{\"a\":1}",
-            "a=\"open",
-            "a==b",
-            "a=b\"c",
-            "k=\"\\x\"",
-            "k=\"\\u12\"",
-            "x=1 =2",
-            "\u{fffd}=1",
+        for (line, reason) in [
+            ("", "logfmt.empty"),
+            ("  \t", "logfmt.empty"),
+            ("hello world", "logfmt.not_logfmt"),
+            ("{\"a\":1}", "logfmt.not_logfmt"),
+            ("a=\"open", "logfmt.unterminated_quote"),
+            ("a==b", "logfmt.unexpected_equals"),
+            ("a=b\"c", "logfmt.unexpected_quote"),
+            ("k=\"\\x\"", "logfmt.invalid_quoted_value"),
+            ("k=\"\\u12\"", "logfmt.invalid_quoted_value"),
+            ("x=1 =2", "logfmt.unexpected_equals"),
+            ("\u{fffd}=1", "logfmt.not_logfmt"),
         ] {
-            assert_eq!(parse(line.as_bytes(), None), Outcome::Refused, "{line:?}");
+            assert_eq!(parse(line.as_bytes(), None).reason(), Some(reason), "{line:?}");
         }
-        assert_eq!(parse(b"a=\xff", None), Outcome::Refused);
+        assert_eq!(parse(b"a=\xff", None).reason(), Some("invalid_utf8"));
         assert_eq!(parse("€=1".as_bytes(), None), Outcome::Unsure);
         assert!(matches!(parse("é=1".as_bytes(), None), Outcome::Parsed(_)));
         assert_eq!(parse(b"ts=0001-01-01T00:00+01:00 a=1", None), Outcome::Unsure);

@@ -8,13 +8,14 @@
 //! ```
 //!
 //! `Outcome::Parsed` holds the fields the Python `parse` returns, with the same values, its
-//! `@timestamp` (a Python datetime) apart; `Refused` stands for its ParseError; `Unsure` (like `Err(Decline)`) means
-//! this port does not reproduce the reference for that line, and the message then takes the
-//! Python path. Declining is always correct; answering differently never is.
+//! `@timestamp` (a Python datetime) apart; `Refused` is its ParseError, with the same reason;
+//! `Unsure` (like `Err(Decline)`) means this port does not reproduce the reference for that
+//! line, and the message then takes the Python path. Declining is always correct; answering
+//! differently never is.
 
 use crate::json::{Object, Value, update};
 use crate::time::Stamp;
-use crate::{Decline, Maybe};
+use crate::{Answer, Decline, Letter, Maybe, NoDocument};
 
 pub mod access;
 pub mod container;
@@ -77,12 +78,39 @@ impl From<Object> for Fields {
     }
 }
 
+/// Why a parser refused a line: the reference's ParseError, whose reason (short and stable:
+/// metrics count it) the dead letter carries, and a detail for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn new(reason: &'static str, detail: impl Into<String>) -> Refusal {
+        Refusal { reason, detail: detail.into() }
+    }
+
+    /// Not UTF-8: the reference's `common.decode` refusal (`byte <n>`: where it stops).
+    pub fn utf8(line: &[u8]) -> Refusal {
+        let at = std::str::from_utf8(line).err().map_or(0, |e| e.valid_up_to());
+        Refusal::new("invalid_utf8", format!("byte {at}"))
+    }
+
+    /// The dead letter: stage `decode` for undecodable bytes, `parse` for everything else
+    /// (the reference's rule: by the reason's exact name, so `syslog.invalid_utf8` is `parse`).
+    pub fn letter(self) -> Letter {
+        let stage = if self.reason == "invalid_utf8" { "decode" } else { "parse" };
+        Letter { stage, reason: self.reason, detail: self.detail }
+    }
+}
+
 /// What a parser made of a line.
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
     Parsed(Fields),
     /// The reference raises ParseError.
-    Refused,
+    Refused(Refusal),
     /// Not reproduced here: decline.
     Unsure,
 }
@@ -90,6 +118,19 @@ pub enum Outcome {
 impl Outcome {
     pub fn from_maybe(m: Maybe<Outcome>) -> Outcome {
         m.unwrap_or(Outcome::Unsure)
+    }
+
+    /// A refusal with this reason and detail.
+    pub fn refuse(reason: &'static str, detail: impl Into<String>) -> Outcome {
+        Outcome::Refused(Refusal::new(reason, detail))
+    }
+
+    /// The reason of a refusal (None when parsed or unsure).
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Outcome::Refused(r) => Some(r.reason),
+            _ => None,
+        }
     }
 }
 
@@ -133,26 +174,28 @@ fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Object
     }
 }
 
-/// `parsers.parse_line` with format "auto": (format, fields), or Err when the reference
-/// would raise or this port is unsure (both make the caller decline).
+/// `parsers.parse_line` with format "auto": (format, fields); a dead letter where the
+/// reference raises (only the JSON parser is strict here: every other refusal falls back to
+/// plaintext), or a decline where this port is unsure.
 pub fn parse_line(
     line: &[u8],
     reference: Option<Stamp>,
     decoded: Option<Object>,
-) -> Maybe<(&'static str, Fields)> {
+) -> Answer<(&'static str, Fields)> {
     let mut name = if decoded.is_some() { "json" } else { detect(line)? };
     if decoded.as_ref().is_some_and(container::is_docker_object) {
         name = "container";
     }
     let fields = match run(name, line, reference, decoded) {
         Outcome::Parsed(f) => f,
-        Outcome::Unsure => return Err(Decline),
-        Outcome::Refused if name == "json" => return Err(Decline), // a dead letter
-        Outcome::Refused => {
+        Outcome::Unsure => return Err(NoDocument::Declined),
+        Outcome::Refused(refusal) if name == "json" => return Err(NoDocument::Letter(refusal.letter())),
+        Outcome::Refused(_) => {
             name = "plaintext";
             match plaintext::parse(line, reference) {
                 Outcome::Parsed(f) => f,
-                _ => return Err(Decline),
+                Outcome::Refused(refusal) => return Err(NoDocument::Letter(refusal.letter())),
+                Outcome::Unsure => return Err(NoDocument::Declined),
             }
         }
     };
@@ -162,16 +205,17 @@ pub fn parse_line(
     Ok((name, fields))
 }
 
-/// `parsers.parse_line` with a fixed format: its fields, or Err (a dead letter, or unsure).
+/// `parsers.parse_line` with a fixed format: its fields, a dead letter, or a decline.
 pub fn parse_fixed(
     name: &str,
     line: &[u8],
     reference: Option<Stamp>,
     decoded: Option<Object>,
-) -> Maybe<Fields> {
+) -> Answer<Fields> {
     match run(name, line, reference, decoded) {
         Outcome::Parsed(f) => Ok(f),
-        _ => Err(Decline),
+        Outcome::Refused(refusal) => Err(NoDocument::Letter(refusal.letter())),
+        Outcome::Unsure => Err(NoDocument::Declined),
     }
 }
 
@@ -190,7 +234,7 @@ fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
     };
     let inner = match parsed {
         Outcome::Parsed(f) => f,
-        Outcome::Refused if name != "container" && name != "plaintext" => return Ok(outer),
+        Outcome::Refused(_) if name != "container" && name != "plaintext" => return Ok(outer),
         _ => return Err(Decline),
     };
     let outer_tags = outer.get("tags").cloned();

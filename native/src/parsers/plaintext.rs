@@ -13,7 +13,7 @@
 //! `time.rs` does not model).
 
 use super::Fields;
-use super::Outcome;
+use super::{Outcome, Refusal};
 use crate::Maybe;
 use crate::common::{level_of_text, py_space};
 use crate::json::Value;
@@ -68,9 +68,9 @@ pub fn looks_like(line: &[u8]) -> Maybe<bool> {
 /// `plaintext.parse`.
 pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
     if line.is_empty() {
-        return Outcome::Refused;
+        return Outcome::refuse("empty", "empty line");
     }
-    let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused };
+    let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused(Refusal::utf8(line)) };
     Outcome::from_maybe(parse_text(text, reference).map(Outcome::Parsed))
 }
 
@@ -755,7 +755,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(parse(b"", None), Outcome::Refused);
-        assert_eq!(parse(b"\xff", None), Outcome::Refused);
+        assert_eq!(parse(b"", None).reason(), Some("empty"));
+        assert_eq!(parse(b"\xff", None).reason(), Some("invalid_utf8"));
     }
 }

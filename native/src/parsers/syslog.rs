@@ -14,7 +14,7 @@
 //!   it as a bad timestamp; this port does not model the overflow).
 
 use super::Fields;
-use super::Outcome;
+use super::{Outcome, Refusal};
 use crate::common::{SYSLOG_SEVERITIES, py_space};
 use crate::json::{Object, Value};
 use crate::time::{Stamp, complete_year, parse_iso_timestamp};
@@ -59,8 +59,18 @@ const BOM: &str = "\u{feff}";
 
 /// Why the reference refuses a line, or that this port is unsure: both end the parse.
 enum Stop {
-    Refused,
+    Refused(Refusal),
     Unsure,
+}
+
+/// The reference's ParseError.
+fn refuse(reason: &'static str, detail: impl Into<String>) -> Stop {
+    Stop::Refused(Refusal::new(reason, detail))
+}
+
+/// At most `n` characters of `text`, as a refusal's detail.
+fn clip(text: &str, n: usize) -> String {
+    text.chars().take(n).collect()
 }
 
 impl From<Decline> for Stop {
@@ -92,16 +102,19 @@ pub fn looks_like(line: &[u8]) -> Maybe<bool> {
 pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
     match parse_text(line, reference) {
         Ok(fields) => Outcome::Parsed(fields),
-        Err(Stop::Refused) => Outcome::Refused,
+        Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
         Err(Stop::Unsure) => Outcome::Unsure,
     }
 }
 
 fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
     if line.is_empty() {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.empty", ""));
     }
-    let Ok(mut text) = std::str::from_utf8(line) else { return Err(Stop::Refused) };
+    let Ok(mut text) = std::str::from_utf8(line) else {
+        // The reference's own reason, not `invalid_utf8`: the dead letter's stage is `parse`.
+        return Err(Stop::Refused(Refusal { reason: "syslog.invalid_utf8", ..Refusal::utf8(line) }));
+    };
     // A non-ASCII first digit cannot start an (ASCII-only) octet count: only ASCII matters.
     if text.as_bytes()[0].is_ascii_digit() {
         text = strip_octet_count(text)?;
@@ -117,9 +130,15 @@ fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
                 return Ok(fields);
             }
             Some(c) if !c.is_ascii() => {
-                // Whether a Unicode digit or not, the reference refuses it (bad version or bad
-                // timestamp) unless the first five characters look like a Unicode-digit date.
-                return Err(if iso_date_start(rest)? { Stop::Unsure } else { Stop::Refused });
+                // Whether a Unicode digit or not, the reference refuses it unless the first five
+                // characters look like a Unicode-digit date: a digit (`str.isdigit`, which Rust
+                // cannot ask) is a bad version, anything else a bad timestamp.
+                let numeric = rest.chars().next().is_some_and(char::is_numeric);
+                return Err(if numeric || iso_date_start(rest)? {
+                    Stop::Unsure
+                } else {
+                    refuse("syslog.bad_timestamp", clip(rest, 20))
+                });
             }
             _ => {}
         }
@@ -159,7 +178,7 @@ fn strip_octet_count(text: &str) -> Step<&str> {
     let body = &text[digits + 1..];
     match count.checked_sub(body.len()) {
         Some(excess) if excess <= 2 => Ok(body),
-        _ => Err(Stop::Refused),
+        _ => Err(refuse("syslog.bad_frame", "octet count does not match the line")),
     }
 }
 
@@ -169,11 +188,11 @@ fn priority<'a>(text: &'a str, fields: &mut Fields) -> Step<&'a str> {
     let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
     // `>` within characters 1..5, only ASCII digits before it, no leading zero.
     if !(1..=3).contains(&digits) || b.get(1 + digits) != Some(&b'>') || (b[1] == b'0' && digits > 1) {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.bad_priority", clip(text, 5)));
     }
     let pri = b[1..=digits].iter().fold(0usize, |acc, &c| acc * 10 + (c - b'0') as usize);
     if pri > 191 {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.bad_priority", &text[1..=digits]));
     }
     let (facility, severity) = (pri / 8, pri % 8);
     push(fields, "log.syslog.priority", Value::from(pri));
@@ -213,7 +232,7 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
     let version = parts[0];
     let vb = version.as_bytes();
     if vb.is_empty() || vb.len() > 3 || !vb.iter().all(u8::is_ascii_digit) || vb[0] == b'0' {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.bad_version", clip(version, 8)));
     }
     push(fields, "log.syslog.version", Value::from(version));
     // Checked before the field count so that a cut-off line reports its first bad field.
@@ -221,7 +240,7 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
         fields.timestamp = Some(timestamp_5424(parts[1].as_bytes())?);
     }
     if count < 7 {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.bad_header", "truncated RFC 5424 header"));
     }
     let [_, _, hostname, appname, procid, msgid, tail] = parts;
     if hostname != "-" {
@@ -254,11 +273,11 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
             pos
         }
         Some(b'-') => 1,
-        _ => return Err(Stop::Refused),
+        _ => return Err(refuse("syslog.bad_structured_data", clip(tail, 16))),
     };
     if pos < tail.len() {
         if tail.as_bytes()[pos] != b' ' {
-            return Err(Stop::Refused);
+            return Err(refuse("syslog.bad_structured_data", "no space before MSG"));
         }
         let message = &tail[pos + 1..];
         let message = message.strip_prefix(BOM).unwrap_or(message);
@@ -273,7 +292,7 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
 fn header(value: &str, limit: usize) -> Step<()> {
     let b = value.as_bytes();
     if b.is_empty() || b.len() > limit || !b.iter().all(|&c| (0x20..0x7f).contains(&c)) {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.bad_header", clip(value, 32)));
     }
     Ok(())
 }
@@ -344,23 +363,26 @@ fn match_5424(b: &[u8]) -> Option<Ts5424> {
 
 /// `_timestamp_5424`.
 fn timestamp_5424(stamp: &[u8]) -> Step<Stamp> {
-    let Some(ts) = match_5424(stamp) else { return Err(Stop::Refused) };
-    stamp_of(ts)
+    let text = String::from_utf8_lossy(stamp);
+    let Some(ts) = match_5424(stamp) else { return Err(refuse("syslog.bad_timestamp", clip(&text, 40))) };
+    stamp_of(ts, &text)
 }
 
-fn stamp_of((y, mo, d, h, mi, s, us, zone): Ts5424) -> Step<Stamp> {
+/// The stamp of a `_TS_5424` match of `text`.
+fn stamp_of((y, mo, d, h, mi, s, us, zone): Ts5424, text: &str) -> Step<Stamp> {
     let offset = match zone {
         None => 0,
         Some((sign, hh, mm)) => {
             if hh > 23 || mm > 59 {
-                return Err(Stop::Refused);
+                return Err(refuse("syslog.bad_timestamp", format!("offset {hh:02}:{mm:02}")));
             }
             let total = hh * 3600 + mm * 60;
             if sign == b'-' { -total } else { total }
         }
     };
     // Ok(None): datetime() raises ValueError (refused); Err: astimezone overflows (declined).
-    Stamp::from_local(y, mo, d, h, mi, s, us, offset)?.ok_or(Stop::Refused)
+    Stamp::from_local(y, mo, d, h, mi, s, us, offset)?
+        .ok_or_else(|| refuse("syslog.bad_timestamp", clip(text, 40)))
 }
 
 /// The SD-NAME characters of `_SD_ID` and `_SD_PARAM`: printable ASCII but `=`, space, `]`, `"`.
@@ -377,11 +399,12 @@ fn structured_data(tail: &str) -> Step<(Object, usize)> {
     while b.get(pos) == Some(&b'[') {
         let id_len = b[pos + 1..].iter().take(32).take_while(|&&c| sd_name_char(c)).count();
         if id_len == 0 {
-            return Err(Stop::Refused);
+            return Err(refuse("syslog.bad_structured_data", clip(&tail[pos..], 16)));
         }
         let sd_id = &tail[pos + 1..pos + 1 + id_len];
         if data.contains_key(sd_id) {
-            return Err(Stop::Refused); // RFC 5424 6.3.2: an SD-ID must not occur twice
+            // RFC 5424 6.3.2: an SD-ID must not occur twice
+            return Err(refuse("syslog.bad_structured_data", format!("duplicate {sd_id}")));
         }
         pos += 1 + id_len;
         let mut params = Object::new();
@@ -390,7 +413,7 @@ fn structured_data(tail: &str) -> Step<(Object, usize)> {
             pos = end;
         }
         if b.get(pos) != Some(&b']') {
-            return Err(Stop::Refused);
+            return Err(refuse("syslog.bad_structured_data", clip(&tail[pos..], 16)));
         }
         data.insert(sd_id.to_owned(), Value::Object(params));
         pos += 1;
@@ -472,7 +495,7 @@ fn parse_3164(rest: &str, fields: &mut Fields, reference: Option<Stamp>) -> Step
     fields.timestamp = Some(stamp);
     if pos < rest.len() {
         if rest.as_bytes()[pos] != b' ' {
-            return Err(Stop::Refused);
+            return Err(refuse("syslog.bad_timestamp", clip(rest, 32)));
         }
         pos += 1;
     }
@@ -591,10 +614,10 @@ fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> 
     let b = rest.as_bytes();
     if let Some((month, day, clock, end)) = match_bsd(b) {
         let stamp = month.and_then(|m| complete_year(m, day, clock, reference));
-        return stamp.map(|s| (s, end)).ok_or(Stop::Refused);
+        return stamp.map(|s| (s, end)).ok_or_else(|| refuse("syslog.bad_timestamp", clip(rest, 20)));
     }
     if !iso_date_start(rest)? {
-        return Err(Stop::Refused);
+        return Err(refuse("syslog.bad_timestamp", clip(rest, 20)));
     }
     let token = match rest.find(' ') {
         Some(i) => &rest[..i],
@@ -602,8 +625,8 @@ fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> 
     };
     // rsyslog's RFC 3339 stamp takes the stricter 5424 reading; others the general one.
     let stamp = match match_5424(token.as_bytes()) {
-        Some(ts) => stamp_of(ts)?,
-        None => parse_iso_timestamp(token)?.ok_or(Stop::Refused)?,
+        Some(ts) => stamp_of(ts, token)?,
+        None => parse_iso_timestamp(token)?.ok_or_else(|| refuse("syslog.bad_timestamp", clip(token, 40)))?,
     };
     Ok((stamp, token.len()))
 }
@@ -730,16 +753,22 @@ mod tests {
         // The count may include a removed LF or CRLF, no more.
         assert!(matches!(parse(b"17 <13>1 - - - - - -", None), Outcome::Parsed(_)));
         assert!(matches!(parse(b"19 <13>1 - - - - - -", None), Outcome::Parsed(_)));
-        assert_eq!(parse(b"20 <13>1 - - - - - -", None), Outcome::Refused);
-        assert_eq!(parse(b"16 <13>1 - - - - - -", None), Outcome::Refused);
+        assert_eq!(parse(b"20 <13>1 - - - - - -", None).reason(), Some("syslog.bad_frame"));
+        assert_eq!(parse(b"16 <13>1 - - - - - -", None).reason(), Some("syslog.bad_frame"));
     }
 
     #[test]
     fn refusals_and_declines() {
-        for line in
-            [&b""[..], b"<192>1 - - - - - -", b"<013>1 - - - - - -", b"\xff", b"hello", b"<13>1 - h a p m x"]
-        {
-            assert_eq!(parse(line, None), Outcome::Refused, "{line:?}");
+        for (line, reason) in [
+            (&b""[..], "syslog.empty"),
+            (b"<192>1 - - - - - -", "syslog.bad_priority"),
+            (b"<013>1 - - - - - -", "syslog.bad_priority"),
+            (b"\xff", "syslog.invalid_utf8"),
+            (b"hello", "syslog.bad_timestamp"),
+            (b"<13>1 - h a p m x", "syslog.bad_structured_data"),
+            ("<13>\u{e9} x".as_bytes(), "syslog.bad_timestamp"),
+        ] {
+            assert_eq!(parse(line, None).reason(), Some(reason), "{line:?}");
         }
         // Could be Arabic-Indic digits of a date: the Python path decides.
         assert_eq!(parse("<13>\u{662}\u{660}\u{662}\u{664}-01-01 x".as_bytes(), None), Outcome::Unsure);

@@ -35,7 +35,7 @@ from pipeline.ingest.normalise import Origin
 from pipeline.ingest.parsers import PARSERS, detect
 from pipeline.ingest.parsers.common import ParseError
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import IndexAction, Transformer, transform
+from pipeline.ingest.transform import DeadLetter, IndexAction, Transformer, transform
 
 pytestmark = pytest.mark.unit
 
@@ -169,13 +169,13 @@ def _damaged(lines: list[bytes], count: int, seed: int) -> Iterator[bytes]:
 def _reference_parse(name: str, line: bytes, reference: datetime | None) -> Any:
     try:
         return PARSERS[name](line, reference)
-    except ParseError:
-        return False
+    except ParseError as err:
+        return err.reason
 
 
 def _parsed(got: Any) -> Any:
     """`native.parse`'s answer as the reference's: the fields as a dict (their order does not
-    count), or False for a refusal."""
+    count), or a refusal's reason."""
     return dict(got) if isinstance(got, list) else got
 
 
@@ -233,15 +233,26 @@ def _reference(value: bytes, origin: Origin, config: IngestConfig, topic: TopicC
 
 def _check(value: bytes, origin: Origin, config: IngestConfig, topic: TopicConfig) -> bool:
     """Compare one message both ways; True if the native core answered."""
-    made = Transformer(config, topic).native.transform(
-        value,
-        origin.key,
-        origin.topic,
-        origin.partition,
-        origin.offset,
-        origin.timestamp_ms,
-        "2026-11-25T10:00:00.000000Z",  # ingested
-    )
+    try:
+        made = Transformer(config, topic).native.transform(
+            value,
+            origin.key,
+            origin.topic,
+            origin.partition,
+            origin.offset,
+            origin.timestamp_ms,
+            "2026-11-25T10:00:00.000000Z",  # ingested
+        )
+    except native.Refused as refused:
+        letter = refused.args
+    else:
+        letter = None
+    if letter is not None:
+        # A dead letter: the same stage and reason (the detail is for people).
+        want = _reference(value, origin, config, topic)
+        assert isinstance(want, DeadLetter), (value, want)
+        assert letter[:2] == (want.stage, want.reason), (value, letter, want)
+        return True
     if made is None:
         return False
     want = _reference(value, origin, config, topic)

@@ -23,7 +23,7 @@ from pipeline.ingest import transform as transform_module
 from pipeline.ingest.normalise import iso
 from pipeline.ingest.runs import expand, origin_of, per_topic
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import IndexAction, Transformer
+from pipeline.ingest.transform import DeadLetter, IndexAction, Transformer
 
 pytestmark = [
     pytest.mark.unit,
@@ -103,14 +103,16 @@ def _one_at_a_time(message: Message) -> Any:
     return Transformer(CONFIG, TOPICS[topic])(message.value(), origin_of(message), NOW)
 
 
-def _take_all(intake: Any, poll: list[Message], budget: int) -> tuple[list[Any], list[int], Any]:
-    runs, declined = [], []
+def _take_all(
+    intake: Any, poll: list[Message], budget: int
+) -> tuple[list[Any], list[Any], list[int], Any]:
+    runs, letters, declined = [], [], []
     last_offsets: dict[tuple[str, int], int] = {}
     consumed: dict[str, int] = {}
     outside: dict[tuple[str, str], int] = {}
     start = 0
     while start < len(poll):
-        run, more, after = intake.take(
+        run, dead, more, after = intake.take(
             poll,
             start,
             iso(NOW),
@@ -122,19 +124,27 @@ def _take_all(intake: Any, poll: list[Message], budget: int) -> tuple[list[Any],
         )
         assert after > start  # always some progress
         assert all(start <= i < after for i in more)
+        assert all(start <= i < after for i, *_ in dead)
         runs.append(run)
+        letters.extend(dead)
         declined.extend(more)
         start = after
-    return runs, declined, (last_offsets, consumed, outside)
+    return runs, letters, declined, (last_offsets, consumed, outside)
+
+
+def _unusable(letter: DeadLetter) -> bool:
+    """A tombstone, an empty or an oversized value: the per-message path refuses it before
+    it reaches the native core, which refuses it itself in a poll."""
+    return letter.stage == "decode" and letter.reason in ("empty", "oversized")
 
 
 @pytest.mark.parametrize("budget", [UNBOUNDED, 20_000, 0])
 def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> None:
     poll = _poll(corpus, 600, seed=budget % 97)
-    runs, declined, (last_offsets, consumed, outside) = _take_all(_intake(), poll, budget)
+    runs, letters, declined, (last_offsets, consumed, outside) = _take_all(_intake(), poll, budget)
 
     built = [action for run in runs for action in expand([run])]
-    expected_built, expected_declined = [], []
+    expected_built, expected_letters, expected_declined = [], [], []
     expected_outside: dict[tuple[str, str], int] = {}
     for position, message in enumerate(poll):
         topic = message.topic()
@@ -146,9 +156,12 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
             # A run counts the window's verdicts per poll (above); its documents carry
             # them only in their bytes (kafka.timestamp), which are compared here.
             expected_built.append(replace(one, outside_window=""))
+        elif isinstance(one, DeadLetter) and (one.native or _unusable(one)):
+            expected_letters.append((position, one.stage, one.reason, one.detail))
         elif message.error() is not None or topic != "edge.logs.dlq":
             expected_declined.append(position)  # errors, dead letters, unknown topics
     assert built == expected_built
+    assert letters == expected_letters
     assert declined == expected_declined
     # The corpus's own dates lie all over the calendar, the Kafka timestamp on one day.
     assert outside == expected_outside
@@ -172,7 +185,7 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
 def test_a_run_stops_at_the_budget(corpus: Path) -> None:
     poll = [m for m in _poll(corpus, 300, seed=5) if m.topic() == "edge.logs"]
     intake = _intake()
-    run, _declined, after = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {}, {})
+    run, _letters, _declined, after = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {}, {})
     assert 0 < after < len(poll)
     # The last message taken crossed the budget; the one before it had not.
     assert len(run.entry) >= 10_000 - 5000
@@ -182,7 +195,9 @@ def test_a_run_stops_at_the_budget(corpus: Path) -> None:
 
 def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
     poll = [m for m in _poll(corpus, 200, seed=3) if m.topic() == "edge.logs"]
-    run, _declined, _after = _intake().take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
+    run, _letters, _declined, _after = _intake().take(
+        poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {}
+    )
     actions = expand([run])
     assert run.entry == b"".join(a.entry for a in actions)
     assert len(run) == len(actions)
@@ -191,9 +206,11 @@ def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
 
 def test_an_empty_poll_and_a_poll_of_errors() -> None:
     intake = _intake()
-    run, declined, after = intake.take([], 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
-    assert (len(run), run.entry, declined, after) == (0, b"", [], 0)
+    run, letters, declined, after = intake.take([], 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
+    assert (len(run), run.entry, letters, declined, after) == (0, b"", [], [], 0)
     errors = [Message(topic="edge.logs", partition=0, error=_eof()) for _ in range(3)]
     offsets: dict[tuple[str, int], int] = {}
-    run, declined, after = intake.take(errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {}, {})
-    assert (len(run), declined, after, offsets) == (0, [0, 1, 2], 3, {})
+    run, letters, declined, after = intake.take(
+        errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {}, {}
+    )
+    assert (len(run), letters, declined, after, offsets) == (0, [], [0, 1, 2], 3, {})
