@@ -2,7 +2,7 @@
 //!
 //! An EnvelopeError of the reference is a dead letter here too (stage `decode`, the same
 //! reason). Declined: the few shapes whose Python handling is not reproduced here (labels
-//! with float values, whose text is Python's float repr; invalid JSON with envelope "auto").
+//! with float values, whose text is Python's float repr).
 
 use std::borrow::Cow;
 
@@ -45,8 +45,8 @@ pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Answer
     }
     let doc = match json::parse(value) {
         Ok(doc) => doc,
-        // A raw line to the reference (the parser says why), which this port leaves to it.
-        Err(_) if envelope == "auto" => return Err(NoDocument::Declined),
+        // e.g. a truncated JSON app log: a raw line, whose parser says why.
+        Err(_) if envelope == "auto" => return Ok(raw(value, key)),
         Err(_) => return Err(refused("envelope.invalid_json", "not valid JSON")),
     };
     let doc = match doc {
