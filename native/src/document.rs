@@ -103,8 +103,9 @@ fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, ta
     kafka.insert("partition".to_owned(), Value::from(origin.partition));
     kafka.insert("offset".to_owned(), Value::from(origin.offset));
     if let Some(key) = origin.key {
-        // The reference decodes with errors="replace"; invalid keys are left to it.
-        kafka.insert("key".to_owned(), Value::from(std::str::from_utf8(key).map_err(|_| Decline)?));
+        // errors="replace" in the reference: each maximal invalid subpart becomes one U+FFFD,
+        // the Unicode practice both follow.
+        kafka.insert("key".to_owned(), Value::from(String::from_utf8_lossy(key).into_owned()));
     }
     doc.insert("kafka".to_owned(), Value::Object(kafka));
     doc.insert("ecs".to_owned(), serde_json::json!({ "version": ECS_VERSION }));
