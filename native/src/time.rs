@@ -20,10 +20,10 @@ const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1; // 9999-12-31T2
 const EPOCH: DateTime = DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
 
 impl Stamp {
-    /// A wall-clock time at UTC offset `offset_s`, as `datetime(..., tz).astimezone(UTC)`
-    /// builds it. None where Python's `datetime()` raises ValueError (a field out of
-    /// range); Err where the UTC result leaves Python's range (OverflowError: the reference
-    /// lets that escape, so the caller declines).
+    /// A wall-clock time at UTC offset `offset_s`, as `common.to_utc(datetime(..., tz))`
+    /// builds it: None where Python's `datetime()` raises ValueError (a field out of range)
+    /// and where the UTC result leaves Python's years 1..=9999 (`astimezone`'s
+    /// OverflowError, which `to_utc` turns into None).
     #[allow(clippy::too_many_arguments)]
     pub fn from_local(
         y: i64,
@@ -34,7 +34,7 @@ impl Stamp {
         s: i64,
         us: i64,
         offset_s: i64,
-    ) -> Maybe<Option<Stamp>> {
+    ) -> Option<Stamp> {
         // jiff's calendar checks the fields (a 30 February is an error); Python's years
         // start at 1, jiff's at -9999.
         let fields = (
@@ -47,14 +47,12 @@ impl Stamp {
             i32::try_from(us).ok().filter(|us| (0..1_000_000).contains(us)),
         );
         let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s), Some(us)) = fields else {
-            return Ok(None);
+            return None;
         };
-        let Ok(local) = DateTime::new(y, mo, d, h, mi, s, us * 1000) else { return Ok(None) };
+        let local = DateTime::new(y, mo, d, h, mi, s, us * 1000).ok()?;
         let micros = local.duration_since(EPOCH).as_micros() - i128::from(offset_s) * 1_000_000;
-        match i64::try_from(micros) {
-            Ok(micros) if (MIN_MICROS..=MAX_MICROS).contains(&micros) => Ok(Some(Stamp(micros))),
-            _ => Err(Decline),
-        }
+        let micros = i64::try_from(micros).ok()?;
+        (MIN_MICROS..=MAX_MICROS).contains(&micros).then_some(Stamp(micros))
     }
 
     /// The UTC calendar fields: (year, month, day, hour, minute, second, microsecond).
@@ -216,16 +214,14 @@ fn canonical_utc(b: &[u8]) -> Option<Option<Stamp>> {
         }
         _ => return None,
     };
-    Stamp::from_local(y, mo, d, h, mi, s, us, 0).ok()
+    Some(Stamp::from_local(y, mo, d, h, mi, s, us, 0))
 }
 
 /// The reference's `_ISO` regex (anchored both ends) on stripped ASCII text, then its
-/// datetime construction (Err where its conversion to UTC overflows: Python raises).
+/// datetime construction.
 fn iso_regex(b: &[u8]) -> Maybe<Option<Stamp>> {
-    match iso_match(b) {
-        Some((y, mo, d, h, mi, s, us, offset)) => Stamp::from_local(y, mo, d, h, mi, s, us, offset),
-        None => Ok(None),
-    }
+    Ok(iso_match(b)
+        .and_then(|(y, mo, d, h, mi, s, us, offset)| Stamp::from_local(y, mo, d, h, mi, s, us, offset)))
 }
 
 type Local = (i64, i64, i64, i64, i64, i64, i64, i64);
@@ -302,7 +298,7 @@ pub fn complete_year(
         // Out of Python's range the reference raises from datetime(): treat as no candidate
         // only for the 29 February case it catches; elsewhere an overflow is not reached
         // because year +-1 stays within 0..=10000 and 0 / 10000 are ValueErrors too.
-        let Ok(Some(candidate)) = Stamp::from_local(y, month, day, h, mi, s, us, 0) else { continue };
+        let Some(candidate) = Stamp::from_local(y, month, day, h, mi, s, us, 0) else { continue };
         if best.is_none_or(|b| (candidate.0 - reference.0).abs() < (b.0 - reference.0).abs()) {
             best = Some(candidate);
         }
@@ -344,7 +340,7 @@ mod tests {
         assert_eq!(iso("2026-11-25T10:00:00+24:00"), Ok(None));
         assert_eq!(iso("yesterday"), Ok(None));
         assert_eq!(iso("2026-11-25T10:00:00.1234567890Z"), Err(Decline));
-        assert_eq!(iso("0001-01-01T00:00:00+05:30"), Err(Decline)); // Python: OverflowError
+        assert_eq!(iso("0001-01-01T00:00:00+05:30"), Ok(None)); // to_utc: OverflowError
     }
 
     #[test]

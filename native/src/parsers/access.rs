@@ -324,9 +324,9 @@ fn timestamp(s: &[u8]) -> Option<Stamp> {
     };
     let (day, year) = (number(&s[0..2]), number(&s[7..11]));
     let (hour, minute, second) = (number(&s[12..14]), number(&s[15..17]), number(&s[18..20]));
-    // Ok(None) is datetime()'s ValueError; Err is the OverflowError of `moment - offset`
-    // leaving years 1..=9999. The reference turns both into access.bad_timestamp.
-    Stamp::from_local(year, month, day, hour, minute, second, micro, offset).ok().flatten()
+    // None: datetime()'s ValueError, or the OverflowError of `moment - offset` leaving years
+    // 1..=9999. The reference turns both into access.bad_timestamp.
+    Stamp::from_local(year, month, day, hour, minute, second, micro, offset)
 }
 
 // ------------------------------------------------------------------------------ client

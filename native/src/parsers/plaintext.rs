@@ -260,7 +260,7 @@ fn iso(b: &[u8], p: usize) -> Maybe<Option<(Option<Stamp>, usize)>> {
                 sign * (hours * 3600 + minutes * 60)
             }
         };
-        let stamp = Stamp::from_local(year, month, day, hour, minute, second, micros(frac), offset)?;
+        let stamp = Stamp::from_local(year, month, day, hour, minute, second, micros(frac), offset);
         return Ok(Some((stamp, end)));
     }
     Ok(None)
@@ -397,7 +397,7 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Sta
         let month = month as i64 + 1;
         let stamp = match year {
             None => complete_year(month, day, clock, reference),
-            Some(y) => Stamp::from_local(y, month, day, clock.0, clock.1, clock.2, clock.3, 0)?,
+            Some(y) => Stamp::from_local(y, month, day, clock.0, clock.1, clock.2, clock.3, 0),
         };
         return Ok(Some((stamp, end)));
     }

@@ -9,9 +9,7 @@
 //!   written with non-ASCII Unicode digits (`str.isdigit` decides between the 5424 and the
 //!   ISO-dated 3164 reading);
 //! - an ISO 3164 timestamp that `time::parse_iso_timestamp` declines (non-ASCII or control
-//!   characters, shapes only `fromisoformat` reads);
-//! - a timestamp whose conversion to UTC leaves Python's datetime range (the reference reads
-//!   it as a bad timestamp; this port does not model the overflow).
+//!   characters, shapes only `fromisoformat` reads).
 
 use super::Fields;
 use super::{Outcome, Refusal};
@@ -380,8 +378,8 @@ fn stamp_of((y, mo, d, h, mi, s, us, zone): Ts5424, text: &str) -> Step<Stamp> {
             if sign == b'-' { -total } else { total }
         }
     };
-    // Ok(None): datetime() raises ValueError (refused); Err: astimezone overflows (declined).
-    Stamp::from_local(y, mo, d, h, mi, s, us, offset)?
+    // None: datetime() raises ValueError, or to_utc meets an overflow: refused either way.
+    Stamp::from_local(y, mo, d, h, mi, s, us, offset)
         .ok_or_else(|| refuse("syslog.bad_timestamp", clip(text, 40)))
 }
 
@@ -772,8 +770,9 @@ mod tests {
         }
         // Could be Arabic-Indic digits of a date: the Python path decides.
         assert_eq!(parse("<13>\u{662}\u{660}\u{662}\u{664}-01-01 x".as_bytes(), None), Outcome::Unsure);
-        // Leaving datetime's range on the way to UTC: the reference raises OverflowError.
-        assert_eq!(parse(b"<13>1 0001-01-01T00:00:00+01:00 - - - - -", None), Outcome::Unsure);
+        // Leaving datetime's range on the way to UTC: a bad timestamp, as in the reference.
+        let overflow = b"<13>1 0001-01-01T00:00:00+01:00 - - - - -";
+        assert_eq!(parse(overflow, None).reason(), Some("syslog.bad_timestamp"));
     }
 
     #[test]
