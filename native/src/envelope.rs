@@ -1,12 +1,12 @@
 //! `envelopes.py`, ported: find the log line in what an edge shipper published.
 //!
 //! An EnvelopeError of the reference is a dead letter here too (stage `decode`, the same
-//! reason). Declined: the few shapes whose Python handling is not reproduced here (labels
-//! with float values, whose text is Python's float repr).
+//! reason).
 
 use std::borrow::Cow;
 
 use crate::json::{self, Object, Value, truthy, update};
+use crate::pyrepr::py_float_str;
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
 use crate::{Answer, Decline, Letter, Maybe, NoDocument};
 
@@ -263,7 +263,7 @@ fn labels(fields: &mut Object, custom: Option<&Value>) -> Maybe<()> {
     for (k, v) in custom.iter() {
         let text = match v {
             Value::String(s) => s.clone(),
-            Value::Number(n) if n.is_f64() => return Err(Decline), // Python's float repr: not reproduced
+            Value::Number(n) if n.is_f64() => py_float_str(n.as_f64().ok_or(Decline)?).ok_or(Decline)?,
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
             _ => continue,

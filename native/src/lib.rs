@@ -24,6 +24,7 @@ pub mod envelope;
 pub mod json;
 pub mod parsers;
 pub mod poll;
+pub mod pyrepr;
 pub mod time;
 pub mod transform;
 pub mod window;
