@@ -108,7 +108,8 @@ fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, ta
         kafka.insert("key".to_owned(), Value::from(String::from_utf8_lossy(key).into_owned()));
     }
     doc.insert("kafka".to_owned(), Value::Object(kafka));
-    doc.insert("ecs".to_owned(), serde_json::json!({ "version": ECS_VERSION }));
+    let ecs = Object::from_iter([("version".to_owned(), Value::from(ECS_VERSION))]);
+    doc.insert("ecs".to_owned(), Value::Object(ecs));
     Ok(())
 }
 
@@ -119,9 +120,11 @@ mod tests {
 
     #[test]
     fn nest_keeps_first_positions_and_replaces_non_objects() {
-        let Value::Object(flat) = json!({"a.b": 1, "c": 2, "a.c": 3, "c.d": 4}) else { panic!() };
+        let Value::Object(flat) = Value::from(json!({"a.b": 1, "c": 2, "a.c": 3, "c.d": 4})) else {
+            panic!()
+        };
         let doc = nest(flat);
         assert_eq!(doc.keys().collect::<Vec<_>>(), ["a", "c"]);
-        assert_eq!(Value::Object(doc), json!({"a": {"b": 1, "c": 3}, "c": {"d": 4}}));
+        assert_eq!(Value::Object(doc), Value::from(json!({"a": {"b": 1, "c": 3}, "c": {"d": 4}})));
     }
 }

@@ -95,7 +95,7 @@ fn get_str<'d>(doc: &'d Object, key: &str) -> Option<&'d str> {
 
 /// `doc.get(a) or doc.get(b) or ...`: the first truthy value.
 fn first_truthy<'d>(doc: &'d Object, keys: &[&str]) -> Option<&'d Value> {
-    keys.iter().filter_map(|k| doc.get(*k)).find(|v| truthy(v))
+    keys.iter().filter_map(|k| doc.get(k)).find(|v| truthy(v))
 }
 
 fn detect(doc: &Object) -> &'static str {

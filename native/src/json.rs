@@ -1,13 +1,9 @@
 //! JSON in and out, through serde_json, with the nesting limits the reference has (orjson's):
 //! a text nested deeper than 1024 levels is not read, a document deeper than 254 is not
-//! written. Objects keep their keys in insertion order (`preserve_order`), a repeated key
-//! keeping its first position and its last value, as a Python dict does.
+//! written. Values are `value::Value` (objects in insertion order).
 
+pub use crate::value::{Object, Value};
 use serde::Deserialize;
-pub use serde_json::Value;
-
-/// A JSON object.
-pub type Object = serde_json::Map<String, Value>;
 
 /// Levels of nesting orjson reads: a deeper text is invalid JSON to it (`json.invalid`).
 const READ_DEPTH: usize = 1024;
@@ -230,6 +226,6 @@ mod tests {
         update(&mut obj, Object::from_iter([("a".to_owned(), Value::from(3))]));
         assert_eq!(obj.iter().next(), Some((&"a".to_owned(), &Value::from(3))));
         child(&mut obj, "b").insert("c".into(), Value::Null);
-        assert_eq!(obj["b"], serde_json::json!({"c": null}));
+        assert_eq!(obj["b"], Value::from(serde_json::json!({"c": null})));
     }
 }

@@ -27,6 +27,7 @@ pub mod poll;
 pub mod pyrepr;
 pub mod time;
 pub mod transform;
+pub mod value;
 pub mod window;
 
 // A document is built from a few dozen small strings and dropped at once, per message:

@@ -70,8 +70,12 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
     let mut side = Side::Inside;
     let index = match p.namespace {
         Some(namespace) => {
-            let stream = serde_json::json!({"type": "logs", "dataset": p.dataset, "namespace": namespace});
-            doc.insert("data_stream".to_owned(), stream);
+            let stream = Object::from_iter([
+                ("type".to_owned(), Value::from("logs")),
+                ("dataset".to_owned(), Value::from(p.dataset)),
+                ("namespace".to_owned(), Value::from(namespace)),
+            ]);
+            doc.insert("data_stream".to_owned(), Value::Object(stream));
             format!("logs-{}-{}", p.dataset, namespace)
         }
         None => {
@@ -112,7 +116,9 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
 /// and a newline.
 fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
     let id = format!("{}/{}/{}", m.topic, m.partition, m.offset);
-    let line = Object::from_iter([(op_type.to_owned(), serde_json::json!({"_index": index, "_id": id}))]);
+    let meta =
+        Object::from_iter([("_index".to_owned(), Value::from(index)), ("_id".to_owned(), Value::from(id))]);
+    let line = Object::from_iter([(op_type.to_owned(), Value::Object(meta))]);
     // Writing into a Vec cannot fail.
     serde_json::to_writer(&mut *out, &line).expect("JSON into a Vec");
     out.push(b'\n');
