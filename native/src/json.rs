@@ -45,7 +45,7 @@ fn read(text: &[u8]) -> Result<Value, Invalid> {
 /// becomes a blank, which JSON allows wherever a value starts. Strings are skipped; a text
 /// that is not JSON may be changed, and stays not JSON.
 fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
-    if !text.windows(2).any(|w| w == b"-0") {
+    if memchr::memmem::find(text, b"-0").is_none() {
         return None;
     }
     let mut fixed: Option<Vec<u8>> = None;
@@ -78,7 +78,7 @@ fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
 /// hold fewer brackets than that in all, which settles it; the others are scanned, strings
 /// skipped. A text that is not JSON may be misjudged: it is refused either way.
 fn too_deep(text: &[u8]) -> bool {
-    if text.iter().filter(|&&c| c == b'[' || c == b'{').count() <= READ_DEPTH {
+    if memchr::memchr2_iter(b'[', b'{', text).count() <= READ_DEPTH {
         return false;
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
