@@ -45,9 +45,7 @@ fn read(text: &[u8]) -> Result<Value, Invalid> {
 /// becomes a blank, which JSON allows wherever a value starts. Strings are skipped; a text
 /// that is not JSON may be changed, and stays not JSON.
 fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
-    if memchr::memmem::find(text, b"-0").is_none() {
-        return None;
-    }
+    memchr::memmem::find(text, b"-0")?;
     let mut fixed: Option<Vec<u8>> = None;
     let (mut in_string, mut escaped) = (false, false);
     for (i, &c) in text.iter().enumerate() {
