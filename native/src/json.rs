@@ -19,16 +19,27 @@ pub struct Invalid;
 /// The whole of `text` as one JSON value. Integers beyond 64 bits become floats, as orjson
 /// reads them; floats are correctly rounded (`float_roundtrip`), as orjson reads them.
 pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
-    if too_deep(text) {
+    // Most texts hold fewer brackets in all than the depth limits: that settles the depth.
+    let brackets = memchr::memchr2_iter(b'[', b'{', text).count();
+    if brackets > READ_DEPTH && too_deep(text) {
         return Err(Invalid);
     }
-    match integer_minus_zero(text) {
-        Some(fixed) => read(&fixed),
-        None => read(text),
+    let fixed = integer_minus_zero(text);
+    let text = fixed.as_deref().unwrap_or(text);
+    if brackets <= SERDE_DEPTH {
+        // Within serde_json's own limit: no stack to grow, and no wrapper on every level.
+        let mut reader = serde_json::Deserializer::from_slice(text);
+        let value = Value::deserialize(&mut reader).map_err(|_| Invalid)?;
+        reader.end().map_err(|_| Invalid)?;
+        return Ok(value);
     }
+    read_deep(text)
 }
 
-fn read(text: &[u8]) -> Result<Value, Invalid> {
+/// serde_json's own nesting limit.
+const SERDE_DEPTH: usize = 128;
+
+fn read_deep(text: &[u8]) -> Result<Value, Invalid> {
     let mut reader = serde_json::Deserializer::from_slice(text);
     // serde_json's own limit is 128; `too_deep` has bounded the depth at 1024 instead. That
     // many levels of recursion may not fit the stack of the thread that polls (2 MiB for
@@ -72,13 +83,9 @@ fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
     fixed
 }
 
-/// Whether a JSON text opens more than `READ_DEPTH` arrays and objects at once. Most texts
-/// hold fewer brackets than that in all, which settles it; the others are scanned, strings
-/// skipped. A text that is not JSON may be misjudged: it is refused either way.
+/// Whether a JSON text opens more than `READ_DEPTH` arrays and objects at once (strings
+/// skipped). A text that is not JSON may be misjudged: it is refused either way.
 fn too_deep(text: &[u8]) -> bool {
-    if memchr::memchr2_iter(b'[', b'{', text).count() <= READ_DEPTH {
-        return false;
-    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &c in text {
         if in_string {
