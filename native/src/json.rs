@@ -150,10 +150,7 @@ pub fn truthy(v: &Value) -> bool {
 /// The object at `key` in `obj`, made (replacing any non-object there) if need be: what
 /// `child = node.get(k); if not isinstance(child, dict): child = node[k] = {}` does.
 pub fn child<'o>(obj: &'o mut Object, key: &str) -> &'o mut Object {
-    if !obj.contains_key(key) {
-        obj.insert(key.to_owned(), Value::Null);
-    }
-    let slot = obj.get_mut(key).expect("inserted above");
+    let slot = obj.get_or_insert_with(key, || Value::Object(Object::new()));
     if !slot.is_object() {
         *slot = Value::Object(Object::new());
     }

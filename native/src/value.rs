@@ -52,6 +52,18 @@ impl Object {
         }
     }
 
+    /// The value at `key`, put there by `make` first if absent: one scan.
+    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> Value) -> &mut Value {
+        let i = match self.position(key) {
+            Some(i) => i,
+            None => {
+                self.members.push((key.to_owned(), make()));
+                self.members.len() - 1
+            }
+        };
+        &mut self.members[i].1
+    }
+
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
