@@ -140,7 +140,7 @@ fn convert(target: &str, value: Value) -> Maybe<Result<Value, Value>> {
         }
         ("process.pid", _) => None,
         (_, Value::String(_)) => return Ok(Ok(value)),
-        ("message", Value::Number(n)) if !n.is_f64() => Some(Value::String(n.to_string())),
+        ("message", Value::Number(n)) if !n.is_f64() => Some(Value::from(n.to_string())),
         // str() of a float is Python's repr, which this port does not reproduce.
         ("message", Value::Number(_)) => return Err(Decline),
         _ => None,

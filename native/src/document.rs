@@ -46,7 +46,7 @@ pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail
     if let Some(host) = envelope.host.filter(|h| !h.is_empty())
         && !host_named
     {
-        nest_one(&mut doc, "host.name", Value::String(host));
+        nest_one(&mut doc, "host.name", Value::from(host));
     }
     let stamp = parsed.timestamp.or(envelope.timestamp).or(origin.kafka_time).unwrap_or(Stamp(0));
     let text = std::str::from_utf8(&envelope.line).map_err(|_| Decline)?;
@@ -87,7 +87,7 @@ fn nest_one(out: &mut Object, key: &str, value: Value) {
 
 /// `normalise.document_tail`: `@timestamp`, `message`, `event.*`, `kafka.*`, `ecs.version`.
 fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) -> Maybe<()> {
-    doc.insert("@timestamp".to_owned(), Value::String(stamp.iso()));
+    doc.insert("@timestamp".to_owned(), Value::from(stamp.iso()));
     if !doc.contains_key("message") {
         doc.insert("message".to_owned(), Value::from(text));
     }

@@ -236,7 +236,7 @@ fn fluentbit<'a>(doc: &Object, value: &[u8], key: Option<&[u8]>) -> Answer<Envel
         fields.insert("log.file.path".to_owned(), Value::from(file));
     }
     let host = match first_truthy(doc, &["hostname", "host", "_HOSTNAME"]).or_else(|| doc.get("_HOSTNAME")) {
-        Some(Value::String(h)) => Some(h.clone()),
+        Some(Value::String(h)) => Some(h.to_string()),
         _ => raw(value, key).host,
     };
     let mut line = get_str(doc, line_key).unwrap_or_default();
@@ -262,13 +262,13 @@ fn labels(fields: &mut Object, custom: Option<&Value>) -> Maybe<()> {
     let mut found = Object::new();
     for (k, v) in custom.iter() {
         let text = match v {
-            Value::String(s) => s.clone(),
+            Value::String(s) => s.to_string(),
             Value::Number(n) if n.is_f64() => py_float_str(n.as_f64().ok_or(Decline)?).ok_or(Decline)?,
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
             _ => continue,
         };
-        found.insert(k.clone(), Value::String(text));
+        found.insert(k.clone(), Value::from(text));
     }
     if found.is_empty() {
         return Ok(());

@@ -199,7 +199,7 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         Value::Object(o) => {
             let dict = PyDict::new(py);
             for (k, v) in o.iter() {
-                dict.set_item(k, to_py(py, v)?)?;
+                dict.set_item(k.as_str(), to_py(py, v)?)?;
             }
             dict.into_any()
         }
@@ -234,7 +234,7 @@ fn parse<'py>(
                 list.append(("@timestamp", datetime_py(py, t)?))?;
             }
             for (k, v) in fields.map.iter() {
-                list.append((k, to_py(py, v)?))?;
+                list.append((k.as_str(), to_py(py, v)?))?;
             }
             Ok(list.into_any())
         }

@@ -4,7 +4,7 @@
 
 use crate::document::{Origin, Tail, document};
 use crate::envelope::unwrap;
-use crate::json::{Object, Value, child, write_document};
+use crate::json::{Object, Value, child, write_document, write_str};
 use crate::parsers;
 use crate::time::{Stamp, push_date};
 use crate::window::{Side, Window};
@@ -83,7 +83,7 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
             (day, side) = p.window.index_time(stamp, kafka_time);
             if side != Side::Inside {
                 // As the reference does: the time the index was named from, on the document.
-                child(&mut doc, "kafka").insert("timestamp".to_owned(), Value::String(day.iso()));
+                child(&mut doc, "kafka").insert("timestamp".to_owned(), Value::from(day.iso()));
             }
             let (y, mo, d, ..) = day.fields();
             if !(1000..=9999).contains(&y) {
@@ -115,13 +115,13 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
 /// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
 /// and a newline.
 fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
-    let id = format!("{}/{}/{}", m.topic, m.partition, m.offset);
-    let meta =
-        Object::from_iter([("_index".to_owned(), Value::from(index)), ("_id".to_owned(), Value::from(id))]);
-    let line = Object::from_iter([(op_type.to_owned(), Value::Object(meta))]);
-    // Writing into a Vec cannot fail.
-    serde_json::to_writer(&mut *out, &line).expect("JSON into a Vec");
-    out.push(b'\n');
+    out.push(b'{');
+    write_str(op_type, out);
+    out.extend_from_slice(b":{\"_index\":");
+    write_str(index, out);
+    out.extend_from_slice(b",\"_id\":");
+    write_str(&format!("{}/{}/{}", m.topic, m.partition, m.offset), out);
+    out.extend_from_slice(b"}}\n");
 }
 
 fn fixed_format(name: &str) -> Maybe<&'static str> {

@@ -7,8 +7,11 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 pub use serde_json::Number;
+
+/// A string of a document: up to 24 bytes inline, without an allocation (most keys and
+/// many values of a log line are that short).
+pub type Str = compact_str::CompactString;
 
 /// A JSON value.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -17,7 +20,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
+    String(Str),
     Array(Vec<Value>),
     Object(Object),
 }
@@ -25,7 +28,7 @@ pub enum Value {
 /// A JSON object: its members in insertion order.
 #[derive(Clone, Debug, Default)]
 pub struct Object {
-    members: Vec<(String, Value)>,
+    members: Vec<(Str, Value)>,
 }
 
 impl Object {
@@ -42,11 +45,11 @@ impl Object {
     }
 
     /// Sets `key` (where it is, if present: the old value is returned).
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
-        match self.position(&key) {
+    pub fn insert(&mut self, key: impl Into<Str> + AsRef<str>, value: Value) -> Option<Value> {
+        match self.position(key.as_ref()) {
             Some(i) => Some(std::mem::replace(&mut self.members[i].1, value)),
             None => {
-                self.members.push((key, value));
+                self.members.push((key.into(), value));
                 None
             }
         }
@@ -57,7 +60,7 @@ impl Object {
         let i = match self.position(key) {
             Some(i) => i,
             None => {
-                self.members.push((key.to_owned(), make()));
+                self.members.push((key.into(), make()));
                 self.members.len() - 1
             }
         };
@@ -89,15 +92,15 @@ impl Object {
         self.members.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Str, &Value)> {
         self.members.iter().map(|(k, v)| (k, v))
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut Value)> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Str, &mut Value)> {
         self.members.iter_mut().map(|(k, v)| (&*k, v))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub fn keys(&self) -> impl Iterator<Item = &Str> {
         self.members.iter().map(|(k, _)| k)
     }
 
@@ -121,16 +124,16 @@ impl PartialEq for Object {
     }
 }
 
-impl FromIterator<(String, Value)> for Object {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(items: I) -> Object {
+impl<K: Into<Str> + AsRef<str>> FromIterator<(K, Value)> for Object {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(items: I) -> Object {
         let mut object = Object::new();
         object.extend(items);
         object
     }
 }
 
-impl Extend<(String, Value)> for Object {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, items: I) {
+impl<K: Into<Str> + AsRef<str>> Extend<(K, Value)> for Object {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, items: I) {
         for (k, v) in items {
             self.insert(k, v);
         }
@@ -138,8 +141,8 @@ impl Extend<(String, Value)> for Object {
 }
 
 impl IntoIterator for Object {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Str, Value);
+    type IntoIter = std::vec::IntoIter<(Str, Value)>;
     fn into_iter(self) -> Self::IntoIter {
         self.members.into_iter()
     }
@@ -202,19 +205,21 @@ impl Value {
 impl fmt::Display for Value {
     /// Compact JSON.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&serde_json::to_string(self).map_err(|_| fmt::Error)?)
+        let mut out = Vec::new();
+        crate::json::write_any(self, &mut out);
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
 
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
-        Value::String(s.to_owned())
+        Value::String(Str::from(s))
     }
 }
 
 impl From<String> for Value {
     fn from(s: String) -> Value {
-        Value::String(s)
+        Value::String(Str::from(s))
     }
 }
 
@@ -261,41 +266,12 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n),
-            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::String(s) => Value::from(s),
             serde_json::Value::Array(items) => Value::Array(items.into_iter().map(Value::from).collect()),
             serde_json::Value::Object(members) => {
                 Value::Object(members.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
             }
         }
-    }
-}
-
-impl Serialize for Value {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(n) => n.serialize(s),
-            Value::String(text) => s.serialize_str(text),
-            Value::Array(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
-            Value::Object(o) => o.serialize(s),
-        }
-    }
-}
-
-impl Serialize for Object {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.len()))?;
-        for (k, v) in &self.members {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
     }
 }
 
@@ -335,7 +311,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_string<E>(self, s: String) -> Result<Value, E> {
-        Ok(Value::String(s))
+        Ok(Value::from(s))
     }
 
     fn visit_unit<E>(self) -> Result<Value, E> {
@@ -356,7 +332,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Object::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+        while let Some((k, v)) = map.next_entry::<Str, Value>()? {
             object.insert(k, v);
         }
         Ok(Value::Object(object))

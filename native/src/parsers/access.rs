@@ -91,7 +91,7 @@ fn parse_fields(line: &[u8]) -> Maybe<Outcome> {
     }
     let user = part(g.user);
     if user != "-" {
-        put("user.name", Value::String(unescape(user).into_owned()));
+        put("user.name", Value::from(unescape(user).into_owned()));
     }
     let request = part(g.request);
     if !request.is_empty() && request != "-" {
@@ -115,10 +115,10 @@ fn parse_fields(line: &[u8]) -> Maybe<Outcome> {
     if let Some((referrer, agent)) = g.extra {
         let (referrer, agent) = (part(referrer), part(agent));
         if !referrer.is_empty() && referrer != "-" {
-            put("http.request.referrer", Value::String(unescape(referrer).into_owned()));
+            put("http.request.referrer", Value::from(unescape(referrer).into_owned()));
         }
         if !agent.is_empty() && agent != "-" {
-            put("user_agent.original", Value::String(unescape(agent).into_owned()));
+            put("user_agent.original", Value::from(unescape(agent).into_owned()));
         }
     }
     Ok(Outcome::Parsed(fields))
@@ -556,7 +556,7 @@ fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, st
         None => rest,
     };
     if target.is_empty() || !is_method(method) {
-        put("url.original", Value::String(request.into_owned()));
+        put("url.original", Value::from(request.into_owned()));
         return Ok(());
     }
     put("http.request.method", Value::from(method));
@@ -576,10 +576,10 @@ fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, st
         return Ok(()); // `CONNECT host:443`, `OPTIONS *`
     };
     if !path.is_empty() {
-        put("url.path", Value::String(path.into_owned()));
+        put("url.path", Value::from(path.into_owned()));
     }
     if !query.is_empty() {
-        put("url.query", Value::String(query.into_owned()));
+        put("url.query", Value::from(query.into_owned()));
     }
     Ok(())
 }
@@ -669,7 +669,7 @@ mod tests {
                 .into_iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::String(s) => s,
+                        Value::String(s) => s.into(),
                         Value::Number(n) => n.to_string(),
                         other => format!("{other:?}"),
                     };

@@ -213,7 +213,7 @@ mod tests {
 
     fn text(v: &Value) -> String {
         match v {
-            Value::String(s) => s.clone(),
+            Value::String(s) => s.to_string(),
             other => format!("{other:?}"),
         }
     }

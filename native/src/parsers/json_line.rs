@@ -102,7 +102,7 @@ fn message_as_text(pairs: &mut Object) -> Maybe<()> {
     if let Some((_, value)) = first
         && let Some(f) = value.as_number().filter(|n| n.is_f64()).and_then(|n| n.as_f64())
     {
-        *value = Value::String(py_float_str(f).ok_or(Decline)?);
+        *value = Value::from(py_float_str(f).ok_or(Decline)?);
     }
     Ok(())
 }

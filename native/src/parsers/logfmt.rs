@@ -163,7 +163,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), Refusal> {
             let close = close.ok_or_else(|| Refusal::new("logfmt.unterminated_quote", at(pos)))?;
             let quoted = &text[pos + 1..close];
             let value = if quoted.contains('\\') { unquote(quoted)? } else { quoted.to_owned() };
-            found.push((key, Value::String(value)));
+            found.push((key, Value::from(value)));
             // A closing quote ends the pair by itself: the next key may follow at once.
             pos = close + 1;
             continue;
@@ -265,8 +265,8 @@ mod tests {
         let f = fields(r#"a=1 b="x"c=2 a"#);
         let attrs = f.get("attributes").and_then(Value::as_object).unwrap();
         let items: Vec<_> = attrs.iter().collect();
-        assert_eq!(items[0], (&"a".to_owned(), &Value::Bool(true)));
-        assert_eq!(items[2], (&"c".to_owned(), &Value::from("2")));
+        assert_eq!(items[0], (&"a".into(), &Value::Bool(true)));
+        assert_eq!(items[2], (&"c".into(), &Value::from("2")));
     }
 
     #[test]

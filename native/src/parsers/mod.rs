@@ -62,8 +62,8 @@ impl Fields {
 impl Fields {
     /// The fields as (key, value) pairs, `@timestamp` first as its ISO text.
     pub fn items(&self) -> Vec<(String, Value)> {
-        let stamp = self.timestamp.map(|t| ("@timestamp".to_owned(), Value::String(t.iso())));
-        stamp.into_iter().chain(self.map.iter().map(|(k, v)| (k.clone(), v.clone()))).collect()
+        let stamp = self.timestamp.map(|t| ("@timestamp".to_owned(), Value::from(t.iso())));
+        stamp.into_iter().chain(self.map.iter().map(|(k, v)| (k.to_string(), v.clone()))).collect()
     }
 
     /// The keys, `@timestamp` first.

@@ -692,7 +692,7 @@ mod tests {
             .into_iter()
             .map(|(k, v)| {
                 let v = match v {
-                    Value::String(s) => s,
+                    Value::String(s) => s.into(),
                     other => format!("{other:?}"),
                 };
                 (k, v)

@@ -407,7 +407,7 @@ fn structured_data(tail: &str) -> Step<(Object, usize)> {
         pos += 1 + id_len;
         let mut params = Object::new();
         while let Some((name, value, end)) = sd_param(tail, pos) {
-            params.insert(name.to_owned(), Value::String(value));
+            params.insert(name.to_owned(), Value::from(value));
             pos = end;
         }
         if b.get(pos) != Some(&b']') {
@@ -685,7 +685,7 @@ mod tests {
 
     fn text(fields: &Fields, key: &str) -> Option<String> {
         fields.items().into_iter().find(|(k, _)| k == key).map(|(_, v)| match v {
-            Value::String(s) => s,
+            Value::String(s) => s.into(),
             Value::Number(n) => n.to_string(),
             other => format!("{other:?}"),
         })
