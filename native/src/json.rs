@@ -25,10 +25,13 @@ pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
         return Err(Invalid);
     }
     let fixed = integer_minus_zero(text);
-    let text = fixed.as_deref().unwrap_or(text);
+    // JSON is UTF-8 throughout: checked once, for the whole text (ASCII at vector speed),
+    // serde_json then reads a `str` and checks no string again, which was a third of its
+    // time.
+    let text = std::str::from_utf8(fixed.as_deref().unwrap_or(text)).map_err(|_| Invalid)?;
     if brackets <= SERDE_DEPTH {
         // Within serde_json's own limit: no stack to grow, and no wrapper on every level.
-        let mut reader = serde_json::Deserializer::from_slice(text);
+        let mut reader = serde_json::Deserializer::from_str(text);
         let value = Value::deserialize(&mut reader).map_err(|_| Invalid)?;
         reader.end().map_err(|_| Invalid)?;
         return Ok(value);
@@ -39,8 +42,8 @@ pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
 /// serde_json's own nesting limit.
 const SERDE_DEPTH: usize = 128;
 
-fn read_deep(text: &[u8]) -> Result<Value, Invalid> {
-    let mut reader = serde_json::Deserializer::from_slice(text);
+fn read_deep(text: &str) -> Result<Value, Invalid> {
+    let mut reader = serde_json::Deserializer::from_str(text);
     // serde_json's own limit is 128; `too_deep` has bounded the depth at 1024 instead. That
     // many levels of recursion may not fit the stack of the thread that polls (2 MiB for
     // Rust's test threads, less for some Python threads): serde_stacker moves the rest of
