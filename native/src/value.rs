@@ -29,18 +29,33 @@ pub enum Value {
 #[derive(Clone, Debug, Default)]
 pub struct Object {
     members: Vec<(Str, Value)>,
+    /// One bit per member, chosen by `bit(key)`: a key whose bit is clear is absent without
+    /// a scan (most inserts of a new key, most lookups of a missing one).
+    seen: u64,
+}
+
+/// The bit of `key` in `Object::seen`: from its length and its first and last bytes.
+fn bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let mix = b.len().wrapping_mul(31)
+        + b.first().map_or(0, |&c| c as usize) * 7
+        + b.last().map_or(0, |&c| c as usize);
+    1 << (mix & 63)
 }
 
 impl Object {
     pub fn new() -> Object {
-        Object { members: Vec::new() }
+        Object { members: Vec::new(), seen: 0 }
     }
 
     pub fn with_capacity(n: usize) -> Object {
-        Object { members: Vec::with_capacity(n) }
+        Object { members: Vec::with_capacity(n), seen: 0 }
     }
 
     fn position(&self, key: &str) -> Option<usize> {
+        if self.seen & bit(key) == 0 {
+            return None;
+        }
         self.members.iter().position(|(k, _)| k == key)
     }
 
@@ -49,6 +64,7 @@ impl Object {
         match self.position(key.as_ref()) {
             Some(i) => Some(std::mem::replace(&mut self.members[i].1, value)),
             None => {
+                self.seen |= bit(key.as_ref());
                 self.members.push((key.into(), value));
                 None
             }
@@ -60,6 +76,7 @@ impl Object {
         let i = match self.position(key) {
             Some(i) => i,
             None => {
+                self.seen |= bit(key);
                 self.members.push((key.into(), make()));
                 self.members.len() - 1
             }
@@ -68,11 +85,11 @@ impl Object {
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.members.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.position(key).map(|i| &self.members[i].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.members.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.position(key).map(|i| &mut self.members[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
