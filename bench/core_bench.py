@@ -24,10 +24,10 @@ from confluent_kafka import Message
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest_bench import ENVELOPES, mixed_values, sample_lines, say  # noqa: E402
-from pipeline.config import TopicConfig, load_config  # noqa: E402
-from pipeline.ingest.ship import wrap  # noqa: E402
-from pipeline.ingest.transform import Transformer  # noqa: E402
+from bench.ingest_bench import ENVELOPES, mixed_values, sample_lines, say
+from pipeline.config import TopicConfig, load_config
+from pipeline.ingest.ship import wrap
+from pipeline.ingest.transform import Transformer
 
 POLL = 500
 TOPIC = "bench-core"

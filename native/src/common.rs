@@ -4,7 +4,6 @@
 use crate::json::{Object, Value};
 use crate::parsers::Fields;
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
-use crate::{Decline, Maybe};
 
 /// `_LEVELS`: a spelling, as written, to its normal form.
 fn level_of(word: &str) -> Option<&'static str> {
@@ -35,31 +34,31 @@ pub fn py_space(c: char) -> bool {
 }
 
 /// `normalise_level` for a text value.
-pub fn level_of_text(value: &str) -> Maybe<Option<&'static str>> {
+pub fn level_of_text(value: &str) -> Option<&'static str> {
     if value.chars().count() > 16 {
-        return Ok(None);
+        return None;
     }
     if let Some(level) = level_of(value) {
-        return Ok(Some(level));
+        return Some(level);
     }
     let stripped = value.trim_matches(py_space);
     if !stripped.is_ascii() {
         // No non-ASCII character lower-cases into the ASCII letters a level is spelt with
         // (U+212A, the Kelvin sign, becomes "k", which no level has).
-        return Ok(None);
+        return None;
     }
-    Ok(level_of(&stripped.to_ascii_lowercase()))
+    level_of(&stripped.to_ascii_lowercase())
 }
 
 /// `normalise_level` for any value.
-pub fn normalise_level(value: &Value) -> Maybe<Option<&'static str>> {
+pub fn normalise_level(value: &Value) -> Option<&'static str> {
     match value {
-        // An integer beyond 64 bits is a float here (as orjson reads it), and no severity.
+        // An integer beyond 64 bits is a float here, and no severity.
         Value::Number(n) if !n.is_f64() => {
-            Ok(n.as_u64().and_then(|i| SYSLOG_SEVERITIES.get(usize::try_from(i).ok()?).copied()))
+            n.as_u64().and_then(|i| SYSLOG_SEVERITIES.get(usize::try_from(i).ok()?).copied())
         }
         Value::String(s) => level_of_text(s),
-        _ => Ok(None),
+        _ => None,
     }
 }
 
@@ -83,7 +82,7 @@ fn target_of(key: &str) -> Option<&'static str> {
 
 /// `structured_fields`: a JSON object's or logfmt line's pairs as ECS fields, the rest in
 /// `attributes`. The pairs' keys are unique, and so is each target once claimed.
-pub fn structured_fields(pairs: Object) -> Maybe<Fields> {
+pub fn structured_fields(pairs: Object) -> Fields {
     let mut fields = Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None };
     let mut rest = Object::new();
     for (key, value) in pairs {
@@ -95,7 +94,7 @@ pub fn structured_fields(pairs: Object) -> Maybe<Fields> {
             }
         };
         if target == "@timestamp" {
-            match event_time(&value)? {
+            match event_time(&value) {
                 Some(stamp) => fields.timestamp = Some(stamp),
                 None => {
                     rest.insert(key, value);
@@ -103,7 +102,7 @@ pub fn structured_fields(pairs: Object) -> Maybe<Fields> {
             }
             continue;
         }
-        match convert(target, value)? {
+        match convert(target, value) {
             Ok(converted) => fields.set(target, converted),
             Err(kept) => {
                 rest.insert(key, kept);
@@ -113,39 +112,39 @@ pub fn structured_fields(pairs: Object) -> Maybe<Fields> {
     if !rest.is_empty() {
         fields.set("attributes", Value::Object(rest));
     }
-    Ok(fields)
+    fields
 }
 
 /// `_convert` for `@timestamp`: text as ISO 8601, a number as epoch seconds or milliseconds.
-fn event_time(value: &Value) -> Maybe<Option<Stamp>> {
-    Ok(match value {
-        Value::String(s) => parse_iso_timestamp(s)?,
+fn event_time(value: &Value) -> Option<Stamp> {
+    match value {
+        Value::String(s) => parse_iso_timestamp(s),
         Value::Number(n) => n.as_f64().and_then(parse_epoch),
         _ => None,
-    })
+    }
 }
 
 /// `_convert` for the other targets: Ok(what a well-known key's value becomes), or Err(the
-/// value, unchanged) for `attributes`; the outer Err declines.
-fn convert(target: &str, value: Value) -> Maybe<Result<Value, Value>> {
+/// value, unchanged) for `attributes`.
+fn convert(target: &str, value: Value) -> Result<Value, Value> {
     let converted = match (target, &value) {
-        ("log.level", v) => normalise_level(v)?.map(Value::from),
+        ("log.level", v) => normalise_level(v).map(Value::from),
         // Python ints of any size; an integer beyond 64 bits is a float here, and refused.
         ("process.pid", Value::Number(n)) if !n.is_f64() => {
             n.as_u64().filter(|&pid| pid < 1 << 31).map(Value::from)
         }
         ("process.pid", Value::String(s)) => {
             let ok = !s.is_empty() && s.len() < 10 && s.bytes().all(|c| c.is_ascii_digit());
-            if ok { Some(Value::from(s.parse::<u64>().map_err(|_| Decline)?)) } else { None }
+            if ok { s.parse::<u64>().ok().map(Value::from) } else { None }
         }
         ("process.pid", _) => None,
-        (_, Value::String(_)) => return Ok(Ok(value)),
-        ("message", Value::Number(n)) if !n.is_f64() => Some(Value::from(n.to_string())),
-        // str() of a float is Python's repr, which this port does not reproduce.
-        ("message", Value::Number(_)) => return Err(Decline),
+        (_, Value::String(_)) => return Ok(value),
+        // A number's JSON text (a float as serde_json writes it: `1e16`, where Python's
+        // str() wrote `1e+16`).
+        ("message", Value::Number(n)) => Some(Value::from(n.to_string())),
         _ => None,
     };
-    Ok(converted.ok_or(value))
+    converted.ok_or(value)
 }
 
 #[cfg(test)]
@@ -154,11 +153,11 @@ mod tests {
 
     #[test]
     fn levels() {
-        assert_eq!(level_of_text(" WARNING "), Ok(Some("warn")));
-        assert_eq!(level_of_text("Err"), Ok(Some("error")));
-        assert_eq!(level_of_text("verbose"), Ok(None));
-        assert_eq!(normalise_level(&Value::from(3)), Ok(Some("error")));
-        assert_eq!(normalise_level(&Value::from(-3)), Ok(None));
-        assert_eq!(normalise_level(&Value::Bool(true)), Ok(None));
+        assert_eq!(level_of_text(" WARNING "), Some("warn"));
+        assert_eq!(level_of_text("Err"), Some("error"));
+        assert_eq!(level_of_text("verbose"), None);
+        assert_eq!(normalise_level(&Value::from(3)), Some("error"));
+        assert_eq!(normalise_level(&Value::from(-3)), None);
+        assert_eq!(normalise_level(&Value::Bool(true)), None);
     }
 }

@@ -4,7 +4,6 @@ use crate::envelope::Envelope;
 use crate::json::{Object, Value, child};
 use crate::parsers::Fields;
 use crate::time::Stamp;
-use crate::{Decline, Maybe};
 
 pub const ECS_VERSION: &str = "8.11.0";
 
@@ -34,7 +33,7 @@ pub struct Tail<'a> {
 /// The reference merges the shipper's and the line's dotted fields into one dict, then nests
 /// it. Nesting the shipper's fields, then the line's, gives the same document (a key set
 /// twice keeps its first position either way) without the merge's searches.
-pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail) -> Maybe<(Object, Stamp)> {
+pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail) -> (Object, Stamp) {
     let host_named = envelope.fields.contains_key("host.name") || parsed.contains_key("host.name");
     let mut doc = Object::with_capacity(16);
     nest_into(&mut doc, envelope.fields);
@@ -49,9 +48,11 @@ pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail
         nest_one(&mut doc, "host.name", Value::from(host));
     }
     let stamp = parsed.timestamp.or(envelope.timestamp).or(origin.kafka_time).unwrap_or(Stamp(0));
-    let text = std::str::from_utf8(&envelope.line).map_err(|_| Decline)?;
-    document_tail(&mut doc, stamp, text, origin, tail)?;
-    Ok((doc, stamp))
+    // A line that is not UTF-8 was refused by its parser; a raw decoded object has no bytes
+    // to lose.
+    let text = String::from_utf8_lossy(&envelope.line);
+    document_tail(&mut doc, stamp, &text, origin, tail);
+    (doc, stamp)
 }
 
 fn envelope_only(key: &str) -> bool {
@@ -86,7 +87,7 @@ fn nest_one(out: &mut Object, key: &str, value: Value) {
 }
 
 /// `normalise.document_tail`: `@timestamp`, `message`, `event.*`, `kafka.*`, `ecs.version`.
-fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) -> Maybe<()> {
+fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) {
     doc.insert("@timestamp".to_owned(), Value::from(stamp.iso()));
     if !doc.contains_key("message") {
         doc.insert("message".to_owned(), Value::from(text));
@@ -109,8 +110,7 @@ fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, ta
     }
     doc.insert("kafka".to_owned(), Value::Object(kafka));
     let ecs = Object::from_iter([("version".to_owned(), Value::from(ECS_VERSION))]);
-    doc.insert("ecs".to_owned(), Value::Object(ecs));
-    Ok(())
+    doc.insert("ecs", Value::Object(ecs));
 }
 
 #[cfg(test)]

@@ -6,13 +6,12 @@
 use std::borrow::Cow;
 
 use crate::json::{self, Object, Value, truthy, update};
-use crate::pyrepr::py_float_str;
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
-use crate::{Answer, Decline, Letter, Maybe, NoDocument};
+use crate::{Answer, Letter};
 
 /// The reference's EnvelopeError, as a dead letter.
-fn refused(reason: &'static str, detail: impl Into<String>) -> NoDocument {
-    NoDocument::Letter(Letter { stage: "decode", reason, detail: detail.into() })
+fn refused(reason: &'static str, detail: impl Into<String>) -> Letter {
+    Letter { stage: "decode", reason, detail: detail.into() }
 }
 
 /// A log line and what its shipper knew about it.
@@ -146,12 +145,12 @@ fn text(v: Option<&Value>) -> Answer<Cow<'static, [u8]>> {
 }
 
 /// `event_time`: a shipper's timestamp field as UTC.
-fn event_time(v: Option<&Value>) -> Maybe<Option<Stamp>> {
-    Ok(match v {
-        Some(Value::String(s)) => parse_iso_timestamp(s)?,
+fn event_time(v: Option<&Value>) -> Option<Stamp> {
+    match v {
+        Some(Value::String(s)) => parse_iso_timestamp(s),
         Some(Value::Number(n)) => n.as_f64().and_then(parse_epoch),
         _ => None,
-    })
+    }
 }
 
 /// `host.get("name") or host.get("hostname")` of a host object, kept if text.
@@ -192,13 +191,13 @@ fn filebeat(doc: &Object) -> Answer<Envelope<'static>> {
     if let Some(name) = doc.get("service").and_then(Value::as_object).and_then(|s| get_str(s, "name")) {
         fields.insert("service.name".to_owned(), Value::from(name));
     }
-    labels(&mut fields, doc.get("fields"))?;
-    labels(&mut fields, doc.get("labels"))?;
+    labels(&mut fields, doc.get("fields"));
+    labels(&mut fields, doc.get("labels"));
     kubernetes(&mut fields, doc.get("kubernetes"));
     stream(&mut fields, doc.get("stream"));
     Ok(Envelope {
         line: text(doc.get("message"))?,
-        timestamp: event_time(doc.get("@timestamp"))?,
+        timestamp: event_time(doc.get("@timestamp")),
         host: host_object(doc),
         fields,
         decoded: None,
@@ -218,7 +217,7 @@ fn vector(doc: &Object) -> Answer<Envelope<'static>> {
     stream(&mut fields, doc.get("stream"));
     Ok(Envelope {
         line: text(doc.get("message"))?,
-        timestamp: event_time(doc.get("timestamp"))?,
+        timestamp: event_time(doc.get("timestamp")),
         host: first_or_last(doc, &["host", "hostname"]),
         fields,
         decoded: None,
@@ -245,7 +244,7 @@ fn fluentbit<'a>(doc: &Object, value: &[u8], key: Option<&[u8]>) -> Answer<Envel
     }
     Ok(Envelope {
         line: Cow::Owned(line.as_bytes().to_vec()),
-        timestamp: event_time(doc.get("@timestamp"))?,
+        timestamp: event_time(doc.get("@timestamp")),
         host,
         fields,
         decoded: None,
@@ -257,13 +256,13 @@ fn line_key(doc: &Object) -> Option<&'static str> {
 }
 
 /// `_labels`: a shipper's custom fields as text labels.
-fn labels(fields: &mut Object, custom: Option<&Value>) -> Maybe<()> {
-    let Some(Value::Object(custom)) = custom else { return Ok(()) };
+fn labels(fields: &mut Object, custom: Option<&Value>) {
+    let Some(Value::Object(custom)) = custom else { return };
     let mut found = Object::new();
     for (k, v) in custom.iter() {
         let text = match v {
             Value::String(s) => s.to_string(),
-            Value::Number(n) if n.is_f64() => py_float_str(n.as_f64().ok_or(Decline)?).ok_or(Decline)?,
+            // serde_json's spelling of a float (`1e16`, where Python's str() wrote `1e+16`).
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
             _ => continue,
@@ -271,16 +270,15 @@ fn labels(fields: &mut Object, custom: Option<&Value>) -> Maybe<()> {
         found.insert(k.clone(), Value::from(text));
     }
     if found.is_empty() {
-        return Ok(());
+        return;
     }
     match fields.get_mut("labels") {
         Some(Value::Object(existing)) => update(existing, found),
-        Some(_) => return Err(Decline),
-        None => {
-            fields.insert("labels".to_owned(), Value::Object(found));
+        // Labels that are not an object are replaced: `labels.*` are text fields.
+        _ => {
+            fields.insert("labels", Value::Object(found));
         }
     }
-    Ok(())
 }
 
 fn stream(fields: &mut Object, v: Option<&Value>) {

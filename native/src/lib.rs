@@ -24,7 +24,6 @@ pub mod envelope;
 pub mod json;
 pub mod parsers;
 pub mod poll;
-pub mod pyrepr;
 pub mod time;
 pub mod transform;
 pub mod value;
@@ -35,12 +34,6 @@ pub mod window;
 // mimalloc's per-size free lists do not. Only Rust's own allocations use it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// This port does not reproduce the reference here: the caller falls back to Python.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decline;
-
-pub type Maybe<T> = Result<T, Decline>;
 
 pyo3::create_exception!(
     _native,
@@ -58,24 +51,11 @@ pub struct Letter {
     pub detail: String,
 }
 
-/// Why a message has no document here: the reference's dead letter, or this port's decline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NoDocument {
-    Letter(Letter),
-    Declined,
-}
-
-impl From<Decline> for NoDocument {
-    fn from(_: Decline) -> NoDocument {
-        NoDocument::Declined
-    }
-}
-
 /// A message's document for Python: (index name, bulk entry, `IndexAction.outside_window`).
 type Built<'py> = (String, Bound<'py, PyBytes>, Bound<'py, PyString>);
 
-/// A document, or why not.
-pub type Answer<T> = Result<T, NoDocument>;
+/// A document, or the dead letter instead.
+pub type Answer<T> = Result<T, Letter>;
 
 use json::Value;
 use time::Stamp;
@@ -135,7 +115,7 @@ impl Settings {
     }
 
     /// One Kafka message to (index name, bulk entry, `IndexAction.outside_window`); raises
-    /// `Refused(stage, reason, detail)` for a dead letter; None: take the Python path.
+    /// `Refused(stage, reason, detail)` for a dead letter.
     /// The caller has already refused empty and oversized values. Positional only: this is
     /// called once per message, and matching keywords cost a third of the call.
     #[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, /))]
@@ -150,14 +130,11 @@ impl Settings {
         offset: i64,
         timestamp_ms: Option<i64>,
         ingested: &str,
-    ) -> PyResult<Option<Built<'py>>> {
+    ) -> PyResult<Built<'py>> {
         let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
         match transform::transform(&message, &self.profile(ingested)) {
-            Ok((index, entry, side)) => Ok(Some((index, PyBytes::new(py, &entry), side_name(py, side)))),
-            Err(NoDocument::Letter(letter)) => {
-                Err(Refused::new_err((letter.stage, letter.reason, letter.detail)))
-            }
-            Err(NoDocument::Declined) => Ok(None),
+            Ok((index, entry, side)) => Ok((index, PyBytes::new(py, &entry), side_name(py, side))),
+            Err(letter) => Err(Refused::new_err((letter.stage, letter.reason, letter.detail))),
         }
     }
 }
@@ -239,14 +216,13 @@ fn parse<'py>(
             Ok(list.into_any())
         }
         parsers::Outcome::Refused(refusal) => Ok(refusal.reason.into_pyobject(py)?.into_any()),
-        parsers::Outcome::Unsure => Ok(py.None().into_bound(py)),
     }
 }
 
-/// For tests: the format `parsers.detect` picks, or None where this port declines.
+/// For tests: the format `parsers.detect` picks.
 #[pyfunction]
-fn detect(line: &[u8]) -> Option<&'static str> {
-    parsers::detect(line).ok()
+fn detect(line: &[u8]) -> &'static str {
+    parsers::detect(line)
 }
 
 /// For tests: a JSON text as `orjson.loads` reads it, or None where orjson refuses it.

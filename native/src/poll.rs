@@ -5,9 +5,9 @@
 //! the messages are read, their entries written back to back into one buffer (a `Run`, one
 //! bulk request's fragment), with the GIL released while the documents are built, so the bulk
 //! writers' threads run meanwhile. Dead letters come back by position with their stage,
-//! reason and detail; what this core declines comes back by position too, for the Python
-//! path, which then touches nothing else: the offsets and counts of the whole poll are
-//! recorded here.
+//! reason and detail, Kafka errors by position; the offsets and counts of the whole poll are
+//! recorded here. A topic the core has not been told of stops the call before its first
+//! message: the caller routes it and calls again.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::transform::{Message, transform_into};
 use crate::window::Side;
-use crate::{Letter, NoDocument, Settings, side_name};
+use crate::{Letter, Settings, side_name};
 
 // The details of the dead letters the reference writes for messages without content.
 const TOMBSTONE_DETAIL: &str = "tombstone: the message value is null";
@@ -93,13 +93,16 @@ struct Read<'py> {
 /// A dead letter of a poll: (position, stage, reason, detail).
 type LetterAt = (usize, &'static str, &'static str, String);
 
+/// What `take` returns: the run, its dead letters, the positions of Kafka errors, where to
+/// go on, and the topic not routed yet that stopped it.
+type Taken<'py> = (Run, Vec<LetterAt>, Vec<usize>, usize, Option<Bound<'py, PyString>>);
+
 /// What became of one message in the detached pass.
 #[derive(PartialEq, Eq)]
 enum Fate {
     /// With where its event time lay (the index-time window).
     Built(Side),
     Letter(Letter),
-    Declined,
     Skipped,
 }
 
@@ -127,11 +130,12 @@ impl Intake {
         self.routes.insert(topic, Route::Skip);
     }
 
-    /// Transforms `messages[start:]` until the entries, dead letters and declined values
-    /// reach `budget` bytes (at least one message). Returns the run, the dead letters as
-    /// (position, stage, reason, detail), the positions this core declined (Kafka errors,
-    /// unknown topics, what only the reference decides), and the position to go on from. The offset of every message taken except errors is recorded in
-    /// `last_offsets`, and its topic counted in `consumed`; each document whose index the
+    /// Transforms `messages[start:]` until the entries and dead letters reach `budget` bytes
+    /// (at least one message), or until a message of a topic not routed yet. Returns the
+    /// run, the dead letters as (position, stage, reason, detail), the positions of Kafka
+    /// errors, the position to go on from, and the topic not routed yet that stopped the
+    /// call (None if none did). The offset of every message taken except errors is recorded
+    /// in `last_offsets`, and its topic counted in `consumed`; each document whose index the
     /// Kafka timestamp named (event time outside the window) is counted in `outside`, by
     /// (topic, "behind" or "ahead").
     #[pyo3(signature = (messages, start, ingested, max_message_bytes, budget, last_offsets,
@@ -148,7 +152,7 @@ impl Intake {
         last_offsets: &Bound<'py, PyDict>,
         consumed: &Bound<'py, PyDict>,
         outside: &Bound<'py, PyDict>,
-    ) -> PyResult<(Run, Vec<LetterAt>, Vec<usize>, usize)> {
+    ) -> PyResult<Taken<'py>> {
         let mut errors = Vec::new();
         let mut reads = Vec::with_capacity(messages.len().saturating_sub(start));
         for position in start..messages.len() {
@@ -176,8 +180,12 @@ impl Intake {
         let (buffer, ends, fates) = py.detach(|| build(&jobs, ingested, budget));
         let taken = fates.len();
         let stop = reads.get(taken).map_or(messages.len(), |r| r.position);
-
-        let mut declined: Vec<usize> = errors.into_iter().filter(|&p| p < stop).collect();
+        // Stopped short of the budget: at a topic not routed yet.
+        let unrouted = reads
+            .get(taken)
+            .filter(|r| !self.routes.contains_key(r.topic.to_str().unwrap_or("")))
+            .map(|r| r.topic.clone());
+        let errors: Vec<usize> = errors.into_iter().filter(|&p| p < stop).collect();
         let mut letters = Vec::new();
         let built = PyList::empty(py);
         let mut counts: Vec<(Py<PyString>, usize)> = Vec::new();
@@ -199,11 +207,9 @@ impl Intake {
                     }
                 }
                 Fate::Letter(l) => letters.push((r.position, l.stage, l.reason, l.detail)),
-                Fate::Declined => declined.push(r.position),
                 Fate::Skipped => {}
             }
         }
-        declined.sort_unstable();
         for (topic, partition, offset) in partitions {
             last_offsets.set_item((topic, partition), offset)?;
         }
@@ -223,7 +229,7 @@ impl Intake {
             outside.set_item(key, before + n)?;
         }
         let run = Run { entry: PyBytes::new(py, &buffer).unbind(), ends, messages: built.unbind(), counts };
-        Ok((run, letters, declined, stop))
+        Ok((run, letters, errors, stop, unrouted))
     }
 }
 
@@ -289,15 +295,16 @@ fn same(a: &Bound<'_, PyString>, b: &Bound<'_, PyString>) -> bool {
 
 type Job<'a> = (Message<'a>, Option<&'a Route>, Option<&'a Letter>);
 
-/// The documents of `jobs`, in order, until `budget` bytes: (entries, their ends, each
-/// taken job's fate). Runs without the GIL.
+/// The documents of `jobs`, in order, until `budget` bytes or a job without a route:
+/// (entries, their ends, each taken job's fate). Runs without the GIL.
 fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize>, Vec<Fate>) {
     let mut buffer = Vec::with_capacity(jobs.iter().map(|(m, ..)| m.value.len() * 2 + 200).sum());
     let mut ends = Vec::with_capacity(jobs.len());
     let mut fates = Vec::with_capacity(jobs.len());
-    let mut other_bytes = 0; // of dead letters and declined values
+    let mut other_bytes = 0; // of dead letters
     for (message, route, unusable) in jobs {
         let fate = match (route, unusable) {
+            (None, _) => break, // a topic not routed yet: the caller routes it
             (Some(Route::Skip), _) => Fate::Skipped,
             (Some(Route::Native(_)), Some(letter)) => Fate::Letter((*letter).clone()),
             (Some(Route::Native(settings)), None) => {
@@ -306,13 +313,11 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
                         ends.push(buffer.len());
                         Fate::Built(side)
                     }
-                    Err(NoDocument::Letter(letter)) => Fate::Letter(letter),
-                    Err(NoDocument::Declined) => Fate::Declined,
+                    Err(letter) => Fate::Letter(letter),
                 }
             }
-            (None, _) => Fate::Declined, // a topic not routed yet: the Python path routes it
         };
-        if matches!(fate, Fate::Declined | Fate::Letter(_)) {
+        if matches!(fate, Fate::Letter(_)) {
             other_bytes += message.value.len();
         }
         fates.push(fate);

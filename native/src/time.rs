@@ -1,8 +1,6 @@
 //! UTC instants with microsecond precision (a Python aware `datetime` in UTC), and the
 //! reference's timestamp readers: ISO 8601 text, epoch numbers, year-less syslog stamps.
 
-use crate::{Decline, Maybe};
-
 use jiff::SignedDuration;
 use jiff::civil::DateTime;
 
@@ -118,15 +116,14 @@ impl Stamp {
         (MIN_MICROS..=MAX_MICROS).contains(&micros).then_some(Stamp(micros))
     }
 
-    /// A Kafka timestamp in milliseconds, as `Origin.kafka_time` reads it.
-    pub fn from_kafka_ms(ms: i64) -> Maybe<Option<Stamp>> {
+    /// A Kafka timestamp in milliseconds; None for none (0 or below, as the Java client
+    /// writes -1) or one past the calendar's range.
+    pub fn from_kafka_ms(ms: i64) -> Option<Stamp> {
         if ms <= 0 {
-            return Ok(None);
+            return None;
         }
-        if ms >= 1 << 53 {
-            return Err(Decline); // not exact as a double: the division would differ
-        }
-        Ok(Stamp::from_epoch_seconds(ms as f64 / 1000.0))
+        let micros = ms.checked_mul(1000)?;
+        (MIN_MICROS..=MAX_MICROS).contains(&micros).then_some(Stamp(micros))
     }
 }
 
@@ -172,28 +169,27 @@ fn micros_of(frac: &[u8]) -> i64 {
     us
 }
 
-/// `common.parse_iso_timestamp`. Ok(None) where the reference returns None; Err where this
-/// port is not sure to read the text the same way (non-ASCII or control characters, which
-/// Python's `\d`, `\s` and strip() treat by Unicode rules; shapes only fromisoformat reads).
-pub fn parse_iso_timestamp(text: &str) -> Maybe<Option<Stamp>> {
-    if !text.is_ascii() {
-        // len() counts characters: a long non-ASCII text is None either way.
-        return if text.chars().count() > 40 { Ok(None) } else { Err(Decline) };
+/// An ISO 8601 / RFC 3339 time of up to 40 characters, with a `T` or a blank between date
+/// and time, seconds and a fraction (`.` or `,`) optional, `Z` or a `+hh[:mm]` offset or
+/// none (UTC); None for anything else. ASCII digits only: a time written in other scripts'
+/// digits is not read (Python's `\d` read them).
+pub fn parse_iso_timestamp(text: &str) -> Option<Stamp> {
+    let t = text.trim_matches(|c: char| {
+        c.is_ascii_whitespace() || ('\x0b'..='\x0c').contains(&c) || ('\x1c'..='\x1f').contains(&c)
+    });
+    let b = t.as_bytes();
+    if text.len() > 40 || !t.is_ascii() || b.iter().any(|&c| c < 0x20 || c == 0x7f) {
+        return None;
     }
-    let b = text.as_bytes();
-    if b.len() > 40 {
-        return Ok(None);
+    if b.len() >= 20
+        && b[10] == b'T'
+        && b[b.len() - 1] == b'Z'
+        && let Some(canonical) = canonical_utc(b)
+    {
+        return canonical;
     }
-    if b.iter().any(|&c| c < 0x20 || c == 0x7f) {
-        return Err(Decline);
-    }
-    if b.len() >= 20 && b[10] == b'T' && b[b.len() - 1] == b'Z' {
-        // The reference's fast path (fromisoformat) and its regex agree on the canonical
-        // shape; anything else here only fromisoformat might read.
-        return canonical_utc(b).ok_or(Decline);
-    }
-    let t = text.trim_matches(' ').as_bytes();
-    iso_regex(t)
+    iso_match(b)
+        .and_then(|(y, mo, d, h, mi, s, us, offset)| Stamp::from_local(y, mo, d, h, mi, s, us, offset))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[(.|,)f{1,9}]Z`: Some(result) for that shape, None for any other.
@@ -215,13 +211,6 @@ fn canonical_utc(b: &[u8]) -> Option<Option<Stamp>> {
         _ => return None,
     };
     Some(Stamp::from_local(y, mo, d, h, mi, s, us, 0))
-}
-
-/// The reference's `_ISO` regex (anchored both ends) on stripped ASCII text, then its
-/// datetime construction.
-fn iso_regex(b: &[u8]) -> Maybe<Option<Stamp>> {
-    Ok(iso_match(b)
-        .and_then(|(y, mo, d, h, mi, s, us, offset)| Stamp::from_local(y, mo, d, h, mi, s, us, offset)))
 }
 
 type Local = (i64, i64, i64, i64, i64, i64, i64, i64);
@@ -331,16 +320,18 @@ mod tests {
 
     #[test]
     fn iso_forms() {
-        let iso = |t: &str| parse_iso_timestamp(t).map(|s| s.map(Stamp::iso));
-        assert_eq!(iso("2026-11-25T10:00:00.123Z"), Ok(Some("2026-11-25T10:00:00.123000Z".into())));
-        assert_eq!(iso("2026-11-25 10:00:00,5+01:00"), Ok(Some("2026-11-25T09:00:00.500000Z".into())));
-        assert_eq!(iso("2026-11-25T10:00"), Ok(Some("2026-11-25T10:00:00.000000Z".into())));
-        assert_eq!(iso("2026-11-25T10:00:00 -0530"), Ok(Some("2026-11-25T15:30:00.000000Z".into())));
-        assert_eq!(iso("2026-02-30T10:00:00"), Ok(None));
-        assert_eq!(iso("2026-11-25T10:00:00+24:00"), Ok(None));
-        assert_eq!(iso("yesterday"), Ok(None));
-        assert_eq!(iso("2026-11-25T10:00:00.1234567890Z"), Err(Decline));
-        assert_eq!(iso("0001-01-01T00:00:00+05:30"), Ok(None)); // to_utc: OverflowError
+        let iso = |t: &str| parse_iso_timestamp(t).map(Stamp::iso);
+        assert_eq!(iso("2026-11-25T10:00:00.123Z"), Some("2026-11-25T10:00:00.123000Z".into()));
+        assert_eq!(iso("2026-11-25 10:00:00,5+01:00"), Some("2026-11-25T09:00:00.500000Z".into()));
+        assert_eq!(iso("2026-11-25T10:00"), Some("2026-11-25T10:00:00.000000Z".into()));
+        assert_eq!(iso("2026-11-25T10:00:00 -0530"), Some("2026-11-25T15:30:00.000000Z".into()));
+        assert_eq!(iso("2026-02-30T10:00:00"), None);
+        assert_eq!(iso("2026-11-25T10:00:00+24:00"), None);
+        assert_eq!(iso("yesterday"), None);
+        assert_eq!(iso("2026-11-25T10:00:00.1234567890Z"), None); // ten digits of fraction
+        assert_eq!(iso(" 2026-11-25T10:00:00Z\n"), Some("2026-11-25T10:00:00.000000Z".into()));
+        assert_eq!(iso("２０２６-11-25T10:00:00Z"), None);
+        assert_eq!(iso("0001-01-01T00:00:00+05:30"), None); // to_utc: OverflowError
     }
 
     #[test]

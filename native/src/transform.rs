@@ -8,7 +8,7 @@ use crate::json::{Object, Value, child, write_document, write_str};
 use crate::parsers;
 use crate::time::{Stamp, push_date};
 use crate::window::{Side, Window};
-use crate::{Answer, Decline, Letter, Maybe, NoDocument};
+use crate::{Answer, Letter};
 
 /// One Kafka message, already checked to be non-empty and within the size limit.
 pub struct Message<'a> {
@@ -50,10 +50,7 @@ pub fn transform(m: &Message, p: &Profile) -> Answer<(String, Vec<u8>, Side)> {
 /// `out` is left as it was: a whole poll's entries share one buffer (`poll`).
 pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)> {
     let mut envelope = unwrap(m.value, m.key, p.envelope)?;
-    let kafka_time = match m.timestamp_ms {
-        Some(ms) => Stamp::from_kafka_ms(ms)?,
-        None => None,
-    };
+    let kafka_time = m.timestamp_ms.and_then(Stamp::from_kafka_ms);
     let reference = envelope.timestamp.or(kafka_time);
     let decoded = envelope.decoded.take();
     let (line_format, fields) = if p.line_format == "auto" {
@@ -66,7 +63,7 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
     };
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
-    let (mut doc, stamp) = document(envelope, fields, &origin, &tail)?;
+    let (mut doc, stamp) = document(envelope, fields, &origin, &tail);
     let mut side = Side::Inside;
     let index = match p.namespace {
         Some(namespace) => {
@@ -86,9 +83,6 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
                 child(&mut doc, "kafka").insert("timestamp".to_owned(), Value::from(day.iso()));
             }
             let (y, mo, d, ..) = day.fields();
-            if !(1000..=9999).contains(&y) {
-                return Err(NoDocument::Declined); // strftime's %Y does not pad years before 1000
-            }
             let mut index = String::with_capacity(p.index_prefix.len() + 11);
             index.push_str(p.index_prefix);
             index.push('-');
@@ -102,11 +96,11 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
         out.truncate(start);
         // orjson reads JSON nested up to 1024 deep but writes at most 254 levels: without
         // this, such a line would fail later, in the bulk writer, on every attempt.
-        return Err(NoDocument::Letter(Letter {
+        return Err(Letter {
             stage: "parse",
             reason: "document.not_serialisable",
             detail: "the document nests more than 254 levels".to_owned(),
-        }));
+        });
     }
     out.push(b'\n');
     Ok((index, side))
@@ -124,11 +118,16 @@ fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
     out.extend_from_slice(b"}}\n");
 }
 
-fn fixed_format(name: &str) -> Maybe<&'static str> {
+/// The configuration allows only these names; anything else is a dead letter, not a panic.
+fn fixed_format(name: &str) -> Answer<&'static str> {
     ["json", "logfmt", "syslog", "access", "container", "plaintext"]
         .into_iter()
         .find(|f| *f == name)
-        .ok_or(Decline)
+        .ok_or_else(|| Letter {
+            stage: "parse",
+            reason: "format.unknown",
+            detail: format!("no line format {name:?}"),
+        })
 }
 
 #[cfg(test)]

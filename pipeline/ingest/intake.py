@@ -69,7 +69,7 @@ class Intake:
             batch = batches.open
             # No writer free: this batch cannot leave yet, so its size limit cannot be kept.
             room = max_bytes - batch.size_bytes if not batches.full() else _UNBOUNDED
-            run, letters, declined, start = native.take(
+            run, letters, errors, start, unrouted = native.take(
                 messages,
                 start,
                 ingested,
@@ -81,32 +81,29 @@ class Intake:
             )
             if len(run):
                 batch.add_run(run)
-            if letters or declined:
-                self._rest(messages, letters, declined, received)
+            for position in errors:
+                self.on_error(messages[position].error())
+            if letters:
+                self._letters(messages, letters)
+            if unrouted is not None:
+                route = self._route(unrouted)
+                if route is not None and route.native is None:
+                    # A topic with its own JSON Schema: checked on the Python path, one
+                    # message at a time, until the core checks schemas itself.
+                    self._take_each([messages[start]], received)
+                    start += 1
             if batches.complete() and not batches.full():
                 batches.submit()
 
-    def _rest(
-        self,
-        messages: list[Message],
-        letters: list[tuple[int, str, str, str]],
-        declined: list[int],
-        received: datetime,
-    ) -> None:
-        """What the native core did not index of a poll, in the poll's order: its dead
-        letters (position, stage, reason, detail) as they are, and what it declined through
-        the Python path. Their offsets and counts are recorded already."""
-        answered = {position: letter for position, *letter in letters}
-        for position in sorted([*answered, *declined]):
+    def _letters(self, messages: list[Message], letters: list[tuple[int, str, str, str]]) -> None:
+        """The core's dead letters of a poll, (position, stage, reason, detail) in poll
+        order, into the open batch. Their offsets and counts are recorded already."""
+        batch = self.batches.open
+        for position, stage, reason, detail in letters:
             message = messages[position]
-            letter = answered.get(position)
-            if letter is None:
-                self._take_each([message], received, counted=True)
-                continue
-            stage, reason, detail = letter
-            value = message.value()
-            dead = DeadLetter(origin_of(message), value, stage, reason, detail, native=True)
-            batch = self.batches.open
+            dead = DeadLetter(
+                origin_of(message), message.value(), stage, reason, detail, native=True
+            )
             batch.letters.append(dead)
             batch.size_bytes += dead.size
 

@@ -2,22 +2,16 @@
 //! json-file objects (`{"log": ..., "stream": ..., "time": ...}`).
 //!
 //! A Docker line that is not JSON to `json::parse` is refused, as orjson refuses it.
-//!
-//! Declines (the Python path decides):
-//! - a timestamp that `time::parse_iso_timestamp` declines (non-ASCII text, whose `\d` Python
-//!   reads by Unicode rules; shapes only `fromisoformat` reads; results outside Python's
-//!   datetime range once in UTC, which `time.rs` does not model).
 
 use super::{Fields, Outcome, Refusal};
-use crate::Maybe;
 use crate::json::{self, Object, Value};
 use crate::time::{Stamp, parse_iso_timestamp};
 
 const PARTIAL: &str = "partial_line";
 
 /// `container.looks_like`: the shape of a CRI line or of a Docker json-file object.
-pub fn looks_like(line: &[u8]) -> Maybe<bool> {
-    Ok(match line.first() {
+pub fn looks_like(line: &[u8]) -> bool {
+    match line.first() {
         Some(b'{') => {
             let end = line.iter().rposition(|&c| !super::is_bytes_space(c));
             end.is_some_and(|i| line[i] == b'}') && has_log_key(line)
@@ -26,7 +20,7 @@ pub fn looks_like(line: &[u8]) -> Maybe<bool> {
             line.get(4) == Some(&b'-') && line.get(10) == Some(&b'T') && stream_after_stamp(line)
         }
         _ => false,
-    })
+    }
 }
 
 /// `line.find(b" ", 19, 40)` followed by `stdout` or `stderr`.
@@ -86,12 +80,12 @@ pub fn from_object(obj: &Object) -> Outcome {
     if !is_docker_object(obj) {
         return Outcome::refuse("docker.not_docker", "keys other than log/stream/time/attrs");
     }
-    Outcome::from_maybe(record(obj.clone()))
+    record(obj.clone())
 }
 
 fn docker(line: &[u8]) -> Outcome {
     match json::parse(line) {
-        Ok(Value::Object(obj)) if is_docker_object(&obj) => Outcome::from_maybe(record(obj)),
+        Ok(Value::Object(obj)) if is_docker_object(&obj) => record(obj),
         Ok(Value::Object(_)) => Outcome::refuse("docker.not_docker", "keys other than log/stream/time/attrs"),
         Ok(_) => Outcome::refuse("docker.not_docker", "not a JSON object"),
         // Invalid UTF-8 has its own reason, as in the reference.
@@ -101,7 +95,7 @@ fn docker(line: &[u8]) -> Outcome {
 }
 
 /// The fields of a Docker record whose keys have been checked.
-fn record(obj: Object) -> Maybe<Outcome> {
+fn record(obj: Object) -> Outcome {
     let (mut log, mut time, mut stream, mut attrs) = (None, None, None, None);
     for (key, value) in obj {
         match key.as_str() {
@@ -112,20 +106,20 @@ fn record(obj: Object) -> Maybe<Outcome> {
         }
     }
     let Some(Value::String(mut log)) = log else {
-        return Ok(Outcome::refuse("docker.bad_log", "log is not a string"));
+        return Outcome::refuse("docker.bad_log", "log is not a string");
     };
     let mut fields = Fields::with_capacity(5);
     if let Some(time) = time {
         let stamp = match &time {
-            Value::String(text) => parse_iso_timestamp(text)?,
+            Value::String(text) => parse_iso_timestamp(text),
             _ => None,
         };
-        let Some(stamp) = stamp else { return Ok(Outcome::refuse("docker.bad_time", clip(&time, 64))) };
+        let Some(stamp) = stamp else { return Outcome::refuse("docker.bad_time", clip(&time, 64)) };
         fields.timestamp = Some(stamp);
     }
     if let Some(stream) = stream {
         if !matches!(&stream, Value::String(s) if s == "stdout" || s == "stderr") {
-            return Ok(Outcome::refuse("docker.bad_stream", clip(&stream, 64)));
+            return Outcome::refuse("docker.bad_stream", clip(&stream, 64));
         }
         fields.set("stream", stream);
     }
@@ -144,9 +138,9 @@ fn record(obj: Object) -> Maybe<Outcome> {
             let wrapped = Object::from_iter([("attrs".to_owned(), Value::Object(attrs))]);
             fields.set("attributes", Value::Object(wrapped));
         }
-        Some(_) => return Ok(Outcome::refuse("docker.bad_attrs", "attrs is not an object")),
+        Some(_) => return Outcome::refuse("docker.bad_attrs", "attrs is not an object"),
     }
-    Ok(Outcome::Parsed(fields))
+    Outcome::Parsed(fields)
 }
 
 /// A value as JSON text, at most `n` characters: a refusal's detail.
@@ -156,15 +150,15 @@ fn clip(v: &Value, n: usize) -> String {
 
 fn cri(line: &[u8]) -> Outcome {
     let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused(Refusal::utf8(line)) };
-    Outcome::from_maybe(cri_text(text))
+    cri_text(text)
 }
 
-fn cri_text(text: &str) -> Maybe<Outcome> {
+fn cri_text(text: &str) -> Outcome {
     // `split(" ", 3)`: single spaces only, so the message keeps its leading blanks.
     let mut parts = text.splitn(4, ' ');
     let stamp_text = parts.next().unwrap_or_default();
     let (Some(stream), Some(tag)) = (parts.next(), parts.next()) else {
-        return Ok(Outcome::refuse("cri.truncated", "expected '<time> <stream> <tag> <message>'"));
+        return Outcome::refuse("cri.truncated", "expected '<time> <stream> <tag> <message>'");
     };
     let rest = parts.next();
     // The reference measures the timestamp in characters.
@@ -176,11 +170,11 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
     let bad_timestamp =
         || Outcome::refuse("cri.bad_timestamp", stamp_text.chars().take(40).collect::<String>());
     if !shaped {
-        return Ok(bad_timestamp());
+        return bad_timestamp();
     }
-    let Some(stamp) = parse_iso_timestamp(stamp_text)? else { return Ok(bad_timestamp()) };
+    let Some(stamp) = parse_iso_timestamp(stamp_text) else { return bad_timestamp() };
     if stream != "stdout" && stream != "stderr" {
-        return Ok(Outcome::refuse("cri.bad_stream", stream.chars().take(16).collect::<String>()));
+        return Outcome::refuse("cri.bad_stream", stream.chars().take(16).collect::<String>());
     }
     let partial = tag == "P";
     let message = if tag == "F" || partial {
@@ -197,7 +191,7 @@ fn cri_text(text: &str) -> Maybe<Outcome> {
     if partial {
         fields.set("tags", Value::Array(vec![Value::from(PARTIAL)]));
     }
-    Ok(Outcome::Parsed(fields))
+    Outcome::Parsed(fields)
 }
 
 #[cfg(test)]
@@ -232,14 +226,14 @@ mod tests {
         assert_eq!(f[2].1, Value::from("no tag here"));
         assert_eq!(parse(b"2016-10-06T00:17:09Z stdin F x", None).reason(), Some("cri.bad_stream"));
         assert_eq!(parse(b"hello world", None).reason(), Some("cri.truncated"));
-        assert_eq!(looks_like(b"2016-10-06T00:17:09.669794202Z stdout F x"), Ok(true));
-        assert_eq!(looks_like(b"2016-10-06 00:17:09 stdout F x"), Ok(false));
+        assert!(looks_like(b"2016-10-06T00:17:09.669794202Z stdout F x"));
+        assert!(!looks_like(b"2016-10-06 00:17:09 stdout F x"));
     }
 
     #[test]
     fn docker_lines() {
         let line = br#"{"log":"hello\n","stream":"stderr","time":"2019-01-02T03:04:05.123456789Z"}"#;
-        assert_eq!(looks_like(line), Ok(true));
+        assert!(looks_like(line));
         let f = parsed(line);
         let keys: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["@timestamp", "stream", "message"]);
@@ -252,7 +246,7 @@ mod tests {
         assert_eq!(parse(br#"{"log":"x","stream":"stdin"}"#, None).reason(), Some("docker.bad_stream"));
         assert_eq!(parse(b"{\"log\":\"\xff\"}", None).reason(), Some("invalid_utf8"));
         assert_eq!(parse(br#"{"log":"x""#, None).reason(), Some("docker.invalid_json"));
-        assert_eq!(looks_like(b"{\"log\" \t :  \"x\"}  "), Ok(true));
-        assert_eq!(looks_like(br#"{"log":1}"#), Ok(false));
+        assert!(looks_like(b"{\"log\" \t :  \"x\"}  "));
+        assert!(!looks_like(br#"{"log":1}"#));
     }
 }

@@ -2,22 +2,18 @@
 //! `orjson.loads` gives, and what it refuses), mapped by `common.structured_fields` plus the
 //! pino / bunyan / python-json-logger / nested-ECS rules of the reference.
 //!
-//! Declined (left to Python): whatever `structured_fields` declines (odd timestamps). A
-//! float `msg`, which it declines, is written here as Python's `str()` writes it first.
 
 use super::Fields;
 use super::{Outcome, Refusal, is_bytes_space};
 use crate::common::structured_fields;
 use crate::json::{self, Object, Value, truthy};
-use crate::pyrepr::py_float_str;
 use crate::time::{Stamp, parse_iso_timestamp};
-use crate::{Decline, Maybe};
 
 /// `json_line.looks_like`: braced like an object once `bytes.strip()` blanks are set aside.
-pub fn looks_like(line: &[u8]) -> Maybe<bool> {
+pub fn looks_like(line: &[u8]) -> bool {
     let first = line.iter().position(|&c| !is_bytes_space(c));
     let last = line.iter().rposition(|&c| !is_bytes_space(c));
-    Ok(matches!((first, last), (Some(f), Some(l)) if line[f] == b'{' && line[l] == b'}'))
+    matches!((first, last), (Some(f), Some(l)) if line[f] == b'{' && line[l] == b'}')
 }
 
 /// `json_line.parse`. `reference` is unused, as in the reference.
@@ -46,13 +42,10 @@ fn python_type(v: &Value) -> &'static str {
 
 /// `json_line.from_object`: an already decoded JSON object line.
 pub fn from_object(obj: Object) -> Outcome {
-    match map_object(obj) {
-        Ok(fields) => Outcome::Parsed(fields),
-        Err(Decline) => Outcome::Unsure,
-    }
+    Outcome::Parsed(map_object(obj))
 }
 
-fn map_object(obj: Object) -> Maybe<Fields> {
+fn map_object(obj: Object) -> Fields {
     // What the reference asks of the original object, read before it is taken apart.
     let numeric_level = pino_level(&obj);
     let bunyan = obj.contains_key("v");
@@ -62,8 +55,7 @@ fn map_object(obj: Object) -> Maybe<Fields> {
     if numeric_level.is_some() {
         pairs.shift_remove("level");
     }
-    message_as_text(&mut pairs)?;
-    let mut fields = structured_fields(pairs)?;
+    let mut fields = structured_fields(pairs);
     if let Some(level) = numeric_level {
         fields.set("log.level", Value::from(level));
         if bunyan && !fields.contains_key("service.name") {
@@ -82,44 +74,28 @@ fn map_object(obj: Object) -> Maybe<Fields> {
                 promote(&mut fields, "name", "log.logger");
             }
             if !fields.contains_key("@timestamp") {
-                lift_asctime(&mut fields)?;
+                lift_asctime(&mut fields);
             }
         }
     }
     if fields.get("attributes").is_some_and(|a| !truthy(a)) {
         fields.remove("attributes");
     }
-    Ok(fields)
-}
-
-/// `_convert` makes `str(value)` of a number `message`; `structured_fields` declines a
-/// float, so the one it would convert (the first `msg` / `message` with a text or number
-/// value: later ones go to `attributes` as they are) is made text here.
-fn message_as_text(pairs: &mut Object) -> Maybe<()> {
-    let first = pairs.iter_mut().find(|(k, v)| {
-        matches!(k.as_str(), "msg" | "message") && matches!(v, Value::String(_) | Value::Number(_))
-    });
-    if let Some((_, value)) = first
-        && let Some(f) = value.as_number().filter(|n| n.is_f64()).and_then(|n| n.as_f64())
-    {
-        *value = Value::from(py_float_str(f).ok_or(Decline)?);
-    }
-    Ok(())
+    fields
 }
 
 /// python-json-logger: `asctime` becomes `@timestamp` when it reads as ISO 8601.
-fn lift_asctime(fields: &mut Fields) -> Maybe<()> {
+fn lift_asctime(fields: &mut Fields) {
     let Some(Value::Object(attributes)) = fields.map.get_mut("attributes") else {
-        return Ok(());
+        return;
     };
     let Some(Value::String(asctime)) = attributes.get("asctime") else {
-        return Ok(());
+        return;
     };
-    if let Some(stamp) = parse_iso_timestamp(asctime)? {
+    if let Some(stamp) = parse_iso_timestamp(asctime) {
         attributes.shift_remove("asctime");
         fields.timestamp = Some(stamp);
     }
-    Ok(())
 }
 
 /// `_promote`: a text attribute moved to an ECS field (appended, as a new dict key is).
@@ -330,32 +306,19 @@ mod tests {
     }
 
     #[test]
-    fn float_messages_as_python_writes_them() {
-        let cases = [
-            (1.5, "1.5"),
-            (-0.0, "-0.0"),
-            (1e16, "1e+16"),
-            (1e15, "1000000000000000.0"),
-            (1e-4, "0.0001"),
-            (1e-5, "1e-05"),
-            (1.5e300, "1.5e+300"),
-            (5e-324, "5e-324"),
-            (0.1 + 0.2, "0.30000000000000004"),
-            (123.0, "123.0"),
-        ];
-        for (f, want) in cases {
-            assert_eq!(py_float_str(f).as_deref(), Some(want), "{f:?}");
-        }
+    fn a_number_message_becomes_its_json_text() {
         let f = fields(r#"{"msg":2.5,"message":1.5}"#);
         assert_eq!(keys(&f), ["message", "attributes"]);
         assert_eq!(f.get("message"), Some(&Value::from("2.5")));
+        let text = serde_json::Number::from_f64(1e16).unwrap().to_string();
+        assert_eq!(fields(r#"{"msg":1e16}"#).get("message"), Some(&Value::from(text)));
     }
 
     #[test]
     fn looks() {
-        assert_eq!(looks_like(b" {\"a\":1} \n"), Ok(true));
-        assert_eq!(looks_like(b"{"), Ok(false));
-        assert_eq!(looks_like(b"{x"), Ok(false));
-        assert_eq!(looks_like(b""), Ok(false));
+        assert!(looks_like(b" {\"a\":1} \n"));
+        assert!(!looks_like(b"{"));
+        assert!(!looks_like(b"{x"));
+        assert!(!looks_like(b""));
     }
 }

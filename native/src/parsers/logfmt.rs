@@ -1,31 +1,26 @@
 //! `parsers/logfmt.py`, ported: go-logfmt's grammar, then `common.structured_fields`.
 //!
 //! The reference's pair regex only ever names ASCII bytes (`\x00-\x20`, `=`, `"`, `\`), so the
-//! grammar is scanned byte by byte on the UTF-8 text and gives the same pairs and the same
-//! errors. Declined (left to Python):
-//! - a line whose first non-blank character is past ASCII and not a common letter
-//!   (`surely_alnum`) and that is otherwise well formed: the reference asks whether it is a
-//!   Unicode `\w`, which this port does not decide in general;
-//! - whatever `structured_fields` itself declines.
+//! grammar is scanned byte by byte on the UTF-8 text. A key may start with a letter or digit
+//! of any script (Rust's `char::is_alphanumeric`, Unicode's Alphabetic and Numeric).
 
 use super::{Outcome, Refusal};
-use crate::Maybe;
 use crate::common::structured_fields;
 use crate::json::{Object, Value};
 use crate::time::Stamp;
 
 /// `logfmt.looks_like`: the line opens with an identifier-like `key=` (`_LOOKS`, a bytes
 /// regex, so its `\w` is ASCII). Exact; never declines.
-pub fn looks_like(line: &[u8]) -> Maybe<bool> {
+pub fn looks_like(line: &[u8]) -> bool {
     let mut i = line.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
     match line.get(i) {
         Some(&c) if c.is_ascii_alphabetic() || matches!(c, b'_' | b'@' | b'.' | b'$') => i += 1,
-        _ => return Ok(false),
+        _ => return false,
     }
     // `[\w.@$/:-]{0,63}=`: '=' is not in the class, so only the end of the run can match,
     // and a run longer than 63 cannot.
     let run = line[i..].iter().take(64).take_while(|&&c| is_looks_key_byte(c)).count();
-    Ok(run <= 63 && line.get(i + run) == Some(&b'='))
+    run <= 63 && line.get(i + run) == Some(&b'=')
 }
 
 fn is_looks_key_byte(c: u8) -> bool {
@@ -41,50 +36,33 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
         return Outcome::refuse("logfmt.empty", "");
     };
     let first = text.as_bytes()[start];
-    // `_KEY_START` is `[\w@.$]` on text: Unicode `\w` (str.isalnum) past ASCII.
-    let unicode_start = first >= 0x80 && !text[start..].chars().next().is_some_and(surely_alnum);
-    let replacement = text[start..].starts_with('\u{fffd}'); // a symbol, never `\w`
-    if replacement
-        || !(first >= 0x80 || first.is_ascii_alphanumeric() || matches!(first, b'_' | b'@' | b'.' | b'$'))
-    {
+    // A key starts with a letter or digit (of any script), `_`, `@`, `.` or `$`.
+    let key_start = if first >= 0x80 {
+        text[start..].chars().next().is_some_and(char::is_alphanumeric)
+    } else {
+        first.is_ascii_alphanumeric() || matches!(first, b'_' | b'@' | b'.' | b'$')
+    };
+    if !key_start {
         return Outcome::refuse("logfmt.not_logfmt", "cannot start a key");
     }
-    // The reference asks `_KEY_START` (Unicode `\w` past ASCII) before `pairs`: on a first
-    // character this port cannot class, only a refusal both would give is sure.
     let (found, any_value) = match pairs(text) {
         Ok(found) => found,
-        Err(_) if unicode_start => return Outcome::Unsure,
         Err(refusal) => return Outcome::Refused(refusal),
     };
     if !any_value {
         return Outcome::refuse("logfmt.not_logfmt", "no key=value pair");
     }
-    if unicode_start {
-        return Outcome::Unsure;
-    }
-    Outcome::from_maybe(to_fields(found))
-}
-
-/// Letters that Python's `str.isalnum` accepts in any Unicode version it has used: the
-/// letters of Latin-1 and Latin Extended-A, basic Greek and Cyrillic, kana, CJK ideographs
-/// and Hangul syllables. Anything else past ASCII is left undecided.
-fn surely_alnum(c: char) -> bool {
-    matches!(c,
-        '\u{c0}'..='\u{d6}' | '\u{d8}'..='\u{f6}' | '\u{f8}'..='\u{17f}'
-        | '\u{391}'..='\u{3a1}' | '\u{3a3}'..='\u{3a9}' | '\u{3b1}'..='\u{3c9}'
-        | '\u{410}'..='\u{44f}'
-        | '\u{3041}'..='\u{3096}' | '\u{30a1}'..='\u{30fa}'
-        | '\u{4e00}'..='\u{9fa5}' | '\u{ac00}'..='\u{d7a3}')
+    to_fields(found)
 }
 
 /// `dict(found)` (the last value of a repeated key, at its first position), then
 /// `structured_fields`.
-fn to_fields(found: Pairs<'_>) -> Maybe<Outcome> {
+fn to_fields(found: Pairs<'_>) -> Outcome {
     let mut pairs = Object::with_capacity(found.len());
     for (key, value) in found {
         pairs.insert(key.to_owned(), value);
     }
-    Ok(Outcome::Parsed(structured_fields(pairs)?))
+    Outcome::Parsed(structured_fields(pairs))
 }
 
 /// The four ASCII hex digits at `i` of a `\u` escape.
@@ -294,20 +272,21 @@ mod tests {
             assert_eq!(parse(line.as_bytes(), None).reason(), Some(reason), "{line:?}");
         }
         assert_eq!(parse(b"a=\xff", None).reason(), Some("invalid_utf8"));
-        assert_eq!(parse("€=1".as_bytes(), None), Outcome::Unsure);
+        assert_eq!(parse("€=1".as_bytes(), None).reason(), Some("logfmt.not_logfmt"));
+        assert!(matches!(parse("é=1".as_bytes(), None), Outcome::Parsed(_)));
         assert!(matches!(parse("é=1".as_bytes(), None), Outcome::Parsed(_)));
         assert!(matches!(parse(b"ts=0001-01-01T00:00+01:00 a=1", None), Outcome::Parsed(_)));
     }
 
     #[test]
     fn looks() {
-        assert_eq!(looks_like(b" \tlevel=info"), Ok(true));
-        assert_eq!(looks_like(b"a/b:c-d.e@f$=1"), Ok(true));
-        assert_eq!(looks_like(b"1a=1"), Ok(false));
-        assert_eq!(looks_like(b"hello world"), Ok(false));
+        assert!(looks_like(b" \tlevel=info"));
+        assert!(looks_like(b"a/b:c-d.e@f$=1"));
+        assert!(!looks_like(b"1a=1"));
+        assert!(!looks_like(b"hello world"));
         let long = format!("a{}=1", "b".repeat(63));
-        assert_eq!(looks_like(long.as_bytes()), Ok(true));
+        assert!(looks_like(long.as_bytes()));
         let longer = format!("a{}=1", "b".repeat(64));
-        assert_eq!(looks_like(longer.as_bytes()), Ok(false));
+        assert!(!looks_like(longer.as_bytes()));
     }
 }

@@ -1,21 +1,18 @@
-//! Line parsers, one module per format, and the dispatcher (`parsers/__init__.py`).
+//! Line parsers, one module per format, and the dispatcher.
 //!
-//! Each module ports its Python namesake for the lines it is sure of:
+//! Each module has:
 //!
 //! ```text
-//! pub fn looks_like(line: &[u8]) -> Maybe<bool>
+//! pub fn looks_like(line: &[u8]) -> bool
 //! pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome
 //! ```
 //!
-//! `Outcome::Parsed` holds the fields the Python `parse` returns, with the same values, its
-//! `@timestamp` (a Python datetime) apart; `Refused` is its ParseError, with the same reason;
-//! `Unsure` (like `Err(Decline)`) means this port does not reproduce the reference for that
-//! line, and the message then takes the Python path. Declining is always correct; answering
-//! differently never is.
+//! `Outcome::Parsed` holds the line's fields, its event time apart; `Refused` says why the
+//! line is not of that format (a reason users see on the dead letter, and a detail).
 
 use crate::json::{Object, Value, update};
 use crate::time::Stamp;
-use crate::{Answer, Decline, Letter, Maybe, NoDocument};
+use crate::{Answer, Letter};
 
 pub mod access;
 pub mod container;
@@ -109,23 +106,17 @@ impl Refusal {
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
     Parsed(Fields),
-    /// The reference raises ParseError.
+    /// Not this format: why.
     Refused(Refusal),
-    /// Not reproduced here: decline.
-    Unsure,
 }
 
 impl Outcome {
-    pub fn from_maybe(m: Maybe<Outcome>) -> Outcome {
-        m.unwrap_or(Outcome::Unsure)
-    }
-
     /// A refusal with this reason and detail.
     pub fn refuse(reason: &'static str, detail: impl Into<String>) -> Outcome {
         Outcome::Refused(Refusal::new(reason, detail))
     }
 
-    /// The reason of a refusal (None when parsed or unsure).
+    /// The reason of a refusal (None when parsed).
     pub fn reason(&self) -> Option<&'static str> {
         match self {
             Outcome::Refused(r) => Some(r.reason),
@@ -135,24 +126,24 @@ impl Outcome {
 }
 
 /// `parsers.detect`.
-pub fn detect(line: &[u8]) -> Maybe<&'static str> {
-    if container::looks_like(line)? {
-        return Ok("container");
+pub fn detect(line: &[u8]) -> &'static str {
+    if container::looks_like(line) {
+        return "container";
     }
-    if json_line::looks_like(line)? {
-        return Ok("json");
+    if json_line::looks_like(line) {
+        return "json";
     }
-    if syslog::looks_like(line)? {
-        return Ok("syslog");
+    if syslog::looks_like(line) {
+        return "syslog";
     }
-    if access::looks_like(line)? {
-        return Ok("access");
+    if access::looks_like(line) {
+        return "access";
     }
-    if logfmt::looks_like(line)? {
-        return Ok("logfmt");
+    if logfmt::looks_like(line) {
+        return "logfmt";
     }
     let start = line.iter().position(|c| !is_bytes_space(*c)).unwrap_or(line.len());
-    Ok(if line[start..].starts_with(b"{\"") { "json" } else { "plaintext" })
+    if line[start..].starts_with(b"{\"") { "json" } else { "plaintext" }
 }
 
 /// What `bytes.strip()` removes.
@@ -170,42 +161,40 @@ fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Object
         ("access", _) => access::parse(line, reference),
         ("container", None) => container::parse(line, reference),
         ("plaintext", _) => plaintext::parse(line, reference),
-        _ => Outcome::Unsure,
+        _ => Outcome::refuse("format.unknown", name.to_owned()),
     }
 }
 
 /// `parsers.parse_line` with format "auto": (format, fields); a dead letter where the
-/// reference raises (only the JSON parser is strict here: every other refusal falls back to
-/// plaintext), or a decline where this port is unsure.
+/// line's parser refuses it (only the JSON parser is strict here: every other refusal falls
+/// back to plaintext).
 pub fn parse_line(
     line: &[u8],
     reference: Option<Stamp>,
     decoded: Option<Object>,
 ) -> Answer<(&'static str, Fields)> {
-    let mut name = if decoded.is_some() { "json" } else { detect(line)? };
+    let mut name = if decoded.is_some() { "json" } else { detect(line) };
     if decoded.as_ref().is_some_and(container::is_docker_object) {
         name = "container";
     }
     let fields = match run(name, line, reference, decoded) {
         Outcome::Parsed(f) => f,
-        Outcome::Unsure => return Err(NoDocument::Declined),
-        Outcome::Refused(refusal) if name == "json" => return Err(NoDocument::Letter(refusal.letter())),
+        Outcome::Refused(refusal) if name == "json" => return Err(refusal.letter()),
         Outcome::Refused(_) => {
             name = "plaintext";
             match plaintext::parse(line, reference) {
                 Outcome::Parsed(f) => f,
-                Outcome::Refused(refusal) => return Err(NoDocument::Letter(refusal.letter())),
-                Outcome::Unsure => return Err(NoDocument::Declined),
+                Outcome::Refused(refusal) => return Err(refusal.letter()),
             }
         }
     };
     if name == "container" {
-        return Ok((name, inner(fields, reference)?));
+        return Ok((name, inner(fields, reference)));
     }
     Ok((name, fields))
 }
 
-/// `parsers.parse_line` with a fixed format: its fields, a dead letter, or a decline.
+/// `parsers.parse_line` with a fixed format: its fields, or a dead letter.
 pub fn parse_fixed(
     name: &str,
     line: &[u8],
@@ -214,19 +203,18 @@ pub fn parse_fixed(
 ) -> Answer<Fields> {
     match run(name, line, reference, decoded) {
         Outcome::Parsed(f) => Ok(f),
-        Outcome::Refused(refusal) => Err(NoDocument::Letter(refusal.letter())),
-        Outcome::Unsure => Err(NoDocument::Declined),
+        Outcome::Refused(refusal) => Err(refusal.letter()),
     }
 }
 
 /// `parsers._inner`: the application's own line inside a container line.
-fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
+fn inner(outer: Fields, reference: Option<Stamp>) -> Fields {
     let message = match outer.get("message") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),
-        _ => return Ok(outer),
+        _ => return outer,
     };
     let raw = message.as_bytes();
-    let name = detect(raw)?;
+    let name = detect(raw);
     let parsed = if name == "container" || name == "plaintext" {
         plaintext::parse(raw, reference)
     } else {
@@ -234,8 +222,9 @@ fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
     };
     let inner = match parsed {
         Outcome::Parsed(f) => f,
-        Outcome::Refused(_) if name != "container" && name != "plaintext" => return Ok(outer),
-        _ => return Err(Decline),
+        // The plaintext parser refuses only an empty or undecodable line, which a container
+        // line's message is not.
+        Outcome::Refused(_) => return outer,
     };
     let outer_tags = outer.get("tags").cloned();
     let inner_tags = inner.get("tags").cloned();
@@ -248,8 +237,6 @@ fn inner(outer: Fields, reference: Option<Stamp>) -> Maybe<Fields> {
             tags.extend(more.into_iter().filter(|t| !first.contains(t)));
         }
         merged.set("tags", Value::Array(tags));
-    } else if outer_tags.is_some() {
-        return Err(Decline);
     }
-    Ok(merged)
+    merged
 }

@@ -8,13 +8,9 @@
 //! uses Unicode rules (`lstrip()`, `isdigit()`, `isalpha()` of the first character), so does
 //! this. Each pattern is matched by hand, trying the alternatives in the order the regex
 //! engine backtracks through them.
-//!
-//! Declines only a timestamp whose conversion to UTC leaves Python's datetime range (which
-//! `time.rs` does not model).
 
 use super::Fields;
 use super::{Outcome, Refusal};
-use crate::Maybe;
 use crate::common::{level_of_text, py_space};
 use crate::json::Value;
 use crate::time::{Stamp, complete_year};
@@ -61,8 +57,8 @@ const COLONED: [&str; 20] = [
 ];
 
 /// `plaintext.looks_like`: any non-empty line.
-pub fn looks_like(line: &[u8]) -> Maybe<bool> {
-    Ok(!line.is_empty())
+pub fn looks_like(line: &[u8]) -> bool {
+    !line.is_empty()
 }
 
 /// `plaintext.parse`.
@@ -71,12 +67,12 @@ pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
         return Outcome::refuse("empty", "empty line");
     }
     let Ok(text) = std::str::from_utf8(line) else { return Outcome::Refused(Refusal::utf8(line)) };
-    Outcome::from_maybe(parse_text(text, reference).map(Outcome::Parsed))
+    Outcome::Parsed(parse_text(text, reference))
 }
 
-fn parse_text(text: &str, reference: Option<Stamp>) -> Maybe<Fields> {
+fn parse_text(text: &str, reference: Option<Stamp>) -> Fields {
     let ascii = text.is_ascii();
-    let (stamp, end, mut level) = timestamp(text, ascii, reference)?;
+    let (stamp, end, mut level) = timestamp(text, ascii, reference);
     let b = text.as_bytes();
     let window_end = if ascii { b.len().min(end + WINDOW) } else { advance_chars(text, end, WINDOW) };
     let mut start = end;
@@ -85,7 +81,7 @@ fn parse_text(text: &str, reference: Option<Stamp>) -> Maybe<Fields> {
     }
     let rest = &text[start..window_end];
     if level.is_none() {
-        level = level_word(rest.as_bytes())?;
+        level = level_word(rest.as_bytes());
     }
     if level.is_none() {
         level = marker(text, rest);
@@ -98,7 +94,7 @@ fn parse_text(text: &str, reference: Option<Stamp>) -> Maybe<Fields> {
     if let Some(level) = level {
         fields.set("log.level", Value::from(level));
     }
-    Ok(fields)
+    fields
 }
 
 /// The byte index `count` characters after byte index `from` (or the end).
@@ -113,7 +109,7 @@ fn timestamp(
     text: &str,
     ascii: bool,
     reference: Option<Stamp>,
-) -> Maybe<(Option<Stamp>, usize, Option<&'static str>)> {
+) -> (Option<Stamp>, usize, Option<&'static str>) {
     const NONE: (Option<Stamp>, usize, Option<&str>) = (None, 0, None);
     let b = text.as_bytes();
     // `head.lstrip()` within the first HEAD characters; `pos` in bytes, `chars` in characters.
@@ -138,16 +134,16 @@ fn timestamp(
         chars += 1;
     }
     if chars >= HEAD || pos >= b.len() {
-        return Ok(NONE);
+        return NONE;
     }
     // A non-ASCII first character (even a Unicode digit or letter, which `isdigit()` and
     // `isalpha()` accept) never starts a match of the ASCII patterns.
     let first = b[pos];
     let next_is_digit = chars + 1 < HEAD && b.get(pos + 1).is_some_and(u8::is_ascii_digit);
     let (stamp, mut end, level) = if first.is_ascii_digit() {
-        match iso(b, pos)? {
+        match iso(b, pos) {
             Some((stamp, end)) => (stamp, end, None),
-            None => return Ok(NONE),
+            None => return NONE,
         }
     } else if matches!(first, b'I' | b'W' | b'E' | b'F') && next_is_digit {
         match klog(b, pos, reference) {
@@ -160,21 +156,21 @@ fn timestamp(
                 };
                 (stamp, end, Some(level))
             }
-            None => return Ok(NONE),
+            None => return NONE,
         }
     } else if first.is_ascii_alphabetic() {
-        match bsd(b, pos, reference)? {
+        match bsd(b, pos, reference) {
             Some((stamp, end)) => (stamp, end, None),
-            None => return Ok(NONE),
+            None => return NONE,
         }
     } else {
-        return Ok(NONE);
+        return NONE;
     };
-    let Some(stamp) = stamp else { return Ok(NONE) };
+    let Some(stamp) = stamp else { return NONE };
     if bracket && b.get(end) == Some(&b']') {
         end += 1;
     }
-    Ok((Some(stamp), end, level))
+    (Some(stamp), end, level)
 }
 
 fn two(b: &[u8], i: usize) -> Option<i64> {
@@ -230,11 +226,11 @@ enum Zone {
 }
 
 /// `_ISO.match(text, p)`: None where the pattern fails; else (`_from_iso`, match end).
-fn iso(b: &[u8], p: usize) -> Maybe<Option<(Option<Stamp>, usize)>> {
-    let Some(year) = digits(b, p, 4) else { return Ok(None) };
+fn iso(b: &[u8], p: usize) -> Option<(Option<Stamp>, usize)> {
+    let year = digits(b, p, 4)?;
     let sep = match b.get(p + 4) {
         Some(&c @ (b'-' | b'/')) => c,
-        _ => return Ok(None),
+        _ => return None,
     };
     let fixed = (|| {
         let month = two(b, p + 5)?;
@@ -248,22 +244,22 @@ fn iso(b: &[u8], p: usize) -> Maybe<Option<(Option<Stamp>, usize)>> {
         let second = two(b, p + 17)?;
         Some((month, day, hour, minute, second))
     })();
-    let Some((month, day, hour, minute, second)) = fixed else { return Ok(None) };
+    let (month, day, hour, minute, second) = fixed?;
     for (frac, q) in fractions(b, p + 19) {
         let Some((zone, end)) = iso_zone(b, q) else { continue };
         let offset = match zone {
             Zone::Utc => 0,
             Zone::Offset(sign, hours, minutes) => {
                 if hours >= 24 || minutes >= 60 {
-                    return Ok(Some((None, end)));
+                    return Some((None, end));
                 }
                 sign * (hours * 3600 + minutes * 60)
             }
         };
         let stamp = Stamp::from_local(year, month, day, hour, minute, second, micros(frac), offset);
-        return Ok(Some((stamp, end)));
+        return Some((stamp, end));
     }
-    Ok(None)
+    None
 }
 
 /// The zone part of `_ISO` and the lookahead after it, at `q`: the first alternative, in
@@ -335,7 +331,7 @@ fn klog(b: &[u8], p: usize, reference: Option<Stamp>) -> Option<(Option<Stamp>, 
 }
 
 /// `_BSD.match(text, p)`: None where the pattern fails; else (`_from_bsd`, match end).
-fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Stamp>, usize)>> {
+fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Option<(Option<Stamp>, usize)> {
     // `(?:(?:Mon|...|Sun),? )?`: with the day name first; without it the month would have to
     // start where the day name does, which no month name can.
     let three = |i: usize| b.get(i..i + 3);
@@ -349,14 +345,12 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Sta
             start = i + 1;
         }
     }
-    let Some(month) = three(start).and_then(|w| MONTHS.iter().position(|m| m[..] == *w)) else {
-        return Ok(None);
-    };
+    let month = three(start).and_then(|w| MONTHS.iter().position(|m| m[..] == *w))?;
     let mut i = start + 3;
     // ` {1,2}(\d{1,2}),? `: every backtracking choice other than the longest runs leaves a
     // blank or digit where the next part needs the other.
     if b.get(i) != Some(&b' ') {
-        return Ok(None);
+        return None;
     }
     i += 1;
     if b.get(i) == Some(&b' ') {
@@ -364,7 +358,7 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Sta
     }
     let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
     if !(1..=2).contains(&n) {
-        return Ok(None);
+        return None;
     }
     let day = digits(b, i, n).unwrap_or_default();
     i += n;
@@ -372,7 +366,7 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Sta
         i += 1;
     }
     if b.get(i) != Some(&b' ') {
-        return Ok(None);
+        return None;
     }
     let clock = (|| {
         let hour = two(b, i + 1)?;
@@ -381,7 +375,7 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Sta
         (b.get(i + 6) == Some(&b':')).then_some(())?;
         Some((hour, minute, two(b, i + 7)?))
     })();
-    let Some((hour, minute, second)) = clock else { return Ok(None) };
+    let (hour, minute, second) = clock?;
     for (frac, q) in fractions(b, i + 9) {
         // `(?: (\d{4})(?!\d))?(?![\w:])`: with the year first, then without.
         let year = (b.get(q) == Some(&b' ') && !b.get(q + 5).is_some_and(u8::is_ascii_digit))
@@ -399,9 +393,9 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Maybe<Option<(Option<Sta
             None => complete_year(month, day, clock, reference),
             Some(y) => Stamp::from_local(y, month, day, clock.0, clock.1, clock.2, clock.3, 0),
         };
-        return Ok(Some((stamp, end)));
+        return Some((stamp, end));
     }
-    Ok(None)
+    None
 }
 
 // ----------------------------------------------------------------------------- levels
@@ -456,7 +450,7 @@ fn ascii_text(b: &[u8]) -> &str {
 }
 
 /// `_level_word`: the level of the leftmost level word in `rest`.
-fn level_word(rest: &[u8]) -> Maybe<Option<&'static str>> {
+fn level_word(rest: &[u8]) -> Option<&'static str> {
     let mut limit = rest.len();
     let mut found = None;
     // _BRACKETED. Its matches cannot contain a second `[`, so trying each `[` in turn visits
@@ -466,7 +460,7 @@ fn level_word(rest: &[u8]) -> Maybe<Option<&'static str>> {
         let s = i + at;
         i = s + 1;
         if let Some((word, end)) = bracketed(rest, s, limit) {
-            if let Some(level) = level_of_text(ascii_text(word))? {
+            if let Some(level) = level_of_text(ascii_text(word)) {
                 limit = s;
                 found = Some(level);
                 break;
@@ -499,7 +493,7 @@ fn level_word(rest: &[u8]) -> Maybe<Option<&'static str>> {
             continue;
         };
         if !glued(rest, s, end)
-            && let Some(level) = level_of_text(ascii_text(&rest[word_start..end]))?
+            && let Some(level) = level_of_text(ascii_text(&rest[word_start..end]))
         {
             limit = s;
             found = Some(level);
@@ -518,7 +512,7 @@ fn level_word(rest: &[u8]) -> Maybe<Option<&'static str>> {
             None => break,
         }
     }
-    Ok(found)
+    found
 }
 
 /// The `_COLONED` word (followed by `:`) at the start of `b`, if any.

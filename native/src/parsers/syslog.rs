@@ -16,7 +16,6 @@ use super::{Outcome, Refusal};
 use crate::common::{SYSLOG_SEVERITIES, py_space};
 use crate::json::{Object, Value};
 use crate::time::{Stamp, complete_year, parse_iso_timestamp};
-use crate::{Decline, Maybe};
 
 /// RFC 5424 table 1, with the keywords rsyslog / syslog-ng / Filebeat use for them.
 const FACILITIES: [&str; 24] = [
@@ -55,15 +54,11 @@ const MONTHS: [&[u8; 3]; 12] =
 
 const BOM: &str = "\u{feff}";
 
-/// Why the reference refuses a line, or that this port is unsure: both end the parse.
-enum Stop {
-    Refused(Refusal),
-    Unsure,
-}
+/// Why a line is refused: it ends the parse.
+type Stop = Refusal;
 
-/// The reference's ParseError.
 fn refuse(reason: &'static str, detail: impl Into<String>) -> Stop {
-    Stop::Refused(Refusal::new(reason, detail))
+    Refusal::new(reason, detail)
 }
 
 /// At most `n` characters of `text`, as a refusal's detail.
@@ -71,37 +66,30 @@ fn clip(text: &str, n: usize) -> String {
     text.chars().take(n).collect()
 }
 
-impl From<Decline> for Stop {
-    fn from(_: Decline) -> Stop {
-        Stop::Unsure
-    }
-}
-
 type Step<T> = Result<T, Stop>;
 
 /// `syslog.looks_like`. Only bytes are inspected, as the reference does, so it never declines.
-pub fn looks_like(line: &[u8]) -> Maybe<bool> {
-    let Some(&first) = line.first() else { return Ok(false) };
+pub fn looks_like(line: &[u8]) -> bool {
+    let Some(&first) = line.first() else { return false };
     if first == b'<' {
-        return Ok(line.get(1).is_some_and(u8::is_ascii_digit));
+        return line.get(1).is_some_and(u8::is_ascii_digit);
     }
     if line.len() >= 4 && line[3] == b' ' && MONTHS.iter().any(|m| line[..3] == m[..]) {
-        return Ok(true);
+        return true;
     }
     if first.is_ascii_digit() {
         // `line.find(b" <", 1, 8)`: the whole of " <" within bytes 1..8; the digits before it.
         let digits = line.iter().take_while(|c| c.is_ascii_digit()).count();
-        return Ok((1..=6).contains(&digits) && line.get(digits..digits + 2) == Some(b" <"));
+        return (1..=6).contains(&digits) && line.get(digits..digits + 2) == Some(b" <");
     }
-    Ok(false)
+    false
 }
 
 /// `syslog.parse`.
 pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
     match parse_text(line, reference) {
         Ok(fields) => Outcome::Parsed(fields),
-        Err(Stop::Refused(refusal)) => Outcome::Refused(refusal),
-        Err(Stop::Unsure) => Outcome::Unsure,
+        Err(refusal) => Outcome::Refused(refusal),
     }
 }
 
@@ -111,7 +99,7 @@ fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
     }
     let Ok(mut text) = std::str::from_utf8(line) else {
         // The reference's own reason, not `invalid_utf8`: the dead letter's stage is `parse`.
-        return Err(Stop::Refused(Refusal { reason: "syslog.invalid_utf8", ..Refusal::utf8(line) }));
+        return Err(Refusal { reason: "syslog.invalid_utf8", ..Refusal::utf8(line) });
     };
     // A non-ASCII first digit cannot start an (ASCII-only) octet count: only ASCII matters.
     if text.as_bytes()[0].is_ascii_digit() {
@@ -123,21 +111,13 @@ fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
         rest = priority(text, &mut fields)?;
         // `<PRI>digits ` is RFC 5424's VERSION; `<PRI>2024-...` is a 3164 line with an ISO date.
         match rest.as_bytes().first() {
-            Some(c) if c.is_ascii_digit() && !iso_date_start(rest)? => {
+            Some(c) if c.is_ascii_digit() && !iso_date_start(rest) => {
                 parse_5424(rest, &mut fields)?;
                 return Ok(fields);
             }
-            Some(c) if !c.is_ascii() => {
-                // Whether a Unicode digit or not, the reference refuses it unless the first five
-                // characters look like a Unicode-digit date: a digit (`str.isdigit`, which Rust
-                // cannot ask) is a bad version, anything else a bad timestamp.
-                let numeric = rest.chars().next().is_some_and(char::is_numeric);
-                return Err(if numeric || iso_date_start(rest)? {
-                    Stop::Unsure
-                } else {
-                    refuse("syslog.bad_timestamp", clip(rest, 20))
-                });
-            }
+            // Digits are ASCII: a version or a date in another script's digits is a bad
+            // timestamp.
+            Some(c) if !c.is_ascii() => return Err(refuse("syslog.bad_timestamp", clip(rest, 20))),
             _ => {}
         }
     }
@@ -145,22 +125,10 @@ fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
     Ok(fields)
 }
 
-/// `rest[4:5] == "-" and rest[:4].isdigit()`; Decline where a non-ASCII character among the
-/// four could be a digit by Unicode's rules.
-fn iso_date_start(rest: &str) -> Maybe<bool> {
-    let mut chars = rest.chars();
-    let head: [Option<char>; 5] = std::array::from_fn(|_| chars.next());
-    if head[4] != Some('-') {
-        return Ok(false);
-    }
-    let head = head[..4].iter().map(|c| c.unwrap_or('-'));
-    if head.clone().any(|c| c.is_ascii() && !c.is_ascii_digit()) {
-        return Ok(false);
-    }
-    if head.clone().any(|c| !c.is_ascii()) {
-        return Err(Decline);
-    }
-    Ok(true)
+/// Four ASCII digits and a `-`: the start of an ISO date.
+fn iso_date_start(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
 /// `_strip_octet_count`: drop `123 ` before `<` when the count fits the line (it may include
@@ -172,7 +140,8 @@ fn strip_octet_count(text: &str) -> Step<&str> {
     if digits > 7 || b.get(digits) != Some(&b' ') || b.get(digits + 1) != Some(&b'<') {
         return Ok(text);
     }
-    let count: usize = text[..digits].parse().map_err(|_| Stop::Unsure)?;
+    // At most seven ASCII digits: always a number.
+    let count: usize = text[..digits].parse().unwrap_or(usize::MAX);
     let body = &text[digits + 1..];
     match count.checked_sub(body.len()) {
         Some(excess) if excess <= 2 => Ok(body),
@@ -614,7 +583,7 @@ fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> 
         let stamp = month.and_then(|m| complete_year(m, day, clock, reference));
         return stamp.map(|s| (s, end)).ok_or_else(|| refuse("syslog.bad_timestamp", clip(rest, 20)));
     }
-    if !iso_date_start(rest)? {
+    if !iso_date_start(rest) {
         return Err(refuse("syslog.bad_timestamp", clip(rest, 20)));
     }
     let token = match rest.find(' ') {
@@ -624,7 +593,7 @@ fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> 
     // rsyslog's RFC 3339 stamp takes the stricter 5424 reading; others the general one.
     let stamp = match match_5424(token.as_bytes()) {
         Some(ts) => stamp_of(ts, token)?,
-        None => parse_iso_timestamp(token)?.ok_or_else(|| refuse("syslog.bad_timestamp", clip(token, 40)))?,
+        None => parse_iso_timestamp(token).ok_or_else(|| refuse("syslog.bad_timestamp", clip(token, 40)))?,
     };
     Ok((stamp, token.len()))
 }
@@ -769,7 +738,8 @@ mod tests {
             assert_eq!(parse(line, None).reason(), Some(reason), "{line:?}");
         }
         // Could be Arabic-Indic digits of a date: the Python path decides.
-        assert_eq!(parse("<13>\u{662}\u{660}\u{662}\u{664}-01-01 x".as_bytes(), None), Outcome::Unsure);
+        let arabic_digits = "<13>\u{662}\u{660}\u{662}\u{664}-01-01 x";
+        assert_eq!(parse(arabic_digits.as_bytes(), None).reason(), Some("syslog.bad_timestamp"));
         // Leaving datetime's range on the way to UTC: a bad timestamp, as in the reference.
         let overflow = b"<13>1 0001-01-01T00:00:00+01:00 - - - - -";
         assert_eq!(parse(overflow, None).reason(), Some("syslog.bad_timestamp"));
@@ -777,11 +747,11 @@ mod tests {
 
     #[test]
     fn looks_like_shapes() {
-        assert_eq!(looks_like(b"<13>1"), Ok(true));
-        assert_eq!(looks_like(b"Jan  1"), Ok(true));
-        assert_eq!(looks_like(b"123456 <13>"), Ok(true));
-        assert_eq!(looks_like(b"1234567 <13>"), Ok(false));
-        assert_eq!(looks_like(b"<x"), Ok(false));
-        assert_eq!(looks_like(b"2024-01-01 x"), Ok(false));
+        assert!(looks_like(b"<13>1"));
+        assert!(looks_like(b"Jan  1"));
+        assert!(looks_like(b"123456 <13>"));
+        assert!(!looks_like(b"1234567 <13>"));
+        assert!(!looks_like(b"<x"));
+        assert!(!looks_like(b"2024-01-01 x"));
     }
 }

@@ -1,6 +1,7 @@
 """A whole poll through the native core (`_native.Intake.take`) ends as each of its messages
-would one at a time: the same entries for what the core builds, the rest declined by
-position for the Python path, every offset and count recorded once, a batch's size kept.
+would one at a time: the same entries and dead letters, Kafka errors by position, a topic
+not routed yet stopping the call until it is, every offset and count recorded once, a
+batch's size kept.
 
 And `runs.expand` turns a run back into the actions the one-at-a-time path makes, for the
 batches Elasticsearch answers with errors.
@@ -98,21 +99,23 @@ def _eof() -> KafkaError:
 def _one_at_a_time(message: Message) -> Any:
     """What the per-message path makes of a message (None: it is not transformed)."""
     topic = message.topic()
-    if message.error() is not None or topic not in TOPICS:
+    if message.error() is not None or topic == "edge.logs.dlq":
         return None
-    return Transformer(CONFIG, TOPICS[topic])(message.value(), origin_of(message), NOW)
+    return Transformer(CONFIG, TOPICS.get(topic, TopicConfig()))(
+        message.value(), origin_of(message), NOW
+    )
 
 
 def _take_all(
     intake: Any, poll: list[Message], budget: int
 ) -> tuple[list[Any], list[Any], list[int], Any]:
-    runs, letters, declined = [], [], []
+    runs, letters, errors = [], [], []
     last_offsets: dict[tuple[str, int], int] = {}
     consumed: dict[str, int] = {}
     outside: dict[tuple[str, str], int] = {}
     start = 0
     while start < len(poll):
-        run, dead, more, after = intake.take(
+        run, dead, more, after, unrouted = intake.take(
             poll,
             start,
             iso(NOW),
@@ -122,14 +125,18 @@ def _take_all(
             consumed,
             outside,
         )
-        assert after > start  # always some progress
+        assert after > start or unrouted is not None  # progress, or a topic to route first
         assert all(start <= i < after for i in more)
         assert all(start <= i < after for i, *_ in dead)
         runs.append(run)
         letters.extend(dead)
-        declined.extend(more)
+        errors.extend(more)
+        if unrouted is not None:
+            # As the service does: route the topic (here with default settings), go on.
+            assert unrouted == poll[after].topic() and unrouted not in TOPICS
+            intake.route(unrouted, Transformer(CONFIG, TopicConfig()).native)
         start = after
-    return runs, letters, declined, (last_offsets, consumed, outside)
+    return runs, letters, errors, (last_offsets, consumed, outside)
 
 
 def _unusable(letter: DeadLetter) -> bool:
@@ -141,10 +148,10 @@ def _unusable(letter: DeadLetter) -> bool:
 @pytest.mark.parametrize("budget", [UNBOUNDED, 20_000, 0])
 def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> None:
     poll = _poll(corpus, 600, seed=budget % 97)
-    runs, letters, declined, (last_offsets, consumed, outside) = _take_all(_intake(), poll, budget)
+    runs, letters, errors, (last_offsets, consumed, outside) = _take_all(_intake(), poll, budget)
 
     built = [action for run in runs for action in expand([run])]
-    expected_built, expected_letters, expected_declined = [], [], []
+    expected_built, expected_letters, expected_errors = [], [], []
     expected_outside: dict[tuple[str, str], int] = {}
     for position, message in enumerate(poll):
         topic = message.topic()
@@ -156,18 +163,21 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
             # A run counts the window's verdicts per poll (above); its documents carry
             # them only in their bytes (kafka.timestamp), which are compared here.
             expected_built.append(replace(one, outside_window=""))
-        elif isinstance(one, DeadLetter) and (one.native or _unusable(one)):
+        elif isinstance(one, DeadLetter):
+            assert one.native or _unusable(one)
             expected_letters.append((position, one.stage, one.reason, one.detail))
-        elif message.error() is not None or topic != "edge.logs.dlq":
-            expected_declined.append(position)  # errors, dead letters, unknown topics
+        elif message.error() is not None:
+            expected_errors.append(position)
+        else:
+            assert topic == "edge.logs.dlq" and one is None
     assert built == expected_built
     assert letters == expected_letters
-    assert declined == expected_declined
+    assert errors == expected_errors
     # The corpus's own dates lie all over the calendar, the Kafka timestamp on one day.
     assert outside == expected_outside
     assert sum(outside.values()) > 0.1 * len(built)
-    routed = sum(m.topic() in TOPICS and m.error() is None for m in poll)
-    assert len(built) > 0.7 * routed  # the core answered for the common shapes
+    indexed = sum(m.topic() != "edge.logs.dlq" and m.error() is None for m in poll)
+    assert len(built) > 0.7 * indexed  # most lines are documents, the rest dead letters
 
     # Every offset but the errors', once; the last one per partition.
     good = [m for m in poll if m.error() is None]
@@ -185,7 +195,7 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
 def test_a_run_stops_at_the_budget(corpus: Path) -> None:
     poll = [m for m in _poll(corpus, 300, seed=5) if m.topic() == "edge.logs"]
     intake = _intake()
-    run, _letters, _declined, after = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {}, {})
+    run, _letters, _errors, after, _ = intake.take(poll, 0, iso(NOW), 4096, 10_000, {}, {}, {})
     assert 0 < after < len(poll)
     # The last message taken crossed the budget; the one before it had not.
     assert len(run.entry) >= 10_000 - 5000
@@ -195,9 +205,7 @@ def test_a_run_stops_at_the_budget(corpus: Path) -> None:
 
 def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
     poll = [m for m in _poll(corpus, 200, seed=3) if m.topic() == "edge.logs"]
-    run, _letters, _declined, _after = _intake().take(
-        poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {}
-    )
+    run, *_ = _intake().take(poll, 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
     actions = expand([run])
     assert run.entry == b"".join(a.entry for a in actions)
     assert len(run) == len(actions)
@@ -206,11 +214,20 @@ def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
 
 def test_an_empty_poll_and_a_poll_of_errors() -> None:
     intake = _intake()
-    run, letters, declined, after = intake.take([], 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {})
-    assert (len(run), run.entry, letters, declined, after) == (0, b"", [], [], 0)
+    run, letters, errors, after, unrouted = intake.take(
+        [], 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {}
+    )
+    assert (len(run), run.entry, letters, errors, after, unrouted) == (0, b"", [], [], 0, None)
     errors = [Message(topic="edge.logs", partition=0, error=_eof()) for _ in range(3)]
     offsets: dict[tuple[str, int], int] = {}
-    run, letters, declined, after = intake.take(
+    run, letters, positions, after, unrouted = intake.take(
         errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {}, {}
     )
-    assert (len(run), letters, declined, after, offsets) == (0, [], [0, 1, 2], 3, {})
+    assert (len(run), letters, positions, after, unrouted, offsets) == (
+        0,
+        [],
+        [0, 1, 2],
+        3,
+        None,
+        {},
+    )
