@@ -59,7 +59,7 @@ def rate(intake: object, polls: list[list[Message]], runs: int) -> tuple[float, 
             start = 0
             while start < len(poll):
                 offsets: dict[object, int] = {}
-                _, _, _, start = intake.take(  # type: ignore[attr-defined]
+                _, _, _, start, _ = intake.take(  # type: ignore[attr-defined]
                     poll, start, ingested, 1 << 20, 1 << 62, offsets, {}, {}
                 )
         rates.append(events / (time.process_time() - started))

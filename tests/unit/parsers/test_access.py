@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest.parsers import access
-from pipeline.ingest.parsers.common import Fields, ParseError
 from tests.unit.parsers.contract import assert_contract
+from tests.unit.parsers.native import Fields, ParseError, Parser, detect
 
 APACHE = "formats/apache_combined_access/apache_logs.log"
 NGINX = "formats/nginx_access/filebeat-module-test"
 VRL = "formats/access_logs/vrl"
+
+access = Parser("access")
 
 
 def utc(
@@ -49,7 +50,7 @@ def apache(apache_lines: list[bytes]) -> list[Fields]:
 
 def test_every_apache_line_parses(apache_lines: list[bytes], apache: list[Fields]) -> None:
     assert len(apache_lines) == 10_000
-    assert all(access.looks_like(line) for line in apache_lines)
+    assert all(detect(line) == "access" for line in apache_lines)
     for fields in apache:
         assert_shape(fields)
 
@@ -190,7 +191,7 @@ def test_nginx_against_filebeat_expected(corpus: Path) -> None:
     for line, want in zip(lines, expected, strict=True):
         assert want["log.offset"] == offset  # the pairing of line and document is right
         offset += len(line) + 1
-        assert access.looks_like(line)
+        assert detect(line) == "access"
         got = access.parse(line)
         assert_shape(got)
         stamp = datetime.fromisoformat(want["@timestamp"].replace("Z", "+00:00"))
@@ -279,11 +280,11 @@ def test_vrl_examples(corpus: Path) -> None:
         if any(word in title for word in _VRL_NOT_ACCESS):
             with pytest.raises(ParseError):
                 access.parse(line.encode())
-            assert not access.looks_like(line.encode())
+            assert detect(line.encode()) != "access"
             continue
         got = access.parse(line.encode())
         assert_shape(got)
-        assert access.looks_like(line.encode())
+        assert detect(line.encode()) == "access"
         assert got["@timestamp"] == datetime.fromisoformat(want["timestamp"].replace("Z", "+00:00"))
         for theirs, ours in _VRL_KEYS.items():
             if theirs in want:
@@ -461,8 +462,8 @@ def test_rejects(line: bytes, reason: str) -> None:
         b"2024-01-01T00:00:00Z INFO started",
     ],
 )
-def test_looks_like_rejects_other_formats(line: bytes) -> None:
-    assert not access.looks_like(line)
+def test_other_formats_are_not_detected_as_access(line: bytes) -> None:
+    assert detect(line) != "access"
 
 
 def test_adversarial_lines_stay_fast() -> None:
@@ -479,7 +480,7 @@ def test_adversarial_lines_stay_fast() -> None:
         start = time.perf_counter()
         with contextlib.suppress(ParseError):
             access.parse(line)
-        access.looks_like(line)
+        detect(line)
         assert time.perf_counter() - start < 0.5, line[:40]
 
 
@@ -503,7 +504,7 @@ def _check(line: bytes) -> None:
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes(line: bytes) -> None:
     _check(line)
-    assert isinstance(access.looks_like(line), bool)
+    detect(line)  # asserts a known name, never unsure
 
 
 _FRAGMENTS = st.sampled_from(

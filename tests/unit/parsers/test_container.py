@@ -22,15 +22,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest.parsers.common import Fields, ParseError
-from pipeline.ingest.parsers.container import from_object, is_docker_object, looks_like, parse
 from tests.unit.parsers.contract import assert_contract
+from tests.unit.parsers.native import Fields, ParseError, Parser, detect
 
 BEATS_CASES = "formats/docker_json_file/beats-readjson/docker_cri_reader_cases.json"
 K8S_LOGS = "formats/docker_json_file/fluent-bit/kubernetes_log"
 TAIL = "formats/docker_json_file/fluent-bit/tail"
 MULTILINE_C = "formats/kubernetes_cri/fluent-bit/multiline.c"
 CRI_RB = "formats/kubernetes_cri/fluent-plugin-parser-cri/test_parser_cri.rb"
+
+parse = Parser("container").parse
 
 
 def assert_valid(fields: Fields) -> None:
@@ -155,7 +156,7 @@ def test_docker_strips_only_one_newline_and_keeps_inner_json() -> None:
 
 def test_docker_key_order_does_not_matter() -> None:
     line = b'{"time":"2019-01-02T03:04:05Z","stream":"stdout","log":"x\\n"}'
-    assert looks_like(line)
+    assert detect(line) == "container"
     assert parse(line)["message"] == "x"
 
 
@@ -183,11 +184,15 @@ def test_docker_rejects(line: bytes, reason: str) -> None:
     assert err.value.reason == reason
 
 
-def test_docker_object_helpers() -> None:
+def test_docker_objects_as_lines() -> None:
+    """The reference's is_docker_object / from_object (for an envelope that decoded the line
+    already) are not in the binding: the same objects as lines go through detect and parse."""
     record = {"log": "x\n", "stream": "stdout", "time": "2019-01-02T03:04:05Z"}
-    assert is_docker_object(record)
-    assert not is_docker_object({"log": {"level": "info"}, "message": "ecs"})
-    assert from_object(record)["message"] == "x"
+    line = json.dumps(record).encode()
+    assert detect(line) == "container"
+    assert parse(line)["message"] == "x"
+    ecs = json.dumps({"log": {"level": "info"}, "message": "ecs"}).encode()
+    assert detect(ecs) == "json"
 
 
 @pytest.mark.parametrize(
@@ -199,8 +204,8 @@ def test_docker_object_helpers() -> None:
         b'{"log": "x"}',
     ],
 )
-def test_looks_like_container_lines(line: bytes) -> None:
-    assert looks_like(line)
+def test_container_lines_are_detected(line: bytes) -> None:
+    assert detect(line) == "container"
 
 
 @pytest.mark.parametrize(
@@ -215,8 +220,8 @@ def test_looks_like_container_lines(line: bytes) -> None:
         b'{"log":"x"} trailing',
     ],
 )
-def test_looks_like_rejects_other_lines(line: bytes) -> None:
-    assert not looks_like(line)
+def test_other_lines_are_not_detected_as_container(line: bytes) -> None:
+    assert detect(line) != "container"
 
 
 # --------------------------------------------------------------------------- Beats table
@@ -308,7 +313,7 @@ def test_fluent_bit_kubernetes_logs_all_parse(corpus: Path) -> None:
     count = 0
     for path, line in docker_lines(corpus / K8S_LOGS):
         record = json.loads(line)  # the independent reading we compare with
-        assert looks_like(line), path
+        assert detect(line) == "container", path
         fields = parse(line)
         assert_valid(fields)
         assert fields["message"] == record["log"].removesuffix("\n"), path
@@ -461,14 +466,14 @@ def check(line: bytes) -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes(line: bytes) -> None:
-    looks_like(line)
+    detect(line)
     check(line)
 
 
 @settings(max_examples=800, deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=14).map(b"".join))
 def test_near_miss_lines(line: bytes) -> None:
-    looks_like(line)
+    detect(line)
     check(line)
 
 
@@ -501,6 +506,6 @@ def test_docker_shaped_objects(record: dict[str, Any]) -> None:
 )
 def test_large_inputs_stay_fast(line: bytes) -> None:
     start = time.perf_counter()
-    looks_like(line)
+    detect(line)
     check(line)
     assert time.perf_counter() - start < 0.5

@@ -18,9 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest.parsers.common import Fields, ParseError
-from pipeline.ingest.parsers.plaintext import looks_like, parse
 from tests.unit.parsers.contract import assert_contract
+from tests.unit.parsers.native import Fields, ParseError, Parser
 
 MULTILINE_C = "formats/kubernetes_cri/fluent-bit/multiline.c"
 KLOG_RS = "formats/kubernetes_cri/vrl/parse_klog.rs"
@@ -31,6 +30,8 @@ BEATS_CASES = "formats/docker_json_file/beats-readjson/docker_cri_reader_cases.j
 K8S_LOGS = "formats/docker_json_file/fluent-bit/kubernetes_log"
 
 REFERENCE = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
+
+parse = Parser("plaintext").parse
 
 
 assert_valid = assert_contract
@@ -162,10 +163,6 @@ def test_rejects(line: bytes, reason: str) -> None:
     with pytest.raises(ParseError) as err:
         parse(line)
     assert err.value.reason == reason
-
-
-def test_looks_like_anything_non_empty() -> None:
-    assert looks_like(b"x") and not looks_like(b"")
 
 
 # --------------------------------------------------------------------------- corpus

@@ -23,11 +23,53 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest.parsers.common import ParseError
-from pipeline.ingest.parsers.syslog import FACILITIES, SEVERITIES, looks_like, parse
 from tests.unit.parsers.contract import assert_contract
+from tests.unit.parsers.native import ParseError, Parser, detect
 
 SYSLOG = "formats/syslog"
+
+parse = Parser("syslog").parse
+# RFC 5424 table 1, with the keywords rsyslog / syslog-ng / Filebeat use for them (test data,
+# copied from the Python reference before it was deleted).
+FACILITIES = (
+    "kern",
+    "user",
+    "mail",
+    "daemon",
+    "auth",
+    "syslog",
+    "lpr",
+    "news",
+    "uucp",
+    "cron",
+    "authpriv",
+    "ftp",
+    "ntp",
+    "security",
+    "console",
+    "solaris-cron",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
+)
+# RFC 5424 table 2 names as ECS / Filebeat spell log.syslog.severity.name.
+SEVERITIES = (
+    "emergency",
+    "alert",
+    "critical",
+    "error",
+    "warning",
+    "notice",
+    "informational",
+    "debug",
+)
+# The same severities as the project's normalised log.level.
+LEVELS = ("emergency", "alert", "critical", "error", "warn", "notice", "info", "debug")
 # Mid-year, so every year-less BSD date in the vectors lands in this year.
 REFERENCE = datetime(2024, 7, 1, tzinfo=UTC)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -418,7 +460,7 @@ def test_influx_octet_counting_frames(corpus: Path) -> None:
     assert parsed[0]["@timestamp"] == datetime(2003, 10, 11, 22, 14, 15, 3000, tzinfo=UTC)
     assert parsed[2]["service.name"] == "su"
     assert parsed[2]["message"] == frames[2].decode().rpartition(" - - - ")[2]
-    assert all(looks_like(frame) for frame in frames)
+    assert all(detect(frame) == "syslog" for frame in frames)
     with pytest.raises(ParseError) as caught:
         parse(b"99 <1>1 - - - - - - short")
     assert caught.value.reason == "syslog.bad_frame"
@@ -744,7 +786,7 @@ def test_beats_system_syslog_lines(corpus: Path, name: str) -> None:
     for entry, (stamp, host, process, pid, start) in zip(
         entries, BEATS_EXPECTED[name], strict=True
     ):
-        assert looks_like(entry) == (entry[:1] != b"1" and entry[:1] != b"2")
+        assert (detect(entry) == "syslog") == (entry[:1] != b"1" and entry[:1] != b"2")
         fields = parse(entry, reference)
         assert_fields_typed(fields)
         assert fields["@timestamp"] == stamp
@@ -771,7 +813,15 @@ def test_beats_multiline_entry_keeps_its_lines(corpus: Path) -> None:
 
 
 def test_facility_and_severity_names() -> None:
-    assert len(FACILITIES) == 24 and len(SEVERITIES) == 8
+    for priority in range(192):
+        fields = parse(b"<%d>1 - - - - - -" % priority)
+        facility, severity = divmod(priority, 8)
+        assert fields["log.syslog.priority"] == priority
+        assert fields["log.syslog.facility.code"] == facility
+        assert fields["log.syslog.facility.name"] == FACILITIES[facility]
+        assert fields["log.syslog.severity.code"] == severity
+        assert fields["log.syslog.severity.name"] == SEVERITIES[severity]
+        assert fields["log.level"] == LEVELS[severity]
     fields = parse(b"<191>1 - - - - - -")
     assert fields["log.syslog.facility.name"] == "local7"
     assert fields["log.syslog.severity.name"] == "debug"
@@ -847,16 +897,16 @@ def test_5424_bom_and_spacing() -> None:
     assert fields["@timestamp"] == datetime(2023, 12, 31, 23, 0, 0, 123456, tzinfo=UTC)
 
 
-def test_looks_like() -> None:
-    assert looks_like(b"<13>1 - - - - - -")
-    assert looks_like(b"Jan  1 00:00:00 host app: x")
-    assert looks_like(b"17 <13>1 - - - - - -")
-    assert not looks_like(b"")
-    assert not looks_like(b"<html>")
-    assert not looks_like(b'{"msg": "x"}')
-    assert not looks_like(b'127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200')
-    assert not looks_like(b"level=info msg=x")
-    assert not looks_like(b"January is cold")
+def test_detected_as_syslog() -> None:
+    assert detect(b"<13>1 - - - - - -") == "syslog"
+    assert detect(b"Jan  1 00:00:00 host app: x") == "syslog"
+    assert detect(b"17 <13>1 - - - - - -") == "syslog"
+    assert detect(b"") != "syslog"
+    assert detect(b"<html>") != "syslog"
+    assert detect(b'{"msg": "x"}') != "syslog"
+    assert detect(b'127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200') != "syslog"
+    assert detect(b"level=info msg=x") != "syslog"
+    assert detect(b"January is cold") != "syslog"
 
 
 def test_no_pathological_slowness() -> None:
@@ -937,7 +987,7 @@ def test_arbitrary_bytes_parse_or_raise_parse_error(
     line: bytes, reference: datetime | None
 ) -> None:
     check_contract(line, reference)
-    looks_like(line)
+    detect(line)
 
 
 @settings(max_examples=500)
@@ -949,7 +999,7 @@ def test_syslog_like_fragments_parse_or_raise_parse_error(
     line: bytes, reference: datetime | None
 ) -> None:
     check_contract(line, reference)
-    looks_like(line)
+    detect(line)
 
 
 @given(st.text(max_size=120))
