@@ -74,6 +74,7 @@ pub struct Settings {
     namespace: Option<String>,
     op_type: String,
     window: Window,
+    schema: Option<jsonschema::Validator>,
 }
 
 impl Settings {
@@ -88,6 +89,7 @@ impl Settings {
             namespace: self.namespace.as_deref(),
             op_type: &self.op_type,
             window: self.window,
+            schema: self.schema.as_ref(),
         }
     }
 }
@@ -95,9 +97,10 @@ impl Settings {
 #[pymethods]
 impl Settings {
     #[new]
-    /// The window's bounds come in whole microseconds, as `window.Window` holds them.
+    /// The window's bounds come in whole microseconds, as `window.Window` holds them;
+    /// `schema` is the text of the topic's own JSON Schema (ValueError if it is not one).
     #[pyo3(signature = (dataset, keep_original, envelope, line_format, index_prefix, namespace,
-                        op_type, window_back_us, window_ahead_us, /))]
+                        op_type, window_back_us, window_ahead_us, schema=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         dataset: String,
@@ -109,9 +112,21 @@ impl Settings {
         op_type: String,
         window_back_us: i64,
         window_ahead_us: i64,
-    ) -> Self {
+        schema: Option<&str>,
+    ) -> PyResult<Self> {
         let window = Window { back_us: window_back_us, ahead_us: window_ahead_us };
-        Settings { dataset, keep_original, envelope, line_format, index_prefix, namespace, op_type, window }
+        let schema = schema.map(compile_schema).transpose()?;
+        Ok(Settings {
+            dataset,
+            keep_original,
+            envelope,
+            line_format,
+            index_prefix,
+            namespace,
+            op_type,
+            window,
+            schema,
+        })
     }
 
     /// One Kafka message to (index name, bulk entry, `IndexAction.outside_window`); raises
@@ -137,6 +152,13 @@ impl Settings {
             Err(letter) => Err(Refused::new_err((letter.stage, letter.reason, letter.detail))),
         }
     }
+}
+
+/// A topic's JSON Schema, compiled once (draft from its `$schema`, 2020-12 without one).
+fn compile_schema(text: &str) -> PyResult<jsonschema::Validator> {
+    let invalid = |e: String| pyo3::exceptions::PyValueError::new_err(format!("not a JSON Schema: {e}"));
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    jsonschema::validator_for(&value).map_err(|e| invalid(e.to_string()))
 }
 
 /// `Side::name` as a Python string made once (this runs per message).

@@ -36,6 +36,8 @@ pub struct Profile<'a> {
     pub op_type: &'a str,
     /// For dated indices: where the event time may name the index.
     pub window: Window,
+    /// The topic's own JSON Schema, which its JSON lines must match.
+    pub schema: Option<&'a jsonschema::Validator>,
 }
 
 /// (index name, bulk entry, where the event time lay) for one message.
@@ -61,6 +63,11 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
             parsers::parse_fixed(p.line_format, &envelope.line, reference, decoded)?,
         )
     };
+    if let Some(schema) = p.schema
+        && line_format == "json"
+    {
+        check(schema, &envelope.line)?;
+    }
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
     let (mut doc, stamp) = document(envelope, fields, &origin, &tail);
@@ -118,6 +125,17 @@ fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
     out.extend_from_slice(b"}}\n");
 }
 
+/// A JSON line against its topic's schema: the first violation, as a dead letter. Read once
+/// more, as serde_json's value (what jsonschema validates); only topics with a schema pay.
+fn check(schema: &jsonschema::Validator, line: &[u8]) -> Answer<()> {
+    let letter = |detail: String| Letter { stage: "validate", reason: "schema", detail };
+    let object: serde_json::Value = serde_json::from_slice(line).map_err(|e| letter(e.to_string()))?;
+    match schema.iter_errors(&object).next() {
+        None => Ok(()),
+        Some(error) => Err(letter(format!("{error} (at {})", error.instance_path()))),
+    }
+}
+
 /// The configuration allows only these names; anything else is a dead letter, not a panic.
 fn fixed_format(name: &str) -> Answer<&'static str> {
     ["json", "logfmt", "syslog", "access", "container", "plaintext"]
@@ -150,6 +168,7 @@ mod tests {
             namespace: None,
             op_type: "index",
             window,
+            schema: None,
         };
         let (index, entry, side) = transform(&message, &profile).expect("a common shape");
         (index, String::from_utf8(entry).expect("JSON is UTF-8"), side)

@@ -180,8 +180,9 @@ class Transformer:
                 self.op_type,
                 self.window.back_us,
                 self.window.ahead_us,
+                topic.schema.read_text(encoding="utf-8") if topic.schema else None,
             )
-            if NATIVE is not None and validator is None and settings.native_core
+            if NATIVE is not None and settings.native_core
             else None
         )
         self._ingested: datetime | None = None
