@@ -55,16 +55,10 @@ from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config, IngestConfig, TopicConfig, load_config
 from pipeline.ingest import bulk
-from pipeline.ingest.normalise import Origin
+from pipeline.ingest.actions import IndexAction, Origin, index_action
 from pipeline.ingest.ship import wrap
 from pipeline.ingest.template import template_body
-from pipeline.ingest.transform import (
-    IndexAction,
-    Transformer,
-    dated_index,
-    index_action,
-    transform,
-)
+from pipeline.ingest.transform import Transformer, dated_index, transform
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("EDGEWATCH_CORPUS") or ROOT.parent / "shared" / "corpus")

@@ -20,14 +20,8 @@ from datetime import date, datetime
 from pipeline.cli import main
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import intake, transform
-from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import (
-    IndexAction,
-    Validator,
-    bulk_op_type,
-    dated_index,
-    index_action,
-)
+from pipeline.ingest.actions import IndexAction, Origin, bulk_op_type, index_action
+from pipeline.ingest.transform import Validator, dated_index
 
 SOURCE = os.environ.get("EDGEWATCH_BENCH_DOCUMENT", "").encode()
 DAY = date.today()

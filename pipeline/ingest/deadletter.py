@@ -26,8 +26,7 @@ from datetime import datetime
 
 from confluent_kafka import Message
 
-from pipeline.ingest.normalise import iso
-from pipeline.ingest.transform import DeadLetter
+from pipeline.ingest.actions import DeadLetter, iso
 
 _MAX_DETAIL = 1024
 

@@ -22,8 +22,9 @@ from typing import Any
 
 import orjson
 
+from pipeline.ingest.actions import Origin
 from pipeline.ingest.envelopes import event_time
-from pipeline.ingest.normalise import ENVELOPE_ONLY, EPOCH, Origin, document_tail, nest_into
+from pipeline.ingest.normalise import ENVELOPE_ONLY, EPOCH, document_tail, nest_into
 from pipeline.ingest.parsers import json_line
 
 # Top-level keys of a Filebeat event whose handling the fast path does not repeat: events

@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from pipeline.ingest import bulk
+from pipeline.ingest.actions import DeadLetter, IndexAction
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.runs import Part, expand, per_topic
-from pipeline.ingest.transform import DeadLetter, IndexAction
 
 if TYPE_CHECKING:
     from pipeline.ingest._native import Run

@@ -17,10 +17,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from operator import attrgetter
 
 from pipeline.config import IngestConfig
+from pipeline.ingest.actions import DeadLetter
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.offsets import CommitTracker
-from pipeline.ingest.transform import DeadLetter
 
 log = logging.getLogger("edgewatch.ingest")
 

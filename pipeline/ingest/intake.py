@@ -18,10 +18,9 @@ from confluent_kafka import KafkaError, Message
 
 from pipeline.config import IngestConfig
 from pipeline.ingest import transform
+from pipeline.ingest.actions import DeadLetter, IndexAction, iso, origin_of
 from pipeline.ingest.inflight import InFlight
-from pipeline.ingest.normalise import iso
-from pipeline.ingest.runs import origin_of
-from pipeline.ingest.transform import DeadLetter, IndexAction, Transformer, Validator
+from pipeline.ingest.transform import Transformer, Validator
 
 _UNBOUNDED = 1 << 62
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
+from pipeline.ingest.actions import Origin, iso
 from pipeline.ingest.envelopes import Envelope
 from pipeline.ingest.parsers.common import Fields
 
@@ -29,34 +30,6 @@ ENVELOPE_ONLY = frozenset(
         "labels",
     }
 )
-
-
-class Origin(NamedTuple):
-    """Where a message came from in Kafka. (A named tuple: one is made per message, and it is
-    built in half the time of a frozen dataclass.)"""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None  # the Kafka message timestamp
-    key: bytes | None = None
-
-    @property
-    def kafka_time(self) -> datetime | None:
-        """The Kafka message timestamp, if the message has one."""
-        if self.timestamp_ms is None or self.timestamp_ms <= 0:
-            return None
-        try:
-            return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
-        except (ValueError, OverflowError, OSError):
-            # After the year 9999: a producer may set any CreateTime, and one message must
-            # not stop the service. None, as the native core reads it (Stamp::from_kafka_ms).
-            return None
-
-    @property
-    def doc_id(self) -> str:
-        """The document `_id`: a replay of the same message overwrites instead of adding."""
-        return f"{self.topic}/{self.partition}/{self.offset}"
 
 
 def document(
@@ -168,23 +141,6 @@ def _path(key: str) -> tuple[tuple[str, ...], str]:
     if len(_PATHS) < 4096:
         _PATHS[key] = path
     return path
-
-
-def iso(stamp: datetime) -> str:
-    """UTC ISO 8601 with microseconds and a Z, as Elasticsearch's date type reads it."""
-    if stamp.tzinfo is not UTC:
-        stamp = stamp.astimezone(UTC)
-    # What isoformat(timespec="microseconds") writes for the naive time, plus "Z", at half
-    # the cost (no naive copy of the datetime, no keyword parsing).
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031 (an f-string takes 2x)
-        stamp.year,
-        stamp.month,
-        stamp.day,
-        stamp.hour,
-        stamp.minute,
-        stamp.second,
-        stamp.microsecond,
-    )
 
 
 @lru_cache(maxsize=4)

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pipeline.ingest.transform import DeadLetter
+from pipeline.ingest.actions import DeadLetter
 
 TopicPartition = tuple[str, int]
 

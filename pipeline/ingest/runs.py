@@ -13,28 +13,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Union
 
 import orjson
 
-from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import IndexAction
+from pipeline.ingest.actions import IndexAction, origin_of
 
 if TYPE_CHECKING:
     from pipeline.ingest._native import Run
 
 Part = Union[IndexAction, "Run"]
-
-
-def origin_of(message: Any) -> Origin:
-    """Where a confluent-kafka message came from."""
-    return Origin(
-        message.topic(),
-        message.partition(),
-        message.offset(),
-        message.timestamp()[1],
-        message.key(),
-    )
 
 
 def expand(parts: Sequence[Part]) -> list[IndexAction]:

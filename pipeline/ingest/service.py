@@ -42,6 +42,7 @@ from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
 from pipeline.ingest import bulk, core_build, stale_sources, template, template_install
+from pipeline.ingest.actions import bulk_op_type
 from pipeline.ingest.health import Prober, elasticsearch_problem
 from pipeline.ingest.idle import IdleExit, Observation, Verdict
 from pipeline.ingest.indexer import BatchWriter
@@ -51,7 +52,6 @@ from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.offsets import CommitTracker
 from pipeline.ingest.source import KafkaSource, SetupError
 from pipeline.ingest.transaction import Transactions, transactional_id
-from pipeline.ingest.transform import bulk_op_type
 from pipeline.telemetry import Heartbeat, StatusServer, total
 
 __all__ = ["IngestOptions", "IngestService", "SetupError"]

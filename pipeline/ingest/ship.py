@@ -15,7 +15,7 @@ from typing import IO
 import orjson
 from confluent_kafka import Producer
 
-from pipeline.ingest.normalise import iso
+from pipeline.ingest.actions import iso
 
 
 def wrap(line: bytes, envelope: str, host: str, path: str, now: datetime) -> bytes:

@@ -40,9 +40,9 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
 
+from pipeline.ingest.actions import DeadLetter
 from pipeline.ingest.deadletter import dlq_topic, headers
 from pipeline.ingest.offsets import Release
-from pipeline.ingest.transform import DeadLetter
 
 log = logging.getLogger("edgewatch.ingest")
 

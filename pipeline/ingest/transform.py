@@ -17,7 +17,6 @@ The fourth stage, index, happens later, in the indexer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -25,9 +24,17 @@ from typing import Any
 import orjson
 
 from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest.actions import (
+    DeadLetter,
+    IndexAction,
+    Origin,
+    bulk_op_type,
+    index_action,
+    iso,
+)
 from pipeline.ingest.envelopes import EnvelopeError, unwrap
 from pipeline.ingest.fastpath import filebeat_json
-from pipeline.ingest.normalise import Origin, document, iso
+from pipeline.ingest.normalise import document
 from pipeline.ingest.parsers import parse_line
 from pipeline.ingest.parsers.common import ParseError
 from pipeline.ingest.window import Window, window_us
@@ -47,81 +54,6 @@ def _native_core() -> Any:
 
 # Module state, not a constant: the reference tests set it to None to run the Python alone.
 NATIVE: Any = _native_core()
-
-
-# Not frozen, unlike DeadLetter: one is made per indexed message, and a frozen dataclass's
-# __init__ (object.__setattr__ per field) costs twice as much. Nothing changes one once made.
-@dataclass(slots=True)
-class IndexAction:
-    """A document ready for Elasticsearch. Make one with `index_action`."""
-
-    origin: Origin
-    index: str
-    # The document's whole entry in a bulk request, its action line and the document,
-    # serialised once, here: a batch then holds one bytes object per event instead of a dozen
-    # small dicts (less memory, far less work for the cyclic GC), and the bulk body is a join.
-    entry: bytes
-    value: bytes  # the Kafka message as received, dead-lettered if Elasticsearch refuses it
-    native: bool = False  # built by the native core (else by the Python reference)
-    # window.BEHIND or window.AHEAD when the event time was outside the index-time window
-    # and the Kafka timestamp named the index (counted in a metric); else "".
-    outside_window: str = ""
-
-    @property
-    def source(self) -> bytes:
-        """The document alone, cut from the entry on every access (tests, tools)."""
-        return self.entry[self.entry.index(b"\n") + 1 : -1]
-
-    @property
-    def doc(self) -> dict[str, Any]:
-        """The document as a dict, decoded on every access (tests, tools)."""
-        doc: dict[str, Any] = orjson.loads(self.source)
-        return doc
-
-
-def bulk_op_type(settings: IngestConfig) -> str:
-    """The bulk action every document is sent with: "index" into dated indices (a replay
-    overwrites), "create" into data streams (they take nothing else; a replay gets 409)."""
-    return "create" if settings.index_mode == "data_stream" else "index"
-
-
-def index_action(
-    origin: Origin, index: str, source: bytes, value: bytes, op_type: str = "index"
-) -> IndexAction:
-    """The action for a document serialised as `source`, sent as `op_type` (bulk_op_type)."""
-    return IndexAction(origin, index, action_line(op_type, index, origin) + source + b"\n", value)
-
-
-def action_line(op_type: str, index: str, origin: Origin) -> bytes:
-    """`{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}` and a newline."""
-    return _action_head(op_type, index, origin.topic, origin.partition) + b'%d"}}\n' % origin.offset
-
-
-@lru_cache(maxsize=1024)
-def _action_head(op_type: str, index: str, topic: str, partition: int) -> bytes:
-    # The same for a whole partition and day: serialised once, up to the `_id`'s offset.
-    line = orjson.dumps({op_type: {"_index": index, "_id": f"{topic}/{partition}/"}})
-    return line[: -len(b'"}}')]
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A message that will not be indexed, and why."""
-
-    origin: Origin
-    # The message's value as received, produced to the dead-letter topic as is: None for a
-    # tombstone (a message with a null value), which stays a tombstone there.
-    value: bytes | None
-    stage: str  # decode | parse | validate | index
-    reason: str  # short and stable, e.g. "oversized", "json.invalid", "mapper_parsing_exception"
-    detail: str = ""
-    original_size: int | None = None  # set when `value` had to be truncated
-    native: bool = False  # decided by the native core (for its tests and figures)
-
-    @property
-    def size(self) -> int:
-        """The value's length in bytes, 0 for a tombstone (batch size accounting)."""
-        return 0 if self.value is None else len(self.value)
 
 
 Action = IndexAction | DeadLetter

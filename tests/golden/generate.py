@@ -41,11 +41,11 @@ import orjson
 
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import stale_sources
+from pipeline.ingest.actions import DeadLetter, IndexAction, Origin, iso
 from pipeline.ingest.intake import compile_schema
-from pipeline.ingest.normalise import Origin, iso
 from pipeline.ingest.parsers import detect
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import DeadLetter, IndexAction, Transformer
+from pipeline.ingest.transform import Transformer
 from tests.golden import records
 from tests.golden.records import INGESTED, KAFKA_MS, ROOT, Input, Outcome
 

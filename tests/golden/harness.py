@@ -19,10 +19,10 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
+from pipeline.ingest.actions import DeadLetter, IndexAction
 from pipeline.ingest.indexer import Batch
 from pipeline.ingest.intake import Intake
 from pipeline.ingest.runs import expand
-from pipeline.ingest.transform import DeadLetter, IndexAction
 from tests.golden.records import Input, Outcome, profile
 
 # Messages per poll after a topic's first: the service asks consume() for up to

@@ -26,10 +26,9 @@ import pytest
 from pipeline.clients.elasticsearch import connect
 from pipeline.config import Config
 from pipeline.ingest import bulk
+from pipeline.ingest.actions import IndexAction, Origin, index_action
 from pipeline.ingest.indexer import AbandonedError, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
-from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import IndexAction, index_action
 from tests.fixtures.http_receiver import HttpReceiver
 
 ATTEMPTS = 20

@@ -17,11 +17,10 @@ from elasticsearch import Elasticsearch
 from pipeline.clients.elasticsearch import connect
 from pipeline.config import Config
 from pipeline.ingest import bulk
+from pipeline.ingest.actions import Origin, index_action
 from pipeline.ingest.bulk import PROBE_EVERY_S
 from pipeline.ingest.indexer import PROBE_TIMEOUT_S, Batch, BatchWriter
 from pipeline.ingest.metrics import IngestMetrics
-from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import index_action
 from tests.fixtures.secure import SecureStack
 from tests.fixtures.stack import delete_indices
 from tests.fixtures.tcp_proxy import TcpProxy

@@ -20,11 +20,10 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
+from pipeline.ingest.actions import DeadLetter, Origin
 from pipeline.ingest.deadletter import read_headers
-from pipeline.ingest.normalise import Origin
 from pipeline.ingest.offsets import Release
 from pipeline.ingest.transaction import CommitFailedError, Transactions
-from pipeline.ingest.transform import DeadLetter
 
 pytestmark = pytest.mark.integration
 

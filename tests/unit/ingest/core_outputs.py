@@ -128,9 +128,9 @@ def main(mode: str, corpus: Path) -> None:
         sys.meta_path.insert(0, SourceFirst())
     from pipeline.config import IngestConfig, TopicConfig
     from pipeline.ingest import core_build
-    from pipeline.ingest.normalise import Origin
+    from pipeline.ingest.actions import IndexAction, Origin
     from pipeline.ingest.ship import wrap
-    from pipeline.ingest.transform import IndexAction, transform
+    from pipeline.ingest.transform import transform
 
     print(core_build())
     settings, topic = IngestConfig(), TopicConfig()

@@ -7,9 +7,8 @@ from typing import Any
 
 import orjson
 
+from pipeline.ingest.actions import IndexAction, Origin, index_action
 from pipeline.ingest.bulk import Backoff, body, classify
-from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import IndexAction, index_action
 
 
 def _action(offset: int, op_type: str = "index") -> IndexAction:

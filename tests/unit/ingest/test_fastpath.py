@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest.actions import DeadLetter, Origin
 from pipeline.ingest.fastpath import filebeat_json
-from pipeline.ingest.normalise import Origin
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import DeadLetter, _general, transform
+from pipeline.ingest.transform import _general, transform
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SETTINGS = IngestConfig()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ingest.normalise import Origin
+from pipeline.ingest.actions import DeadLetter, Origin
 from pipeline.ingest.offsets import CommitTracker, Release
-from pipeline.ingest.transform import DeadLetter
 
 pytestmark = pytest.mark.unit
 

@@ -21,10 +21,10 @@ from confluent_kafka import KafkaError, Message
 
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import transform as transform_module
-from pipeline.ingest.normalise import iso
-from pipeline.ingest.runs import expand, origin_of, per_topic
+from pipeline.ingest.actions import DeadLetter, IndexAction, iso, origin_of
+from pipeline.ingest.runs import expand, per_topic
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import DeadLetter, IndexAction, Transformer
+from pipeline.ingest.transform import Transformer
 
 pytestmark = [
     pytest.mark.unit,

@@ -10,15 +10,9 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest.actions import DeadLetter, Origin
 from pipeline.ingest.deadletter import headers
-from pipeline.ingest.normalise import Origin
-from pipeline.ingest.transform import (
-    EMPTY_DETAIL,
-    TOMBSTONE_DETAIL,
-    DeadLetter,
-    Transformer,
-    transform,
-)
+from pipeline.ingest.transform import EMPTY_DETAIL, TOMBSTONE_DETAIL, Transformer, transform
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ORIGIN = Origin("edge.logs", 2, 41, int(NOW.timestamp() * 1000), b"edge-7")

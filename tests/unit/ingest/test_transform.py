@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import IngestConfig, TopicConfig
-from pipeline.ingest.normalise import Origin, nest
+from pipeline.ingest.actions import DeadLetter, IndexAction, Origin
+from pipeline.ingest.normalise import nest
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import DeadLetter, IndexAction, transform
+from pipeline.ingest.transform import transform
 
 SCHEMA = json.loads(
     (Path(__file__).parents[3] / "pipeline/ingest/schema/document.schema.json").read_text()

@@ -20,9 +20,9 @@ import pytest
 
 from pipeline.config import ConfigError, IngestConfig, TopicConfig, load_config
 from pipeline.ingest import transform as transform_module
-from pipeline.ingest.normalise import Origin, iso
+from pipeline.ingest.actions import IndexAction, Origin, iso
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import IndexAction, transform
+from pipeline.ingest.transform import transform
 from pipeline.ingest.window import AHEAD, BEHIND, INSIDE, Window, window_us
 
 SCHEMA = json.loads(
