@@ -14,83 +14,41 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from confluent_kafka import Message
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest_bench import ENVELOPES, mixed_values, sample_lines, say
+from bench.ingest_bench import (
+    ENVELOPES,
+    core_intake,
+    mixed_values,
+    polls_of,
+    rate,
+    sample_lines,
+    say,
+)
 from pipeline.config import TopicConfig, load_config
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import Transformer
 
-POLL = 500
 TOPIC = "bench-core"
-
-
-def messages(values: list[tuple[bytes, bytes]], now_ms: int) -> list[Message]:
-    """confluent-kafka messages as a consumer hands them over."""
-    return [
-        Message(
-            topic=TOPIC,
-            partition=0,
-            offset=i,
-            key=key,
-            value=value,
-            timestamp=(1, now_ms),
-        )
-        for i, (key, value) in enumerate(values)
-    ]
-
-
-def rate(intake: object, polls: list[list[Message]], runs: int) -> tuple[float, float]:
-    """(best, median) events per CPU-second over `runs` passes of `polls`."""
-    ingested = "2026-01-01T00:00:00.000000Z"
-    rates = []
-    events = sum(len(p) for p in polls)
-    for _ in range(runs):
-        started = time.process_time()
-        for poll in polls:
-            start = 0
-            while start < len(poll):
-                offsets: dict[object, int] = {}
-                _, _, _, start, _ = intake.take(  # type: ignore[attr-defined]
-                    poll, start, ingested, 1 << 20, 1 << 62, offsets, {}, {}
-                )
-        rates.append(events / (time.process_time() - started))
-    return max(rates), statistics.median(rates)
 
 
 def main() -> None:
     config = load_config()
-    route = Transformer(config.ingest, TopicConfig())
-    if route.native is None:
-        sys.exit("the native core is not built: run make venv")
-    from pipeline.ingest import _native  # type: ignore[attr-defined]
-
-    intake = _native.Intake()
-    intake.route(TOPIC, route.native)
+    intake = core_intake(config.ingest, TOPIC, TopicConfig())
     runs = int(os.environ.get("RUNS", "5"))
     now = datetime.now(UTC)
     now_ms = int(now.timestamp() * 1000)
     samples = sample_lines()
 
-    def polls_of(values: list[tuple[bytes, bytes]], count: int) -> list[list[Message]]:
-        values = (values * (count // max(1, len(values)) + 1))[:count]
-        msgs = messages(values, now_ms)
-        return [msgs[i : i + POLL] for i in range(0, len(msgs), POLL)]
-
     figures: dict[str, dict[str, float]] = {}
-    rows = [("mixed", "all", polls_of(mixed_values(samples, 30_000), 30_000))]
+    rows = [("mixed", "all", polls_of(TOPIC, mixed_values(samples, 30_000), 30_000, now_ms))]
     for envelope in sorted(set(ENVELOPES)):
         for fmt, lines in samples.items():
             values = [(b"edge-1", wrap(line, envelope, "edge-1", "/x", now)) for line in lines]
-            rows.append((fmt, envelope, polls_of(values, 10_000)))
+            rows.append((fmt, envelope, polls_of(TOPIC, values, 10_000, now_ms)))
     say(f"{'format':<14} {'envelope':<10} {'best ev/s':>12} {'median ev/s':>12}")
     for fmt, envelope, polls in rows:
         best, median = rate(intake, polls, runs)

@@ -4,9 +4,9 @@
 consumer loop, batching, bulk requests, commits) costs with parsing taken away: the ratio the
 service would reach if parsing were free. It is a measuring tool, not a way to run ingest.
 
-The constant document is made one message at a time, on the loop the service uses without
-the native core: the native core takes whole polls, and a constant stand-in for it would
-measure nothing real. So this figure is a floor: the service's own loop now costs less.
+The service's Intake is replaced by one that makes the constant document of every message
+in Python, one message at a time, where the native core takes whole polls: so this figure
+is a floor, the service's own loop costs less.
 
     EDGEWATCH_BENCH_DOCUMENT='{"message": ...}' python -m bench.pipeline_only --topics T ...
 """
@@ -15,34 +15,59 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 
+from confluent_kafka import KafkaError, Message
+
 from pipeline.cli import main
-from pipeline.config import IngestConfig, TopicConfig
-from pipeline.ingest import intake, transform
-from pipeline.ingest.actions import IndexAction, Origin, bulk_op_type, index_action
-from pipeline.ingest.transform import Validator, dated_index
+from pipeline.config import IngestConfig
+from pipeline.ingest import service
+from pipeline.ingest.actions import bulk_op_type, index_action, origin_of
+from pipeline.ingest.inflight import InFlight
+from pipeline.ingest.intake import Intake
 
 SOURCE = os.environ.get("EDGEWATCH_BENCH_DOCUMENT", "").encode()
 DAY = date.today()
 
 
-class ConstantDocument:
-    """What the service's Transformer returns for a good message, without looking at it."""
+class ConstantIntake(Intake):
+    """What the service's Intake puts in the batch for a good message, without looking at
+    it: the constant document, with the message's offsets and counts recorded."""
 
     def __init__(
-        self, settings: IngestConfig, topic: TopicConfig, validator: Validator | None = None
+        self,
+        settings: IngestConfig,
+        batches: InFlight,
+        on_error: Callable[[KafkaError], None],
     ) -> None:
-        self.index = dated_index(settings.index_prefix, DAY)
+        super().__init__(settings, batches, on_error)
+        self.index = f"{settings.index_prefix}-{DAY:%Y.%m.%d}"
         self.op_type = bulk_op_type(settings)
 
-    def __call__(self, value: bytes | None, origin: Origin, ingested: datetime) -> IndexAction:
-        return index_action(origin, self.index, SOURCE, value or b"", self.op_type)
+    def take(self, messages: list[Message], received: datetime) -> None:
+        batches = self.batches
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                self.on_error(error)
+                continue
+            origin = origin_of(message)
+            batch = batches.open
+            self.consumed[origin.topic] = self.consumed.get(origin.topic, 0) + 1
+            batch.last_offsets[(origin.topic, origin.partition)] = origin.offset
+            if origin.topic.endswith(self.settings.dlq_suffix):
+                continue  # never indexed, as the service skips them
+            value = message.value() or b""
+            action = index_action(origin, self.index, SOURCE, value, self.op_type)
+            batch.actions.append(action)
+            batch.size_bytes += len(action.entry)
+            if batches.complete() and not batches.full():
+                batches.submit()
 
 
 if __name__ == "__main__":
     if not SOURCE:
         raise SystemExit("set EDGEWATCH_BENCH_DOCUMENT to the JSON document to index")
-    intake.Transformer = ConstantDocument  # type: ignore[attr-defined,assignment]
-    transform.NATIVE = None  # one message at a time (see above)
+    service.Intake = ConstantIntake  # type: ignore[attr-defined]
     main(["ingest", *sys.argv[1:]])

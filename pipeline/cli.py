@@ -59,17 +59,19 @@ def version() -> None:
 
     import confluent_kafka
 
-    from pipeline.ingest import core_build, stale_sources
+    from pipeline.ingest import stale_sources
 
     librdkafka, _ = confluent_kafka.libversion()
     click.echo(f"edgewatch {__version__}")
     click.echo(f"  python               {platform.python_version()}")
     click.echo(f"  confluent-kafka      {installed('confluent-kafka')} (librdkafka {librdkafka})")
     click.echo(f"  elasticsearch-py     {installed('elasticsearch')}")
-    click.echo(f"  ingest core          {core_build()}")
     stale = stale_sources()
     if stale:
-        click.echo(f"  WARNING: {', '.join(stale)} changed after it was compiled: run `make venv`")
+        click.echo(
+            f"  WARNING: {', '.join(stale)} changed after the native ingest core was built: "
+            "run `make venv`"
+        )
 
 
 @main.group()

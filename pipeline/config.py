@@ -127,9 +127,6 @@ class IngestConfig:
     # Larger messages are dead-lettered unparsed (reason "oversized").
     max_message_bytes: int = setting(1_048_576, positive)
     keep_original: bool = setting(True)  # event.original
-    # Build the common shapes with the Rust core (pipeline/ingest/_native); false: every
-    # message takes the Python reference (slower, same documents). A switch for operators.
-    native_core: bool = setting(True)
     index_mode: str = setting("dated", one_of("dated", "data_stream"))
     # dated: <index_prefix>-YYYY.MM.DD; data_stream: logs-<dataset>-<namespace>
     index_prefix: str = setting("edgewatch-logs")
@@ -137,7 +134,7 @@ class IngestConfig:
     namespace: str = setting("default")
     # Dated mode: the event time names the index only within this window around the Kafka
     # timestamp, else the Kafka timestamp does; a line dated 1970 or 9999 cannot make an
-    # index of its own (pipeline/ingest/window.py). The document keeps its @timestamp.
+    # index of its own (native/src/window.rs). The document keeps its @timestamp.
     index_time_window_back_s: float = setting(7 * 86_400.0, window_bound)
     index_time_window_ahead_s: float = setting(86_400.0, window_bound)
     replicas: int | None = setting(None)

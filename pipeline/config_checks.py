@@ -51,7 +51,7 @@ def positive_or_none(value: Any) -> str | None:
     return None if value is None else positive(value)
 
 
-# A hundred years: wider than any log's lateness, and far inside what both ingest cores
+# A hundred years: wider than any log's lateness, and far inside what the ingest core
 # can count in microseconds.
 _MAX_WINDOW_S = 100 * 365 * 86_400
 

@@ -5,19 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def core_build() -> str:
-    """How the ingest core runs here (setup.py): the Python reference compiled by mypyc, and
-    the native (Rust) core in front of it, when installed with a C compiler and cargo at
-    hand; else plain Python."""
-    from pipeline.ingest import transform
-
-    if Path(transform.__file__ or "").suffix == ".py":
-        return "pure Python (install with a C compiler and cargo for ~3x less CPU per event)"
-    if transform.NATIVE is None:
-        return "compiled (mypyc), without the native core"
-    return "compiled (mypyc) + native (Rust)"
-
-
 def stale_sources(package: Path | None = None) -> list[str]:
     """Sources edited since they were compiled: Python imports a module's .so before its .py,
     so in a source checkout that was not rebuilt, the edit does not run. Paths are relative to

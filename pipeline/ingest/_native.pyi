@@ -3,7 +3,8 @@
 from typing import Any
 
 class Settings:
-    """One topic's settings, made once per topic (`transform.Transformer`)."""
+    """One topic's settings, made once per topic (`transform.core_settings`). `schema`: the
+    text of the topic's own JSON Schema (ValueError if it is not one)."""
 
     def __init__(
         self,
@@ -16,22 +17,11 @@ class Settings:
         op_type: str,
         window_back_us: int,
         window_ahead_us: int,
-        /,
+        schema: str | None = None,
     ) -> None: ...
-    def transform(
-        self,
-        value: bytes,
-        key: bytes | None,
-        topic: str,
-        partition: int,
-        offset: int,
-        timestamp_ms: int | None,
-        ingested: str,
-        /,
-    ) -> tuple[str, bytes, str] | None: ...
 
 def parse(name: str, line: bytes, reference_us: int | None = None) -> Any: ...
-def detect(line: bytes) -> str | None: ...
+def detect(line: bytes) -> str: ...
 def loads(text: bytes) -> Any: ...
 def dumps_float(f: float) -> str: ...
 
@@ -61,4 +51,6 @@ class Intake:
         consumed: dict[str, int],
         outside: dict[tuple[str, str], int],
         /,
-    ) -> tuple[Run, list[int], int]: ...
+    ) -> tuple[Run, list[tuple[int, str, str, str]], list[int], int, str | None]:
+        """(run, dead letters as (position, stage, reason, detail), positions of Kafka
+        errors, the position to go on from, the topic not routed yet that stopped it)."""

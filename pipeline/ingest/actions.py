@@ -1,9 +1,9 @@
-"""What the ingest core's answers become in Python: a document to index (`IndexAction`) or a
-dead letter (`DeadLetter`), each with the `Origin` of its Kafka message. Pure.
+"""What the native ingest core's answers become in Python: a document to index (`IndexAction`)
+or a dead letter (`DeadLetter`), each with the `Origin` of its Kafka message. Pure.
 
-The core decides what every message becomes (transform.py); the rest of the service only
-carries these values: the bulk writer sends actions, the commit path produces dead letters
-with their headers.
+The core (`_native`, built from native/) decides what every message becomes; the rest of the
+service only carries these values: the bulk writer sends actions, the commit path produces
+dead letters with their headers.
 """
 
 from __future__ import annotations
@@ -78,18 +78,18 @@ def iso(stamp: datetime) -> str:
 # __init__ (object.__setattr__ per field) costs twice as much.
 @dataclass(slots=True)
 class IndexAction:
-    """A document ready for Elasticsearch. Make one with `index_action`."""
+    """A document ready for Elasticsearch: one of a native run's documents (`runs.expand`),
+    or one made with `index_action`."""
 
     origin: Origin
     index: str
-    # The document's whole entry in a bulk request, its action line and the document,
-    # serialised once: a batch then holds one bytes object per event instead of a dozen
-    # small dicts, and the bulk body is a join.
+    # The document's whole entry in a bulk request, its action line and the document, as the
+    # core wrote them: the bulk body is a join of entries.
     entry: bytes
     value: bytes  # the Kafka message as received, dead-lettered if Elasticsearch refuses it
-    native: bool = False  # built by the native core (else by the Python reference)
-    # window.BEHIND or window.AHEAD when the event time was outside the index-time window
-    # and the Kafka timestamp named the index (counted in a metric); else "".
+    # "behind" or "ahead" when the event time was outside the index-time window and the
+    # Kafka timestamp named the index; else "". (Set by `transform`: a run counts these
+    # per poll instead, in `Intake.outside`.)
     outside_window: str = ""
 
     @property
@@ -113,7 +113,8 @@ def bulk_op_type(settings: IngestConfig) -> str:
 def index_action(
     origin: Origin, index: str, source: bytes, value: bytes, op_type: str = "index"
 ) -> IndexAction:
-    """The action for a document serialised as `source`, sent as `op_type` (bulk_op_type)."""
+    """The action for a document serialised as `source`, sent as `op_type` (bulk_op_type):
+    for tests and tools that write documents of their own through the bulk writer."""
     return IndexAction(origin, index, action_line(op_type, index, origin) + source + b"\n", value)
 
 
@@ -141,7 +142,6 @@ class DeadLetter:
     reason: str  # short and stable, e.g. "oversized", "json.invalid", "mapper_parsing_exception"
     detail: str = ""
     original_size: int | None = None  # set when `value` had to be truncated
-    native: bool = False  # decided by the native core (for its tests and figures)
 
     @property
     def size(self) -> int:

@@ -64,7 +64,7 @@ class Batch:
     """Consecutive messages of one consumer, written together."""
 
     runs: list[Run] = field(default_factory=list)  # documents the native core built
-    actions: list[IndexAction] = field(default_factory=list)  # ... and the Python path
+    actions: list[IndexAction] = field(default_factory=list)  # single ones (tests, tools)
     letters: list[DeadLetter] = field(default_factory=list)
     last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     size_bytes: int = 0

@@ -14,7 +14,6 @@ import time
 from collections import deque
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
-from operator import attrgetter
 
 from pipeline.config import IngestConfig
 from pipeline.ingest.actions import DeadLetter
@@ -24,7 +23,6 @@ from pipeline.ingest.offsets import CommitTracker
 
 log = logging.getLogger("edgewatch.ingest")
 
-_built_natively = attrgetter("native")
 # Once abandoned, writers let go within this long (a request under way may not: its batch is
 # then left to finish or fail on its own, and is never committed either way).
 ABANDON_WAIT_S = 5.0
@@ -74,9 +72,6 @@ class InFlight:
         """Hand the open batch to a writer and open the next."""
         batch, self.open = self.open, Batch()
         self.metrics.batch_size.observe(len(batch))
-        native = sum(map(_built_natively, batch.actions))  # (a C loop: it runs per document)
-        self.metrics.built.labels("native").inc(batch.run_documents + native)
-        self.metrics.built.labels("python").inc(len(batch.actions) - native)
         batch_id = self.tracker.open(batch.last_offsets)
         self._futures.append((batch_id, self._pool.submit(self.writer.write, batch)))
         self.metrics.in_flight.set(len(self._futures))

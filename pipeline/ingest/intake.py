@@ -1,33 +1,35 @@
 """From one poll's messages to entries of the open batch.
 
-The native core takes the whole poll in one call, dead letters included; what it declines
-(Kafka errors, rare shapes, topics with their own schema) takes the Python path, message by
-message. Each topic's
-settings are worked out once, into its `Transformer` (its route).
+The native core takes the whole poll in one call: documents, dead letters, every offset and
+count. A topic it has not been told of stops the call before its first message; the topic is
+routed here, once (its settings, or `skip` for our own dead-letter topics), and the call goes
+on from there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
-import orjson
 from confluent_kafka import KafkaError, Message
 
-from pipeline.config import IngestConfig
-from pipeline.ingest import transform
-from pipeline.ingest.actions import DeadLetter, IndexAction, iso, origin_of
+from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest import _native
+from pipeline.ingest.actions import DeadLetter, iso, origin_of
 from pipeline.ingest.inflight import InFlight
-from pipeline.ingest.transform import Transformer, Validator
+from pipeline.ingest.source import SetupError
+from pipeline.ingest.transform import core_settings
 
 _UNBOUNDED = 1 << 62
 
 
 class Intake:
     """Turns polls into batch entries, counting per topic what it consumed and which
-    documents fell outside the index-time window. Main thread only."""
+    documents fell outside the index-time window. Main thread only.
+
+    The settings of every topic of the configuration (`ingest.topics`) are made here, at
+    start: a topic's JSON Schema that cannot be read or is not one stops the service before
+    it reads anything (SetupError), not at the topic's first message."""
 
     def __init__(
         self,
@@ -38,15 +40,15 @@ class Intake:
         self.settings = settings
         self.batches = batches
         self.on_error = on_error
-        # Per topic, how its messages are transformed; None for our own dead-letter topics.
-        self.routes: dict[str, Transformer | None] = {}
         self.consumed: dict[str, int] = {}  # per poll, added to the metric in one go
         # Per poll too: documents whose event time lay outside the index-time window, by
-        # (topic, side); the native core counts its own in `take`.
+        # (topic, side).
         self.outside: dict[tuple[str, str], int] = {}
-        # The native core's view of the routes: it takes whole polls (None: per message).
-        native = transform.NATIVE if settings.native_core else None
-        self._native: Any = native.Intake() if native is not None else None
+        self._core = _native.Intake()
+        self._configured = {
+            name: _settings(settings, name, topic) for name, topic in settings.topics.items()
+        }
+        self._default: _native.Settings | None = None  # the topics without a table
 
     def take(self, messages: list[Message], received: datetime) -> None:
         """Transform what one consume() call returned into the open batch, submitting it
@@ -56,10 +58,6 @@ class Intake:
         and records every offset and count itself. One call per poll instead of per message:
         5.5 -> 3.3 us per event here.
         """
-        native = self._native
-        if native is None:
-            self._take_each(messages, received)
-            return
         batches = self.batches
         ingested = iso(received)
         max_message, max_bytes = self.settings.max_message_bytes, self.settings.bulk_max_bytes
@@ -68,7 +66,7 @@ class Intake:
             batch = batches.open
             # No writer free: this batch cannot leave yet, so its size limit cannot be kept.
             room = max_bytes - batch.size_bytes if not batches.full() else _UNBOUNDED
-            run, letters, errors, start, unrouted = native.take(
+            run, letters, errors, start, unrouted = self._core.take(
                 messages,
                 start,
                 ingested,
@@ -81,16 +79,13 @@ class Intake:
             if len(run):
                 batch.add_run(run)
             for position in errors:
-                self.on_error(messages[position].error())
+                error = messages[position].error()
+                assert error is not None  # (the core found one there)
+                self.on_error(error)
             if letters:
                 self._letters(messages, letters)
             if unrouted is not None:
-                route = self._route(unrouted)
-                if route is not None and route.native is None:
-                    # A topic with its own JSON Schema: checked on the Python path, one
-                    # message at a time, until the core checks schemas itself.
-                    self._take_each([messages[start]], received)
-                    start += 1
+                self._route(unrouted)
             if batches.complete() and not batches.full():
                 batches.submit()
 
@@ -100,88 +95,31 @@ class Intake:
         batch = self.batches.open
         for position, stage, reason, detail in letters:
             message = messages[position]
-            dead = DeadLetter(
-                origin_of(message), message.value(), stage, reason, detail, native=True
-            )
+            dead = DeadLetter(origin_of(message), message.value(), stage, reason, detail)
             batch.letters.append(dead)
             batch.size_bytes += dead.size
 
-    def _take_each(
-        self, messages: list[Message], received: datetime, counted: bool = False
-    ) -> None:
-        """Transform messages one at a time into the open batch. `counted`: their offsets
-        and counts are already recorded (by the native core's `take`), and they all belong
-        in the open batch. (What `take` declined is offered to the native core once more,
-        one message at a time: it declined the first poll of a topic only because it did
-        not know the topic yet. The rest is rare: dead letters and odd shapes.)
-
-        It keeps what it needs in locals: without the native core it runs once per event.
-        """
-        batches = self.batches
-        batch = batches.open
-        actions, last_offsets, size = batch.actions, batch.last_offsets, batch.size_bytes
-        consumed, routes = self.consumed, self.routes
-        max_bytes = self.settings.bulk_max_bytes
-        for message in messages:
-            error = message.error()
-            if error is not None:
-                self.on_error(error)
-                continue
-            origin = origin_of(message)
-            topic = origin.topic
-            if not counted:
-                consumed[topic] = consumed.get(topic, 0) + 1
-                last_offsets[(topic, origin.partition)] = origin.offset
-            route = routes[topic] if topic in routes else self._route(topic)
-            if route is None:
-                continue  # our own dead-letter topic, matched by a pattern: never re-ingest
-            action = route(message.value(), origin, received)
-            if type(action) is IndexAction:
-                actions.append(action)
-                size += len(action.entry)
-                if action.outside_window:  # rare: the Kafka timestamp named its index
-                    key = (topic, action.outside_window)
-                    self.outside[key] = self.outside.get(key, 0) + 1
-            else:
-                assert isinstance(action, DeadLetter)
-                batch.letters.append(action)
-                size += len(action.value or b"")
-            # Counted by documents the consume() call cannot overshoot (the loop asks for at
-            # most the room left); by bytes it can, so that is checked here.
-            if size >= max_bytes and not counted and not batches.full():
-                batch.size_bytes = size
-                batches.submit()
-                batch = batches.open
-                actions, last_offsets, size = batch.actions, batch.last_offsets, batch.size_bytes
-        batch.size_bytes = size
-
-    def _route(self, topic: str) -> Transformer | None:
-        """How this topic's messages are transformed, worked out once per topic."""
-        route = None
-        if not topic.endswith(self.settings.dlq_suffix):
-            config = self.settings.topic(topic)
-            validator = compile_schema(config.schema) if config.schema else None
-            route = Transformer(self.settings, config, validator)
-        self.routes[topic] = route
-        if self._native is not None:
-            if route is None:
-                self._native.skip(topic)
-            elif route.native is not None:
-                self._native.route(topic, route.native)
-        return route
+    def _route(self, topic: str) -> None:
+        """Tell the core how this topic's messages are transformed, once per topic. Our own
+        dead-letter topics (matched by a pattern) are counted and committed, never indexed."""
+        if topic.endswith(self.settings.dlq_suffix):
+            self._core.skip(topic)
+            return
+        settings = self._configured.get(topic)
+        if settings is None:
+            if self._default is None:
+                self._default = core_settings(self.settings, self.settings.topic(topic))
+            settings = self._default
+        self._core.route(topic, settings)
 
 
-def compile_schema(path: Path) -> Validator:
-    """Compile a user's JSON Schema once (fastjsonschema generates Python code for it)."""
-    import fastjsonschema
-
-    check = fastjsonschema.compile(orjson.loads(path.read_bytes()))
-
-    def validate(obj: dict[str, Any]) -> str | None:
-        try:
-            check(obj)
-        except fastjsonschema.JsonSchemaValueException as err:
-            return f"{err.message} (at {err.name})"
-        return None
-
-    return validate
+def _settings(settings: IngestConfig, name: str, topic: TopicConfig) -> _native.Settings:
+    """The core's settings of a topic of the configuration; SetupError naming the setting
+    when its JSON Schema cannot be read or is not one."""
+    try:
+        return core_settings(settings, topic)
+    except (OSError, ValueError) as err:
+        raise SetupError(
+            f'ingest.topics."{name}".schema = "{topic.schema}": {err}. Fix the file or the '
+            "setting: the topic's messages cannot be checked against it"
+        ) from None

@@ -20,12 +20,6 @@ class IngestMetrics:
             ["topic"],
             registry=r,
         )
-        self.built = Counter(
-            "edgewatch_ingest_documents_built",
-            "Documents built, by core: native, or python where the native core declined",
-            ["core"],
-            registry=r,
-        )
         self.outside_window = Counter(
             "edgewatch_ingest_index_time_outside_window",
             "Documents whose event time lay outside the index-time window around their Kafka"

@@ -1,9 +1,9 @@
 """A batch's parts as the indexer sends them: runs from the native core, single actions.
 
 The native core transforms a whole poll in one call (`_native.Intake.take`) and hands back a
-run: the documents it built, their bulk entries already back to back. What it declines takes
-the Python path one message at a time and becomes an `IndexAction` (or a dead letter). Both
-kinds of part have `.entry`, their piece of the bulk body, so a request is one join either way.
+run: the documents it built, their bulk entries already back to back. A single
+`IndexAction` (a run's document on its own, or one a test or tool made) is a part too. Both
+kinds have `.entry`, their piece of the bulk body, so a request is one join either way.
 
 Only when Elasticsearch answers a request with errors must its documents be told apart:
 `expand` then turns each run back into one `IndexAction` per document, in request order.
@@ -34,7 +34,7 @@ def expand(parts: Sequence[Part]) -> list[IndexAction]:
             continue
         for message, entry in part.documents():
             index = next(iter(orjson.loads(entry[: entry.index(b"\n")]).values()))["_index"]
-            out.append(IndexAction(origin_of(message), index, entry, message.value(), True))
+            out.append(IndexAction(origin_of(message), index, entry, message.value()))
     return out
 
 

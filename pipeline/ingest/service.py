@@ -35,13 +35,13 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from confluent_kafka import Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 from elasticsearch import Elasticsearch
 
 from pipeline.clients import elasticsearch as es_client
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
-from pipeline.ingest import bulk, core_build, stale_sources, template, template_install
+from pipeline.ingest import bulk, stale_sources, template, template_install
 from pipeline.ingest.actions import bulk_op_type
 from pipeline.ingest.health import Prober, elasticsearch_problem
 from pipeline.ingest.idle import IdleExit, Observation, Verdict
@@ -151,12 +151,13 @@ class IngestService:
                 self._status.port,
             )
         try:
+            # First: the topics' settings (their schemas) stop the service at once if wrong.
+            self._intake = Intake(self.settings, self._batches, self._message_error)
             if not template_install.install(self._es, self.config, self._stop):
                 return 0
             self._template_ready = True
             self._prober.start()
             source = self._source = self._make_source()
-            self._intake = Intake(self.settings, self._batches, source.message_error)
             # Batches keep tens of thousands of small dicts alive, none of them in reference
             # cycles: at the default threshold the cyclic collector rescans them constantly
             # and finds nothing. Collect far less often (measured: ~15% more events/s).
@@ -197,21 +198,25 @@ class IngestService:
         )
         subscription = source.subscribe(self.options.topics, self.options.topic_pattern)
         log.info(
-            "consuming %s as group %s%s from %s; ingest core %s",
+            "consuming %s as group %s%s from %s",
             ", ".join(subscription),
             group,
             f" (static member {instance_id})" if instance_id else "",
             self.config.kafka.bootstrap,
-            core_build(),
         )
         stale = stale_sources()
         if stale:
             log.warning(
-                "%s changed after the ingest core was compiled: those edits do not run until "
-                "it is rebuilt (make venv)",
+                "%s changed after the native ingest core was built: those edits do not run "
+                "until it is rebuilt (make venv)",
                 ", ".join(stale),
             )
         return source
+
+    def _message_error(self, error: KafkaError) -> None:
+        """An error consume() returned in place of a message (the source's to judge)."""
+        assert self._source is not None
+        self._source.message_error(error)
 
     def _producer(self, overrides: dict[str, Any]) -> Producer:
         """The dead-letter producer (transaction.py adds its transactional settings). Dead

@@ -1,7 +1,7 @@
 """`edgewatch ship`: produce log files into Kafka the way an edge shipper would.
 
 For demos, replays and benchmarks. Each line is wrapped in the chosen shipper's envelope
-(the same shapes envelopes.py unwraps) and keyed by host, so a host's lines stay in order
+(the shapes the native core unwraps) and keyed by host, so a host's lines stay in order
 on one partition.
 """
 

@@ -47,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     path = records.HERE / f"{args.family}.jsonl"
     golden = records.read(path)
-    got = harness.outcomes(golden.inputs, Counter())
+    got = harness.outcomes(golden.inputs)
     allowed = set(args.path)
     outcomes, groups, refused = list(golden.outcomes), Counter[tuple[str, ...]](), 0
     examples: dict[tuple[str, ...], tuple[Any, Any]] = {}

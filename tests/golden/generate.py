@@ -1,4 +1,4 @@
-"""Regenerate the golden files from the Python reference of the ingest core.
+"""Regenerate the golden files from the native ingest core, through harness.py.
 
     .venv/bin/python -m tests.golden.generate          # rewrite the files that changed
     .venv/bin/python -m tests.golden.generate --check  # only say which would change
@@ -6,15 +6,16 @@
 It writes tests/golden/<family>.jsonl and, where the third-party corpus is (../shared/corpus
 or EDGEWATCH_CORPUS), corpus_digests.jsonl.gz.
 
-Every input is built here, deterministically (fixed seeds, a fixed clock), and its outcome
-is what the reference makes of it: the topic's `transform.Transformer` with the native core
-switched off (`native_core=False`), i.e. the Python path `intake.py` falls back to for a
-message the native core declines, taken for every message. The test (test_golden.py) sends
-the same inputs through the production path instead (harness.py) and requires the same
-outcomes.
+Every input is built here, deterministically (fixed seeds, a fixed clock), from the test
+modules, the demo and the benchmark as they are now (README.md), and its outcome is what the
+native core makes of it on the service's path (`harness.outcomes`, the very path
+test_golden.py takes). So the files record the core as it is: regenerate after a change to
+what the core makes of a message, and review every changed record (and say why in the
+commit); `accept.py` takes only the changes at the JSON paths you name.
 
-This only works while the Python reference exists (issue 18 deletes it): after that, a
-golden file changes only by hand, with every difference and its reason in the commit.
+The golden files were first generated from the ingest core's Python implementation, since
+deleted: the native core was held to its outcomes, and records changed since say why in
+their commits.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ import gzip
 import hashlib
 import importlib
 import importlib.util
-import json
 import random
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,14 +40,11 @@ from unittest import mock
 import orjson
 
 from pipeline.config import IngestConfig, TopicConfig
-from pipeline.ingest import stale_sources
-from pipeline.ingest.actions import DeadLetter, IndexAction, Origin, iso
-from pipeline.ingest.intake import compile_schema
-from pipeline.ingest.parsers import detect
+from pipeline.ingest import _native, stale_sources
+from pipeline.ingest.actions import iso
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import Transformer
-from tests.golden import records
-from tests.golden.records import INGESTED, KAFKA_MS, ROOT, Input, Outcome
+from tests.golden import harness, records
+from tests.golden.records import INGESTED, KAFKA_MS, ROOT, Input
 
 SHIPPERS = ("raw", "filebeat", "fluentbit", "vector")
 HOST = "edge-07"
@@ -69,37 +66,6 @@ PROFILES: dict[str, IngestConfig] = {
         index_time_window_ahead_s=100 * 365 * 86_400.0,
     ),
 }
-
-
-# ------------------------------------------------------------------------------ the reference
-
-
-class Reference:
-    """The Python reference, one Transformer per (profile, topic settings)."""
-
-    def __init__(self) -> None:
-        self._transformers: dict[tuple[str, TopicConfig], Transformer] = {}
-
-    def outcome(self, item: Input) -> Outcome:
-        """What the reference makes of one input."""
-        key = (item.profile, item.topic_config)
-        run = self._transformers.get(key)
-        if run is None:
-            config = item.topic_config
-            validator = compile_schema(config.schema) if config.schema else None
-            # native_core=False: the Transformer never asks the native core; every message
-            # takes `_reference`, the Python path.
-            settings = replace(item.settings, native_core=False)
-            run = self._transformers[key] = Transformer(settings, config, validator)
-            assert run.native is None
-        origin = Origin(item.topic, item.partition, item.offset, item.timestamp_ms, item.key)
-        action = run(item.value, origin, item.ingested)
-        if isinstance(action, DeadLetter):
-            return {"dead_letter": {"stage": action.stage, "reason": action.reason}}
-        assert isinstance(action, IndexAction) and not action.native
-        head, _, _ = action.entry.partition(b"\n")
-        ((_op, meta),) = json.loads(head).items()
-        return {"index": meta["_index"], "id": meta["_id"], "document": json.loads(action.source)}
 
 
 # ------------------------------------------------------------------------------ building inputs
@@ -176,9 +142,7 @@ FIXTURE_MODULES: dict[str, str | None] = {
     "tests.unit.parsers.test_plaintext": "plaintext",
     "tests.unit.parsers.test_syslog": "syslog",
     "tests.unit.ingest.test_envelopes": None,
-    "tests.unit.ingest.test_fastpath": None,
     "tests.unit.ingest.test_transform": None,
-    "tests.unit.ingest.test_native": None,
     "tests.unit.ingest.test_tombstone": None,
     "tests.unit.ingest.test_window": None,
     "tests.unit.ingest.test_poll": None,
@@ -451,7 +415,7 @@ def representative(pool: list[tuple[bytes, str]], rng: random.Random) -> list[tu
             line.decode("utf-8")
         except UnicodeDecodeError:
             continue
-        by_format.setdefault(detect(line), []).append((line, note))
+        by_format.setdefault(_native.detect(line), []).append((line, note))
     out = []
     for name in sorted(by_format):
         lines = by_format[name]
@@ -603,11 +567,49 @@ def envelopes_family(lines: list[tuple[bytes, str]]) -> Family:
             note = f"deploy/shippers/samples/{path.name}:{i + 1}"
             for envelope in ("auto", shipper):
                 family.add(value, note, envelope=envelope)
-    from tests.unit.ingest import core_outputs
-
-    for i, value in enumerate(core_outputs.shapes(300)):
+    for i, value in enumerate(odd_shapes(300)):
+        # (Named for the test module they were first written for, since deleted.)
         family.add(value, f"tests/unit/ingest/core_outputs.py shapes #{i}")
     return family
+
+
+# Values a shipper's event or a JSON line may carry where something else is usual.
+_VALUES: list[Any] = [
+    None, True, 0, -1, 2**63, 1.5, 1764064800.25, "", "x", "stdout", "ERROR", "warn",
+    "2026-11-25T10:00:00Z", "Nov 25 10:00:00", "{}", [], [1, "a"], {}, {"name": "edge-2"},
+    {"a": {"b": None}},
+]  # fmt: skip
+_LINE_KEYS = [
+    "level", "msg", "message", "time", "ts", "@timestamp", "pid", "host", "service",
+    "log.level", "host.name", "http", "stream", "log", "tags", "error",
+]  # fmt: skip
+_SHIPPER_KEYS = [
+    "@timestamp", "host", "agent", "log", "fields", "labels", "kubernetes", "stream",
+    "filename", "hostname", "input", "tags",
+]  # fmt: skip
+
+
+def odd_shapes(count: int) -> Iterator[bytes]:
+    """Shipper events (and bare JSON lines) with arbitrary values in their usual fields."""
+    rng = random.Random(1125)
+
+    def some(keys: list[str]) -> dict[str, Any]:
+        return {rng.choice(keys): rng.choice(_VALUES) for _ in range(rng.randrange(6))}
+
+    for i in range(count):
+        line: Any = rng.choice([orjson.dumps(some(_LINE_KEYS)).decode(), *_VALUES])
+        event = some(_SHIPPER_KEYS)
+        kind = i % 5
+        if kind == 0:
+            yield orjson.dumps(some(_LINE_KEYS))
+        elif kind == 1:
+            yield orjson.dumps({**event, "@metadata": {"beat": "filebeat"}, "message": line})
+        elif kind == 2:
+            yield orjson.dumps({**event, "source_type": "file", "message": line})
+        elif kind == 3:
+            yield orjson.dumps({**event, "@timestamp": rng.choice(_VALUES), "log": line})
+        else:
+            yield orjson.dumps([rng.choice([1764064800.5, 0, "x"]), {**event, "log": line}])
 
 
 # ------------------------------------------------------------------------------ damaged
@@ -858,7 +860,7 @@ def settings_family(lines: list[tuple[bytes, str]]) -> Family:
         "keep_original off with another prefix and dataset, a topic's dataset; every format "
         "forced on every representative line; a topic's own JSON Schema "
         "(tests/golden/app.schema.json); event times around the index-time windows of "
-        "several profiles (tests/unit/ingest/test_native.py's dated lines, and "
+        "several profiles (dated lines of every format, and "
         "tests/security/test_index_window.py's hostile dates)",
     )
     for n, (line, note) in enumerate(lines):
@@ -896,12 +898,34 @@ def _schema_cases(family: Family) -> None:
         family.add(line, "schema, forced json", schema=SCHEMA, line_format="json")
 
 
+# Lines carrying an event time, one per format that reads one, and a shipper's time instead.
+_DATED = (
+    lambda t: b'{"ts":"%s","level":"info","msg":"m"}' % t.isoformat().encode(),
+    lambda t: b"ts=%s level=warn msg=m" % t.isoformat().encode(),
+    lambda t: b"<13>1 %s edge-9 pumpd - - - m" % t.isoformat().replace("+00:00", "Z").encode(),
+    lambda t: b"%s ERROR m" % t.strftime("%Y-%m-%d %H:%M:%S.%f").encode(),
+    lambda t: b'{"time":%d,"msg":"epoch seconds"}' % t.timestamp(),
+)
+_DATED_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def _dated_message(rng: random.Random, kafka_ms: int, delta_us: int, envelope: str) -> bytes | None:
+    """A message whose event time lies `delta_us` from the Kafka time (in its line, or, for
+    a line without one, in its shipper's event); None outside datetime's years."""
+    kafka = datetime.fromtimestamp(kafka_ms / 1000, UTC)
+    try:
+        event = kafka + timedelta(microseconds=delta_us)
+    except OverflowError:
+        return None
+    if rng.random() < 0.2 and envelope != "raw":
+        return wrap(b"a line without a time", envelope, "edge-07", "/x", event)
+    return wrap(rng.choice(_DATED)(event), envelope, "edge-07", "/x", _DATED_NOW)
+
+
 def _window_cases(family: Family) -> None:
     from tests.security import test_index_window
-    from tests.unit.ingest import test_native
 
-    # test_native's own driver, smaller: Kafka times from 1970 to 9999, event times at and
-    # beyond each window's bounds.
+    # Kafka times from 1970 to 9999, event times at and beyond each window's bounds.
     rng = random.Random(1970_9999)
     for i in range(250):
         profile = WINDOW_PROFILES[i % len(WINDOW_PROFILES)]
@@ -911,7 +935,7 @@ def _window_cases(family: Family) -> None:
         ahead = round(settings.index_time_window_ahead_s * 1e6)
         delta = rng.choice([-back - 1, -back, ahead, ahead + 1, rng.randrange(-(2**58), 2**58)])
         envelope = SHIPPERS[i % len(SHIPPERS)]
-        value = test_native._dated_message(rng, kafka_ms, delta, envelope)
+        value = _dated_message(rng, kafka_ms, delta, envelope)
         if value is not None:
             note = f"window #{i}, event time {delta} us from the Kafka time"
             family.add(value, note, profile=profile, timestamp_ms=kafka_ms)
@@ -925,17 +949,18 @@ def _window_cases(family: Family) -> None:
 # ------------------------------------------------------------------------------ corpus digests
 
 
-def corpus_digests(corpus: Path, reference: Reference) -> list[dict[str, Any]]:
+def corpus_digests(corpus: Path) -> list[dict[str, Any]]:
     """Per corpus file: its path, the SHA-256 of its bytes, and per line the digest of the
     outcome of the message records.corpus_input makes of it."""
     rows = []
     for path in records.corpus_files(corpus):
         data = path.read_bytes()
         relative = path.relative_to(corpus).as_posix()
-        digests = [
-            records.digest(reference.outcome(records.corpus_input(relative, number, line)))
+        inputs = [
+            records.corpus_input(relative, number, line)
             for number, line in enumerate(records.corpus_lines(data), start=1)
         ]
+        digests = [records.digest(outcome) for outcome in harness.outcomes(inputs)]
         rows.append(
             {"path": relative, "sha256": hashlib.sha256(data).hexdigest(), "lines": digests}
         )
@@ -976,7 +1001,7 @@ def _header(family: Family) -> dict[str, Any]:
     return {
         "golden": family.name,
         "about": family.about,
-        "generated_by": "python -m tests.golden.generate (the Python reference)",
+        "generated_by": "python -m tests.golden.generate (the native core, harness.py)",
         "ingested": iso(INGESTED),
         "profiles": {name: records.profile(PROFILES[name]) for name in used},
     }
@@ -989,23 +1014,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = stale_sources()
     if stale:
-        print(f"{', '.join(stale)} changed since compiled: rebuild first (make venv)")
+        print(f"{', '.join(stale)} changed since the native core was built: make venv first")
         return 4
     from tests.conftest import corpus_path
 
-    reference = Reference()
     changed = []
     total = 0
     outputs: list[tuple[Path, bytes, str]] = []
     for family in families():
-        outcomes = [reference.outcome(item) for item in family.inputs]
+        outcomes = harness.outcomes(family.inputs)
         path = records.HERE / f"{family.name}.jsonl"
         data = records.render(_header(family), family.inputs, outcomes)
         dead = sum("dead_letter" in o for o in outcomes)
         outputs.append((path, data, f"{len(outcomes)} records ({dead} dead letters)"))
     corpus = corpus_path()
     if (corpus / "formats").is_dir():
-        rows = corpus_digests(corpus, reference)
+        rows = corpus_digests(corpus)
         data = "".join(records.dumps_line(row) + "\n" for row in rows).encode()
         lines = sum(len(row["lines"]) for row in rows)
         outputs.append((records.DIGESTS, data, f"{len(rows)} corpus files, {lines} lines"))

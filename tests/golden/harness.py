@@ -1,18 +1,16 @@
 """The production path, as the golden tests see it: inputs in, outcomes out.
 
-This is the only module of tests/golden/ that knows how the ingest core is called. Today that
-is `intake.Intake.take`, what the service does with each poll: the native core builds what it
-can of the poll into runs of bulk entries, and the topic's `Transformer` (the Python path)
-takes what it declines, one message at a time. A stand-in for the in-flight batches keeps
-what Intake puts in the open batch instead of writing it. When the Rust core replaces both,
-this module changes and nothing else here does: the golden files say what must come out, not
+This is the only module of tests/golden/ that knows how the ingest core is called:
+`intake.Intake.take`, what the service does with each poll. The native core builds the poll
+into runs of bulk entries and dead letters; a stand-in for the in-flight batches keeps what
+Intake puts in the open batch instead of writing it. The test (test_golden.py) and the
+generator (generate.py) both go through here: the golden files say what must come out, not
 how.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -82,25 +80,12 @@ def _dead(letter: DeadLetter) -> Outcome:
     return {"dead_letter": {"stage": letter.stage, "reason": letter.reason}}
 
 
-# The makers `outcomes` counts: documents the native core built (a whole poll's run, or one
-# message when the Python path offered it once more), and what the native core declined and
-# the Python path built instead (documents or dead letters).
-NATIVE, PYTHON_DOCUMENT, PYTHON_LETTER = "native", "python document", "python dead letter"
-
-
-def _maker(outcome: IndexAction | DeadLetter) -> str:
-    if outcome.native:
-        return NATIVE
-    return PYTHON_LETTER if isinstance(outcome, DeadLetter) else PYTHON_DOCUMENT
-
-
 def _polls(inputs: Sequence[Input]) -> Iterator[tuple[Any, list[int]]]:
     """Positions of the inputs grouped into polls: consecutive inputs read with the same
     settings on the same topic, without two of the same (topic, partition, offset) (outcomes
     are matched to inputs by that). A topic's first poll is its first message alone: the
-    service meets a topic that way (the native core declines a topic it has not been told
-    of, and the Python path tells it), and later polls then go through the native core's
-    whole-poll path."""
+    core stops at a topic it has not been told of, which Intake then routes, so the first
+    message of a topic takes that way, and later polls go through in one call."""
     key: Any = None
     poll: list[int] = []
     seen: set[tuple[str, int, int]] = set()
@@ -122,22 +107,17 @@ def _polls(inputs: Sequence[Input]) -> Iterator[tuple[Any, list[int]]]:
         yield key, poll
 
 
-def outcomes(inputs: Sequence[Input], built: Counter[str] | None = None) -> list[Outcome]:
-    """The outcome of each input through the path the service takes today, in input order:
-    the document as Elasticsearch would receive it (its index, its `_id`, the document as
-    parsed JSON) or the dead letter's stage and reason. Inputs are taken as polls (see
-    `_polls`); every input must have an outcome.
-
-    `built`, if given, counts who made each outcome (see `_maker`): issue 18 drives the
-    Python path's share, the native core's declines, to 0."""
+def outcomes(inputs: Sequence[Input]) -> list[Outcome]:
+    """The outcome of each input through the path the service takes, in input order: the
+    document as Elasticsearch would receive it (its index, its `_id`, the document as parsed
+    JSON) or the dead letter's stage and reason. Inputs are taken as polls (see `_polls`);
+    every input must have an outcome."""
     intakes: dict[Any, tuple[Intake, _Batches]] = {}
     results: list[Outcome | None] = [None] * len(inputs)
     for key, positions in _polls(inputs):
         first = inputs[positions[0]]
         if key not in intakes:
-            settings = replace(
-                first.settings, topics={first.topic: first.topic_config}, native_core=True
-            )
+            settings = replace(first.settings, topics={first.topic: first.topic_config})
             batches = _Batches()
             intakes[key] = (Intake(settings, batches, _kafka_error), batches)  # type: ignore[arg-type]
         intake, batches = intakes[key]
@@ -148,14 +128,10 @@ def outcomes(inputs: Sequence[Input], built: Counter[str] | None = None) -> list
                 made[(action.origin.topic, action.origin.partition, action.origin.offset)] = (
                     _indexed(action)
                 )
-                if built is not None:
-                    built[_maker(action)] += 1
             for letter in batch.letters:
                 made[(letter.origin.topic, letter.origin.partition, letter.origin.offset)] = _dead(
                     letter
                 )
-                if built is not None:
-                    built[_maker(letter)] += 1
         for p in positions:
             item = inputs[p]
             outcome = made.pop((item.topic, item.partition, item.offset), None)

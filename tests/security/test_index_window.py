@@ -2,9 +2,8 @@
 chooses their dates, and must not choose which indices exist.
 
 2,000 lines dated anywhere from 1970 to 9999, in every line format and shipper envelope,
-go through the real ingest service into the local Kafka and Elasticsearch, once with the
-native core answering and once with the Python reference alone. They land in the index of
-the day Kafka received them (at most 3 indices: the run may cross midnight), keep the date
+go through the real ingest service into the local Kafka and Elasticsearch. They land in the
+index of the day Kafka received them (at most 3 indices: the run may cross midnight), keep the date
 they claim as `@timestamp`, carry the Kafka timestamp that named their index, and are
 counted by side in the metric.
 """
@@ -21,7 +20,7 @@ from prometheus_client import Counter
 
 from pipeline.config import Config
 from pipeline.ingest.ship import wrap
-from tests.fixtures.ingest import count, produce, run_ingest, with_ingest
+from tests.fixtures.ingest import count, produce, run_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -90,11 +89,10 @@ def _by(label: str, counter: Counter) -> dict[str, float]:
     return totals
 
 
-@pytest.mark.parametrize("native_core", [True, False], ids=["native", "reference"])
 def test_2000_lines_dated_1970_to_9999_land_in_at_most_3_indices(
-    ingest_config: Config, es: Elasticsearch, topic: str, native_core: bool
+    ingest_config: Config, es: Elasticsearch, topic: str
 ) -> None:
-    cfg = with_ingest(ingest_config, native_core=native_core)
+    cfg = ingest_config
     rng = random.Random(19709999)
     received_from = datetime.now(UTC)
     dates = _hostile_dates(received_from, rng)
@@ -124,12 +122,7 @@ def test_2000_lines_dated_1970_to_9999_land_in_at_most_3_indices(
             kafka_time = datetime.fromisoformat(hit["_source"]["kafka"]["timestamp"])
             assert received_from - timedelta(seconds=1) <= kafka_time <= received_to
 
-    # Counted, by side; and by the core that built them.
+    # Counted, by side.
     sides = _by("side", service.metrics.outside_window)
     assert sum(sides.values()) == LINES
     assert sides["behind"] > 0.3 * LINES and sides["ahead"] > 0.3 * LINES, sides
-    built = _by("core", service.metrics.built)
-    if native_core:
-        assert built["native"] > 0.5 * LINES, built  # the native core decided most of them
-    else:
-        assert built.get("native", 0) == 0 and built["python"] == LINES, built

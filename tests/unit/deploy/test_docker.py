@@ -255,11 +255,15 @@ def test_build_stage_wheels_install_without_an_index(tmp_path: Path) -> None:
         [str(env_dir / "bin" / "edgewatch"), "--version"], capture_output=True, text=True
     )
     assert version.returncode == 0 and version.stdout.startswith("edgewatch"), version.stderr
-    # The image runs the ingest core compiled (setup.py), not the slower plain Python.
+    # The wheel carries the native ingest core (setup.py builds it from native/).
+    native = subprocess.run(
+        [str(env_dir / "bin" / "python"), "-c", "import pipeline.ingest._native"],
+        capture_output=True,
+        text=True,
+    )
+    assert native.returncode == 0, native.stderr
     versions = subprocess.run(
         [str(env_dir / "bin" / "edgewatch"), "version"], capture_output=True, text=True
     )
-    assert (
-        "  ingest core          compiled (mypyc) + native (Rust)" in versions.stdout.splitlines()
-    ), versions.stdout
+    assert versions.returncode == 0, versions.stderr
     assert "WARNING" not in versions.stdout  # an installed wheel is never "out of date"

@@ -1,7 +1,7 @@
 """A whole poll through the native core (`_native.Intake.take`) ends as each of its messages
-would one at a time: the same entries and dead letters, Kafka errors by position, a topic
-not routed yet stopping the call until it is, every offset and count recorded once, a
-batch's size kept.
+would one at a time (`transform.Transformer`, a poll of one): the same entries and dead
+letters, Kafka errors by position, a topic not routed yet stopping the call until it is,
+every offset and count recorded once, a batch's size kept.
 
 And `runs.expand` turns a run back into the actions the one-at-a-time path makes, for the
 batches Elasticsearch answers with errors.
@@ -9,7 +9,6 @@ batches Elasticsearch answers with errors.
 
 from __future__ import annotations
 
-import os
 import random
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,19 +19,13 @@ import pytest
 from confluent_kafka import KafkaError, Message
 
 from pipeline.config import IngestConfig, TopicConfig
-from pipeline.ingest import transform as transform_module
+from pipeline.ingest import _native
 from pipeline.ingest.actions import DeadLetter, IndexAction, iso, origin_of
 from pipeline.ingest.runs import expand, per_topic
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import Transformer
+from pipeline.ingest.transform import Transformer, core_settings
 
-pytestmark = [
-    pytest.mark.unit,
-    pytest.mark.skipif(
-        transform_module.NATIVE is None and bool(os.environ.get("EDGEWATCH_PURE_PYTHON")),
-        reason="a pure-Python install (EDGEWATCH_PURE_PYTHON=1) has no native core",
-    ),
-]
+pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 CONFIG = IngestConfig(max_message_bytes=4096)
@@ -43,10 +36,10 @@ TOPICS = {
 UNBOUNDED = 1 << 62
 
 
-def _intake() -> Any:
-    intake = transform_module.NATIVE.Intake()
+def _intake() -> _native.Intake:
+    intake = _native.Intake()
     for name, topic in TOPICS.items():
-        intake.route(name, Transformer(CONFIG, topic).native)
+        intake.route(name, core_settings(CONFIG, topic))
     intake.skip("edge.logs.dlq")
     return intake
 
@@ -96,18 +89,20 @@ def _eof() -> KafkaError:
     return KafkaError(KafkaError._PARTITION_EOF)
 
 
+_ONE_AT_A_TIME = {name: Transformer(CONFIG, topic) for name, topic in TOPICS.items()}
+_DEFAULT = Transformer(CONFIG, TopicConfig())
+
+
 def _one_at_a_time(message: Message) -> Any:
     """What the per-message path makes of a message (None: it is not transformed)."""
-    topic = message.topic()
+    topic = message.topic() or ""
     if message.error() is not None or topic == "edge.logs.dlq":
         return None
-    return Transformer(CONFIG, TOPICS.get(topic, TopicConfig()))(
-        message.value(), origin_of(message), NOW
-    )
+    return _ONE_AT_A_TIME.get(topic, _DEFAULT)(message.value(), origin_of(message), NOW)
 
 
 def _take_all(
-    intake: Any, poll: list[Message], budget: int
+    intake: _native.Intake, poll: list[Message], budget: int
 ) -> tuple[list[Any], list[Any], list[int], Any]:
     runs, letters, errors = [], [], []
     last_offsets: dict[tuple[str, int], int] = {}
@@ -134,15 +129,9 @@ def _take_all(
         if unrouted is not None:
             # As the service does: route the topic (here with default settings), go on.
             assert unrouted == poll[after].topic() and unrouted not in TOPICS
-            intake.route(unrouted, Transformer(CONFIG, TopicConfig()).native)
+            intake.route(unrouted, core_settings(CONFIG, TopicConfig()))
         start = after
     return runs, letters, errors, (last_offsets, consumed, outside)
-
-
-def _unusable(letter: DeadLetter) -> bool:
-    """A tombstone, an empty or an oversized value: the per-message path refuses it before
-    it reaches the native core, which refuses it itself in a poll."""
-    return letter.stage == "decode" and letter.reason in ("empty", "oversized")
 
 
 @pytest.mark.parametrize("budget", [UNBOUNDED, 20_000, 0])
@@ -156,7 +145,7 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
     for position, message in enumerate(poll):
         topic = message.topic()
         one = _one_at_a_time(message)
-        if isinstance(one, IndexAction) and one.native:
+        if isinstance(one, IndexAction):
             if one.outside_window:
                 key = (one.origin.topic, one.outside_window)
                 expected_outside[key] = expected_outside.get(key, 0) + 1
@@ -164,7 +153,6 @@ def test_a_poll_is_taken_as_each_message_would_be(corpus: Path, budget: int) -> 
             # them only in their bytes (kafka.timestamp), which are compared here.
             expected_built.append(replace(one, outside_window=""))
         elif isinstance(one, DeadLetter):
-            assert one.native or _unusable(one)
             expected_letters.append((position, one.stage, one.reason, one.detail))
         elif message.error() is not None:
             expected_errors.append(position)
@@ -209,7 +197,7 @@ def test_a_run_is_one_piece_of_a_bulk_body(corpus: Path) -> None:
     actions = expand([run])
     assert run.entry == b"".join(a.entry for a in actions)
     assert len(run) == len(actions)
-    assert all(a.native and a.index.startswith("edgewatch-") for a in actions)
+    assert all(a.index.startswith("edgewatch-") for a in actions)
 
 
 def test_an_empty_poll_and_a_poll_of_errors() -> None:
@@ -218,10 +206,10 @@ def test_an_empty_poll_and_a_poll_of_errors() -> None:
         [], 0, iso(NOW), 4096, UNBOUNDED, {}, {}, {}
     )
     assert (len(run), run.entry, letters, errors, after, unrouted) == (0, b"", [], [], 0, None)
-    errors = [Message(topic="edge.logs", partition=0, error=_eof()) for _ in range(3)]
+    failed = [Message(topic="edge.logs", partition=0, error=_eof()) for _ in range(3)]
     offsets: dict[tuple[str, int], int] = {}
     run, letters, positions, after, unrouted = intake.take(
-        errors, 0, iso(NOW), 4096, UNBOUNDED, offsets, {}, {}
+        failed, 0, iso(NOW), 4096, UNBOUNDED, offsets, {}, {}
     )
     assert (len(run), letters, positions, after, unrouted, offsets) == (
         0,

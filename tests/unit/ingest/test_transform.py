@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest.actions import DeadLetter, IndexAction, Origin
-from pipeline.ingest.normalise import nest
+from pipeline.ingest.intake import Intake
 from pipeline.ingest.ship import wrap
+from pipeline.ingest.source import SetupError
 from pipeline.ingest.transform import transform
 
 SCHEMA = json.loads(
@@ -149,8 +150,6 @@ def test_malformed_json_inside_a_filebeat_envelope_is_a_parse_dead_letter() -> N
 
 
 def test_user_schema_rejects_go_to_dead_letters_with_the_reason(tmp_path: Path) -> None:
-    from pipeline.ingest.intake import compile_schema
-
     schema = tmp_path / "app.schema.json"
     schema.write_text(
         json.dumps(
@@ -161,14 +160,36 @@ def test_user_schema_rejects_go_to_dead_letters_with_the_reason(tmp_path: Path) 
             }
         )
     )
-    validator = compile_schema(schema)
     topic = TopicConfig(schema=schema)
-    good = transform(b'{"order_id": 7, "msg": "paid"}', _origin(), SETTINGS, topic, NOW, validator)
-    bad = transform(b'{"order_id": "7", "msg": "paid"}', _origin(), SETTINGS, topic, NOW, validator)
+    good = transform(b'{"order_id": 7, "msg": "paid"}', _origin(), SETTINGS, topic, NOW)
+    bad = transform(b'{"order_id": "7", "msg": "paid"}', _origin(), SETTINGS, topic, NOW)
     _valid(good)
     assert isinstance(bad, DeadLetter)
     assert (bad.stage, bad.reason) == ("validate", "schema")
     assert "order_id" in bad.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"type": "object", "required": 7}', "not a JSON Schema"),
+        ('{"type": ', "not a JSON Schema"),
+        (None, "No such file"),
+    ],
+)
+def test_a_topic_schema_that_is_no_json_schema_stops_the_service_at_start(
+    tmp_path: Path, text: str | None, problem: str
+) -> None:
+    """Not a dead letter per message, nor an error at the topic's first message: the
+    service refuses to start, naming the setting and the file."""
+    schema = tmp_path / "orders.schema.json"
+    if text is not None:
+        schema.write_text(text)
+    settings = IngestConfig(topics={"orders": TopicConfig(schema=schema)})
+    with pytest.raises(SetupError) as caught:
+        Intake(settings, None, print)  # type: ignore[arg-type]
+    assert f'ingest.topics."orders".schema = "{schema}"' in str(caught.value)
+    assert problem in str(caught.value)
 
 
 def test_every_corpus_line_becomes_a_valid_document(corpus: Path) -> None:
@@ -246,8 +267,7 @@ def test_any_shipped_line_gives_a_valid_document_or_a_dead_letter(envelope: str,
 
 
 # Any JSON value, for the places where a shipper's event or an application's JSON line may
-# hold something else than what the field usually holds. Compiled (setup.py), a function
-# declared to take a str raises TypeError when handed a list: these shapes prove none is.
+# hold something else than what the field usually holds.
 _json_value = st.recursive(
     st.none()
     | st.booleans()
@@ -305,12 +325,11 @@ def test_any_json_shape_gives_a_valid_document_or_a_dead_letter(value: bytes) ->
         assert action.stage in ("decode", "parse"), action
 
 
-def test_nest_builds_objects_from_dotted_keys() -> None:
-    assert nest({"a.b": 1, "a.c.d": 2, "e": 3, "@timestamp": "t"}) == {
-        "a": {"b": 1, "c": {"d": 2}},
-        "e": 3,
-        "@timestamp": "t",
-    }
+def test_a_lines_dotted_ecs_fields_become_objects() -> None:
+    line = b'{"log.level":"warn","host.name":"h1","msg":"m","a.b":1}'
+    doc = _valid(_run(line))
+    assert (doc["log"], doc["host"], doc["message"]) == ({"level": "warn"}, {"name": "h1"}, "m")
+    assert doc["attributes"] == {"a.b": 1}  # the line's own fields keep their names
 
 
 def test_a_line_too_deep_to_serialise_is_a_parse_dead_letter() -> None:
@@ -323,18 +342,11 @@ def test_a_line_too_deep_to_serialise_is_a_parse_dead_letter() -> None:
     assert action.value == value
 
 
-def test_a_kafka_timestamp_after_the_year_9999_counts_as_none() -> None:
-    """A producer may set any CreateTime: reading it must not raise (the reference once did,
-    stopping the service on that message; the native core already took it as none)."""
-    from pipeline.ingest import transform as transform_module
-
-    after = 253_402_300_800_000  # 10000-01-01
-    assert Origin("t", 0, 0, after).kafka_time is None
-    assert Origin("t", 0, 0, 2**62).kafka_time is None
-    saved, transform_module.NATIVE = transform_module.NATIVE, None
-    try:
-        action = transform(b"no time", Origin("t", 0, 0, after), SETTINGS, AUTO, NOW)
-    finally:
-        transform_module.NATIVE = saved
+@pytest.mark.parametrize("kafka_ms", [253_402_300_800_000, 2**62, 0, -1, None])
+def test_a_kafka_timestamp_after_the_year_9999_counts_as_none(kafka_ms: int | None) -> None:
+    """A producer may set any CreateTime (from 10000-01-01 on here): reading it must not
+    stop the service on that message. It counts as none, as 0 and -1 (not available) do."""
+    action = transform(b"no time", Origin("t", 0, 0, kafka_ms), SETTINGS, AUTO, NOW)
     assert isinstance(action, IndexAction)
     assert action.index == "edgewatch-logs-1970.01.01"  # the timestamp of last resort
+    assert action.doc["@timestamp"] == "1970-01-01T00:00:00.000000Z"

@@ -2,15 +2,13 @@
 timestamp; outside the window the Kafka timestamp names it, and the document says so
 (`kafka.timestamp`) while keeping its own `@timestamp`.
 
-The decision itself (`window.Window`), then whole messages through `transform`, each run by
-the Python reference and by the native core (test_native.py compares the two at large).
+Whole messages through the native core (`transform`): the decision at the window's bounds,
+to the microsecond, then the settings, then lines of every format.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,23 +17,40 @@ import jsonschema
 import pytest
 
 from pipeline.config import ConfigError, IngestConfig, TopicConfig, load_config
-from pipeline.ingest import transform as transform_module
 from pipeline.ingest.actions import IndexAction, Origin, iso
 from pipeline.ingest.ship import wrap
-from pipeline.ingest.transform import transform
-from pipeline.ingest.window import AHEAD, BEHIND, INSIDE, Window, window_us
+from pipeline.ingest.transform import transform, window_us
 
 SCHEMA = json.loads(
     (Path(__file__).parents[3] / "pipeline/ingest/schema/document.schema.json").read_text()
 )
 KAFKA = datetime(2026, 11, 25, 0, 30, 0, 123000, tzinfo=UTC)
 KAFKA_MS = 1795566600123
-DEFAULT = Window(window_us(7 * 86_400), window_us(86_400))
 US = timedelta(microseconds=1)
+BEHIND, AHEAD, INSIDE = "behind", "ahead", ""
+CENTURY_S = 100 * 365 * 86_400.0
+
+
+def _index(value: bytes, kafka_ms: int | None = KAFKA_MS, **settings: Any) -> IndexAction:
+    origin = Origin("edge.logs", 0, 7, kafka_ms, b"edge-1")
+    action = transform(value, origin, IngestConfig(**settings), TopicConfig(), KAFKA)
+    assert isinstance(action, IndexAction), action
+    jsonschema.validate(action.doc, SCHEMA)
+    return action
+
+
+def _dated(stamp: datetime) -> bytes:
+    """A JSON line dated `stamp` to the microsecond."""
+    return b'{"ts":"%s","msg":"m"}' % iso(stamp).encode()
+
+
+def _verdict(action: IndexAction) -> tuple[str, str]:
+    return action.index, action.outside_window
 
 
 def test_the_kafka_ms_is_the_kafka_time() -> None:
-    assert Origin("t", 0, 0, KAFKA_MS).kafka_time == KAFKA
+    action = _index(_dated(KAFKA - timedelta(days=30)))
+    assert action.doc["kafka"]["timestamp"] == "2026-11-25T00:30:00.123000Z"
 
 
 # ------------------------------------------------------------------------------ the decision
@@ -46,27 +61,35 @@ def test_the_kafka_ms_is_the_kafka_time() -> None:
     [timedelta(0), -timedelta(days=7), timedelta(days=1), -timedelta(days=3), US, -US],
 )
 def test_inside_the_window_bounds_included_the_event_time_decides(offset: timedelta) -> None:
-    assert DEFAULT.index_time(KAFKA + offset, KAFKA) == (KAFKA + offset, INSIDE)
+    action = _index(_dated(KAFKA + offset))
+    assert _verdict(action) == (f"edgewatch-logs-{KAFKA + offset:%Y.%m.%d}", INSIDE)
+    assert action.doc["@timestamp"] == iso(KAFKA + offset)
+    assert "timestamp" not in action.doc["kafka"]
 
 
 def test_a_microsecond_outside_it_the_kafka_time_decides() -> None:
-    assert DEFAULT.index_time(KAFKA - timedelta(days=7) - US, KAFKA) == (KAFKA, BEHIND)
-    assert DEFAULT.index_time(KAFKA + timedelta(days=1) + US, KAFKA) == (KAFKA, AHEAD)
+    kafka_day = "edgewatch-logs-2026.11.25"
+    assert _verdict(_index(_dated(KAFKA - timedelta(days=7) - US))) == (kafka_day, BEHIND)
+    assert _verdict(_index(_dated(KAFKA + timedelta(days=1) + US))) == (kafka_day, AHEAD)
 
 
 def test_the_ends_of_the_calendar_are_compared_without_overflow() -> None:
     first = datetime(1, 1, 1, tzinfo=UTC)
-    last = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
-    century = window_us(100 * 365 * 86_400)
-    wide = Window(century, century)
-    assert wide.index_time(first, last) == (last, BEHIND)
-    assert wide.index_time(last, first) == (first, AHEAD)
-    assert wide.index_time(last, last - timedelta(days=1)) == (last, INSIDE)
+    last = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+    last_ms = int((last - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+    wide = {"index_time_window_back_s": CENTURY_S, "index_time_window_ahead_s": CENTURY_S}
+    behind = _index(_dated(first), last_ms, **wide)
+    assert _verdict(behind) == ("edgewatch-logs-9999.12.31", BEHIND)
+    assert behind.doc["kafka"]["timestamp"] == iso(last)
+    ahead = _index(_dated(last), 1, **wide)  # the Kafka time 1 ms after the epoch
+    assert _verdict(ahead) == ("edgewatch-logs-1970.01.01", AHEAD)
+    day_before = _index(_dated(last), last_ms - 86_400_000, **wide)
+    assert _verdict(day_before) == ("edgewatch-logs-9999.12.31", INSIDE)
 
 
 def test_without_a_kafka_time_there_is_no_window() -> None:
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    assert DEFAULT.index_time(epoch, None) == (epoch, INSIDE)
+    action = _index(_dated(datetime(1970, 1, 1, tzinfo=UTC)), kafka_ms=None)
+    assert _verdict(action) == ("edgewatch-logs-1970.01.01", INSIDE)
 
 
 def test_bounds_are_whole_microseconds_from_seconds() -> None:
@@ -104,33 +127,6 @@ def test_a_window_bound_may_be_zero_or_a_fraction() -> None:
 # ------------------------------------------------------------------------------ whole messages
 
 
-@pytest.fixture(params=["reference", "native"])
-def core(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Each message test runs twice: by the Python reference alone, and by the native core
-    (which must then answer: these are its common shapes)."""
-    saved = transform_module.NATIVE
-    if request.param == "reference":
-        transform_module.NATIVE = None
-    elif saved is None:
-        assert os.environ.get("EDGEWATCH_PURE_PYTHON"), "the native core is not built"
-        pytest.skip("a pure-Python install (EDGEWATCH_PURE_PYTHON=1) has no native core")
-    try:
-        yield request.param
-    finally:
-        transform_module.NATIVE = saved
-
-
-def _index(
-    value: bytes, core: str, kafka_ms: int | None = KAFKA_MS, **settings: Any
-) -> IndexAction:
-    origin = Origin("edge.logs", 0, 7, kafka_ms, b"edge-1")
-    action = transform(value, origin, IngestConfig(**settings), TopicConfig(), KAFKA)
-    assert isinstance(action, IndexAction), action
-    assert action.native == (core == "native")
-    jsonschema.validate(action.doc, SCHEMA)
-    return action
-
-
 @pytest.mark.parametrize(
     ("line", "stamp", "side"),
     [
@@ -141,9 +137,9 @@ def _index(
     ],
 )
 def test_a_line_dated_outside_the_window_goes_to_the_kafka_day(
-    core: str, line: bytes, stamp: str, side: str
+    line: bytes, stamp: str, side: str
 ) -> None:
-    action = _index(line, core)
+    action = _index(line)
     assert action.index == "edgewatch-logs-2026.11.25"
     assert action.outside_window == side
     assert action.doc["@timestamp"] == stamp  # as the line says
@@ -158,34 +154,34 @@ def test_a_line_dated_outside_the_window_goes_to_the_kafka_day(
         (b'{"ts":"2026-11-26T00:30:00.123Z","msg":"m"}', "edgewatch-logs-2026.11.26"),
     ],
 )
-def test_a_line_dated_inside_it_goes_to_its_own_day(core: str, line: bytes, index: str) -> None:
-    action = _index(line, core)
+def test_a_line_dated_inside_it_goes_to_its_own_day(line: bytes, index: str) -> None:
+    action = _index(line)
     assert (action.index, action.outside_window) == (index, INSIDE)
     assert "timestamp" not in action.doc["kafka"]
 
 
-def test_the_shippers_time_is_held_to_the_window_too(core: str) -> None:
+def test_the_shippers_time_is_held_to_the_window_too() -> None:
     shipped = wrap(
         b"no time in this line", "filebeat", "edge-2", "/x", datetime(9999, 1, 1, tzinfo=UTC)
     )
-    action = _index(shipped, core)
+    action = _index(shipped)
     assert action.index == "edgewatch-logs-2026.11.25"
     assert action.doc["@timestamp"] == "9999-01-01T00:00:00.000000Z"
 
 
-def test_the_window_is_configurable(core: str) -> None:
+def test_the_window_is_configurable() -> None:
     line = b'{"ts":"2026-11-24T22:30:00Z","msg":"two hours before its Kafka time"}'
-    assert _index(line, core).index == "edgewatch-logs-2026.11.24"
-    narrow = _index(line, core, index_time_window_back_s=3600)
+    assert _index(line).index == "edgewatch-logs-2026.11.24"
+    narrow = _index(line, index_time_window_back_s=3600)
     assert (narrow.index, narrow.outside_window) == ("edgewatch-logs-2026.11.25", BEHIND)
 
 
-def test_data_streams_are_not_dated_and_not_affected(core: str) -> None:
-    action = _index(b'{"ts":"1970-01-01T00:00:00Z","msg":"m"}', core, index_mode="data_stream")
+def test_data_streams_are_not_dated_and_not_affected() -> None:
+    action = _index(b'{"ts":"1970-01-01T00:00:00Z","msg":"m"}', index_mode="data_stream")
     assert (action.index, action.outside_window) == ("logs-edge-default", INSIDE)
     assert "timestamp" not in action.doc["kafka"]
 
 
-def test_a_message_without_a_kafka_timestamp_keeps_its_event_day(core: str) -> None:
-    action = _index(b'{"ts":"2020-02-29T12:00:00Z","msg":"m"}', core, kafka_ms=None)
+def test_a_message_without_a_kafka_timestamp_keeps_its_event_day() -> None:
+    action = _index(b'{"ts":"2020-02-29T12:00:00Z","msg":"m"}', kafka_ms=None)
     assert (action.index, action.outside_window) == ("edgewatch-logs-2020.02.29", INSIDE)
