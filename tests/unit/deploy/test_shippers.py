@@ -18,7 +18,9 @@ import orjson
 import pytest
 import yaml
 
-from pipeline.ingest.envelopes import unwrap
+from pipeline.config import IngestConfig, TopicConfig
+from pipeline.ingest.actions import IndexAction, Origin
+from pipeline.ingest.transform import Transformer
 
 ROOT = Path(__file__).resolve().parents[3]
 SHIPPERS = ROOT / "deploy" / "shippers"
@@ -109,14 +111,32 @@ def test_sample_output_decodes_to_its_line_and_host(sample: str) -> None:
     shipper, expected = EXPECTED[sample]
     values = [line for line in (SAMPLES / sample).read_bytes().splitlines() if line.strip()]
     assert len(values) == len(expected)
+    run = Transformer(IngestConfig(), TopicConfig())
     for value, (line, host, when) in zip(values, expected, strict=True):
-        # The shippers set no Kafka key; detection must not need one.
-        env = unwrap(value, None, "auto")
-        assert env.shipper == shipper
-        assert env.line.decode() == line
-        assert env.host == host
-        assert env.timestamp is not None
-        assert abs((env.timestamp - when).total_seconds()) < 1e-5
+        # The shippers set no Kafka key; detection must not need one. No Kafka timestamp
+        # either: a time in the document comes from the message.
+        doc = _document(run, value)
+        assert doc.get("agent", {}).get("type", "raw") == shipper
+        assert doc["event"]["original"] == line
+        assert doc["host"]["name"] == host
+        # The shipper's time, read from the same event with a line that has none of its own.
+        timeless = _document(run, _with_line(value, "a line without a time"))
+        stamp = datetime.fromisoformat(timeless["@timestamp"])
+        assert abs((stamp - when).total_seconds()) < 1e-5
+
+
+def _document(run: Transformer, value: bytes) -> dict[str, Any]:
+    action = run(value, Origin(TOPIC, 0, 0, None), datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    assert isinstance(action, IndexAction), action
+    return action.doc
+
+
+def _with_line(value: bytes, line: str) -> bytes:
+    """A shipper's event with another line in it (Filebeat and Vector: `message`, Fluent
+    Bit: `log`)."""
+    event: dict[str, Any] = orjson.loads(value)
+    event["log" if "log" in event and "message" not in event else "message"] = line
+    return orjson.dumps(event)
 
 
 def test_filebeat_config() -> None:
