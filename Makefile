@@ -20,15 +20,13 @@ help:  ## list the targets
 
 venv: $(VENV)/.installed  ## create .venv with edgewatch and its dev tools
 
-# setup.py compiles the ingest core with mypyc into .so files beside its sources, which Python
-# then imports instead of the .py files, and builds the native core from native/ with cargo:
-# any change under pipeline/ingest/ or native/ rebuilds them.
+# setup.py builds the native ingest core from native/ with cargo, into
+# pipeline/ingest/_native.*.so: any change to the crate rebuilds it.
 #
 # The dependencies come from requirements.lock only, every file checked against its hash;
 # edgewatch itself then goes in with --no-deps, so nothing unlocked comes along with it.
 $(VENV)/.installed: pyproject.toml requirements.lock setup.py \
-		$(wildcard pipeline/ingest/*.py pipeline/ingest/parsers/*.py) \
-		$(wildcard native/Cargo.* native/src/*.rs native/src/parsers/*.rs)
+		$(wildcard native/Cargo.*) $(shell find native/src -name '*.rs')
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .

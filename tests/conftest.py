@@ -121,14 +121,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Refuse to test stale compiled modules (setup.py): an edit not yet rebuilt would go
-    untested while the suite looked green."""
+    """Refuse to test a stale native core (setup.py builds it from native/): an edit not yet
+    rebuilt would go untested while the suite looked green."""
     from pipeline.ingest import stale_sources
 
     stale = stale_sources()
     if stale:
         pytest.exit(
-            f"{', '.join(stale)} changed since the ingest core was compiled; "
+            f"{', '.join(stale)} changed since the native ingest core was built; "
             "rebuild it with `make venv` (or `pip install -e .`)",
             returncode=4,
         )
