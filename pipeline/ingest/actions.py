@@ -29,18 +29,6 @@ class Origin(NamedTuple):
     key: bytes | None = None
 
     @property
-    def kafka_time(self) -> datetime | None:
-        """The Kafka message timestamp, if the message has one."""
-        if self.timestamp_ms is None or self.timestamp_ms <= 0:
-            return None
-        try:
-            return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
-        except (ValueError, OverflowError, OSError):
-            # After the year 9999: a producer may set any CreateTime, and one message must
-            # not stop the service. None, as the native core reads it (Stamp::from_kafka_ms).
-            return None
-
-    @property
     def doc_id(self) -> str:
         """The document `_id`: a replay of the same message overwrites instead of adding."""
         return f"{self.topic}/{self.partition}/{self.offset}"

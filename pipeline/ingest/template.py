@@ -165,7 +165,7 @@ def mappings() -> dict[str, Any]:
                     "partition": {"type": "integer"},
                     "offset": {"type": "long"},
                     "key": _KW,
-                    # Only where it named the index instead of @timestamp (window.py).
+                    # Only where it named the index instead of @timestamp (native/src/window.rs).
                     "timestamp": {"type": "date"},
                 }
             },
