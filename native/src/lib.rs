@@ -18,15 +18,14 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-pub mod common;
-pub mod document;
+pub mod bulk;
+pub mod ecs;
 pub mod envelope;
 pub mod json;
 pub mod parsers;
 pub mod poll;
 pub mod time;
 pub mod transform;
-pub mod value;
 pub mod window;
 
 // A document is built from a few dozen small strings and dropped at once, per message:

@@ -1,12 +1,12 @@
-//! `transform.py`, ported: one Kafka message to its bulk entry or its dead letter, or a
-//! decline for what only the reference decides. The entry is what `transform.index_action`
-//! makes: the action line, the document, a newline each.
+//! One Kafka message through the stages, in the order of the data: envelope, line parser,
+//! the topic's schema, the ECS document, then its index and bulk entry (`bulk`). The answer
+//! is the entry, or the dead letter of the first stage that refused the message.
 
-use crate::document::{Origin, Tail, document};
+use crate::bulk::{entry, index_of};
+use crate::ecs::{Origin, Tail, document};
 use crate::envelope::unwrap;
-use crate::json::{Object, Value, child, write_document, write_str};
 use crate::parsers;
-use crate::time::{Stamp, push_date};
+use crate::time::Stamp;
 use crate::window::{Side, Window};
 use crate::{Answer, Letter};
 
@@ -71,58 +71,9 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
     let (mut doc, stamp) = document(envelope, fields, &origin, &tail);
-    let mut side = Side::Inside;
-    let index = match p.namespace {
-        Some(namespace) => {
-            let stream = Object::from_iter([
-                ("type".to_owned(), Value::from("logs")),
-                ("dataset".to_owned(), Value::from(p.dataset)),
-                ("namespace".to_owned(), Value::from(namespace)),
-            ]);
-            doc.insert("data_stream".to_owned(), Value::Object(stream));
-            format!("logs-{}-{}", p.dataset, namespace)
-        }
-        None => {
-            let day;
-            (day, side) = p.window.index_time(stamp, kafka_time);
-            if side != Side::Inside {
-                // As the reference does: the time the index was named from, on the document.
-                child(&mut doc, "kafka").insert("timestamp".to_owned(), Value::from(day.iso()));
-            }
-            let (y, mo, d, ..) = day.fields();
-            let mut index = String::with_capacity(p.index_prefix.len() + 11);
-            index.push_str(p.index_prefix);
-            index.push('-');
-            push_date(&mut index, (y, mo, d), '.');
-            index
-        }
-    };
-    let start = out.len();
-    action_line(out, p.op_type, &index, m);
-    if write_document(&doc, out).is_err() {
-        out.truncate(start);
-        // orjson reads JSON nested up to 1024 deep but writes at most 254 levels: without
-        // this, such a line would fail later, in the bulk writer, on every attempt.
-        return Err(Letter {
-            stage: "parse",
-            reason: "document.not_serialisable",
-            detail: "the document nests more than 254 levels".to_owned(),
-        });
-    }
-    out.push(b'\n');
+    let (index, side) = index_of(&mut doc, stamp, kafka_time, p);
+    entry(out, &doc, &index, m, p.op_type)?;
     Ok((index, side))
-}
-
-/// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
-/// and a newline.
-fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
-    out.push(b'{');
-    write_str(op_type, out);
-    out.extend_from_slice(b":{\"_index\":");
-    write_str(index, out);
-    out.extend_from_slice(b",\"_id\":");
-    write_str(&format!("{}/{}/{}", m.topic, m.partition, m.offset), out);
-    out.extend_from_slice(b"}}\n");
 }
 
 /// A JSON line against its topic's schema: the first violation, as a dead letter. Read once

@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 
 use super::Fields;
+use super::structured::py_space;
 use super::{Outcome, Refusal};
-use crate::common::py_space;
 use crate::json::Value;
 use crate::time::Stamp;
 

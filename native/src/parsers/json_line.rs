@@ -4,8 +4,8 @@
 //!
 
 use super::Fields;
+use super::structured::structured_fields;
 use super::{Outcome, Refusal, is_bytes_space};
-use crate::common::structured_fields;
 use crate::json::{self, Object, Value, truthy};
 use crate::time::{Stamp, parse_iso_timestamp};
 

@@ -4,8 +4,8 @@
 //! grammar is scanned byte by byte on the UTF-8 text. A key may start with a letter or digit
 //! of any script (Rust's `char::is_alphanumeric`, Unicode's Alphabetic and Numeric).
 
+use super::structured::structured_fields;
 use super::{Outcome, Refusal};
-use crate::common::structured_fields;
 use crate::json::{Object, Value};
 use crate::time::Stamp;
 

@@ -19,6 +19,7 @@ pub mod container;
 pub mod json_line;
 pub mod logfmt;
 pub mod plaintext;
+pub mod structured;
 pub mod syslog;
 
 /// A parser's fields: dotted ECS names (and `attributes`) with JSON values, and the event

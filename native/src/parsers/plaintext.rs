@@ -10,8 +10,8 @@
 //! engine backtracks through them.
 
 use super::Fields;
+use super::structured::{level_of_text, py_space};
 use super::{Outcome, Refusal};
-use crate::common::{level_of_text, py_space};
 use crate::json::Value;
 use crate::time::{Stamp, complete_year};
 

@@ -12,8 +12,8 @@
 //!   characters, shapes only `fromisoformat` reads).
 
 use super::Fields;
+use super::structured::{SYSLOG_SEVERITIES, py_space};
 use super::{Outcome, Refusal};
-use crate::common::{SYSLOG_SEVERITIES, py_space};
 use crate::json::{Object, Value};
 use crate::time::{Stamp, complete_year, parse_iso_timestamp};
 

@@ -223,7 +223,7 @@ impl fmt::Display for Value {
     /// Compact JSON.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = Vec::new();
-        crate::json::write_any(self, &mut out);
+        super::write_any(self, &mut out);
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }
