@@ -22,7 +22,7 @@ pub struct Message<'a> {
 
 /// The settings of the message's topic that shape its document.
 pub struct Profile<'a> {
-    /// The ingest time, already formatted (`normalise.iso`).
+    /// The ingest time, already formatted as `@timestamp` is (`Stamp::iso`).
     pub ingested: &'a str,
     pub dataset: &'a str,
     pub keep_original: bool,

@@ -3,14 +3,16 @@
 use super::get_str;
 use crate::json::{Object, Value, update};
 
-/// `_labels`: a shipper's custom fields as text labels.
+/// A shipper's custom fields as text labels (`labels.*` are keyword fields): strings as
+/// they are, numbers as their JSON text, booleans as `True` / `False` (the spelling labels
+/// have always had), other values left out.
 pub(super) fn labels(fields: &mut Object, custom: Option<&Value>) {
     let Some(Value::Object(custom)) = custom else { return };
     let mut found = Object::new();
     for (k, v) in custom.iter() {
         let text = match v {
             Value::String(s) => s.to_string(),
-            // serde_json's spelling of a float (`1e16`, where Python's str() wrote `1e+16`).
+            // A number's JSON text, as serde_json writes it (`1e16`).
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => (if *b { "True" } else { "False" }).to_owned(),
             _ => continue,

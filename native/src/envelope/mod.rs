@@ -87,8 +87,8 @@ pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Answer
     }
 }
 
-/// Python's `isinstance(v, int)`, which a bool passes (an integer beyond 64 bits is a
-/// float here, as orjson reads it).
+/// Whether a value is kept as `log.offset`: an integer, or a bool, as always; an integer
+/// beyond 64 bits was read as a float and is not.
 pub(super) fn is_int(v: &Value) -> bool {
     v.is_boolean() || v.as_number().is_some_and(|n| !n.is_f64())
 }
@@ -97,7 +97,8 @@ pub(super) fn get_str<'d>(doc: &'d Object, key: &str) -> Option<&'d str> {
     doc.get(key).and_then(Value::as_str)
 }
 
-/// `doc.get(a) or doc.get(b) or ...`: the first truthy value.
+/// The first of `keys` whose value is truthy (`json::truthy`): an empty or zero value counts
+/// as absent, and the next key is tried.
 pub(super) fn first_truthy<'d>(doc: &'d Object, keys: &[&str]) -> Option<&'d Value> {
     keys.iter().filter_map(|k| doc.get(k)).find(|v| truthy(v))
 }
@@ -149,7 +150,7 @@ pub(super) fn text(v: Option<&Value>) -> Answer<Cow<'static, [u8]>> {
     }
 }
 
-/// `event_time`: a shipper's timestamp field as UTC.
+/// A shipper's timestamp field as UTC: ISO 8601 text, or epoch seconds or milliseconds.
 pub(super) fn event_time(v: Option<&Value>) -> Option<Stamp> {
     match v {
         Some(Value::String(s)) => parse_iso_timestamp(s),
@@ -158,14 +159,13 @@ pub(super) fn event_time(v: Option<&Value>) -> Option<Stamp> {
     }
 }
 
-/// `host.get("name") or host.get("hostname")` of a host object, kept if text.
+/// A host object's `name`, else its `hostname`, kept if text.
 pub(super) fn host_object(doc: &Object) -> Option<String> {
     let host = doc.get("host")?.as_object()?;
     first_or_last(host, &["name", "hostname"])
 }
 
-/// Python's `a or b` over values, then `isinstance(result, str)`: the first truthy value,
-/// else the last one looked at.
+/// The first truthy value of `keys`, else the last key's value; kept if text.
 pub(super) fn first_or_last(doc: &Object, keys: &[&str]) -> Option<String> {
     let found = first_truthy(doc, keys).or_else(|| doc.get(keys[keys.len() - 1]));
     found.and_then(Value::as_str).map(str::to_owned)

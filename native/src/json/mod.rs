@@ -9,7 +9,8 @@ pub use read::{Invalid, parse};
 pub use value::{Number, Object, Str, Value};
 pub use write::{Unwritable, write_any, write_document, write_str};
 
-/// Python's truthiness, for the reference's `a or b`.
+/// Whether a value counts as given where an envelope takes the first of several fields:
+/// not null, false, zero or empty.
 pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -21,8 +22,8 @@ pub fn truthy(v: &Value) -> bool {
     }
 }
 
-/// The object at `key` in `obj`, made (replacing any non-object there) if need be: what
-/// `child = node.get(k); if not isinstance(child, dict): child = node[k] = {}` does.
+/// The object at `key` in `obj`, made if need be: a value there that is not an object is
+/// replaced (a dotted key's parent wins over a plain value of the same name).
 pub fn child<'o>(obj: &'o mut Object, key: &str) -> &'o mut Object {
     let slot = obj.get_or_insert_with(key, || Value::Object(Object::new()));
     if !slot.is_object() {
@@ -34,7 +35,8 @@ pub fn child<'o>(obj: &'o mut Object, key: &str) -> &'o mut Object {
     }
 }
 
-/// `d.update(other)`: a key already there keeps its position and takes the new value.
+/// Sets each member of `other` in `obj`: a key already there keeps its position and takes
+/// the new value.
 pub fn update(obj: &mut Object, other: Object) {
     for (k, v) in other {
         obj.insert(k, v);

@@ -6,16 +6,18 @@ use serde::Deserialize;
 
 use super::Value;
 
-/// Levels of nesting orjson reads: a deeper text is invalid JSON to it (`json.invalid`).
+/// Levels of nesting read: a deeper text is invalid JSON (`json.invalid`). Lines have always
+/// been read to this depth; the limit bounds the reader's stack.
 const READ_DEPTH: usize = 1024;
 
-/// Why a text is not read as JSON. orjson refuses the same texts: bad syntax, text that is
-/// not UTF-8, lone surrogate escapes, numbers that overflow a float, nesting past 1024.
+/// Why a text is not read as JSON: bad syntax, text that is not UTF-8, lone surrogate
+/// escapes, numbers that overflow a float, nesting past 1024.
 #[derive(Debug)]
 pub struct Invalid;
 
-/// The whole of `text` as one JSON value. Integers beyond 64 bits become floats, as orjson
-/// reads them; floats are correctly rounded (`float_roundtrip`), as orjson reads them.
+/// The whole of `text` as one JSON value. Integers beyond 64 bits become floats, as documents
+/// have always held them; floats are correctly rounded (`float_roundtrip`), so a float
+/// written back reads as it was.
 pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
     // Most texts hold fewer brackets in all than the depth limits: that settles the depth.
     let brackets = memchr::memchr2_iter(b'[', b'{', text).count();
@@ -53,9 +55,9 @@ fn read_deep(text: &str) -> Result<Value, Invalid> {
 }
 
 /// `text` with each integer `-0` written `0`, if it has one. serde_json reads `-0` as the
-/// float -0.0, orjson (and Python) as the integer 0; `-0.0` stays a float in both. The `-`
-/// becomes a blank, which JSON allows wherever a value starts. Strings are skipped; a text
-/// that is not JSON may be changed, and stays not JSON.
+/// float -0.0; here it is the integer 0, as documents have always held it (`-0.0` stays a
+/// float). The `-` becomes a blank, which JSON allows wherever a value starts. Strings are
+/// skipped; a text that is not JSON may be changed, and stays not JSON.
 fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
     // Most `-0` are inside strings (dates): only one after a value's opening byte may be a
     // number, and only then is the text read with its strings skipped.
@@ -128,7 +130,7 @@ mod tests {
     fn reads_what_orjson_reads() {
         let v = parse(br#" {"a": [1, -2.5, "x\u00e9\ud83d\ude00\n"], "b": null, "a": true} "#).unwrap();
         let obj = v.as_object().unwrap();
-        assert_eq!(obj.keys().collect::<Vec<_>>(), ["a", "b"]); // a dict's positions
+        assert_eq!(obj.keys().collect::<Vec<_>>(), ["a", "b"]); // first position, last value
         assert_eq!(obj["a"], Value::Bool(true));
         assert_eq!(parse(b"99999999999999999999").unwrap(), Value::from(1e20));
         assert_eq!(parse(b"18446744073709551615").unwrap(), Value::from(u64::MAX));

@@ -2,7 +2,8 @@
 //! numbers), with objects as a `Vec` of pairs in insertion order. A log line's objects hold a
 //! handful of keys: looking one up by scanning beats hashing it (serde_json's
 //! `preserve_order` map hashed every key of every document, a quarter of the core's time).
-//! A repeated key keeps its first position and takes the last value, as a Python dict does.
+//! A repeated key keeps its first position and takes the last value: the key order
+//! documents have always had.
 
 use std::fmt;
 

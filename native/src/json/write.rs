@@ -3,11 +3,11 @@
 
 use super::{Object, Value};
 
-/// Levels of nesting orjson writes, the document itself being the first: a deeper document
-/// is `document.not_serialisable`.
+/// Levels of nesting written, the document itself being the first: a deeper document is
+/// `document.not_serialisable`.
 const WRITE_DEPTH: usize = 254;
 
-/// A document nested deeper than orjson writes: the caller makes it a dead letter.
+/// A document nested deeper than `WRITE_DEPTH`: the caller makes it a dead letter.
 #[derive(Debug)]
 pub struct Unwritable;
 
