@@ -56,7 +56,7 @@ impl Stamp {
     pub fn fields(self) -> (i64, i64, i64, i64, i64, i64, i64) {
         let dt = EPOCH
             .checked_add(SignedDuration::from_micros(self.0))
-            .expect("a Stamp is within Python's years, and so within jiff's");
+            .expect("a Stamp is within years 1-9999, and so within jiff's range");
         (
             dt.year().into(),
             dt.month().into(),

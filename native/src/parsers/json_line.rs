@@ -278,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_declines() {
+    fn refusals() {
         for (line, reason) in [
             (&b"[1]"[..], "json.not_object"),
             (b"\"x\"", "json.not_object"),

@@ -254,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_declines() {
+    fn refusals() {
         for (line, reason) in [
             ("", "logfmt.empty"),
             ("  \t", "logfmt.empty"),

@@ -722,7 +722,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_declines() {
+    fn refusals() {
         for (line, reason) in [
             (&b""[..], "syslog.empty"),
             (b"<192>1 - - - - - -", "syslog.bad_priority"),
