@@ -1,32 +1,29 @@
-//! edgewatch's native ingest core.
+//! edgewatch's native ingest core: every Kafka message to a bulk entry or a dead letter.
 //!
-//! The Python modules under `pipeline/ingest/` are the reference: they define what every
-//! message becomes. This crate builds the same document (JSON-equal: key order and number
-//! spelling may differ, types may not) or the same dead letter (stage and reason; the detail
-//! is for people), in a fraction of the time, and declines the rest (rare shapes), which
-//! then takes the Python path. Declining is always allowed; answering differently from the
-//! reference never is.
-//! `tests/unit/ingest/test_native.py` and `tests/golden` hold the two to that over the shared
-//! corpus, damaged lines and hypothesis inputs.
+//! Every message gets one or the other: a document, or a dead letter whose stage and reason
+//! say why (the detail is for people). `tests/golden` pins what each message of the corpus,
+//! the damaged lines and every settings profile becomes; the property tests under
+//! `tests/unit/parsers` feed arbitrary bytes to every parser.
 //!
-//! Layout, one job per module, each named for its Python original:
-//! `json` (serde_json, with orjson's nesting limits), `time`, `common`,
-//! `parsers/*`, `envelope`, `document` (normalise), `window`, `transform`; `poll` takes a
-//! whole poll's messages at once; this file converts between Python and Rust for the rest.
+//! Layout, one job per module, in the order of the data: `envelope` (the shipper's wrapping),
+//! `parsers/*` (the line), `ecs` (the nested document), `window` (which time names a dated
+//! index), `bulk` (index name and entry bytes), `transform` (one message through these);
+//! `json` (the value model, reading, writing) and `time` (instants, timestamp text) serve
+//! them. `poll` takes a whole poll's messages at once; this file converts between Python and
+//! Rust for the rest.
 
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-pub mod common;
-pub mod document;
+pub mod bulk;
+pub mod ecs;
 pub mod envelope;
 pub mod json;
 pub mod parsers;
 pub mod poll;
 pub mod time;
 pub mod transform;
-pub mod value;
 pub mod window;
 
 // A document is built from a few dozen small strings and dropped at once, per message:
@@ -42,8 +39,8 @@ pyo3::create_exception!(
     "A message the core dead-letters: args (stage, reason, detail)."
 );
 
-/// A dead letter's stage, reason and detail: what the reference's DeadLetter says of a
-/// message it refuses (`transform.py`).
+/// A dead letter's stage, reason and detail: why a message has no document. Stage and
+/// reason are short and stable (metrics and alerts count them); the detail is for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Letter {
     pub stage: &'static str,
@@ -97,7 +94,8 @@ impl Settings {
 #[pymethods]
 impl Settings {
     #[new]
-    /// The window's bounds come in whole microseconds, as `window.Window` holds them;
+    /// The window's bounds come in whole microseconds (the caller converts the configured
+    /// seconds once), the unit `window` compares in;
     /// `schema` is the text of the topic's own JSON Schema (ValueError if it is not one).
     #[pyo3(signature = (dataset, keep_original, envelope, line_format, index_prefix, namespace,
                         op_type, window_back_us, window_ahead_us, schema=None))]
@@ -170,7 +168,7 @@ fn side_name(py: Python<'_>, side: Side) -> Bound<'_, PyString> {
     }
 }
 
-/// A Python datetime (UTC) of a stamp: what the reference keeps under `@timestamp`.
+/// A stamp as a Python datetime in UTC, for `parse` (its `@timestamp`).
 fn datetime_py<'py>(py: Python<'py>, t: Stamp) -> PyResult<Bound<'py, PyAny>> {
     let datetime = py.import("datetime")?;
     let utc = datetime.getattr("UTC")?;
@@ -205,9 +203,8 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-/// For tests: one parser on one line. A list of (field, value) pairs in the reference's
-/// order; the ParseError's reason where the reference raises one; None where this port
-/// declines.
+/// For tests: one parser on one line. Its (field, value) pairs in order, `@timestamp` first
+/// (as a datetime); or the reason it refuses the line.
 #[pyfunction]
 #[pyo3(signature = (name, line, reference_us=None))]
 fn parse<'py>(
@@ -247,7 +244,7 @@ fn detect(line: &[u8]) -> &'static str {
     parsers::detect(line)
 }
 
-/// For tests: a JSON text as `orjson.loads` reads it, or None where orjson refuses it.
+/// For tests: a JSON text as the core reads it (`json::parse`), or None where it is not read.
 #[pyfunction]
 fn loads<'py>(py: Python<'py>, text: &[u8]) -> PyResult<Option<Bound<'py, PyAny>>> {
     match json::parse(text) {

@@ -19,7 +19,7 @@ use crate::transform::{Message, transform_into};
 use crate::window::Side;
 use crate::{Letter, Settings, side_name};
 
-// The details of the dead letters the reference writes for messages without content.
+// The details of the dead letters of messages without content (reason `empty` for both).
 const TOMBSTONE_DETAIL: &str = "tombstone: the message value is null";
 const EMPTY_DETAIL: &str = "the message value is empty (0 bytes)";
 

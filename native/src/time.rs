@@ -1,27 +1,26 @@
-//! UTC instants with microsecond precision (a Python aware `datetime` in UTC), and the
-//! reference's timestamp readers: ISO 8601 text, epoch numbers, year-less syslog stamps.
+//! UTC instants with microsecond precision, and the timestamp readers the parsers share:
+//! ISO 8601 text, epoch numbers, year-less stamps.
 
 use jiff::SignedDuration;
 use jiff::civil::DateTime;
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
-/// An instant in UTC, microseconds since 1970-01-01, within Python's years 1..=9999.
+/// An instant in UTC, microseconds since 1970-01-01, within years 1..=9999: four-digit
+/// years, which `@timestamp`, the index names and a Python `datetime` all hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Stamp(pub i64);
 
-// Python's datetime range, in microseconds since the epoch.
+// Years 1..=9999, in microseconds since the epoch.
 const MIN_MICROS: i64 = -62_135_596_800 * MICROS_PER_SECOND; // 0001-01-01T00:00:00
 const MAX_MICROS: i64 = 253_402_300_800 * MICROS_PER_SECOND - 1; // 9999-12-31T23:59:59.999999
 // Civil (wall-clock) arithmetic, not jiff's Timestamp: that one stops a day short of the end
-// of 9999 (so that any offset can be applied), and Python reaches the last microsecond.
+// of 9999 (so that any offset can be applied), and a stamp may be its last microsecond.
 const EPOCH: DateTime = DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
 
 impl Stamp {
-    /// A wall-clock time at UTC offset `offset_s`, as `common.to_utc(datetime(..., tz))`
-    /// builds it: None where Python's `datetime()` raises ValueError (a field out of range)
-    /// and where the UTC result leaves Python's years 1..=9999 (`astimezone`'s
-    /// OverflowError, which `to_utc` turns into None).
+    /// A wall-clock time at UTC offset `offset_s`, as an instant: None for a field out of
+    /// range (a 30 February, an hour 24) and where the UTC result leaves years 1..=9999.
     #[allow(clippy::too_many_arguments)]
     pub fn from_local(
         y: i64,
@@ -33,8 +32,8 @@ impl Stamp {
         us: i64,
         offset_s: i64,
     ) -> Option<Stamp> {
-        // jiff's calendar checks the fields (a 30 February is an error); Python's years
-        // start at 1, jiff's at -9999.
+        // jiff's calendar checks the fields (a 30 February is an error); years start at 1
+        // here, at -9999 in jiff.
         let fields = (
             i16::try_from(y).ok().filter(|y| *y >= 1),
             i8::try_from(mo).ok(),
@@ -57,7 +56,7 @@ impl Stamp {
     pub fn fields(self) -> (i64, i64, i64, i64, i64, i64, i64) {
         let dt = EPOCH
             .checked_add(SignedDuration::from_micros(self.0))
-            .expect("a Stamp is within Python's years, and so within jiff's");
+            .expect("a Stamp is within years 1-9999, and so within jiff's range");
         (
             dt.year().into(),
             dt.month().into(),
@@ -69,7 +68,8 @@ impl Stamp {
         )
     }
 
-    /// `normalise.iso`: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always six fraction digits: the one shape of every
+    /// `@timestamp` indexed so far (and text that sorts as the times do).
     pub fn iso(self) -> String {
         let (y, mo, d, h, mi, s, us) = self.fields();
         if !(0..=9999).contains(&y) {
@@ -91,8 +91,8 @@ impl Stamp {
         out
     }
 
-    /// `datetime.fromtimestamp(seconds, UTC)` (CPython's rounding: half to even, to the
-    /// microsecond); None where it raises.
+    /// Epoch seconds as a stamp, rounded to the microsecond half to even (as epoch times have
+    /// always been rounded); None for NaN, the infinities and outside years 1..=9999.
     pub fn from_epoch_seconds(seconds: f64) -> Option<Stamp> {
         if !seconds.is_finite() {
             return None;
@@ -107,7 +107,7 @@ impl Stamp {
             frac += 1e6;
             int_part -= 1.0;
         }
-        // Outside time_t, or outside years 1..=9999: Python raises; the caller keeps None.
+        // Beyond what i64 seconds hold (the cast below), or outside years 1..=9999: no stamp.
         if !(-9.2e18..9.2e18).contains(&int_part) {
             return None;
         }
@@ -127,13 +127,14 @@ impl Stamp {
     }
 }
 
-/// C's round() then CPython's _PyTime_RoundHalfEven.
+/// `x` rounded to the nearest integer, a tie to the even one.
 fn round_half_even(x: f64) -> f64 {
     let rounded = x.round();
     if (x - rounded).abs() == 0.5 { 2.0 * (x / 2.0).round() } else { rounded }
 }
 
-/// `common.parse_epoch`: seconds, or ms / us / ns guessed by magnitude.
+/// Epoch seconds, or milliseconds / microseconds / nanoseconds guessed by magnitude: 1e11
+/// seconds is past the year 5000, so a larger number is taken for a finer unit.
 pub fn parse_epoch(value: f64) -> Option<Stamp> {
     if value.is_nan() {
         return None;
@@ -171,8 +172,8 @@ fn micros_of(frac: &[u8]) -> i64 {
 
 /// An ISO 8601 / RFC 3339 time of up to 40 characters, with a `T` or a blank between date
 /// and time, seconds and a fraction (`.` or `,`) optional, `Z` or a `+hh[:mm]` offset or
-/// none (UTC); None for anything else. ASCII digits only: a time written in other scripts'
-/// digits is not read (Python's `\d` read them).
+/// none (UTC); None for anything else. ASCII blanks and the separators U+001C..U+001F around
+/// it are trimmed. ASCII digits only: a time written in another script's digits is no time.
 pub fn parse_iso_timestamp(text: &str) -> Option<Stamp> {
     let t = text.trim_matches(|c: char| {
         c.is_ascii_whitespace() || ('\x0b'..='\x0c').contains(&c) || ('\x1c'..='\x1f').contains(&c)
@@ -215,8 +216,8 @@ fn canonical_utc(b: &[u8]) -> Option<Option<Stamp>> {
 
 type Local = (i64, i64, i64, i64, i64, i64, i64, i64);
 
-/// The regex's fields and the zone's offset in seconds; None where it does not match or the
-/// offset is a day or more.
+/// The fields of the general shape (`parse_iso_timestamp`) and the zone's offset in seconds;
+/// None for any other shape, or an offset of a day or more.
 fn iso_match(b: &[u8]) -> Option<Local> {
     if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b' ') || b[13] != b':' {
         return None;
@@ -271,8 +272,8 @@ fn iso_match(b: &[u8]) -> Option<Local> {
     Some((y, mo, d, h, mi, s, us, offset))
 }
 
-/// `common.complete_year`: the year (of reference's year -1, 0, +1) that puts a year-less
-/// time nearest the reference; 1970 without one.
+/// A year-less time in the year (the year of `reference`, or the one before or after) that
+/// puts it nearest `reference`; nearest the epoch without one.
 pub fn complete_year(
     month: i64,
     day: i64,
@@ -284,9 +285,7 @@ pub fn complete_year(
     let (h, mi, s, us) = clock;
     let mut best: Option<Stamp> = None;
     for y in [year - 1, year, year + 1] {
-        // Out of Python's range the reference raises from datetime(): treat as no candidate
-        // only for the 29 February case it catches; elsewhere an overflow is not reached
-        // because year +-1 stays within 0..=10000 and 0 / 10000 are ValueErrors too.
+        // A date the year lacks (29 February) or a year outside 1..=9999 is no candidate.
         let Some(candidate) = Stamp::from_local(y, month, day, h, mi, s, us, 0) else { continue };
         if best.is_none_or(|b| (candidate.0 - reference.0).abs() < (b.0 - reference.0).abs()) {
             best = Some(candidate);
@@ -331,7 +330,7 @@ mod tests {
         assert_eq!(iso("2026-11-25T10:00:00.1234567890Z"), None); // ten digits of fraction
         assert_eq!(iso(" 2026-11-25T10:00:00Z\n"), Some("2026-11-25T10:00:00.000000Z".into()));
         assert_eq!(iso("２０２６-11-25T10:00:00Z"), None);
-        assert_eq!(iso("0001-01-01T00:00:00+05:30"), None); // to_utc: OverflowError
+        assert_eq!(iso("0001-01-01T00:00:00+05:30"), None); // before year 1 in UTC
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! `transform.py`, ported: one Kafka message to its bulk entry or its dead letter, or a
-//! decline for what only the reference decides. The entry is what `transform.index_action`
-//! makes: the action line, the document, a newline each.
+//! One Kafka message through the stages, in the order of the data: envelope, line parser,
+//! the topic's schema, the ECS document, then its index and bulk entry (`bulk`). The answer
+//! is the entry, or the dead letter of the first stage that refused the message.
 
-use crate::document::{Origin, Tail, document};
+use crate::bulk::{entry, index_of};
+use crate::ecs::{Origin, Tail, document};
 use crate::envelope::unwrap;
-use crate::json::{Object, Value, child, write_document, write_str};
 use crate::parsers;
-use crate::time::{Stamp, push_date};
+use crate::time::Stamp;
 use crate::window::{Side, Window};
 use crate::{Answer, Letter};
 
@@ -22,7 +22,7 @@ pub struct Message<'a> {
 
 /// The settings of the message's topic that shape its document.
 pub struct Profile<'a> {
-    /// The ingest time, already formatted (`normalise.iso`).
+    /// The ingest time, already formatted as `@timestamp` is (`Stamp::iso`).
     pub ingested: &'a str,
     pub dataset: &'a str,
     pub keep_original: bool,
@@ -50,7 +50,32 @@ pub fn transform(m: &Message, p: &Profile) -> Answer<(String, Vec<u8>, Side)> {
 /// Appends the message's bulk entry to `out` and returns its index name and where its event
 /// time lay (`Side::Inside` for data streams, which are not dated). Without a document,
 /// `out` is left as it was: a whole poll's entries share one buffer (`poll`).
+///
+/// A panic in any stage (a bug) becomes this message's dead letter, reason `core.panic`:
+/// one odd line must never stop the service, and the letter keeps the line for a bug report.
 pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)> {
+    guarded(out, |out| stages(m, p, out))
+}
+
+/// `work` on `out`; a panic in it is a dead letter, and `out` is left as it was.
+fn guarded<T>(out: &mut Vec<u8>, work: impl FnOnce(&mut Vec<u8>) -> Answer<T>) -> Answer<T> {
+    let start = out.len();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut *out))).unwrap_or_else(|panic| {
+        out.truncate(start);
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Letter {
+            stage: "parse",
+            reason: "core.panic",
+            detail: format!("the ingest core failed: {detail}"),
+        })
+    })
+}
+
+fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)> {
     let mut envelope = unwrap(m.value, m.key, p.envelope)?;
     let kafka_time = m.timestamp_ms.and_then(Stamp::from_kafka_ms);
     let reference = envelope.timestamp.or(kafka_time);
@@ -71,58 +96,9 @@ pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(St
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
     let (mut doc, stamp) = document(envelope, fields, &origin, &tail);
-    let mut side = Side::Inside;
-    let index = match p.namespace {
-        Some(namespace) => {
-            let stream = Object::from_iter([
-                ("type".to_owned(), Value::from("logs")),
-                ("dataset".to_owned(), Value::from(p.dataset)),
-                ("namespace".to_owned(), Value::from(namespace)),
-            ]);
-            doc.insert("data_stream".to_owned(), Value::Object(stream));
-            format!("logs-{}-{}", p.dataset, namespace)
-        }
-        None => {
-            let day;
-            (day, side) = p.window.index_time(stamp, kafka_time);
-            if side != Side::Inside {
-                // As the reference does: the time the index was named from, on the document.
-                child(&mut doc, "kafka").insert("timestamp".to_owned(), Value::from(day.iso()));
-            }
-            let (y, mo, d, ..) = day.fields();
-            let mut index = String::with_capacity(p.index_prefix.len() + 11);
-            index.push_str(p.index_prefix);
-            index.push('-');
-            push_date(&mut index, (y, mo, d), '.');
-            index
-        }
-    };
-    let start = out.len();
-    action_line(out, p.op_type, &index, m);
-    if write_document(&doc, out).is_err() {
-        out.truncate(start);
-        // orjson reads JSON nested up to 1024 deep but writes at most 254 levels: without
-        // this, such a line would fail later, in the bulk writer, on every attempt.
-        return Err(Letter {
-            stage: "parse",
-            reason: "document.not_serialisable",
-            detail: "the document nests more than 254 levels".to_owned(),
-        });
-    }
-    out.push(b'\n');
+    let (index, side) = index_of(&mut doc, stamp, kafka_time, p);
+    entry(out, &doc, &index, m, p.op_type)?;
     Ok((index, side))
-}
-
-/// `transform.action_line`: `{"<op>":{"_index":"<index>","_id":"<topic>/<partition>/<offset>"}}`
-/// and a newline.
-fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
-    out.push(b'{');
-    write_str(op_type, out);
-    out.extend_from_slice(b":{\"_index\":");
-    write_str(index, out);
-    out.extend_from_slice(b",\"_id\":");
-    write_str(&format!("{}/{}/{}", m.topic, m.partition, m.offset), out);
-    out.extend_from_slice(b"}}\n");
 }
 
 /// A JSON line against its topic's schema: the first violation, as a dead letter. Read once
@@ -177,6 +153,19 @@ mod tests {
     const WEEK_AND_DAY: Window = Window { back_us: 7 * DAY, ahead_us: DAY };
 
     #[test]
+    fn a_panic_is_the_messages_dead_letter() {
+        let mut out = b"earlier entries\n".to_vec();
+        let answer: Answer<()> = guarded(&mut out, |out| {
+            out.extend_from_slice(b"half an entry");
+            panic!("a bug");
+        });
+        let letter = answer.expect_err("a dead letter");
+        assert_eq!((letter.stage, letter.reason), ("parse", "core.panic"));
+        assert!(letter.detail.contains("a bug"), "{}", letter.detail);
+        assert_eq!(out, b"earlier entries\n");
+    }
+
+    #[test]
     fn a_line_dated_9999_is_indexed_on_its_kafka_day_and_keeps_its_time() {
         let (index, entry, side) = dated(br#"{"ts":"9999-12-31T23:59:59Z","msg":"m"}"#, WEEK_AND_DAY);
         assert_eq!((index.as_str(), side), ("edgewatch-logs-2025.11.25", Side::Ahead));
@@ -195,5 +184,69 @@ mod tests {
         let (index, entry, side) = dated(br#"{"ts":"2025-11-19T00:00:00Z","msg":"m"}"#, WEEK_AND_DAY);
         assert_eq!((index.as_str(), side), ("edgewatch-logs-2025.11.19", Side::Inside));
         assert!(!entry.contains(r#""timestamp""#), "{entry}");
+    }
+}
+
+/// Any bytes, in any envelope and format: an entry of two JSON lines, or a dead letter with
+/// a reason; never a panic. `PROPTEST_CASES` sets the budget (`make fuzz-deep` raises it).
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const ENVELOPES: [&str; 5] = ["auto", "raw", "filebeat", "fluentbit", "vector"];
+    const FORMATS: [&str; 7] = ["auto", "json", "logfmt", "syslog", "access", "container", "plaintext"];
+
+    /// Bytes that look like log lines and envelopes often enough to reach past the first check.
+    fn value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..300),
+            "[ -~\t\u{e9}\u{2028}]{0,200}".prop_map(String::into_bytes),
+            ("[a-z@_.]{1,12}", "[ -~]{0,40}")
+                .prop_map(|(k, v)| format!("{{\"{k}\":{v:?},\"message\":{v:?}}}").into_bytes()),
+            "[<0-9>A-Za-z :.\\-\\[\\]=\"]{0,120}".prop_map(String::into_bytes),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_message_gets_an_answer(
+            value in value(),
+            key in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..20)),
+            envelope in 0..ENVELOPES.len(),
+            format in 0..FORMATS.len(),
+            timestamp_ms in proptest::option::of(any::<i64>()),
+        ) {
+            let message = Message { value: &value, key: key.as_deref(), topic: "t", partition: 0, offset: 7, timestamp_ms };
+            let profile = Profile {
+                ingested: "2025-11-25T10:00:01.000000Z",
+                dataset: "edge",
+                keep_original: true,
+                envelope: ENVELOPES[envelope],
+                line_format: FORMATS[format],
+                index_prefix: "edgewatch-logs",
+                namespace: None,
+                op_type: "index",
+                window: Window { back_us: 7 * 86_400_000_000, ahead_us: 86_400_000_000 },
+                schema: None,
+            };
+            let mut out = Vec::new();
+            match transform_into(&message, &profile, &mut out) {
+                Ok((index, _)) => {
+                    prop_assert!(index.starts_with("edgewatch-logs-"));
+                    let text = std::str::from_utf8(&out).expect("JSON is UTF-8");
+                    let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
+                    prop_assert_eq!(lines.len(), 2);
+                    for line in lines {
+                        prop_assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "{}", line);
+                    }
+                }
+                Err(letter) => {
+                    prop_assert!(out.is_empty());
+                    prop_assert!(!letter.reason.is_empty() && letter.reason != "core.panic", "{:?}", letter);
+                }
+            }
+        }
     }
 }

@@ -1,12 +1,12 @@
-//! `window.py`, ported: which time names a document's dated index.
+//! Which time names a document's dated index.
 //!
 //! The event time, while it lies within a window around the Kafka timestamp; outside it, the
 //! Kafka timestamp, so a line dated 1970 or 9999 cannot create an index. The bounds arrive
-//! in whole microseconds, the numbers the reference compares with, so both decide alike.
+//! in whole microseconds, a `Stamp`'s unit: the comparison is exact integer arithmetic.
 
 use crate::time::Stamp;
 
-/// Where the event time lay, as `window.INSIDE`, `window.BEHIND`, `window.AHEAD` say it.
+/// Where the event time lay against the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
     Inside,
@@ -15,7 +15,7 @@ pub enum Side {
 }
 
 impl Side {
-    /// The reference's name for it (`IndexAction.outside_window`).
+    /// Its name for Python (`IndexAction.outside_window`, the `outside` counts): empty inside.
     pub fn name(self) -> &'static str {
         match self {
             Side::Inside => "",
@@ -34,14 +34,14 @@ pub struct Window {
 }
 
 impl Window {
-    /// `Window.index_time`: the time whose day names the index, and where the event time lay.
+    /// The time whose day names the index, and where the event time lay.
     /// Without a Kafka timestamp there is no window: the event time decides.
     pub fn index_time(self, stamp: Stamp, kafka_time: Option<Stamp>) -> (Stamp, Side) {
         let Some(kafka) = kafka_time else {
             return (stamp, Side::Inside);
         };
-        // Both instants lie within years 1..=9999 and the bounds within 100 years
-        // (config.py): no sum or difference here can overflow.
+        // Both instants lie within years 1..=9999 and the bounds within 100 years (the
+        // configuration's limit): no sum or difference here can overflow.
         let delta = stamp.0 - kafka.0;
         if delta < -self.back_us {
             (kafka, Side::Behind)

@@ -1,21 +1,21 @@
-//! `pipeline/ingest/parsers/access.py`, ported: Apache / nginx common and combined access lines.
+//! Access lines: Apache / nginx common and combined formats.
 //!
-//! The reference reads a line with one backtracking regex (a second, escape-aware one when
-//! the line holds a backslash); `match_line` finds the same groups by hand. Client lists are
-//! read with ports of `ipaddress.ip_address` and `is_global` as Python 3.11 defines them,
-//! and absolute-form request targets with a port of `urllib.parse.urlsplit` (3.11).
-//! An absolute-form target's host may hold any text (urlsplit also refused some non-ASCII
-//! hosts after an NFKC check; this crate has no Unicode tables for that).
+//! `match_line` reads a line against one pattern (an escape-aware variant too when the line
+//! holds a backslash), by hand: once the client's end is chosen, every part has one reading.
+//! A client list gives its first public address; which text is an address and which
+//! address is public are fixed tables and rules here (`ipv4`, `ipv6`, `is_global`), so a
+//! client gets the `source.ip` it always has. An absolute-form request target is split into
+//! path and query; its host may hold any text.
 
 use std::borrow::Cow;
 
 use super::Fields;
+use super::structured::py_space;
 use super::{Outcome, Refusal};
-use crate::common::py_space;
 use crate::json::Value;
 use crate::time::Stamp;
 
-/// `access.looks_like`: `_LOOKS.match`, i.e. a prefix `A B C [dd/Mon/yyyy:HH:MM:SS` where
+/// Whether the line opens like an access line: a prefix `A B C [dd/Mon/yyyy:HH:MM:SS` where
 /// A (1..=512 bytes, spaces allowed) holds no `[` or newline and B, C (1..=256 bytes each)
 /// hold no space or newline.
 pub fn looks_like(line: &[u8]) -> bool {
@@ -58,7 +58,7 @@ fn date_shape(d: &[u8]) -> bool {
         && digit(19)
 }
 
-/// `access.parse`. The reference ignores `reference`: an access stamp has a year and a zone.
+/// One access line. `reference` is unused: an access stamp has a year and a zone.
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     if line.is_empty() {
         return Outcome::refuse("access.empty", "");
@@ -121,7 +121,7 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
 /// Byte range of a group in the line.
 type Span = (usize, usize);
 
-/// The groups of `_LINE` / `_LINE_ESCAPED` (ident is matched but unused).
+/// The groups of `match_line`'s pattern (ident is matched but unused).
 struct Groups {
     client: Span,
     user: Span,
@@ -133,8 +133,8 @@ struct Groups {
     extra: Option<(Span, Span)>,
 }
 
-/// Which of the two patterns wins, as `parse` chooses: Apache's escape-aware reading unless
-/// only nginx's plain one finds the user agent.
+/// Which reading of a line with a backslash wins: Apache's escape-aware one, unless only
+/// nginx's plain one finds the user agent.
 fn groups(t: &[u8]) -> Option<Groups> {
     if !t.contains(&b'\\') {
         return match_line(t, false);
@@ -149,12 +149,12 @@ fn groups(t: &[u8]) -> Option<Groups> {
     }
 }
 
-/// `fullmatch` of
+/// The whole line against
 /// `([^\[]+?) [^ ]+ ([^ ]+) \[(STAMP)\] "(Q)" (\d{3}) (\d{1,18}|-)(?: "(Q)" "(Q)")?(?: .*)?`
-/// (ASCII, DOTALL). Once the lazy client has chosen its end, every later part has a single
-/// reading (each repeat stops at a character it cannot take, which is the one that must
-/// follow it), so the regex engine's answer is the match from the first client end that
-/// works. The client cannot hold `[`: its end is a space before the line's first `[`.
+/// (ASCII, `.` matching newlines too). Once the client has chosen its end, every later part
+/// has a single reading (each repeat stops at a character it cannot take, which is the one
+/// that must follow it), so the match is the one from the first client end that works: the
+/// shortest client. The client cannot hold `[`: its end is a space before the first `[`.
 /// Byte-wise scanning of the UTF-8 text is exact: every delimiter is ASCII, and the bytes of
 /// a multi-byte character are none of them.
 fn match_line(t: &[u8], escaped: bool) -> Option<Groups> {
@@ -262,7 +262,7 @@ fn number(s: &[u8]) -> i64 {
     s.iter().fold(0, |n, &c| n * 10 + i64::from(c - b'0'))
 }
 
-/// `_UNESCAPE.sub(r"\1", text)`: `\"` and `\\` lose their backslash, left to right.
+/// `\"` and `\\` lose their backslash, left to right (Apache's escapes in quoted fields).
 fn unescape(text: &str) -> Cow<'_, str> {
     if !text.contains('\\') {
         return Cow::Borrowed(text);
@@ -287,13 +287,13 @@ fn unescape(text: &str) -> Cow<'_, str> {
 
 // ------------------------------------------------------------------------------ timestamp
 
-/// `_timestamp`: `dd/Mon/yyyy:HH:MM:SS[.f{1,9}] +zzzz` (shape checked by the matcher) in
-/// UTC; None where the reference raises `access.bad_timestamp`.
+/// `dd/Mon/yyyy:HH:MM:SS[.f{1,9}] +zzzz` (shape checked by the matcher) in UTC; None for
+/// `access.bad_timestamp`.
 fn timestamp(s: &[u8]) -> Option<Stamp> {
     const MONTHS: [&[u8; 3]; 12] =
         [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
     let name = &s[3..6];
-    // `_MONTHS` holds each name lower case, title case and upper case, nothing in between.
+    // A month name may be lower case, title case or upper case, nothing in between.
     let month = MONTHS.iter().position(|m| {
         let lower = name == &m[..];
         let title = name[0] == m[0].to_ascii_uppercase() && name[1..] == m[1..];
@@ -316,19 +316,19 @@ fn timestamp(s: &[u8]) -> Option<Stamp> {
     };
     let (day, year) = (number(&s[0..2]), number(&s[7..11]));
     let (hour, minute, second) = (number(&s[12..14]), number(&s[15..17]), number(&s[18..20]));
-    // None: datetime()'s ValueError, or the OverflowError of `moment - offset` leaving years
-    // 1..=9999. The reference turns both into access.bad_timestamp.
+    // None (a field out of range, or a UTC time outside years 1..=9999) is
+    // access.bad_timestamp.
     Stamp::from_local(year, month, day, hour, minute, second, micro, offset)
 }
 
 // ------------------------------------------------------------------------------ client
 
-/// `_client`: (source.address, whether it is also source.ip) for the text before ident.
+/// (source.address, whether it is also source.ip) for the text before ident.
 fn client(text: &str) -> Option<(&str, bool)> {
     if !text.contains([',', ' ', '"']) {
         return (text != "-").then(|| (text, ip_address(text).is_some()));
     }
-    // `_CLIENT_SPLIT` is `[",\s]+` without re.ASCII: `\s` is str.isspace, as py_space.
+    // A list is split on commas, quotes and whitespace (any Unicode whitespace: `py_space`).
     let mut entries = text.split(|c: char| c == ',' || c == '"' || py_space(c)).filter(|e| !e.is_empty());
     let first = entries.next()?;
     // Filebeat's rule: the first public address of the list, else its first entry.
@@ -345,7 +345,7 @@ enum Ip {
     V6(u128),
 }
 
-/// `ipaddress.ip_address(text)`, or None where it raises ValueError.
+/// The address `text` is, IPv4 or IPv6; None if it is neither.
 fn ip_address(text: &str) -> Option<Ip> {
     if let Some(a) = ipv4(text) {
         return Some(Ip::V4(a));
@@ -353,7 +353,7 @@ fn ip_address(text: &str) -> Option<Ip> {
     ipv6(text).map(Ip::V6)
 }
 
-/// `IPv4Address(text)`: four dotted decimal octets, 0..=255, no leading zeros.
+/// Four dotted decimal octets, 0..=255, no leading zeros (`010` might mean octal 8).
 fn ipv4(text: &str) -> Option<u32> {
     let mut value = 0u32;
     let mut count = 0;
@@ -385,7 +385,7 @@ impl Hextet<'_> {
         matches!(self, Hextet::Text(""))
     }
 
-    /// `_parse_hextet`: 1..=4 ASCII hex digits.
+    /// 1..=4 ASCII hex digits.
     fn value(self) -> Option<u128> {
         match self {
             Hextet::Value(v) => Some(u128::from(v)),
@@ -397,8 +397,9 @@ impl Hextet<'_> {
     }
 }
 
-/// `IPv6Address(text)`, step by step as Python 3.11's `_ip_int_from_string` goes (its
-/// corner cases differ from `std::net::Ipv6Addr`'s). The scope id does not change the value.
+/// An IPv6 address: up to eight groups, one `::`, an optional IPv4 tail and `%scope`. Read
+/// here, not by `std::net::Ipv6Addr`, which refuses a scope id and differs in corner cases:
+/// which text is an address decides `source.ip`. The scope id does not change the value.
 fn ipv6(text: &str) -> Option<u128> {
     if text.contains('/') {
         return None;
@@ -490,7 +491,7 @@ fn in_v6(a: u128, net: u128, bits: u32) -> bool {
     (a ^ net) >> (128 - bits) == 0
 }
 
-/// `IPv4Address.is_private` (3.11.7's `_private_networks`).
+/// Whether an IPv4 address lies in a private or special-purpose range (IANA's registry).
 fn v4_private(a: u32) -> bool {
     const PRIVATE: [(u32, u32); 14] = [
         (0x0000_0000, 8),  // 0.0.0.0/8
@@ -511,8 +512,9 @@ fn v4_private(a: u32) -> bool {
     PRIVATE.iter().any(|&(net, bits)| in_v4(a, net, bits))
 }
 
-/// `is_global` as Python 3.11.7 has it: IPv4 outside 100.64.0.0/10 and not private; IPv6
-/// not private, where an IPv4-mapped address is private as its IPv4 address is.
+/// Whether an address is public: IPv4 outside 100.64.0.0/10 (shared address space) and the
+/// private ranges; IPv6 outside its private ranges, an IPv4-mapped address judged by the
+/// IPv4 private ranges.
 fn is_global(ip: Ip) -> bool {
     const V6_PRIVATE: [(u128, u32); 10] = [
         (1, 128),                                        // ::1/128
@@ -535,7 +537,7 @@ fn is_global(ip: Ip) -> bool {
 
 // ------------------------------------------------------------------------------ request
 
-/// `_request`: `METHOD target HTTP/x.y` into its fields; anything else kept whole.
+/// `METHOD target HTTP/x.y` into its fields; anything else kept whole.
 fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, str>) {
     let r: &str = &request;
     let (method, rest) = r.split_once(' ').unwrap_or((r, ""));
@@ -562,7 +564,7 @@ fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, st
     } else if target.contains("://") {
         match url_split(target) {
             Some((path, query)) => (Cow::Owned(path), Cow::Owned(query)),
-            None => return, // urlsplit raised ValueError
+            None => return, // no URL: a bad bracketed host
         }
     } else {
         return; // `CONNECT host:443`, `OPTIONS *`
@@ -575,7 +577,7 @@ fn request_fields(put: &mut impl FnMut(&'static str, Value), request: Cow<'_, st
     }
 }
 
-/// `_VERSION.fullmatch`: `HTTP/(\d{1,2}(?:\.\d{1,2})?)`, the group.
+/// The version of `HTTP/(\d{1,2}(?:\.\d{1,2})?)`, the group; None for anything else.
 fn http_version(protocol: &str) -> Option<&str> {
     let v = protocol.strip_prefix("HTTP/")?;
     let short = |s: &str| (1..=2).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit());
@@ -586,7 +588,7 @@ fn http_version(protocol: &str) -> Option<&str> {
     ok.then_some(v)
 }
 
-/// `_METHOD.fullmatch`: `[A-Za-z][A-Za-z0-9_-]{0,31}`.
+/// A method token: `[A-Za-z][A-Za-z0-9_-]{0,31}`.
 fn is_method(m: &str) -> bool {
     let b = m.as_bytes();
     (1..=32).contains(&b.len())
@@ -594,9 +596,10 @@ fn is_method(m: &str) -> bool {
         && b[1..].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
-/// (path, query) of Python 3.11.7's `urlsplit(target)`; None where it raises ValueError.
+/// (path, query) of an absolute-form target (scheme, `//` authority, path, `?` query,
+/// `#` fragment); None for an authority whose brackets do not hold an IP literal.
 fn url_split(target: &str) -> Option<(String, String)> {
-    // lstrip() of C0 controls and space, then tabs and line breaks removed everywhere.
+    // Leading C0 controls and spaces go, and tabs and line breaks anywhere: no URL holds them.
     let url: String = target
         .trim_start_matches(|c: char| c <= ' ')
         .chars()
@@ -618,7 +621,7 @@ fn url_split(target: &str) -> Option<(String, String)> {
         rest = &after[end..];
         let (open, close) = (netloc.contains('['), netloc.contains(']'));
         if open != close {
-            return None; // "Invalid IPv6 URL"
+            return None; // an unbalanced bracket
         }
         if open && !bracketed_host_ok(netloc) {
             return None;
@@ -631,13 +634,13 @@ fn url_split(target: &str) -> Option<(String, String)> {
     Some((path.to_owned(), query.to_owned()))
 }
 
-/// `_check_bracketed_host` on the text between the netloc's first `[` and the `]` after it:
-/// an IPvFuture `v<hex>.<anything>` or an IPv6 address (IPv4 in brackets is refused).
+/// The text between the authority's first `[` and the `]` after it is an IP literal (RFC
+/// 3986): an IPvFuture `v<hex>.<anything>` or an IPv6 address (IPv4 in brackets is not).
 fn bracketed_host_ok(netloc: &str) -> bool {
     let host = netloc.split_once('[').map_or("", |(_, h)| h);
     let host = host.split_once(']').map_or(host, |(h, _)| h);
     match host.strip_prefix('v') {
-        // `\Av[a-fA-F0-9]+\..+\Z`: `.` misses only a newline, and urlsplit removed those.
+        // `v`, hex digits, `.`, then anything (line breaks were removed above).
         Some(future) => {
             let hex = future.bytes().take_while(u8::is_ascii_hexdigit).count();
             hex > 0 && future[hex..].strip_prefix('.').is_some_and(|tail| !tail.is_empty())

@@ -1,7 +1,7 @@
-//! `parsers/container.py`, ported: CRI lines (`<time> <stream> <tag> <message>`) and Docker
-//! json-file objects (`{"log": ..., "stream": ..., "time": ...}`).
+//! Container runtime lines: CRI (`<time> <stream> <tag> <message>`) and Docker json-file
+//! objects (`{"log": ..., "stream": ..., "time": ...}`).
 //!
-//! A Docker line that is not JSON to `json::parse` is refused, as orjson refuses it.
+//! A Docker line that `json::parse` does not read is `docker.invalid_json`.
 
 use super::{Fields, Outcome, Refusal};
 use crate::json::{self, Object, Value};
@@ -9,7 +9,7 @@ use crate::time::{Stamp, parse_iso_timestamp};
 
 const PARTIAL: &str = "partial_line";
 
-/// `container.looks_like`: the shape of a CRI line or of a Docker json-file object.
+/// The shape of a CRI line or of a Docker json-file object.
 pub fn looks_like(line: &[u8]) -> bool {
     match line.first() {
         Some(b'{') => {
@@ -23,7 +23,8 @@ pub fn looks_like(line: &[u8]) -> bool {
     }
 }
 
-/// `line.find(b" ", 19, 40)` followed by `stdout` or `stderr`.
+/// The first space within bytes 19..40 (after the timestamp) followed by `stdout` or
+/// `stderr`.
 fn stream_after_stamp(line: &[u8]) -> bool {
     let window = line.get(19..line.len().min(40)).unwrap_or_default();
     let Some(space) = window.iter().position(|&c| c == b' ') else { return false };
@@ -32,12 +33,12 @@ fn stream_after_stamp(line: &[u8]) -> bool {
     word == b"stdout" || word == b"stderr"
 }
 
-/// What a bytes pattern's `\s` matches.
+/// An ASCII blank: space, tab, LF, CR, VT or FF.
 fn is_re_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-/// `_DOCKER_LOG_KEY.search(line)`: `"log"\s{0,8}:\s{0,8}"` anywhere.
+/// `"log"\s{0,8}:\s{0,8}"` anywhere in the line (ASCII blanks).
 fn has_log_key(line: &[u8]) -> bool {
     // At most 8 blanks on either side of the colon: a longer run leaves a blank where the
     // pattern needs `:` or `"`, whichever way the quantifier backtracks.
@@ -63,19 +64,19 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// `container.parse`.
+/// A Docker json-file object (a line opening with `{`), or a CRI line.
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     if line.first() == Some(&b'{') { docker(line) } else { cri(line) }
 }
 
-/// `container.is_docker_object`: keys a subset of log/stream/time/attrs, with `log`.
+/// A Docker json-file record: keys a subset of log/stream/time/attrs, with `log`.
 pub fn is_docker_object(obj: &Object) -> bool {
     obj.contains_key("log")
         && obj.len() <= 4
         && obj.keys().all(|k| matches!(k.as_str(), "log" | "stream" | "time" | "attrs"))
 }
 
-/// `container.from_object`: an already decoded Docker json-file record.
+/// An already decoded Docker json-file record.
 pub fn from_object(obj: &Object) -> Outcome {
     if !is_docker_object(obj) {
         return Outcome::refuse("docker.not_docker", "keys other than log/stream/time/attrs");
@@ -88,7 +89,7 @@ fn docker(line: &[u8]) -> Outcome {
         Ok(Value::Object(obj)) if is_docker_object(&obj) => record(obj),
         Ok(Value::Object(_)) => Outcome::refuse("docker.not_docker", "keys other than log/stream/time/attrs"),
         Ok(_) => Outcome::refuse("docker.not_docker", "not a JSON object"),
-        // Invalid UTF-8 has its own reason, as in the reference.
+        // Invalid UTF-8 has its own reason: it says what to fix at the sender.
         Err(_) if std::str::from_utf8(line).is_err() => Outcome::Refused(Refusal::utf8(line)),
         Err(_) => Outcome::refuse("docker.invalid_json", "not valid JSON"),
     }
@@ -161,7 +162,7 @@ fn cri_text(text: &str) -> Outcome {
         return Outcome::refuse("cri.truncated", "expected '<time> <stream> <tag> <message>'");
     };
     let rest = parts.next();
-    // The reference measures the timestamp in characters.
+    // The shape is measured in characters (a non-ASCII stamp is refused either way).
     let shaped = if stamp_text.is_ascii() {
         stamp_text.len() >= 20 && stamp_text.as_bytes()[10] == b'T'
     } else {

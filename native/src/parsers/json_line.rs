@@ -1,33 +1,32 @@
-//! `parsers/json_line.py`, ported: one JSON object per line, decoded by `crate::json` (what
-//! `orjson.loads` gives, and what it refuses), mapped by `common.structured_fields` plus the
-//! pino / bunyan / python-json-logger / nested-ECS rules of the reference.
-//!
+//! JSON lines: one JSON object per line, read by `crate::json`, mapped by
+//! `structured_fields` plus the pino / bunyan / python-json-logger / nested-ECS rules.
 
 use super::Fields;
+use super::structured::structured_fields;
 use super::{Outcome, Refusal, is_bytes_space};
-use crate::common::structured_fields;
 use crate::json::{self, Object, Value, truthy};
 use crate::time::{Stamp, parse_iso_timestamp};
 
-/// `json_line.looks_like`: braced like an object once `bytes.strip()` blanks are set aside.
+/// Braced like an object once ASCII blanks at either end are set aside.
 pub fn looks_like(line: &[u8]) -> bool {
     let first = line.iter().position(|&c| !is_bytes_space(c));
     let last = line.iter().rposition(|&c| !is_bytes_space(c));
     matches!((first, last), (Some(f), Some(l)) if line[f] == b'{' && line[l] == b'}')
 }
 
-/// `json_line.parse`. `reference` is unused, as in the reference.
+/// One JSON line. `reference` is unused: JSON loggers write full timestamps or epochs.
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     match json::parse(line) {
         Ok(Value::Object(obj)) => from_object(obj),
         Ok(other) => Outcome::refuse("json.not_object", python_type(&other)),
-        // Invalid UTF-8 is the more useful reason, as in the reference.
+        // Invalid UTF-8 is the more useful reason: it says what to fix at the sender.
         Err(_) if std::str::from_utf8(line).is_err() => Outcome::Refused(Refusal::utf8(line)),
         Err(_) => Outcome::refuse("json.invalid", "not valid JSON"),
     }
 }
 
-/// The name of the Python type orjson reads a JSON value as (the reference's detail).
+/// The detail of `json.not_object`: the value's type, by the names dead letters have always
+/// given (`NoneType`, `bool`, `float`, `int`, `str`, `list`).
 fn python_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "NoneType",
@@ -40,13 +39,13 @@ fn python_type(v: &Value) -> &'static str {
     }
 }
 
-/// `json_line.from_object`: an already decoded JSON object line.
+/// An already decoded JSON object line.
 pub fn from_object(obj: Object) -> Outcome {
     Outcome::Parsed(map_object(obj))
 }
 
 fn map_object(obj: Object) -> Fields {
-    // What the reference asks of the original object, read before it is taken apart.
+    // What the rules below ask of the original object, read before it is taken apart.
     let numeric_level = pino_level(&obj);
     let bunyan = obj.contains_key("v");
     let python_json_logger = obj.contains_key("levelname");
@@ -65,7 +64,7 @@ fn map_object(obj: Object) -> Fields {
         }
     }
     if fields.get("attributes").is_some_and(truthy) {
-        // `_EXTRA_STR`
+        // A text field ECS logging writes dotted that `structured_fields` does not map.
         if !fields.contains_key("process.thread.name") {
             promote(&mut fields, "process.thread.name", "process.thread.name");
         }
@@ -98,7 +97,7 @@ fn lift_asctime(fields: &mut Fields) {
     }
 }
 
-/// `_promote`: a text attribute moved to an ECS field (appended, as a new dict key is).
+/// A text attribute moved to an ECS field (appended after the fields already set).
 fn promote(fields: &mut Fields, key: &str, target: &'static str) {
     let Some(Value::Object(attributes)) = fields.map.get_mut("attributes") else {
         return;
@@ -111,7 +110,7 @@ fn promote(fields: &mut Fields, key: &str, target: &'static str) {
     }
 }
 
-/// `_NESTED`: the ECS objects whose leaves `structured_fields` knows under a dotted name.
+/// The nested ECS objects whose leaves `structured_fields` knows under a dotted name.
 fn nested_leaves(key: &str) -> Option<&'static [&'static str]> {
     Some(match key {
         "log" => &["level", "logger"],
@@ -137,7 +136,7 @@ const DOTTED: [&str; 9] = [
     "process.thread.name",
 ];
 
-/// `_lift_nested`: `{"log": {"level": x}}` -> `"log.level": x`, what is left staying nested.
+/// `{"log": {"level": x}}` -> `"log.level": x`, what is left staying nested.
 fn lift_nested(obj: Object) -> Object {
     let nested = obj.iter().any(|(k, v)| v.is_object() && nested_leaves(k).is_some());
     if !nested {
@@ -191,10 +190,10 @@ fn lift_nested(obj: Object) -> Object {
     pairs
 }
 
-/// `_pino_level`: the level of a pino / bunyan record, or None when it is not one of theirs.
+/// The level of a pino / bunyan record, or None when it is not one of theirs.
 fn pino_level(obj: &Object) -> Option<&'static str> {
-    // `type(x) is int`: an integer of any size; beyond 64 bits it is a float here, and
-    // neither a level (at most 100) nor any use to `epoch_ms` then.
+    // Integers only: pino and bunyan write integer levels and times. An integer beyond 64
+    // bits was read as a float: neither a level (at most 100) nor a time in milliseconds.
     let level = obj.get("level").and_then(Value::as_number).filter(|n| !n.is_f64())?.as_i64()?;
     if !(1..=100).contains(&level) {
         return None;
@@ -279,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_declines() {
+    fn refusals() {
         for (line, reason) in [
             (&b"[1]"[..], "json.not_object"),
             (b"\"x\"", "json.not_object"),
@@ -290,14 +289,14 @@ mod tests {
             (b"", "json.invalid"),
             (b"{} x", "json.invalid"),
             (b"{'a':1}", "json.invalid"),
-            (b"{\"a\":1e999}", "json.invalid"), // orjson refuses an infinite float
+            (b"{\"a\":1e999}", "json.invalid"), // a number that overflows a float
             (b"{\"a\":\"\\ud800\"}", "json.invalid"), // and a lone surrogate
         ] {
             assert_eq!(parse(line, None).reason(), Some(reason), "{}", String::from_utf8_lossy(line));
         }
         let Outcome::Parsed(f) = parse(b"{\"a\":99999999999999999999}", None) else { panic!() };
         assert_eq!(f.get("attributes"), Some(&Value::from(serde_json::json!({"a": 1e20}))));
-        // A time that leaves datetime's range once in UTC is no time: an attribute.
+        // A time that leaves years 1..=9999 once in UTC is no time: an attribute.
         let Outcome::Parsed(f) = parse(b"{\"ts\":\"0001-01-01T00:00+01:00\"}", None) else { panic!() };
         assert_eq!(
             f.get("attributes"),

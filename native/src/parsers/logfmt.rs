@@ -1,16 +1,17 @@
-//! `parsers/logfmt.py`, ported: go-logfmt's grammar, then `common.structured_fields`.
+//! logfmt lines (`key=value key="quoted value" flag`): go-logfmt's grammar, then
+//! `structured_fields`.
 //!
-//! The reference's pair regex only ever names ASCII bytes (`\x00-\x20`, `=`, `"`, `\`), so the
-//! grammar is scanned byte by byte on the UTF-8 text. A key may start with a letter or digit
-//! of any script (Rust's `char::is_alphanumeric`, Unicode's Alphabetic and Numeric).
+//! The grammar only ever names ASCII bytes (`\x00-\x20`, `=`, `"`, `\`), so it is scanned
+//! byte by byte on the UTF-8 text. A key may start with a letter or digit of any script
+//! (Rust's `char::is_alphanumeric`, Unicode's Alphabetic and Numeric).
 
+use super::structured::structured_fields;
 use super::{Outcome, Refusal};
-use crate::common::structured_fields;
 use crate::json::{Object, Value};
 use crate::time::Stamp;
 
-/// `logfmt.looks_like`: the line opens with an identifier-like `key=` (`_LOOKS`, a bytes
-/// regex, so its `\w` is ASCII). Exact; never declines.
+/// Whether the line opens with an identifier-like `key=`, ASCII only (`\w` below is
+/// `[A-Za-z0-9_]`): detection is stricter than the parser, so prose is not taken for logfmt.
 pub fn looks_like(line: &[u8]) -> bool {
     let mut i = line.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
     match line.get(i) {
@@ -27,7 +28,7 @@ fn is_looks_key_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'@' | b'$' | b'/' | b':' | b'-')
 }
 
-/// `logfmt.parse`. `reference` is unused, as in the reference.
+/// One logfmt line. `reference` is unused: a logfmt time carries its year.
 pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     let Ok(text) = std::str::from_utf8(line) else {
         return Outcome::Refused(Refusal::utf8(line));
@@ -55,8 +56,8 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
     to_fields(found)
 }
 
-/// `dict(found)` (the last value of a repeated key, at its first position), then
-/// `structured_fields`.
+/// The pairs as an object (a repeated key keeps its first position and takes the last
+/// value, as in a JSON object), then `structured_fields`.
 fn to_fields(found: Pairs<'_>) -> Outcome {
     let mut pairs = Object::with_capacity(found.len());
     for (key, value) in found {
@@ -79,9 +80,8 @@ fn is_stop(c: u8) -> bool {
     c <= b' ' || c == b'=' || c == b'"'
 }
 
-/// `logfmt.pairs`: the pairs in order, with repeats, a bare key's value being `true`, and
-/// whether any pair had `=`; the reference's grammar errors with their reasons (a position
-/// in characters, as the reference gives it).
+/// The pairs in order, with repeats, a bare key's value being `true`, and whether any pair
+/// had `=`; or the grammar error, its position counted in characters (as an editor shows it).
 fn pairs(text: &str) -> Result<(Pairs<'_>, bool), Refusal> {
     let at = |pos: usize| format!("at {}", text[..pos].chars().count());
     let unexpected = |pos: usize| {
@@ -114,7 +114,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), Refusal> {
             return Err(Refusal::new("logfmt.invalid_key", at(key_start)));
         }
         if b.get(pos) != Some(&b'=') {
-            // A bare key: the regex stopped at a blank, the end, or a quote (an error).
+            // A bare key: it ends at a blank or the end; a quote right after it is an error.
             if pos < end && b[pos] > b' ' {
                 return Err(unexpected(pos));
             }
@@ -136,8 +136,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), Refusal> {
                     Some(_) => j += 1,
                 }
             };
-            // Unclosed: the regex falls back to an empty unquoted value before the quote,
-            // which the reference then reports as an unterminated quote.
+            // Unclosed: an unterminated quote, reported where it opens.
             let close = close.ok_or_else(|| Refusal::new("logfmt.unterminated_quote", at(pos)))?;
             let quoted = &text[pos + 1..close];
             let value = if quoted.contains('\\') { unquote(quoted)? } else { quoted.to_owned() };
@@ -158,7 +157,7 @@ fn pairs(text: &str) -> Result<(Pairs<'_>, bool), Refusal> {
     Ok((found, any_value))
 }
 
-/// `_unquote`: JSON-style escapes; a lone surrogate becomes U+FFFD; any other escape is an
+/// JSON-style escapes (and `\'`); a lone surrogate becomes U+FFFD; any other escape is an
 /// error (`logfmt.invalid_quoted_value`). Every backslash in `quoted` is followed by a
 /// character: the scanner took them in pairs.
 fn unquote(quoted: &str) -> Result<String, Refusal> {
@@ -176,7 +175,7 @@ fn unquote(quoted: &str) -> Result<String, Refusal> {
         out.push_str(&quoted[run..i]);
         let escape = *b.get(i + 1).ok_or_else(|| invalid(b'\\'))?;
         if escape == b'u' {
-            // A bad `\u` is `(.)` = "u" to the reference: not a known escape.
+            // A `\u` without four hex digits is an unknown escape, reported as `\u`.
             let code = hex4(b, i + 2).ok_or_else(|| invalid(b'u'))?;
             let low = if (0xD800..0xDC00).contains(&code) && b.get(i + 6..i + 8) == Some(b"\\u") {
                 hex4(b, i + 8).filter(|low| (0xDC00..0xE000).contains(low))
@@ -255,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_declines() {
+    fn refusals() {
         for (line, reason) in [
             ("", "logfmt.empty"),
             ("  \t", "logfmt.empty"),

@@ -19,10 +19,11 @@ pub mod container;
 pub mod json_line;
 pub mod logfmt;
 pub mod plaintext;
+pub mod structured;
 pub mod syslog;
 
 /// A parser's fields: dotted ECS names (and `attributes`) with JSON values, and the event
-/// time apart, typed (the reference keeps it in the dict as a datetime, under `@timestamp`).
+/// time apart, typed (it becomes the document's `@timestamp`).
 #[derive(Debug, Default, PartialEq)]
 pub struct Fields {
     pub map: Object,
@@ -34,7 +35,7 @@ impl Fields {
         Fields { map: Object::with_capacity(n), timestamp: None }
     }
 
-    /// Whether the reference's dict has `key` (`@timestamp` included).
+    /// Whether `key` is set, `@timestamp` (the event time) included.
     pub fn contains_key(&self, key: &str) -> bool {
         if key == "@timestamp" { self.timestamp.is_some() } else { self.map.contains_key(key) }
     }
@@ -43,13 +44,13 @@ impl Fields {
         self.map.get(key)
     }
 
-    /// `d[key] = value`, for any key but `@timestamp`.
+    /// Sets `key` (in its place, if already set), for any key but `@timestamp`.
     pub fn set(&mut self, key: &str, value: Value) {
         debug_assert_ne!(key, "@timestamp");
         self.map.insert(key.to_owned(), value);
     }
 
-    /// `d.pop(key, None)`, for any key but `@timestamp`.
+    /// Removes `key`, keeping the others' order, for any key but `@timestamp`.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         self.map.shift_remove(key)
     }
@@ -75,8 +76,8 @@ impl From<Object> for Fields {
     }
 }
 
-/// Why a parser refused a line: the reference's ParseError, whose reason (short and stable:
-/// metrics count it) the dead letter carries, and a detail for people.
+/// Why a parser refused a line: a reason (short and stable: metrics count it), which the
+/// dead letter carries, and a detail for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub reason: &'static str,
@@ -88,14 +89,15 @@ impl Refusal {
         Refusal { reason, detail: detail.into() }
     }
 
-    /// Not UTF-8: the reference's `common.decode` refusal (`byte <n>`: where it stops).
+    /// Not UTF-8: `invalid_utf8`, with the byte where the valid text stops (`byte <n>`).
     pub fn utf8(line: &[u8]) -> Refusal {
         let at = std::str::from_utf8(line).err().map_or(0, |e| e.valid_up_to());
         Refusal::new("invalid_utf8", format!("byte {at}"))
     }
 
-    /// The dead letter: stage `decode` for undecodable bytes, `parse` for everything else
-    /// (the reference's rule: by the reason's exact name, so `syslog.invalid_utf8` is `parse`).
+    /// The dead letter: stage `decode` for undecodable bytes, `parse` for everything else.
+    /// The stage goes by the reason's exact name, so `syslog.invalid_utf8` is `parse`, the
+    /// stage syslog's dead letters have always had.
     pub fn letter(self) -> Letter {
         let stage = if self.reason == "invalid_utf8" { "decode" } else { "parse" };
         Letter { stage, reason: self.reason, detail: self.detail }
@@ -125,7 +127,9 @@ impl Outcome {
     }
 }
 
-/// `parsers.detect`.
+/// The format of a line, for format "auto": the first whose `looks_like` accepts it, the
+/// most distinctive shapes first. A line opening with `{"` is JSON even if cut short, so that
+/// broken JSON is a dead letter, not plaintext; any other line is plaintext.
 pub fn detect(line: &[u8]) -> &'static str {
     if container::looks_like(line) {
         return "container";
@@ -146,7 +150,7 @@ pub fn detect(line: &[u8]) -> &'static str {
     if line[start..].starts_with(b"{\"") { "json" } else { "plaintext" }
 }
 
-/// What `bytes.strip()` removes.
+/// An ASCII blank: space, tab, LF, CR, VT or FF.
 pub fn is_bytes_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
@@ -165,9 +169,8 @@ fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Object
     }
 }
 
-/// `parsers.parse_line` with format "auto": (format, fields); a dead letter where the
-/// line's parser refuses it (only the JSON parser is strict here: every other refusal falls
-/// back to plaintext).
+/// Format "auto": (format, fields); a dead letter where the line's parser refuses it (only
+/// the JSON parser is strict here: every other refusal falls back to plaintext).
 pub fn parse_line(
     line: &[u8],
     reference: Option<Stamp>,
@@ -194,7 +197,7 @@ pub fn parse_line(
     Ok((name, fields))
 }
 
-/// `parsers.parse_line` with a fixed format: its fields, or a dead letter.
+/// A fixed format: the line's fields, or a dead letter.
 pub fn parse_fixed(
     name: &str,
     line: &[u8],
@@ -207,7 +210,8 @@ pub fn parse_fixed(
     }
 }
 
-/// `parsers._inner`: the application's own line inside a container line.
+/// The application's own line inside a container line, parsed and merged over the
+/// container's fields (its tags added to the container's).
 fn inner(outer: Fields, reference: Option<Stamp>) -> Fields {
     let message = match outer.get("message") {
         Some(Value::String(m)) if !m.is_empty() => m.clone(),

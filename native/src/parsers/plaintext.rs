@@ -1,17 +1,16 @@
-//! `parsers/plaintext.py`, ported: any line of text as `message`, with the leading timestamp
-//! (ISO 8601, Go, BSD, asctime, klog) and the level word or error marker it can sniff.
+//! Plain text: any line as `message`, with the leading timestamp (ISO 8601, Go, BSD,
+//! asctime, klog) and the level word or error marker it can sniff.
 //!
-//! The reference's patterns are all `re.ASCII` and its substring tests are plain, so this
-//! reads the UTF-8 bytes directly: an ASCII pattern cannot match inside a multi-byte
-//! character, and a neighbouring non-ASCII character is never a word character. Where the
-//! reference counts characters (the 64-character head, the 160-character level window) or
-//! uses Unicode rules (`lstrip()`, `isdigit()`, `isalpha()` of the first character), so does
-//! this. Each pattern is matched by hand, trying the alternatives in the order the regex
-//! engine backtracks through them.
+//! Every pattern is ASCII, so the UTF-8 bytes are read directly: an ASCII pattern cannot
+//! match inside a multi-byte character, and a neighbouring non-ASCII character is never a
+//! word character. The limits count characters (the 64-character head, the 160-character
+//! level window), and the head's leading whitespace is Unicode's (`py_space`). Each pattern
+//! is matched by hand, its alternatives tried in a fixed order (given at each), the first
+//! that leads to a match winning.
 
 use super::Fields;
+use super::structured::{level_of_text, py_space};
 use super::{Outcome, Refusal};
-use crate::common::{level_of_text, py_space};
 use crate::json::Value;
 use crate::time::{Stamp, complete_year};
 
@@ -24,8 +23,8 @@ const MONTHS: [&[u8; 3]; 12] =
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
 
-/// `_UPPER`'s alternatives, in the order the regex tries them at one position, with the
-/// level `normalise_level` makes of each.
+/// The capitalised level words, in the order they are tried at one position (a word before
+/// its prefix: `WARNING` before `WARN`), with the level each names.
 const UPPER: [(&[u8], &str); 21] = [
     (b"TRACE", "trace"),
     (b"DEBUG", "debug"),
@@ -50,18 +49,18 @@ const UPPER: [(&[u8], &str); 21] = [
     (b"FTL", "fatal"),
 ];
 
-/// `_COLONED`'s words, in its order.
+/// The level words that count when a `:` follows (`error: ...`), in the order tried.
 const COLONED: [&str; 20] = [
     "trace", "debug", "info", "notice", "warning", "warn", "error", "critical", "fatal", "panic", "Trace",
     "Debug", "Info", "Notice", "Warning", "Warn", "Error", "Critical", "Fatal", "Panic",
 ];
 
-/// `plaintext.looks_like`: any non-empty line.
+/// Any non-empty line.
 pub fn looks_like(line: &[u8]) -> bool {
     !line.is_empty()
 }
 
-/// `plaintext.parse`.
+/// One line of text: refused only when empty or not UTF-8.
 pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
     if line.is_empty() {
         return Outcome::refuse("empty", "empty line");
@@ -104,7 +103,7 @@ fn advance_chars(text: &str, from: usize, count: usize) -> usize {
 
 // ----------------------------------------------------------------------------- timestamps
 
-/// `_timestamp`: (timestamp, where the text after it starts, klog level).
+/// The leading timestamp: (timestamp, where the text after it starts, klog level).
 fn timestamp(
     text: &str,
     ascii: bool,
@@ -112,7 +111,8 @@ fn timestamp(
 ) -> (Option<Stamp>, usize, Option<&'static str>) {
     const NONE: (Option<Stamp>, usize, Option<&str>) = (None, 0, None);
     let b = text.as_bytes();
-    // `head.lstrip()` within the first HEAD characters; `pos` in bytes, `chars` in characters.
+    // Leading whitespace within the first HEAD characters; `pos` in bytes, `chars` in
+    // characters.
     let (mut pos, mut chars) = (0, 0);
     if ascii {
         while chars < HEAD && pos < b.len() && py_space(b[pos] as char) {
@@ -136,8 +136,8 @@ fn timestamp(
     if chars >= HEAD || pos >= b.len() {
         return NONE;
     }
-    // A non-ASCII first character (even a Unicode digit or letter, which `isdigit()` and
-    // `isalpha()` accept) never starts a match of the ASCII patterns.
+    // A non-ASCII first character (even another script's digit or letter) never starts a
+    // match of the ASCII patterns.
     let first = b[pos];
     let next_is_digit = chars + 1 < HEAD && b.get(pos + 1).is_some_and(u8::is_ascii_digit);
     let (stamp, mut end, level) = if first.is_ascii_digit() {
@@ -189,24 +189,24 @@ fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
-/// `(?![\w:])` at `i`.
+/// `(?![\w:])` at `i`: no word character or `:` there, so a timestamp may end.
 fn boundary(b: &[u8], i: usize) -> bool {
     b.get(i).is_none_or(|&c| !is_word(c) && c != b':')
 }
 
-/// What `\s` matches in an ASCII pattern.
+/// An ASCII blank: space, tab, LF, CR, VT or FF.
 fn is_re_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-/// `_micro`: the first six fraction digits, padded with zeros.
+/// The first six fraction digits, padded with zeros.
 fn micros(frac: &[u8]) -> i64 {
     (0..6).fold(0, |acc, i| acc * 10 + frac.get(i).map_or(0, |c| (c - b'0') as i64))
 }
 
-/// The ways `(?:[.,](\d{1,9}))?` can match at `q` that can still lead to a match, in the
-/// order the engine tries them: (fraction digits, position after). Fewer digits than the run
-/// holds leave a digit next, which nothing after the fraction accepts, so they are skipped.
+/// The readings of `(?:[.,](\d{1,9}))?` at `q` that can still lead to a match, the fraction
+/// first: (fraction digits, position after). Fewer digits than the run holds leave a digit
+/// next, which nothing after the fraction accepts, so they are skipped.
 fn fractions(b: &[u8], q: usize) -> impl Iterator<Item = (&[u8], usize)> {
     let full = match b.get(q) {
         Some(b'.' | b',') => {
@@ -218,14 +218,15 @@ fn fractions(b: &[u8], q: usize) -> impl Iterator<Item = (&[u8], usize)> {
     full.into_iter().chain(std::iter::once((&b[..0], q)))
 }
 
-/// A zone as the `_ISO` pattern's groups give it: UTC, or (sign, hours, minutes).
+/// A timestamp's zone: UTC, or (sign, hours, minutes).
 #[derive(Clone, Copy)]
 enum Zone {
     Utc,
     Offset(i64, i64, i64),
 }
 
-/// `_ISO.match(text, p)`: None where the pattern fails; else (`_from_iso`, match end).
+/// An ISO 8601 / Go timestamp at `p`: None where there is none; else (the stamp, None for
+/// fields out of range; where it ends).
 fn iso(b: &[u8], p: usize) -> Option<(Option<Stamp>, usize)> {
     let year = digits(b, p, 4)?;
     let sep = match b.get(p + 4) {
@@ -262,8 +263,8 @@ fn iso(b: &[u8], p: usize) -> Option<(Option<Stamp>, usize)> {
     None
 }
 
-/// The zone part of `_ISO` and the lookahead after it, at `q`: the first alternative, in
-/// the engine's order, after which `(?![\w:])` holds.
+/// The zone at `q` and where it ends: the first of the forms below, in their order, after
+/// which `boundary` holds.
 fn iso_zone(b: &[u8], q: usize) -> Option<(Zone, usize)> {
     let at = |i: usize| b.get(i).copied();
     let sign = |c: Option<u8>| match c {
@@ -314,7 +315,8 @@ fn iso_zone(b: &[u8], q: usize) -> Option<(Zone, usize)> {
     boundary(b, q).then_some((Zone::Utc, q))
 }
 
-/// `_KLOG.match(text, p)` and `complete_year`: None where either fails.
+/// A klog stamp (`Lmmdd hh:mm:ss.uuuuuu `, L the level letter) at `p`, its year completed:
+/// None where there is none; else (the stamp, None where no year fits the date; its end).
 fn klog(b: &[u8], p: usize, reference: Option<Stamp>) -> Option<(Option<Stamp>, usize)> {
     let month = two(b, p + 1)?;
     let day = two(b, p + 3)?;
@@ -330,7 +332,9 @@ fn klog(b: &[u8], p: usize, reference: Option<Stamp>) -> Option<(Option<Stamp>, 
     Some((complete_year(month, day, (hour, minute, second, micro), reference), p + 22))
 }
 
-/// `_BSD.match(text, p)`: None where the pattern fails; else (`_from_bsd`, match end).
+/// A BSD or asctime stamp (`[Day[,] ]Mon d[,] hh:mm:ss[.f] [yyyy]`) at `p`, a missing year
+/// completed: None where there is none; else (the stamp, None for a date that does not
+/// exist; where it ends).
 fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Option<(Option<Stamp>, usize)> {
     // `(?:(?:Mon|...|Sun),? )?`: with the day name first; without it the month would have to
     // start where the day name does, which no month name can.
@@ -400,8 +404,8 @@ fn bsd(b: &[u8], p: usize, reference: Option<Stamp>) -> Option<(Option<Stamp>, u
 
 // ----------------------------------------------------------------------------- levels
 
-// Bytes worth a closer look, by kind (what opens an _UPPER or _KEYED candidate; a byte of
-// each marker): scanning for these skips the rest quickly.
+// Bytes worth a closer look, by kind (what opens a capitalised or keyed level word; a byte
+// of each marker): scanning for these skips the rest quickly.
 const UPPER_FIRST: u8 = 1;
 const KEY_FIRST: u8 = 2;
 const MARKER_BYTE: u8 = 4;
@@ -429,12 +433,12 @@ fn next_with(b: &[u8], from: usize, limit: usize, kind: u8) -> Option<usize> {
     b.get(from..limit)?.iter().position(|&c| FIRST[c as usize] & kind != 0).map(|i| from + i)
 }
 
-/// `_BEFORE_WORD`: a level word glued to this on its left is not one.
+/// A level word glued to this on its left is not one.
 fn glued_before(c: u8) -> bool {
     is_word(c) || matches!(c, b'.' | b'/' | b'-')
 }
 
-/// `_AFTER_WORD`: likewise on its right.
+/// A level word glued to this on its right is not one.
 fn glued_after(c: u8) -> bool {
     is_word(c) || matches!(c, b'/' | b'-')
 }
@@ -449,12 +453,13 @@ fn ascii_text(b: &[u8]) -> &str {
     std::str::from_utf8(b).unwrap_or_default()
 }
 
-/// `_level_word`: the level of the leftmost level word in `rest`.
+/// The level of the leftmost level word in `rest`: bracketed (`[warn]`), capitalised
+/// (`WARN`) or keyed (`level=warn`); a coloned one (`error:`) before it wins outright.
 fn level_word(rest: &[u8]) -> Option<&'static str> {
     let mut limit = rest.len();
     let mut found = None;
-    // _BRACKETED. Its matches cannot contain a second `[`, so trying each `[` in turn visits
-    // the same candidates as finditer.
+    // Bracketed. A match cannot contain a second `[`, so trying each `[` in turn visits
+    // every candidate.
     let mut i = 0;
     while let Some(at) = rest[i..limit].iter().position(|&c| c == b'[') {
         let s = i + at;
@@ -468,7 +473,7 @@ fn level_word(rest: &[u8]) -> Option<&'static str> {
             i = end;
         }
     }
-    // _UPPER
+    // Capitalised, before any bracketed one found.
     let mut s = 0;
     while let Some(at) = next_with(rest, s, limit, UPPER_FIRST) {
         s = at;
@@ -484,7 +489,7 @@ fn level_word(rest: &[u8]) -> Option<&'static str> {
         found = Some(level);
         break;
     }
-    // _KEYED (the reference's substring pre-tests only skip lines it cannot match)
+    // Keyed, before any found so far.
     let mut s = 0;
     while let Some(at) = next_with(rest, s, limit, KEY_FIRST) {
         s = at;
@@ -501,7 +506,7 @@ fn level_word(rest: &[u8]) -> Option<&'static str> {
         }
         s = end;
     }
-    // _COLONED, at the start and after each ": " before the limit; it wins outright.
+    // Coloned, at the start and after each ": " before the limit; it wins outright.
     let mut start = 0;
     while start < limit {
         if let Some(word) = coloned(&rest[start..]) {
@@ -515,7 +520,7 @@ fn level_word(rest: &[u8]) -> Option<&'static str> {
     found
 }
 
-/// The `_COLONED` word (followed by `:`) at the start of `b`, if any.
+/// The coloned level word (followed by `:`) at the start of `b`, if any.
 fn coloned(b: &[u8]) -> Option<&'static str> {
     if !matches!(
         b.first()?.to_ascii_lowercase(),
@@ -526,8 +531,8 @@ fn coloned(b: &[u8]) -> Option<&'static str> {
     COLONED.iter().find(|w| b.starts_with(w.as_bytes()) && b.get(w.len()) == Some(&b':')).copied()
 }
 
-/// `_BRACKETED` (`\[ ?(?:[\w.-]{1,32}:)?([A-Za-z]{1,11}) {0,3}\]`) at `s`, within `limit`:
-/// (the letters, match end).
+/// A bracketed word (`\[ ?(?:[\w.-]{1,32}:)?([A-Za-z]{1,11}) {0,3}\]`, e.g. `[core:warn]`) at
+/// `s`, within `limit`: (the letters, match end).
 fn bracketed(rest: &[u8], s: usize, limit: usize) -> Option<(&[u8], usize)> {
     let b = &rest[..limit];
     let mut i = s + 1;
@@ -556,7 +561,7 @@ fn bracketed(rest: &[u8], s: usize, limit: usize) -> Option<(&[u8], usize)> {
     tail(i)
 }
 
-/// The `_UPPER` alternative matching at the start of `b`, if any: (length, level).
+/// The capitalised level word at the start of `b`, if any: (length, level).
 fn upper(b: &[u8]) -> Option<(usize, &'static str)> {
     // Every alternative opens with one of these and another capital.
     if !matches!(b.first(), Some(b'A' | b'C' | b'D' | b'E' | b'F' | b'I' | b'N' | b'P' | b'S' | b'T' | b'W'))
@@ -567,7 +572,8 @@ fn upper(b: &[u8]) -> Option<(usize, &'static str)> {
     UPPER.iter().find(|(w, _)| b.starts_with(w)).map(|&(w, level)| (w.len(), level))
 }
 
-/// `_KEYED` at `s`, within `limit`: (where the level word starts, match end).
+/// A keyed level (`level`, `lvl`, `loglevel` or `severity`, then `=` or `:`, a space on
+/// either side and a quote allowed) at `s`, within `limit`: (where the word starts, match end).
 fn keyed(rest: &[u8], s: usize, limit: usize) -> Option<(usize, usize)> {
     if !matches!(rest.get(s), Some(b'l' | b's')) {
         return None;
@@ -596,13 +602,14 @@ fn keyed(rest: &[u8], s: usize, limit: usize) -> Option<(usize, usize)> {
 
 // ----------------------------------------------------------------------------- markers
 
-/// `_marker`: a level implied by an error marker.
+/// A level implied by an error marker: a Go fatal error or a kernel panic is `fatal`; a
+/// traceback, an exception or running out of memory is `error`.
 fn marker(text: &str, rest: &str) -> Option<&'static str> {
     if rest.starts_with("fatal error:") {
         return Some("fatal");
     }
-    // The reference's substring tests, in one pass over the text: which markers occur. Each
-    // is found through one of its rarer bytes (p, k, x, O) and checked from where it starts.
+    // Which markers occur anywhere in the text, in one pass. Each is found through one of
+    // its rarer bytes (p, k, x, O) and checked from where it starts.
     let (mut panic, mut traceback, mut oom_seen) = (false, false, false);
     let b = text.as_bytes();
     let from = |at: usize, back: usize, marker: &[u8]| at >= back && b[at - back..].starts_with(marker);
@@ -628,7 +635,8 @@ fn marker(text: &str, rest: &str) -> Option<&'static str> {
     None
 }
 
-/// `_EXCEPTION.match(rest)`.
+/// Whether `rest` opens with an exception's name (`java.io.IOException: ...`), maybe after
+/// `Caused by: `, `Uncaught ` or `Unhandled `.
 fn exception(rest: &[u8]) -> bool {
     for prefix in [&b"Caused by: "[..], b"Uncaught ", b"Unhandled "] {
         if let Some(tail) = rest.strip_prefix(prefix)
@@ -667,7 +675,8 @@ fn dotted_exception(s: &[u8]) -> bool {
         .any(|k| last.ends_with(k) && last.len() - k.len() <= 80)
 }
 
-/// Whether `_OOM` (`\bOOM|\boom[-_]kill|Out of memory`) matches at `i` of `text`.
+/// Whether an out-of-memory marker (`\bOOM|\boom[-_]kill|Out of memory`) starts at `i` of
+/// `text`.
 fn oom_at(text: &[u8], i: usize) -> bool {
     let tail = &text[i..];
     let starts_word = i == 0 || !is_word(text[i - 1]);

@@ -1,19 +1,14 @@
-//! `parsers/syslog.py`, ported: RFC 5424, RFC 3164 (BSD) and its variants, the RFC 6587
-//! octet-counting prefix, structured data (with its `\"`, `\]`, `\\` escapes), and the
-//! priority / facility / severity fields.
+//! Syslog lines: RFC 5424, RFC 3164 (BSD) and its variants, the RFC 6587 octet-counting
+//! prefix, structured data (with its `\"`, `\]`, `\\` escapes), and the priority / facility /
+//! severity fields.
 //!
-//! The reference's regexes are sequences of disjoint character classes, so each one is a
-//! single left-to-right scan here, with the same greedy limits. What this port declines (the
-//! caller then takes the Python path):
-//! - a line whose first five characters (after the priority, or at the start) could be a date
-//!   written with non-ASCII Unicode digits (`str.isdigit` decides between the 5424 and the
-//!   ISO-dated 3164 reading);
-//! - an ISO 3164 timestamp that `time::parse_iso_timestamp` declines (non-ASCII or control
-//!   characters, shapes only `fromisoformat` reads).
+//! Each part of the grammar is a sequence of disjoint character classes, so each is read in
+//! one left-to-right scan, with bounded lengths. Digits are ASCII: a version or a date
+//! written in another script's digits is `syslog.bad_timestamp`.
 
 use super::Fields;
+use super::structured::{SYSLOG_SEVERITIES, py_space};
 use super::{Outcome, Refusal};
-use crate::common::{SYSLOG_SEVERITIES, py_space};
 use crate::json::{Object, Value};
 use crate::time::{Stamp, complete_year, parse_iso_timestamp};
 
@@ -68,7 +63,8 @@ fn clip(text: &str, n: usize) -> String {
 
 type Step<T> = Result<T, Stop>;
 
-/// `syslog.looks_like`. Only bytes are inspected, as the reference does, so it never declines.
+/// Whether the line opens like syslog: `<` and a digit, a month name and a space, or an
+/// octet count and ` <`.
 pub fn looks_like(line: &[u8]) -> bool {
     let Some(&first) = line.first() else { return false };
     if first == b'<' {
@@ -78,14 +74,14 @@ pub fn looks_like(line: &[u8]) -> bool {
         return true;
     }
     if first.is_ascii_digit() {
-        // `line.find(b" <", 1, 8)`: the whole of " <" within bytes 1..8; the digits before it.
+        // " <" wholly within bytes 1..8, after 1..=6 digits.
         let digits = line.iter().take_while(|c| c.is_ascii_digit()).count();
         return (1..=6).contains(&digits) && line.get(digits..digits + 2) == Some(b" <");
     }
     false
 }
 
-/// `syslog.parse`.
+/// One syslog line: RFC 5424 when a version follows the priority, else RFC 3164.
 pub fn parse(line: &[u8], reference: Option<Stamp>) -> Outcome {
     match parse_text(line, reference) {
         Ok(fields) => Outcome::Parsed(fields),
@@ -98,7 +94,7 @@ fn parse_text(line: &[u8], reference: Option<Stamp>) -> Step<Fields> {
         return Err(refuse("syslog.empty", ""));
     }
     let Ok(mut text) = std::str::from_utf8(line) else {
-        // The reference's own reason, not `invalid_utf8`: the dead letter's stage is `parse`.
+        // A reason of its own, not `invalid_utf8`: syslog's dead letter has stage `parse`.
         return Err(Refusal { reason: "syslog.invalid_utf8", ..Refusal::utf8(line) });
     };
     // A non-ASCII first digit cannot start an (ASCII-only) octet count: only ASCII matters.
@@ -131,12 +127,12 @@ fn iso_date_start(rest: &str) -> bool {
     b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
 }
 
-/// `_strip_octet_count`: drop `123 ` before `<` when the count fits the line (it may include
-/// the LF / CRLF the line reader removed).
+/// Drops `123 ` before `<` when the count fits the line (it may include the LF / CRLF the
+/// line reader removed).
 fn strip_octet_count(text: &str) -> Step<&str> {
     let b = text.as_bytes();
     let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    // `text.find(" ", 1, 8)` must land right after the digits, and `<` must follow it.
+    // At most seven digits, then a space and `<`.
     if digits > 7 || b.get(digits) != Some(&b' ') || b.get(digits + 1) != Some(&b'<') {
         return Ok(text);
     }
@@ -149,7 +145,7 @@ fn strip_octet_count(text: &str) -> Step<&str> {
     }
 }
 
-/// `_priority`: the `<PRI>` fields; the text after `>`.
+/// The `<PRI>` fields; the text after `>`.
 fn priority<'a>(text: &'a str, fields: &mut Fields) -> Step<&'a str> {
     let b = text.as_bytes();
     let digits = b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
@@ -171,7 +167,7 @@ fn priority<'a>(text: &'a str, fields: &mut Fields) -> Step<&'a str> {
     Ok(&text[digits + 2..])
 }
 
-/// `fields[key] = value`.
+/// Sets `key` in the fields.
 fn push(fields: &mut Fields, key: &'static str, value: Value) {
     fields.set(key, value);
 }
@@ -179,7 +175,7 @@ fn push(fields: &mut Fields, key: &'static str, value: Value) {
 // ------------------------------------------------------------------------------ RFC 5424
 
 fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
-    // `rest.split(" ", 6)`
+    // Split at single spaces, at most six times.
     let mut parts: [&str; 7] = [""; 7];
     let mut count = 0;
     let mut remaining = rest;
@@ -255,7 +251,8 @@ fn parse_5424(rest: &str, fields: &mut Fields) -> Step<()> {
     Ok(())
 }
 
-/// `_header`: non-empty, at most `limit` long, printable ASCII (no space: it was split on).
+/// A header field: non-empty, at most `limit` long, printable ASCII (no space: the header
+/// was split at spaces).
 fn header(value: &str, limit: usize) -> Step<()> {
     let b = value.as_bytes();
     if b.is_empty() || b.len() > limit || !b.iter().all(|&c| (0x20..0x7f).contains(&c)) {
@@ -264,8 +261,8 @@ fn header(value: &str, limit: usize) -> Step<()> {
     Ok(())
 }
 
-/// `int(text)` where the reference checks `text.isdigit() and len(text) < 10` on a text
-/// already known to be ASCII.
+/// A procid of one to nine ASCII digits as a pid (always below 2^31, as every pid is); None
+/// for any other.
 fn small_int(text: &str) -> Option<i64> {
     let b = text.as_bytes();
     if b.is_empty() || b.len() >= 10 || !b.iter().all(u8::is_ascii_digit) {
@@ -281,8 +278,8 @@ fn digit_run(b: &[u8], at: usize, n: usize) -> Option<i64> {
         .then(|| part.iter().fold(0i64, |acc, &c| acc * 10 + (c - b'0') as i64))
 }
 
-/// The groups of a full `_TS_5424` match: (y, mo, d, h, mi, s, micros, zone), where zone is
-/// None for `Z` and (sign, hh, mm) for an offset.
+/// The fields of an RFC 5424 timestamp (RFC 3339, up to nine fraction digits): (y, mo, d,
+/// h, mi, s, micros, zone), where zone is None for `Z` and (sign, hh, mm) for an offset.
 type Ts5424 = (i64, i64, i64, i64, i64, i64, i64, Option<(u8, i64, i64)>);
 
 fn match_5424(b: &[u8]) -> Option<Ts5424> {
@@ -305,7 +302,7 @@ fn match_5424(b: &[u8]) -> Option<Ts5424> {
         if !(1..=9).contains(&n) {
             return None;
         }
-        // `int(frac[:6].ljust(6, "0"))`
+        // The first six fraction digits, padded with zeros.
         for k in 0..6 {
             micros = micros * 10 + if k < n { (b[i + 1 + k] - b'0') as i64 } else { 0 };
         }
@@ -328,14 +325,14 @@ fn match_5424(b: &[u8]) -> Option<Ts5424> {
     (i == b.len()).then_some((y, mo, d, h, mi, s, micros, zone))
 }
 
-/// `_timestamp_5424`.
+/// RFC 5424's TIMESTAMP field as a stamp, or `syslog.bad_timestamp`.
 fn timestamp_5424(stamp: &[u8]) -> Step<Stamp> {
     let text = String::from_utf8_lossy(stamp);
     let Some(ts) = match_5424(stamp) else { return Err(refuse("syslog.bad_timestamp", clip(&text, 40))) };
     stamp_of(ts, &text)
 }
 
-/// The stamp of a `_TS_5424` match of `text`.
+/// The stamp of an RFC 5424 timestamp's fields, read from `text` (the refusal's detail).
 fn stamp_of((y, mo, d, h, mi, s, us, zone): Ts5424, text: &str) -> Step<Stamp> {
     let offset = match zone {
         None => 0,
@@ -347,18 +344,18 @@ fn stamp_of((y, mo, d, h, mi, s, us, zone): Ts5424, text: &str) -> Step<Stamp> {
             if sign == b'-' { -total } else { total }
         }
     };
-    // None: datetime() raises ValueError, or to_utc meets an overflow: refused either way.
+    // None: a field out of range, or a UTC time outside years 1..=9999.
     Stamp::from_local(y, mo, d, h, mi, s, us, offset)
         .ok_or_else(|| refuse("syslog.bad_timestamp", clip(text, 40)))
 }
 
-/// The SD-NAME characters of `_SD_ID` and `_SD_PARAM`: printable ASCII but `=`, space, `]`, `"`.
+/// RFC 5424's SD-NAME characters: printable ASCII but `=`, space, `]`, `"`.
 fn sd_name_char(c: u8) -> bool {
     (0x21..=0x7e).contains(&c) && !matches!(c, b'=' | b']' | b'"')
 }
 
-/// `_structured_data`: `[id name="value" ...]...` from the start of `tail`; the data and the
-/// offset just after it.
+/// `[id name="value" ...]...` from the start of `tail`; the data and the offset just after
+/// it.
 fn structured_data(tail: &str) -> Step<(Object, usize)> {
     let b = tail.as_bytes();
     let mut data = Object::new();
@@ -388,7 +385,7 @@ fn structured_data(tail: &str) -> Step<(Object, usize)> {
     Ok((data, pos))
 }
 
-/// One `_SD_PARAM` match at `pos`: ` +NAME *= *"VALUE"`, with VALUE unescaped.
+/// One SD-PARAM at `pos`: ` +NAME *= *"VALUE"`, with VALUE unescaped.
 fn sd_param(tail: &str, pos: usize) -> Option<(&str, String, usize)> {
     let b = tail.as_bytes();
     let skip_spaces = |mut i: usize| {
@@ -421,7 +418,7 @@ fn sd_param(tail: &str, pos: usize) -> Option<(&str, String, usize)> {
         match *b.get(j)? {
             b'"' => break,
             b']' => return None,
-            // `\\.` with DOTALL: the backslash and whatever byte follows (a UTF-8 lead byte's
+            // A backslash and whatever byte follows, a newline too (a UTF-8 lead byte's
             // continuation bytes are plain value characters after it).
             b'\\' => {
                 b.get(j + 1)?;
@@ -436,7 +433,7 @@ fn sd_param(tail: &str, pos: usize) -> Option<(&str, String, usize)> {
     Some((name, value, j + 1))
 }
 
-/// `_SD_ESCAPE.sub(r"\1", value)`: `\\`, `\"` and `\]` lose their backslash; any other
+/// RFC 5424's PARAM-VALUE escapes: `\\`, `\"` and `\]` lose their backslash; any other
 /// backslash stays.
 fn sd_unescape(raw: &str) -> String {
     let b = raw.as_bytes();
@@ -507,8 +504,8 @@ struct Tag<'a> {
     end: usize,
 }
 
-/// A run of `[^\s\[\]...]` characters (Unicode whitespace, as Python's `\s`): its byte
-/// length, and its length in characters up to `limit + 1` (enough to tell "too long").
+/// A run of characters other than whitespace (`py_space`), `[`, `]` (and `:` if asked): its
+/// byte length, and its length in characters up to `limit + 1` (enough to tell "too long").
 fn tag_run(text: &str, stop_at_colon: bool, limit: usize) -> (usize, usize) {
     let mut bytes = 0;
     let mut chars = 0;
@@ -525,9 +522,9 @@ fn tag_run(text: &str, stop_at_colon: bool, limit: usize) -> (usize, usize) {
     (bytes, chars)
 }
 
-/// `_TAG.match(body)`: `name[pid]` then `:`, `: `, a space or the end; or `name:` then a space
-/// or the end. The classes are disjoint from what follows them, so a run longer than its
-/// limit can never match.
+/// The TAG at the start of `body`: `name[pid]` then `:`, `: `, a space or the end; or `name:`
+/// then a space or the end. The classes are disjoint from what follows them, so a run longer
+/// than its limit can never match.
 fn match_tag(body: &str) -> Option<Tag<'_>> {
     let (name_len, name_chars) = tag_run(body, true, 64);
     if name_chars == 0 || name_chars > 64 {
@@ -575,8 +572,8 @@ fn match_tag(body: &str) -> Option<Tag<'_>> {
     }
 }
 
-/// `_timestamp_3164`: the BSD `Mmm dd hh:mm:ss[.ffffff]` (year from `reference`) or an ISO
-/// date-time; the stamp and the offset just after it.
+/// The BSD `Mmm dd hh:mm:ss[.ffffff]` (year from `reference`) or an ISO date-time; the
+/// stamp and the offset just after it.
 fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> {
     let b = rest.as_bytes();
     if let Some((month, day, clock, end)) = match_bsd(b) {
@@ -598,7 +595,7 @@ fn timestamp_3164(rest: &str, reference: Option<Stamp>) -> Step<(Stamp, usize)> 
     Ok((stamp, token.len()))
 }
 
-/// A `_TS_BSD` match at the start of `b`: (month if the name is one, day, clock, end).
+/// A BSD stamp at the start of `b`: (month if the name is one, day, clock, end).
 #[allow(clippy::type_complexity)]
 fn match_bsd(b: &[u8]) -> Option<(Option<i64>, i64, (i64, i64, i64, i64), usize)> {
     let name = b.get(..3)?;
@@ -630,7 +627,7 @@ fn match_bsd(b: &[u8]) -> Option<(Option<i64>, i64, (i64, i64, i64, i64), usize)
     if b.get(i) == Some(&b'.') {
         let n = b[i + 1..].iter().take(6).take_while(|c| c.is_ascii_digit()).count();
         if n > 0 {
-            // `int(frac.ljust(6, "0"))`
+            // Up to six fraction digits, padded with zeros.
             for k in 0..6 {
                 micros = micros * 10 + if k < n { (b[i + 1 + k] - b'0') as i64 } else { 0 };
             }
@@ -725,7 +722,7 @@ mod tests {
     }
 
     #[test]
-    fn refusals_and_declines() {
+    fn refusals() {
         for (line, reason) in [
             (&b""[..], "syslog.empty"),
             (b"<192>1 - - - - - -", "syslog.bad_priority"),
@@ -737,10 +734,10 @@ mod tests {
         ] {
             assert_eq!(parse(line, None).reason(), Some(reason), "{line:?}");
         }
-        // Could be Arabic-Indic digits of a date: the Python path decides.
+        // Arabic-Indic digits of a date: digits are ASCII, so no timestamp.
         let arabic_digits = "<13>\u{662}\u{660}\u{662}\u{664}-01-01 x";
         assert_eq!(parse(arabic_digits.as_bytes(), None).reason(), Some("syslog.bad_timestamp"));
-        // Leaving datetime's range on the way to UTC: a bad timestamp, as in the reference.
+        // Leaving years 1..=9999 on the way to UTC: a bad timestamp.
         let overflow = b"<13>1 0001-01-01T00:00:00+01:00 - - - - -";
         assert_eq!(parse(overflow, None).reason(), Some("syslog.bad_timestamp"));
     }

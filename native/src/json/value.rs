@@ -2,7 +2,8 @@
 //! numbers), with objects as a `Vec` of pairs in insertion order. A log line's objects hold a
 //! handful of keys: looking one up by scanning beats hashing it (serde_json's
 //! `preserve_order` map hashed every key of every document, a quarter of the core's time).
-//! A repeated key keeps its first position and takes the last value, as a Python dict does.
+//! A repeated key keeps its first position and takes the last value: the key order
+//! documents have always had.
 
 use std::fmt;
 
@@ -223,7 +224,7 @@ impl fmt::Display for Value {
     /// Compact JSON.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = Vec::new();
-        crate::json::write_any(self, &mut out);
+        super::write_any(self, &mut out);
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
 }

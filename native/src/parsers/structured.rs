@@ -1,11 +1,11 @@
-//! What the line parsers share (`parsers/common.py`): log levels and the mapping of a
-//! structured line's keys onto ECS fields.
+//! What the line parsers share: log levels, and the mapping of a structured line's keys
+//! onto ECS fields.
 
 use crate::json::{Object, Value};
 use crate::parsers::Fields;
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
 
-/// `_LEVELS`: a spelling, as written, to its normal form.
+/// A level's spelling, as written, to its normal form.
 fn level_of(word: &str) -> Option<&'static str> {
     Some(match word {
         "trace" | "finest" | "finer" => "trace",
@@ -26,14 +26,17 @@ fn level_of(word: &str) -> Option<&'static str> {
 pub const SYSLOG_SEVERITIES: [&str; 8] =
     ["emergency", "alert", "critical", "error", "warn", "notice", "info", "debug"];
 
-/// Python's str.isspace for one character (what strip() removes).
+/// Whitespace for trimming and splitting line text: Unicode's White_Space plus the
+/// separators U+001C..U+001F (Python's `str.isspace`, hence the name), the set text has
+/// always been trimmed with.
 pub fn py_space(c: char) -> bool {
     matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}')
         || ('\u{2000}'..='\u{200a}').contains(&c)
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
 }
 
-/// `normalise_level` for a text value.
+/// The level a text names: a known spelling, as written or trimmed and lower-cased; None
+/// for a text longer than 16 characters.
 pub fn level_of_text(value: &str) -> Option<&'static str> {
     if value.chars().count() > 16 {
         return None;
@@ -50,7 +53,8 @@ pub fn level_of_text(value: &str) -> Option<&'static str> {
     level_of(&stripped.to_ascii_lowercase())
 }
 
-/// `normalise_level` for any value.
+/// The level a value names: a text as `level_of_text` reads it, an integer 0..=7 as its
+/// syslog severity.
 pub fn normalise_level(value: &Value) -> Option<&'static str> {
     match value {
         // An integer beyond 64 bits is a float here, and no severity.
@@ -62,7 +66,7 @@ pub fn normalise_level(value: &Value) -> Option<&'static str> {
     }
 }
 
-/// `_KEY_MAP`: a structured line's well-known keys and the ECS field each feeds.
+/// A structured line's well-known keys and the ECS field each feeds.
 fn target_of(key: &str) -> Option<&'static str> {
     Some(match key {
         "@timestamp" | "timestamp" | "time" | "ts" | "t" | "datetime" | "date" => "@timestamp",
@@ -80,8 +84,9 @@ fn target_of(key: &str) -> Option<&'static str> {
     })
 }
 
-/// `structured_fields`: a JSON object's or logfmt line's pairs as ECS fields, the rest in
-/// `attributes`. The pairs' keys are unique, and so is each target once claimed.
+/// A JSON object's or logfmt line's pairs as ECS fields, the rest in `attributes`. The
+/// pairs' keys are unique; the first key to claim a target has it, later ones stay in
+/// `attributes`.
 pub fn structured_fields(pairs: Object) -> Fields {
     let mut fields = Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None };
     let mut rest = Object::new();
@@ -115,7 +120,8 @@ pub fn structured_fields(pairs: Object) -> Fields {
     fields
 }
 
-/// `_convert` for `@timestamp`: text as ISO 8601, a number as epoch seconds or milliseconds.
+/// The event time of a `@timestamp` key: text as ISO 8601, a number as epoch seconds or
+/// milliseconds.
 fn event_time(value: &Value) -> Option<Stamp> {
     match value {
         Value::String(s) => parse_iso_timestamp(s),
@@ -124,12 +130,13 @@ fn event_time(value: &Value) -> Option<Stamp> {
     }
 }
 
-/// `_convert` for the other targets: Ok(what a well-known key's value becomes), or Err(the
-/// value, unchanged) for `attributes`.
+/// What a well-known key's value becomes (any target but `@timestamp`): Ok(the ECS value),
+/// or Err(the value, unchanged) for `attributes`.
 fn convert(target: &str, value: Value) -> Result<Value, Value> {
     let converted = match (target, &value) {
         ("log.level", v) => normalise_level(v).map(Value::from),
-        // Python ints of any size; an integer beyond 64 bits is a float here, and refused.
+        // Below 2^31, as every pid is; an integer beyond 64 bits was read as a float, and
+        // is refused.
         ("process.pid", Value::Number(n)) if !n.is_f64() => {
             n.as_u64().filter(|&pid| pid < 1 << 31).map(Value::from)
         }
@@ -139,8 +146,7 @@ fn convert(target: &str, value: Value) -> Result<Value, Value> {
         }
         ("process.pid", _) => None,
         (_, Value::String(_)) => return Ok(value),
-        // A number's JSON text (a float as serde_json writes it: `1e16`, where Python's
-        // str() wrote `1e+16`).
+        // A number's JSON text (a float as serde_json writes it: `1e16`).
         ("message", Value::Number(n)) => Some(Value::from(n.to_string())),
         _ => None,
     };

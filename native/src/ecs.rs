@@ -1,4 +1,4 @@
-//! `normalise.py`, ported: an envelope and a parsed line into the nested ECS document.
+//! The ECS document: an envelope and a parsed line, nested, with what every document carries.
 
 use crate::envelope::Envelope;
 use crate::json::{Object, Value, child};
@@ -7,7 +7,8 @@ use crate::time::Stamp;
 
 pub const ECS_VERSION: &str = "8.11.0";
 
-/// Envelope fields a parsed line may not override (`normalise.ENVELOPE_ONLY`).
+/// Envelope fields a parsed line may not override: where the line was read, by which agent,
+/// and the shipper's labels are the shipper's to say, not the line's text.
 const ENVELOPE_ONLY: [&str; 7] =
     ["log.file.path", "log.offset", "agent.type", "agent.version", "agent.name", "agent.id", "labels"];
 
@@ -28,11 +29,11 @@ pub struct Tail<'a> {
     pub keep_original: bool,
 }
 
-/// `normalise.document`: the nested document and its `@timestamp`.
+/// The nested document and its `@timestamp`: the line's time, else the shipper's, else
+/// Kafka's, else the epoch.
 ///
-/// The reference merges the shipper's and the line's dotted fields into one dict, then nests
-/// it. Nesting the shipper's fields, then the line's, gives the same document (a key set
-/// twice keeps its first position either way) without the merge's searches.
+/// The shipper's dotted fields are nested first, then the line's over them: a key both set
+/// keeps the shipper's position and takes the line's value. No merged flat map is built.
 pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail) -> (Object, Stamp) {
     let host_named = envelope.fields.contains_key("host.name") || parsed.contains_key("host.name");
     let mut doc = Object::with_capacity(16);
@@ -60,7 +61,7 @@ fn envelope_only(key: &str) -> bool {
     matches!(key.as_bytes().first(), Some(b'l' | b'a')) && ENVELOPE_ONLY.contains(&key)
 }
 
-/// `normalise.nest`: dotted keys into nested objects; values that are objects stay whole.
+/// Dotted keys into nested objects; values that are objects stay whole.
 pub fn nest(flat: Object) -> Object {
     let mut out = Object::with_capacity(flat.len());
     nest_into(&mut out, flat);
@@ -86,7 +87,8 @@ fn nest_one(out: &mut Object, key: &str, value: Value) {
     node.insert(leaf.to_owned(), value);
 }
 
-/// `normalise.document_tail`: `@timestamp`, `message`, `event.*`, `kafka.*`, `ecs.version`.
+/// What every document carries: `@timestamp`, `message` (the line, unless the parser set
+/// one), `event.*`, `kafka.*`, `ecs.version`.
 fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) {
     doc.insert("@timestamp".to_owned(), Value::from(stamp.iso()));
     if !doc.contains_key("message") {
@@ -104,8 +106,8 @@ fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, ta
     kafka.insert("partition".to_owned(), Value::from(origin.partition));
     kafka.insert("offset".to_owned(), Value::from(origin.offset));
     if let Some(key) = origin.key {
-        // errors="replace" in the reference: each maximal invalid subpart becomes one U+FFFD,
-        // the Unicode practice both follow.
+        // A key that is not UTF-8 stays readable: each maximal invalid subpart becomes one
+        // U+FFFD (Unicode's recommended practice).
         kafka.insert("key".to_owned(), Value::from(String::from_utf8_lossy(key).into_owned()));
     }
     doc.insert("kafka".to_owned(), Value::Object(kafka));
