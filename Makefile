@@ -13,7 +13,7 @@ TEST_MARK := .edgewatch/stack/started-by-make-test
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock audit stack-up stack-down stack-status lint typecheck unit integration \
-	test faults demo clean bench-ingest bench-rules
+	test faults demo clean bench-ingest bench-rules bench-core fuzz-deep
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -99,6 +99,15 @@ _with-stack: venv
 EVENTS ?= 1000000
 bench-ingest: stack-up  ## ingest throughput vs Elasticsearch's ceiling, CPU, RSS, latency (EVENTS=N)
 	EVENTS=$(EVENTS) $(PY) bench/ingest_bench.py
+
+bench-core: venv  ## the ingest core alone: events per CPU-second per format, envelope and mixed (no I/O)
+	$(PY) bench/core_bench.py
+
+# The property tests with a large budget: hypothesis's "deep" profile over the binding, and
+# proptest in the crate (make test runs both with small budgets).
+fuzz-deep: venv  ## the parser and envelope property tests with a large budget (minutes)
+	cd native && PROPTEST_CASES=50000 cargo test --quiet --release properties
+	HYPOTHESIS_PROFILE=deep $(PY) -m pytest -q -m unit tests/unit/parsers
 
 RULES ?= 1000
 CYCLES ?= 2
