@@ -76,7 +76,7 @@ fn nest_into(out: &mut Object, flat: Object) {
 
 fn nest_one(out: &mut Object, key: &str, value: Value) {
     if key == "@timestamp" || !key.contains('.') {
-        out.insert(key.to_owned(), value);
+        out.insert(key, value);
         return;
     }
     let (parents, leaf) = key.rsplit_once('.').expect("a dotted key");
@@ -84,34 +84,38 @@ fn nest_one(out: &mut Object, key: &str, value: Value) {
     for part in parents.split('.') {
         node = child(node, part);
     }
-    node.insert(leaf.to_owned(), value);
+    node.insert(leaf, value);
 }
 
 /// What every document carries: `@timestamp`, `message` (the line, unless the parser set
 /// one), `event.*`, `kafka.*`, `ecs.version`.
 fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) {
-    doc.insert("@timestamp".to_owned(), Value::from(stamp.iso()));
+    doc.insert("@timestamp", Value::from(stamp.iso()));
     if !doc.contains_key("message") {
-        doc.insert("message".to_owned(), Value::from(text));
+        doc.insert("message", Value::from(text));
     }
     let event = child(doc, "event");
     if tail.keep_original {
-        event.insert("original".to_owned(), Value::from(text));
+        event.insert("original", Value::from(text));
     }
-    event.insert("ingested".to_owned(), Value::from(tail.ingested));
-    event.insert("dataset".to_owned(), Value::from(tail.dataset));
-    event.insert("module".to_owned(), Value::from(tail.line_format));
+    event.insert("ingested", Value::from(tail.ingested));
+    event.insert("dataset", Value::from(tail.dataset));
+    event.insert("module", Value::from(tail.line_format));
     let mut kafka = Object::with_capacity(4);
-    kafka.insert("topic".to_owned(), Value::from(origin.topic));
-    kafka.insert("partition".to_owned(), Value::from(origin.partition));
-    kafka.insert("offset".to_owned(), Value::from(origin.offset));
+    kafka.insert("topic", Value::from(origin.topic));
+    kafka.insert("partition", Value::from(origin.partition));
+    kafka.insert("offset", Value::from(origin.offset));
     if let Some(key) = origin.key {
         // A key that is not UTF-8 stays readable: each maximal invalid subpart becomes one
         // U+FFFD (Unicode's recommended practice).
-        kafka.insert("key".to_owned(), Value::from(String::from_utf8_lossy(key).into_owned()));
+        let text = match std::str::from_utf8(key) {
+            Ok(text) => Value::from(text),
+            Err(_) => Value::from(String::from_utf8_lossy(key).into_owned()),
+        };
+        kafka.insert("key", text);
     }
-    doc.insert("kafka".to_owned(), Value::Object(kafka));
-    let ecs = Object::from_iter([("version".to_owned(), Value::from(ECS_VERSION))]);
+    doc.insert("kafka", Value::Object(kafka));
+    let ecs = Object::from_iter([("version", Value::from(ECS_VERSION))]);
     doc.insert("ecs", Value::Object(ecs));
 }
 

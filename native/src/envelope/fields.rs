@@ -35,7 +35,7 @@ pub(super) fn stream(fields: &mut Object, v: Option<&Value>) {
     if let Some(Value::String(s)) = v
         && (s == "stdout" || s == "stderr")
     {
-        fields.insert("stream".to_owned(), Value::from(s.as_str()));
+        fields.insert("stream", Value::from(s.as_str()));
     }
 }
 
@@ -48,13 +48,13 @@ pub(super) fn kubernetes(fields: &mut Object, meta: Option<&Value>) {
         ("host", "kubernetes.node.name"),
     ] {
         if let Some(v) = get_str(meta, source) {
-            fields.insert(target.to_owned(), Value::from(v));
+            fields.insert(target, Value::from(v));
         }
     }
     if let Some(name) = meta.get("pod").and_then(Value::as_object).and_then(|p| get_str(p, "name")) {
-        fields.insert("kubernetes.pod.name".to_owned(), Value::from(name));
+        fields.insert("kubernetes.pod.name", Value::from(name));
     }
     if let Some(ns) = get_str(meta, "namespace") {
-        fields.insert("kubernetes.namespace".to_owned(), Value::from(ns));
+        fields.insert("kubernetes.namespace", Value::from(ns));
     }
 }

@@ -13,10 +13,10 @@ pub(super) fn unwrap(doc: &Object) -> Answer<Envelope<'static>> {
     let mut fields = Object::new();
     if let Some(log) = doc.get("log").and_then(Value::as_object) {
         if let Some(path) = log.get("file").and_then(Value::as_object).and_then(|f| get_str(f, "path")) {
-            fields.insert("log.file.path".to_owned(), Value::from(path));
+            fields.insert("log.file.path", Value::from(path));
         }
         if let Some(offset) = log.get("offset").filter(|v| is_int(v)) {
-            fields.insert("log.offset".to_owned(), offset.clone());
+            fields.insert("log.offset", offset.clone());
         }
     }
     if let Some(agent) = doc.get("agent").and_then(Value::as_object) {
@@ -24,12 +24,12 @@ pub(super) fn unwrap(doc: &Object) -> Answer<Envelope<'static>> {
             [("type", "agent.type"), ("version", "agent.version"), ("name", "agent.name"), ("id", "agent.id")]
         {
             if let Some(v) = get_str(agent, name) {
-                fields.insert(field.to_owned(), Value::from(v));
+                fields.insert(field, Value::from(v));
             }
         }
     }
     if let Some(name) = doc.get("service").and_then(Value::as_object).and_then(|s| get_str(s, "name")) {
-        fields.insert("service.name".to_owned(), Value::from(name));
+        fields.insert("service.name", Value::from(name));
     }
     labels(&mut fields, doc.get("fields"));
     labels(&mut fields, doc.get("labels"));

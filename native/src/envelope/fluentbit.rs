@@ -12,11 +12,11 @@ pub(super) fn unwrap<'a>(doc: &Object, value: &[u8], key: Option<&[u8]>) -> Answ
     let line_key =
         line_key(doc).ok_or_else(|| refused("envelope.no_line", "fluent bit record without log/message"))?;
     let mut fields = Object::new();
-    fields.insert("agent.type".to_owned(), Value::from("fluentbit"));
+    fields.insert("agent.type", Value::from("fluentbit"));
     kubernetes(&mut fields, doc.get("kubernetes"));
     stream(&mut fields, doc.get("stream"));
     if let Some(file) = get_str(doc, "filename") {
-        fields.insert("log.file.path".to_owned(), Value::from(file));
+        fields.insert("log.file.path", Value::from(file));
     }
     let host = match first_truthy(doc, &["hostname", "host", "_HOSTNAME"]).or_else(|| doc.get("_HOSTNAME")) {
         Some(Value::String(h)) => Some(h.to_string()),

@@ -62,7 +62,7 @@ pub fn unwrap<'a>(value: &'a [u8], key: Option<&[u8]>, envelope: &str) -> Answer
         {
             let Some(Value::Object(mut record)) = items.pop() else { unreachable!("checked above") };
             let stamp = items.pop().unwrap_or(Value::Null);
-            record.insert("@timestamp".to_owned(), stamp);
+            record.insert("@timestamp", stamp);
             return fluentbit::unwrap(&record, value, key);
         }
         Value::Object(doc) => doc,

@@ -7,12 +7,12 @@ use crate::json::{Object, Value};
 
 pub(super) fn unwrap(doc: &Object) -> Answer<Envelope<'static>> {
     let mut fields = Object::new();
-    fields.insert("agent.type".to_owned(), Value::from("vector"));
+    fields.insert("agent.type", Value::from("vector"));
     if let Some(file) = get_str(doc, "file") {
-        fields.insert("log.file.path".to_owned(), Value::from(file));
+        fields.insert("log.file.path", Value::from(file));
     }
     if let Some(service) = get_str(doc, "service") {
-        fields.insert("service.name".to_owned(), Value::from(service));
+        fields.insert("service.name", Value::from(service));
     }
     kubernetes(&mut fields, doc.get("kubernetes"));
     stream(&mut fields, doc.get("stream"));

@@ -52,7 +52,7 @@ mod tests {
         let mut obj = Object::new();
         obj.insert("a", Value::from(1));
         obj.insert("b", Value::from(2));
-        update(&mut obj, Object::from_iter([("a".to_owned(), Value::from(3))]));
+        update(&mut obj, Object::from_iter([("a", Value::from(3))]));
         assert_eq!(obj.iter().next(), Some((&"a".into(), &Value::from(3))));
         child(&mut obj, "b").insert("c", Value::Null);
         assert_eq!(obj["b"], Value::from(serde_json::json!({"c": null})));

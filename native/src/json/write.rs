@@ -93,52 +93,39 @@ const ESCAPE: [u8; 256] = {
     table
 };
 
-/// Appends `s` as a JSON string. Log text rarely needs an escape: eight bytes at a time are
-/// checked for one, and runs without are copied whole.
+/// Appends `s` as a JSON string. Log text rarely needs an escape: one pass over the bytes
+/// (which the compiler turns into vector compares) says whether any does, and a text without
+/// one is copied whole.
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let (mut run, mut i) = (0, 0);
-    while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && !needs_escape(u64::from_le_bytes(chunk.try_into().expect("8 bytes")))
-        {
-            i += 8;
-            continue;
-        }
-        let b = bytes[i];
-        let escape = ESCAPE[b as usize];
-        if escape != 0 {
-            out.extend_from_slice(&bytes[run..i]);
-            run = i + 1;
-            if escape == b'u' {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ]);
-            } else {
-                out.extend_from_slice(&[b'\\', escape]);
-            }
-        }
-        i += 1;
+    let clean = !bytes.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if clean {
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaped(bytes, out);
     }
-    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
 
-/// Whether one of eight bytes is below 0x20, a `"` or a `\\` (the usual bit tricks: a byte
-/// whose top bit the subtraction sets, and which had it clear, was below the bound).
-fn needs_escape(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH;
-    below(x, 0x20) | below(x ^ (ONES * b'"' as u64), 1) | below(x ^ (ONES * b'\\' as u64), 1) != 0
+fn write_escaped(bytes: &[u8], out: &mut Vec<u8>) {
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = ESCAPE[b as usize];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        run = i + 1;
+        if escape == b'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
 }
 
 #[cfg(test)]

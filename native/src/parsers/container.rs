@@ -136,7 +136,7 @@ fn record(obj: Object) -> Outcome {
         None => {}
         Some(Value::Object(attrs)) if attrs.is_empty() => {}
         Some(Value::Object(attrs)) => {
-            let wrapped = Object::from_iter([("attrs".to_owned(), Value::Object(attrs))]);
+            let wrapped = Object::from_iter([("attrs", Value::Object(attrs))]);
             fields.set("attributes", Value::Object(wrapped));
         }
         Some(_) => return Outcome::refuse("docker.bad_attrs", "attrs is not an object"),

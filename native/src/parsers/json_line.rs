@@ -177,7 +177,7 @@ fn lift_nested(obj: Object) -> Object {
                 && let Some(name) = thread.shift_remove("name")
             {
                 let now_empty = thread.is_empty();
-                pairs.insert("process.thread.name".to_owned(), name);
+                pairs.insert("process.thread.name", name);
                 if now_empty {
                     rest.shift_remove("thread");
                 }

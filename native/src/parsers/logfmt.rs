@@ -61,7 +61,7 @@ pub fn parse(line: &[u8], _reference: Option<Stamp>) -> Outcome {
 fn to_fields(found: Pairs<'_>) -> Outcome {
     let mut pairs = Object::with_capacity(found.len());
     for (key, value) in found {
-        pairs.insert(key.to_owned(), value);
+        pairs.insert(key, value);
     }
     Outcome::Parsed(structured_fields(pairs))
 }

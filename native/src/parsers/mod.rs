@@ -47,7 +47,7 @@ impl Fields {
     /// Sets `key` (in its place, if already set), for any key but `@timestamp`.
     pub fn set(&mut self, key: &str, value: Value) {
         debug_assert_ne!(key, "@timestamp");
-        self.map.insert(key.to_owned(), value);
+        self.map.insert(key, value);
     }
 
     /// Removes `key`, keeping the others' order, for any key but `@timestamp`.

@@ -373,13 +373,13 @@ fn structured_data(tail: &str) -> Step<(Object, usize)> {
         pos += 1 + id_len;
         let mut params = Object::new();
         while let Some((name, value, end)) = sd_param(tail, pos) {
-            params.insert(name.to_owned(), Value::from(value));
+            params.insert(name, Value::from(value));
             pos = end;
         }
         if b.get(pos) != Some(&b']') {
             return Err(refuse("syslog.bad_structured_data", clip(&tail[pos..], 16)));
         }
-        data.insert(sd_id.to_owned(), Value::Object(params));
+        data.insert(sd_id, Value::Object(params));
         pos += 1;
     }
     Ok((data, pos))
