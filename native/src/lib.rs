@@ -14,7 +14,7 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyDict, PyList, PyString};
 
 pub mod bulk;
 pub mod ecs;
@@ -32,13 +32,6 @@ pub mod window;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-pyo3::create_exception!(
-    _native,
-    Refused,
-    pyo3::exceptions::PyException,
-    "A message the core dead-letters: args (stage, reason, detail)."
-);
-
 /// A dead letter's stage, reason and detail: why a message has no document. Stage and
 /// reason are short and stable (metrics and alerts count them); the detail is for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +40,6 @@ pub struct Letter {
     pub reason: &'static str,
     pub detail: String,
 }
-
-/// A message's document for Python: (index name, bulk entry, `IndexAction.outside_window`).
-type Built<'py> = (String, Bound<'py, PyBytes>, Bound<'py, PyString>);
 
 /// A document, or the dead letter instead.
 pub type Answer<T> = Result<T, Letter>;
@@ -125,30 +115,6 @@ impl Settings {
             window,
             schema,
         })
-    }
-
-    /// One Kafka message to (index name, bulk entry, `IndexAction.outside_window`); raises
-    /// `Refused(stage, reason, detail)` for a dead letter.
-    /// The caller has already refused empty and oversized values. Positional only: this is
-    /// called once per message, and matching keywords cost a third of the call.
-    #[pyo3(signature = (value, key, topic, partition, offset, timestamp_ms, ingested, /))]
-    #[allow(clippy::too_many_arguments)]
-    fn transform<'py>(
-        &self,
-        py: Python<'py>,
-        value: &[u8],
-        key: Option<&[u8]>,
-        topic: &str,
-        partition: i64,
-        offset: i64,
-        timestamp_ms: Option<i64>,
-        ingested: &str,
-    ) -> PyResult<Built<'py>> {
-        let message = transform::Message { value, key, topic, partition, offset, timestamp_ms };
-        match transform::transform(&message, &self.profile(ingested)) {
-            Ok((index, entry, side)) => Ok((index, PyBytes::new(py, &entry), side_name(py, side))),
-            Err(letter) => Err(Refused::new_err((letter.stage, letter.reason, letter.detail))),
-        }
     }
 }
 
@@ -262,7 +228,6 @@ fn dumps_float(f: f64) -> String {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Settings>()?;
-    m.add("Refused", m.py().get_type::<Refused>())?;
     m.add_class::<poll::Intake>()?;
     m.add_class::<poll::Run>()?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;

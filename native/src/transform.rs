@@ -40,7 +40,8 @@ pub struct Profile<'a> {
     pub schema: Option<&'a jsonschema::Validator>,
 }
 
-/// (index name, bulk entry, where the event time lay) for one message.
+/// (index name, bulk entry, where the event time lay) for one message, in a buffer of its own.
+#[cfg(test)]
 pub fn transform(m: &Message, p: &Profile) -> Answer<(String, Vec<u8>, Side)> {
     let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
     let (index, side) = transform_into(m, p, &mut entry)?;
