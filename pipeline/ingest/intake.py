@@ -18,9 +18,7 @@ from pipeline.ingest import _native
 from pipeline.ingest.actions import DeadLetter, iso, origin_of
 from pipeline.ingest.inflight import InFlight
 from pipeline.ingest.source import SetupError
-from pipeline.ingest.transform import core_settings
-
-_UNBOUNDED = 1 << 62
+from pipeline.ingest.transform import UNBOUNDED, core_settings
 
 
 class Intake:
@@ -48,7 +46,7 @@ class Intake:
         self._configured = {
             name: _settings(settings, name, topic) for name, topic in settings.topics.items()
         }
-        self._default: _native.Settings | None = None  # the topics without a table
+        self._default = core_settings(settings, TopicConfig())  # the topics without a table
 
     def take(self, messages: list[Message], received: datetime) -> None:
         """Transform what one consume() call returned into the open batch, submitting it
@@ -65,7 +63,7 @@ class Intake:
         while start < len(messages):
             batch = batches.open
             # No writer free: this batch cannot leave yet, so its size limit cannot be kept.
-            room = max_bytes - batch.size_bytes if not batches.full() else _UNBOUNDED
+            room = max_bytes - batch.size_bytes if not batches.full() else UNBOUNDED
             run, letters, errors, start, unrouted = self._core.take(
                 messages,
                 start,
@@ -105,12 +103,7 @@ class Intake:
         if topic.endswith(self.settings.dlq_suffix):
             self._core.skip(topic)
             return
-        settings = self._configured.get(topic)
-        if settings is None:
-            if self._default is None:
-                self._default = core_settings(self.settings, self.settings.topic(topic))
-            settings = self._default
-        self._core.route(topic, settings)
+        self._core.route(topic, self._configured.get(topic, self._default))
 
 
 def _settings(settings: IngestConfig, name: str, topic: TopicConfig) -> _native.Settings:

@@ -22,7 +22,8 @@ from pipeline.ingest import _native
 from pipeline.ingest.actions import DeadLetter, IndexAction, Origin, bulk_op_type, iso
 from pipeline.ingest.runs import expand
 
-_UNBOUNDED = 1 << 62
+# A size budget no poll reaches: take every message offered.
+UNBOUNDED = 1 << 62
 
 
 def window_us(seconds: float) -> int:
@@ -77,7 +78,7 @@ class Transformer:
         outside: dict[tuple[str, str], int] = {}
         while True:
             run, letters, _errors, _after, unrouted = self._intake.take(
-                [message], 0, iso(ingested), self.max_message_bytes, _UNBOUNDED, {}, {}, outside
+                [message], 0, iso(ingested), self.max_message_bytes, UNBOUNDED, {}, {}, outside
             )
             if unrouted is None:
                 break

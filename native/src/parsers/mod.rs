@@ -165,7 +165,7 @@ fn run(name: &str, line: &[u8], reference: Option<Stamp>, decoded: Option<Object
         ("access", _) => access::parse(line, reference),
         ("container", None) => container::parse(line, reference),
         ("plaintext", _) => plaintext::parse(line, reference),
-        _ => Outcome::refuse("format.unknown", name.to_owned()),
+        _ => unreachable!("`detect` and `parse_fixed` name known formats only, not {name:?}"),
     }
 }
 
@@ -197,15 +197,22 @@ pub fn parse_line(
     Ok((name, fields))
 }
 
-/// A fixed format: the line's fields, or a dead letter.
+/// The line formats a topic may name (`auto` apart).
+const FORMATS: [&str; 6] = ["json", "logfmt", "syslog", "access", "container", "plaintext"];
+
+/// A line in the format its topic names: (the format, its fields), or a dead letter; a name
+/// that is no format is one too (`format.unknown`), though the configuration allows none.
 pub fn parse_fixed(
     name: &str,
     line: &[u8],
     reference: Option<Stamp>,
     decoded: Option<Object>,
-) -> Answer<Fields> {
+) -> Answer<(&'static str, Fields)> {
+    let Some(name) = FORMATS.into_iter().find(|f| *f == name) else {
+        return Err(Refusal::new("format.unknown", format!("no line format {name:?}")).letter());
+    };
     match run(name, line, reference, decoded) {
-        Outcome::Parsed(f) => Ok(f),
+        Outcome::Parsed(f) => Ok((name, f)),
         Outcome::Refused(refusal) => Err(refusal.letter()),
     }
 }
