@@ -12,6 +12,7 @@ how.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -81,6 +82,19 @@ def _dead(letter: DeadLetter) -> Outcome:
     return {"dead_letter": {"stage": letter.stage, "reason": letter.reason}}
 
 
+# The makers `outcomes` counts: documents the native core built (a whole poll's run, or one
+# message when the Python path offered it once more), and what the native core declined and
+# the Python path built instead. Every dead letter is a decline today (the native core makes
+# none yet).
+NATIVE, PYTHON_DOCUMENT, PYTHON_LETTER = "native", "python document", "python dead letter"
+
+
+def _maker(outcome: IndexAction | DeadLetter) -> str:
+    if isinstance(outcome, DeadLetter):
+        return PYTHON_LETTER
+    return NATIVE if outcome.native else PYTHON_DOCUMENT
+
+
 def _polls(inputs: Sequence[Input]) -> Iterator[tuple[Any, list[int]]]:
     """Positions of the inputs grouped into polls: consecutive inputs read with the same
     settings on the same topic, without two of the same (topic, partition, offset) (outcomes
@@ -109,11 +123,14 @@ def _polls(inputs: Sequence[Input]) -> Iterator[tuple[Any, list[int]]]:
         yield key, poll
 
 
-def outcomes(inputs: Sequence[Input]) -> list[Outcome]:
+def outcomes(inputs: Sequence[Input], built: Counter[str] | None = None) -> list[Outcome]:
     """The outcome of each input through the path the service takes today, in input order:
     the document as Elasticsearch would receive it (its index, its `_id`, the document as
     parsed JSON) or the dead letter's stage and reason. Inputs are taken as polls (see
-    `_polls`); every input must have an outcome."""
+    `_polls`); every input must have an outcome.
+
+    `built`, if given, counts who made each outcome (see `_maker`): issue 18 drives the
+    Python path's share, the native core's declines, to 0."""
     intakes: dict[Any, tuple[Intake, _Batches]] = {}
     results: list[Outcome | None] = [None] * len(inputs)
     for key, positions in _polls(inputs):
@@ -132,10 +149,14 @@ def outcomes(inputs: Sequence[Input]) -> list[Outcome]:
                 made[(action.origin.topic, action.origin.partition, action.origin.offset)] = (
                     _indexed(action)
                 )
+                if built is not None:
+                    built[_maker(action)] += 1
             for letter in batch.letters:
                 made[(letter.origin.topic, letter.origin.partition, letter.origin.offset)] = _dead(
                     letter
                 )
+                if built is not None:
+                    built[_maker(letter)] += 1
         for p in positions:
             item = inputs[p]
             outcome = made.pop((item.topic, item.partition, item.offset), None)

@@ -5,7 +5,8 @@ Run by test_compiled_core.py twice, as `python -m tests.unit.ingest.core_outputs
 MODE "compiled" imports the ingest core as installed (mypyc's .so files and the native core,
 when built), MODE "source" imports every pipeline module from its .py file even where a
 compiled one sits beside it, and no native core: the Python reference alone. The two outputs
-must be identical.
+must be identical: a document's digest is that of its canonical JSON (issue 18: the native
+core must build the same documents, not orjson's bytes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import itertools
+import json
 import random
 import sys
 from collections.abc import Iterator, Sequence
@@ -112,6 +114,15 @@ def shapes(count: int) -> Iterator[bytes]:
             yield orjson.dumps([rng.choice([1764064800.5, 0, "x"]), {**event, "log": line}])
 
 
+def _canonical(document: bytes) -> bytes:
+    """A document's JSON with sorted keys and no whitespace, any integer exact (`json`, not
+    orjson): JSON-equal documents have the same canonical form."""
+    text = json.dumps(
+        json.loads(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return text.encode("utf-8", "surrogatepass")
+
+
 def main(mode: str, corpus: Path) -> None:
     if mode == "source":
         sys.meta_path.insert(0, SourceFirst())
@@ -133,7 +144,7 @@ def main(mode: str, corpus: Path) -> None:
         origin = Origin("edge.logs", 0, offset, 1764064800000, b"edge-07")
         action = transform(value, origin, settings, topic, now)
         if isinstance(action, IndexAction):
-            out = action.index.encode() + b"\n" + action.source
+            out = action.index.encode() + b"\n" + _canonical(action.source)
         else:
             out = f"{action.stage}|{action.reason}|{action.detail}".encode()
         print(offset, envelope, hashlib.sha256(out).hexdigest()[:16])
