@@ -190,9 +190,10 @@ def _kind(line: str) -> int:
 
 class Run:
     """A stream of (kind, gap) through a throttle: each line's fate, and what was written
-    (time, kind, count: 1 for a line shown, else the count of a summary)."""
+    (time, kind, count: 1 for a line shown, else the count of a summary). With `at`, the
+    stream holds (kind, time) instead: the very clock readings of another run."""
 
-    def __init__(self, stream: list[tuple[int, float]], *, timer: bool) -> None:
+    def __init__(self, stream: list[tuple[int, float]], *, timer: bool, at: bool = False) -> None:
         throttle = Throttle(WINDOW)
         self.times: dict[int, list[float]] = defaultdict(list)
         self.shown: list[bool] = []
@@ -201,7 +202,7 @@ class Run:
         self.summary_times: list[tuple[float, int]] = []
         now = 0.0
         for n, (kind, gap) in enumerate(stream):
-            now += gap
+            now = gap if at else now + gap
             while timer and (due := throttle.next_due()) is not None and due <= now:
                 self._summaries(throttle.expire(due), due)
             verdict = throttle.offer(_line(kind, n), INFO, now)
@@ -267,15 +268,16 @@ def test_at_most_two_lines_per_kind_in_any_window(
 @given(_streams)
 def test_kinds_do_not_change_each_others_fate(stream: list[tuple[int, float]]) -> None:
     run = Run(stream, timer=False)
-    # Kind 0 alone: the same gaps in time, the other kinds' lines left out.
-    alone, fates, waited = [], [], 0.0
+    # Kind 0 alone, at the same clock readings, the other kinds' lines left out. (Summing the
+    # gaps again in another grouping can move a reading by one rounding step, across a window's
+    # end: hypothesis found such a stream.)
+    alone, fates, now = [], [], 0.0
     for (kind, gap), shown in zip(stream, run.shown, strict=True):
-        waited += gap
+        now += gap
         if kind == 0:
-            alone.append((0, waited))
+            alone.append((0, now))
             fates.append(shown)
-            waited = 0.0
-    assert Run(alone, timer=False).shown == fates
+    assert Run(alone, timer=False, at=True).shown == fates
 
 
 @given(_streams)
