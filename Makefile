@@ -35,8 +35,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock setup.py \
 # One lock for the image, CI and every developer: pyproject.toml's dependencies and its dev
 # extra, pinned for Python 3.11+ on any platform, with the hashes of every published file.
 # Run it after changing a dependency in pyproject.toml, and commit requirements.lock.
+# --no-strip-extras: a package wanted with an extra (pip-audit's CacheControl[filecache]) must
+# be pinned with that extra, or pip's --require-hashes mode treats it as unpinned and reaches
+# for the newest release on the index.
 LOCK_CMD := $(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
-	--python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock
+	--python-version 3.11 --custom-compile-command "make lock" --no-strip-extras --quiet \
+	-o requirements.lock
 lock:  ## re-resolve requirements.lock from pyproject.toml (hashes); add UPGRADE=1 to update all
 	@test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); \
 		$(PY) -m pip install --quiet uv; }
