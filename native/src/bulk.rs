@@ -59,6 +59,14 @@ fn action_line(out: &mut Vec<u8>, op_type: &str, index: &str, m: &Message) {
     out.extend_from_slice(b":{\"_index\":");
     write_str(index, out);
     out.extend_from_slice(b",\"_id\":");
-    write_str(&format!("{}/{}/{}", m.topic, m.partition, m.offset), out);
-    out.extend_from_slice(b"}}\n");
+    // The id's text, written where it goes (no string made for it first): only the topic
+    // can hold a character JSON escapes.
+    write_str(m.topic, out);
+    out.pop();
+    let mut digits = itoa::Buffer::new();
+    out.push(b'/');
+    out.extend_from_slice(digits.format(m.partition).as_bytes());
+    out.push(b'/');
+    out.extend_from_slice(digits.format(m.offset).as_bytes());
+    out.extend_from_slice(b"\"}}\n");
 }

@@ -1,7 +1,7 @@
 //! The ECS document: an envelope and a parsed line, nested, with what every document carries.
 
 use crate::envelope::Envelope;
-use crate::json::{Object, Value, child};
+use crate::json::{Object, Str, Value, child};
 use crate::parsers::Fields;
 use crate::time::Stamp;
 
@@ -40,19 +40,16 @@ pub fn document(envelope: Envelope, parsed: Fields, origin: &Origin, tail: &Tail
     nest_into(&mut doc, envelope.fields);
     for (key, value) in parsed.map {
         if !envelope_only(&key) {
-            nest_one(&mut doc, &key, value);
+            nest_one(&mut doc, key, value);
         }
     }
     if let Some(host) = envelope.host.filter(|h| !h.is_empty())
         && !host_named
     {
-        nest_one(&mut doc, "host.name", Value::from(host));
+        nest_one(&mut doc, Str::from("host.name"), Value::from(host));
     }
     let stamp = parsed.timestamp.or(envelope.timestamp).or(origin.kafka_time).unwrap_or(Stamp(0));
-    // A line that is not UTF-8 was refused by its parser; a raw decoded object has no bytes
-    // to lose.
-    let text = String::from_utf8_lossy(&envelope.line);
-    document_tail(&mut doc, stamp, &text, origin, tail);
+    document_tail(&mut doc, stamp, &envelope.line, origin, tail);
     (doc, stamp)
 }
 
@@ -70,11 +67,12 @@ pub fn nest(flat: Object) -> Object {
 
 fn nest_into(out: &mut Object, flat: Object) {
     for (key, value) in flat {
-        nest_one(out, &key, value);
+        nest_one(out, key, value);
     }
 }
 
-fn nest_one(out: &mut Object, key: &str, value: Value) {
+/// `key` is taken whole where it is not dotted: the parser's own string, not a copy.
+fn nest_one(out: &mut Object, key: Str, value: Value) {
     if key == "@timestamp" || !key.contains('.') {
         out.insert(key, value);
         return;
@@ -89,14 +87,18 @@ fn nest_one(out: &mut Object, key: &str, value: Value) {
 
 /// What every document carries: `@timestamp`, `message` (the line, unless the parser set
 /// one), `event.*`, `kafka.*`, `ecs.version`.
-fn document_tail(doc: &mut Object, stamp: Stamp, text: &str, origin: &Origin, tail: &Tail) {
+fn document_tail(doc: &mut Object, stamp: Stamp, line: &[u8], origin: &Origin, tail: &Tail) {
+    // A line that is not UTF-8 was refused by its parser; a raw decoded object has no bytes
+    // to lose. Most parsers set `message` themselves: the line is read as text only when
+    // it is written.
+    let text = || Value::from(String::from_utf8_lossy(line).as_ref());
     doc.insert("@timestamp", Value::from(stamp.iso()));
     if !doc.contains_key("message") {
-        doc.insert("message", Value::from(text));
+        doc.insert("message", text());
     }
     let event = child(doc, "event");
     if tail.keep_original {
-        event.insert("original", Value::from(text));
+        event.insert("original", text());
     }
     event.insert("ingested", Value::from(tail.ingested));
     event.insert("dataset", Value::from(tail.dataset));

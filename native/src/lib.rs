@@ -16,6 +16,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
+mod alloc;
 pub mod bulk;
 pub mod ecs;
 pub mod envelope;
@@ -26,11 +27,9 @@ pub mod time;
 pub mod transform;
 pub mod window;
 
-// A document is built from a few dozen small strings and dropped at once, per message:
-// glibc's malloc spent about a quarter of the time on that (consolidating freed chunks);
-// mimalloc's per-size free lists do not. Only Rust's own allocations use it.
+// Only Rust's own allocations use it: see `alloc`.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::Allocator = alloc::Allocator;
 
 /// A dead letter's stage, reason and detail: why a message has no document. Stage and
 /// reason are short and stable (metrics and alerts count them); the detail is for people.
