@@ -91,7 +91,10 @@ fn document_tail(doc: &mut Object, stamp: Stamp, line: &[u8], origin: &Origin, t
     // A line that is not UTF-8 was refused by its parser; a raw decoded object has no bytes
     // to lose. Most parsers set `message` themselves: the line is read as text only when
     // it is written.
-    let text = || Value::from(String::from_utf8_lossy(line).as_ref());
+    let text = || match std::str::from_utf8(line) {
+        Ok(text) => Value::from(text),
+        Err(_) => Value::from(String::from_utf8_lossy(line).into_owned()),
+    };
     doc.insert("@timestamp", Value::from(stamp.iso()));
     if !doc.contains_key("message") {
         doc.insert("message", text());
