@@ -298,7 +298,10 @@ type Job<'a> = (Message<'a>, Option<&'a Route>, Option<&'a Letter>);
 /// The documents of `jobs`, in order, until `budget` bytes or a job without a route:
 /// (entries, their ends, each taken job's fate). Runs without the GIL.
 fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize>, Vec<Fate>) {
-    let mut buffer = Vec::with_capacity(jobs.iter().map(|(m, ..)| m.value.len() * 2 + 200).sum());
+    // Room for every entry at once: a document is about its line twice over plus a few
+    // hundred bytes of ECS and Kafka fields, and the action line. Growing a poll's buffer
+    // copied it whole, most polls more than once.
+    let mut buffer = Vec::with_capacity(jobs.iter().map(|(m, ..)| m.value.len() * 2 + 512).sum());
     let mut ends = Vec::with_capacity(jobs.len());
     let mut fates = Vec::with_capacity(jobs.len());
     let mut other_bytes = 0; // of dead letters

@@ -25,9 +25,11 @@ pub fn truthy(v: &Value) -> bool {
 /// The object at `key` in `obj`, made if need be: a value there that is not an object is
 /// replaced (a dotted key's parent wins over a plain value of the same name).
 pub fn child<'o>(obj: &'o mut Object, key: &str) -> &'o mut Object {
-    let slot = obj.get_or_insert_with(key, || Value::Object(Object::new()));
+    // A made object gets room for a few members: a dotted parent (`log`, `event`) holds two
+    // to four.
+    let slot = obj.get_or_insert_with(key, || Value::Object(Object::with_capacity(4)));
     if !slot.is_object() {
-        *slot = Value::Object(Object::new());
+        *slot = Value::Object(Object::with_capacity(4));
     }
     match slot {
         Value::Object(o) => o,

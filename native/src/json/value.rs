@@ -349,7 +349,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut object = Object::with_capacity(map.size_hint().unwrap_or(0));
+        // serde_json gives no size hint: room for a log line's usual handful of keys saves
+        // the growth steps of most objects.
+        let mut object = Object::with_capacity(map.size_hint().unwrap_or(8));
         while let Some((k, v)) = map.next_entry::<Str, Value>()? {
             object.insert(k, v);
         }
