@@ -1,7 +1,7 @@
 //! A document's index and its bulk entry: the action line, the document, a newline each.
 
 use crate::json::{Object, Value, child, write_document, write_str};
-use crate::time::{Stamp, push_date};
+use crate::time::{Stamp, put_date};
 use crate::transform::{Message, Profile};
 use crate::window::Side;
 use crate::{Answer, Letter};
@@ -25,10 +25,12 @@ pub fn index_of(doc: &mut Object, stamp: Stamp, kafka_time: Option<Stamp>, p: &P
         child(doc, "kafka").insert("timestamp", Value::from(day.iso()));
     }
     let (y, mo, d, ..) = day.fields();
+    let mut date = *b"0000.00.00";
+    put_date(&mut date, (y, mo, d));
     let mut index = String::with_capacity(p.index_prefix.len() + 11);
     index.push_str(p.index_prefix);
     index.push('-');
-    push_date(&mut index, (y, mo, d), '.');
+    index.push_str(std::str::from_utf8(&date).expect("ASCII digits and dots"));
     (index, side)
 }
 
