@@ -19,24 +19,32 @@ pub struct Invalid;
 /// have always held them; floats are correctly rounded (`float_roundtrip`), so a float
 /// written back reads as it was.
 pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
-    // Most texts hold fewer brackets in all than the depth limits: that settles the depth.
-    let brackets = memchr::memchr2_iter(b'[', b'{', text).count();
-    if brackets > READ_DEPTH && too_deep(text) {
-        return Err(Invalid);
-    }
     let fixed = integer_minus_zero(text);
+    let bytes = fixed.as_deref().unwrap_or(text);
     // JSON is UTF-8 throughout: checked once, for the whole text (ASCII at vector speed),
     // serde_json then reads a `str` and checks no string again, which was a third of its
     // time.
-    let text = std::str::from_utf8(fixed.as_deref().unwrap_or(text)).map_err(|_| Invalid)?;
-    if brackets <= SERDE_DEPTH {
-        // Within serde_json's own limit: no stack to grow, and no wrapper on every level.
-        let mut reader = serde_json::Deserializer::from_str(text);
-        let value = Value::deserialize(&mut reader).map_err(|_| Invalid)?;
-        reader.end().map_err(|_| Invalid)?;
-        return Ok(value);
+    let text = std::str::from_utf8(bytes).map_err(|_| Invalid)?;
+    // Within serde_json's own nesting limit (nearly every text): no stack to grow, and no
+    // wrapper on every level. Only a text it refuses is looked at again, for its depth.
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let within = Value::deserialize(&mut reader).and_then(|value| reader.end().map(|()| value));
+    match within {
+        Ok(value) => Ok(value),
+        Err(_) if brackets(bytes) > SERDE_DEPTH => {
+            if brackets(bytes) > READ_DEPTH && too_deep(bytes) {
+                return Err(Invalid);
+            }
+            read_deep(text)
+        }
+        Err(_) => Err(Invalid),
     }
-    read_deep(text)
+}
+
+/// The arrays and objects a text opens, strings included: more than a depth limit, or the
+/// text cannot be that deep.
+fn brackets(text: &[u8]) -> usize {
+    text.iter().filter(|&&c| c == b'[' || c == b'{').count()
 }
 
 /// serde_json's own nesting limit.
