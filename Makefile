@@ -29,6 +29,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock setup.py \
 		$(wildcard native/Cargo.*) $(shell find native/src -name '*.rs')
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	@# Earlier builds compiled Python modules with mypyc, beside their sources: an old
+	@# compiled module would still be imported instead of its source, or in place of a
+	@# source since deleted. Only the native core is built in place now.
+	@find . -maxdepth 1 -name '*__mypyc.*.so' -delete
+	@find pipeline -name '*.so' ! -name '_native.*' -delete
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
