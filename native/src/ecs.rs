@@ -90,16 +90,23 @@ fn nest_one(out: &mut Object, key: Str, value: Value) {
     node.insert(&key[start..], value);
 }
 
+/// Bytes as a text value. Bytes that are not UTF-8 stay readable: each maximal invalid
+/// subpart becomes one U+FFFD (Unicode's recommended practice). Valid text, nearly all of
+/// it, is checked once at vector speed and copied, never walked by the lossy decoder.
+fn readable(bytes: &[u8]) -> Value {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Value::from(text),
+        Err(_) => Value::from(String::from_utf8_lossy(bytes).into_owned()),
+    }
+}
+
 /// What every document carries: `@timestamp`, `message` (the line, unless the parser set
 /// one), `event.*`, `kafka.*`, `ecs.version`.
 fn document_tail(doc: &mut Object, stamp: Stamp, line: &[u8], origin: &Origin, tail: &Tail) {
     // A line that is not UTF-8 was refused by its parser; a raw decoded object has no bytes
     // to lose. Most parsers set `message` themselves: the line is read as text only when
     // it is written.
-    let text = || match std::str::from_utf8(line) {
-        Ok(text) => Value::from(text),
-        Err(_) => Value::from(String::from_utf8_lossy(line).into_owned()),
-    };
+    let text = || readable(line);
     doc.insert("@timestamp", Value::from(stamp.iso()));
     if !doc.contains_key("message") {
         doc.insert("message", text());
@@ -116,13 +123,7 @@ fn document_tail(doc: &mut Object, stamp: Stamp, line: &[u8], origin: &Origin, t
     kafka.insert("partition", Value::from(origin.partition));
     kafka.insert("offset", Value::from(origin.offset));
     if let Some(key) = origin.key {
-        // A key that is not UTF-8 stays readable: each maximal invalid subpart becomes one
-        // U+FFFD (Unicode's recommended practice).
-        let text = match std::str::from_utf8(key) {
-            Ok(text) => Value::from(text),
-            Err(_) => Value::from(String::from_utf8_lossy(key).into_owned()),
-        };
-        kafka.insert("key", text);
+        kafka.insert("key", readable(key));
     }
     doc.insert("kafka", Value::Object(kafka));
     let ecs = Object::from_iter([("version", Value::from(ECS_VERSION))]);

@@ -29,15 +29,13 @@ pub fn parse(text: &[u8]) -> Result<Value, Invalid> {
     // wrapper on every level. Only a text it refuses is looked at again, for its depth.
     let mut reader = serde_json::Deserializer::from_str(text);
     let within = Value::deserialize(&mut reader).and_then(|value| reader.end().map(|()| value));
-    match within {
-        Ok(value) => Ok(value),
-        Err(_) if brackets(bytes) > SERDE_DEPTH => {
-            if brackets(bytes) > READ_DEPTH && too_deep(bytes) {
-                return Err(Invalid);
-            }
-            read_deep(text)
-        }
-        Err(_) => Err(Invalid),
+    if let Ok(value) = within {
+        return Ok(value);
+    }
+    match brackets(bytes) {
+        n if n <= SERDE_DEPTH => Err(Invalid),
+        n if n > READ_DEPTH && too_deep(bytes) => Err(Invalid),
+        _ => read_deep(text),
     }
 }
 
@@ -67,52 +65,34 @@ fn read_deep(text: &str) -> Result<Value, Invalid> {
 /// float). The `-` becomes a blank, which JSON allows wherever a value starts. Strings are
 /// skipped; a text that is not JSON may be changed, and stays not JSON.
 fn integer_minus_zero(text: &[u8]) -> Option<Vec<u8>> {
-    // Most `-0` are inside strings (dates): only one after a value's opening byte may be a
+    // Most `-0` are inside strings (dates): only one where a value may start may be a
     // number, and only then is the text read with its strings skipped.
-    memchr::memmem::find_iter(text, b"-0")
-        .find(|&i| i == 0 || matches!(text[i - 1], b'[' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r'))?;
+    memchr::memmem::find_iter(text, b"-0").find(|&i| value_may_start(text, i))?;
     let mut fixed: Option<Vec<u8>> = None;
-    let (mut in_string, mut escaped) = (false, false);
-    for (i, &c) in text.iter().enumerate() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_string = true,
-            b'-' if text.get(i + 1) == Some(&b'0')
-                && !matches!(text.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
-                && (i == 0 || matches!(text[i - 1], b'[' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r')) =>
-            {
-                fixed.get_or_insert_with(|| text.to_vec())[i] = b' ';
-            }
-            _ => {}
+    for (i, c) in outside_strings(text) {
+        if c == b'-'
+            && text.get(i + 1) == Some(&b'0')
+            && !matches!(text.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+            && value_may_start(text, i)
+        {
+            fixed.get_or_insert_with(|| text.to_vec())[i] = b' ';
         }
     }
     fixed
 }
 
+/// Whether a value may start at `i`: first in the text, or after an opening bracket, a
+/// separator or a blank.
+fn value_may_start(text: &[u8], i: usize) -> bool {
+    i == 0 || matches!(text[i - 1], b'[' | b',' | b':' | b' ' | b'\t' | b'\n' | b'\r')
+}
+
 /// Whether a JSON text opens more than `READ_DEPTH` arrays and objects at once (strings
 /// skipped). A text that is not JSON may be misjudged: it is refused either way.
 fn too_deep(text: &[u8]) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &c in text {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    for (_, c) in outside_strings(text) {
         match c {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > READ_DEPTH {
@@ -124,6 +104,28 @@ fn too_deep(text: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// The bytes of a JSON text outside its strings, with their positions (the quotes left
+/// out). A text that is not JSON is scanned all the same.
+fn outside_strings(text: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    text.iter().enumerate().filter_map(move |(i, &c)| {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            return None;
+        }
+        if c == b'"' {
+            in_string = true;
+            return None;
+        }
+        Some((i, c))
+    })
 }
 
 #[cfg(test)]
