@@ -168,7 +168,8 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
-/// For tests: one parser on one line. Its (field, value) pairs in order, `@timestamp` first
+/// For tests: one parser on one line (`auto`: the format a topic with format "auto" picks,
+/// and its parser). Its (field, value) pairs in order, `@timestamp` first
 /// (as a datetime); or the reason it refuses the line.
 #[pyfunction]
 #[pyo3(signature = (name, line, reference_us=None))]
@@ -180,6 +181,10 @@ fn parse<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let reference = reference_us.map(Stamp);
     let outcome = match name {
+        "auto" => match parsers::parse_line(line, reference, None) {
+            Ok((_, fields)) => parsers::Outcome::Parsed(fields),
+            Err(letter) => parsers::Outcome::Refused(parsers::Refusal::new(letter.reason, letter.detail)),
+        },
         "access" => parsers::access::parse(line, reference),
         "container" => parsers::container::parse(line, reference),
         "json" => parsers::json_line::parse(line, reference),
