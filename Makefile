@@ -13,7 +13,7 @@ TEST_MARK := .edgewatch/stack/started-by-make-test
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock audit stack-up stack-down stack-status lint typecheck unit integration \
-	test faults demo clean bench-ingest bench-rules bench-core fuzz-deep
+	test faults demo clean bench-ingest bench-rules bench-core corpus-coverage fuzz-deep
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -111,6 +111,12 @@ bench-ingest: stack-up  ## ingest throughput vs Elasticsearch's ceiling, CPU, RS
 
 bench-core: venv  ## the ingest core alone: events per CPU-second per format, envelope and mixed (no I/O)
 	$(PY) bench/core_bench.py
+
+# What share of the corpus's real log lines (../shared/corpus/formats, or EDGEWATCH_CORPUS) get
+# their own timestamp and level, per format, and how many match what their sources state. A
+# report: low coverage does not fail it. `$(PY) bench/time_coverage.py --help` for the misses.
+corpus-coverage: venv  ## per-format timestamp/level coverage over ../shared/corpus
+	$(PY) bench/time_coverage.py
 
 # The property tests with a large budget: hypothesis's "deep" profile over the binding, and
 # proptest in the crate (make test runs both with small budgets).
