@@ -11,12 +11,14 @@
 //! line is not of that format (a reason users see on the dead letter, and a detail).
 
 use crate::json::{Object, Value, update};
-use crate::time::Stamp;
+use crate::time::{self, Stamp};
 use crate::{Answer, Letter};
 
 pub mod access;
 pub mod container;
+pub mod header;
 pub mod json_line;
+pub mod level;
 pub mod logfmt;
 pub mod plaintext;
 pub mod structured;
@@ -192,9 +194,29 @@ pub fn parse_line(
         }
     };
     if name == "container" {
-        return Ok((name, inner(fields, reference)));
+        return Ok((name, trust(inner(fields, reference), reference)));
     }
-    Ok((name, fields))
+    Ok((name, trust(fields, reference)))
+}
+
+/// The tag of a line whose own time lay more than a day after its receive time, and was
+/// therefore not taken as its `@timestamp` (`time::trusted`).
+pub const AHEAD_TAG: &str = "timestamp_in_future";
+
+/// `fields` with a time more than a day after `reference` (the receive time) dropped and the
+/// line tagged `AHEAD_TAG`: the document's `@timestamp` is then the receive time.
+fn trust(mut fields: Fields, reference: Option<Stamp>) -> Fields {
+    let Some(stamp) = fields.timestamp else { return fields };
+    if time::trusted(stamp, reference).is_some() {
+        return fields;
+    }
+    fields.timestamp = None;
+    let tag = Value::from(AHEAD_TAG);
+    match fields.map.get_mut("tags") {
+        Some(Value::Array(tags)) => tags.push(tag),
+        _ => fields.set("tags", Value::Array(vec![tag])),
+    }
+    fields
 }
 
 /// The line formats a topic may name (`auto` apart).
@@ -212,7 +234,7 @@ pub fn parse_fixed(
         return Err(Refusal::new("format.unknown", format!("no line format {name:?}")).letter());
     };
     match run(name, line, reference, decoded) {
-        Outcome::Parsed(f) => Ok((name, f)),
+        Outcome::Parsed(f) => Ok((name, trust(f, reference))),
         Outcome::Refused(refusal) => Err(refusal.letter()),
     }
 }

@@ -1,30 +1,11 @@
-//! What the line parsers share: log levels, and the mapping of a structured line's keys
-//! onto ECS fields.
+//! The mapping of a structured line's keys onto ECS fields, and the whitespace the line
+//! parsers trim with.
 
 use crate::json::{Object, Value};
 use crate::parsers::Fields;
+pub use crate::parsers::level::SYSLOG_SEVERITIES;
+use crate::parsers::level::normalise_level;
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
-
-/// A level's spelling, as written, to its normal form.
-fn level_of(word: &str) -> Option<&'static str> {
-    Some(match word {
-        "trace" | "finest" | "finer" => "trace",
-        "debug" | "dbug" | "dbg" | "fine" | "d" => "debug",
-        "info" | "inf" | "information" | "informational" | "i" => "info",
-        "notice" => "notice",
-        "warn" | "warning" | "wrn" | "w" => "warn",
-        "error" | "err" | "eror" | "severe" | "e" => "error",
-        "critical" | "crit" | "crt" => "critical",
-        "alert" => "alert",
-        "emerg" | "emergency" => "emergency",
-        "fatal" | "ftl" | "f" | "panic" => "fatal",
-        _ => return None,
-    })
-}
-
-/// RFC 5424 severities, by code, as log.level values.
-pub const SYSLOG_SEVERITIES: [&str; 8] =
-    ["emergency", "alert", "critical", "error", "warn", "notice", "info", "debug"];
 
 /// Whitespace for trimming and splitting line text: Unicode's White_Space plus the
 /// separators U+001C..U+001F (Python's `str.isspace`, hence the name), the set text has
@@ -33,37 +14,6 @@ pub fn py_space(c: char) -> bool {
     matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}' | '\u{a0}' | '\u{1680}')
         || ('\u{2000}'..='\u{200a}').contains(&c)
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}')
-}
-
-/// The level a text names: a known spelling, as written or trimmed and lower-cased; None
-/// for a text longer than 16 characters.
-pub fn level_of_text(value: &str) -> Option<&'static str> {
-    if value.chars().count() > 16 {
-        return None;
-    }
-    if let Some(level) = level_of(value) {
-        return Some(level);
-    }
-    let stripped = value.trim_matches(py_space);
-    if !stripped.is_ascii() {
-        // No non-ASCII character lower-cases into the ASCII letters a level is spelt with
-        // (U+212A, the Kelvin sign, becomes "k", which no level has).
-        return None;
-    }
-    level_of(&stripped.to_ascii_lowercase())
-}
-
-/// The level a value names: a text as `level_of_text` reads it, an integer 0..=7 as its
-/// syslog severity.
-pub fn normalise_level(value: &Value) -> Option<&'static str> {
-    match value {
-        // An integer beyond 64 bits is a float here, and no severity.
-        Value::Number(n) if !n.is_f64() => {
-            n.as_u64().and_then(|i| SYSLOG_SEVERITIES.get(usize::try_from(i).ok()?).copied())
-        }
-        Value::String(s) => level_of_text(s),
-        _ => None,
-    }
 }
 
 /// A structured line's well-known keys and the ECS field each feeds.
@@ -151,19 +101,4 @@ fn convert(target: &str, value: Value) -> Result<Value, Value> {
         _ => None,
     };
     converted.ok_or(value)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn levels() {
-        assert_eq!(level_of_text(" WARNING "), Some("warn"));
-        assert_eq!(level_of_text("Err"), Some("error"));
-        assert_eq!(level_of_text("verbose"), None);
-        assert_eq!(normalise_level(&Value::from(3)), Some("error"));
-        assert_eq!(normalise_level(&Value::from(-3)), None);
-        assert_eq!(normalise_level(&Value::Bool(true)), None);
-    }
 }

@@ -70,8 +70,9 @@ SEVERITIES = (
 )
 # The same severities as the project's normalised log.level.
 LEVELS = ("emergency", "alert", "critical", "error", "warn", "notice", "info", "debug")
-# Mid-year, so every year-less BSD date in the vectors lands in this year.
-REFERENCE = datetime(2024, 7, 1, tzinfo=UTC)
+# The year's last day, so every year-less BSD date in the vectors lands in this year (a
+# year-less date takes the latest year that is not more than a day after the receipt).
+REFERENCE = datetime(2024, 12, 31, tzinfo=UTC)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # The usual syslog severity keywords (syslog.h), as the upstream libraries name them.
 SEVERITY_KEYWORDS = {
@@ -757,7 +758,8 @@ BEATS_EXPECTED: dict[str, list[tuple[datetime, str | None, str | None, int | Non
          "GoogleSoftwareUpdateAgent", 21412, "2016-12-13 11:35:28.420 GoogleSoftwareUpdateAgent"),
         (datetime(2023, 12, 13, 11, 35, 28, tzinfo=UTC), "a-mac-with-esc-key",
          "GoogleSoftwareUpdateAgent", 21412, "2016-12-13 11:35:28.421 GoogleSoftwareUpdateAgent"),
-        (datetime(2024, 4, 4, 3, 39, 57, tzinfo=UTC), None, None, None,
+        # April, read in January: last April (a line is never dated ahead of its receipt).
+        (datetime(2023, 4, 4, 3, 39, 57, tzinfo=UTC), None, None, None,
          "--- last message repeated 1 time ---"),
     ],
     "suse-syslog.log": [
@@ -836,8 +838,10 @@ def test_facility_and_severity_names() -> None:
 def test_year_completion_uses_reference_only() -> None:
     line = b"<13>Dec 31 23:59:59 host app: x"
     assert parse(line, datetime(2025, 1, 1, 0, 5, tzinfo=UTC))["@timestamp"].year == 2024
-    assert parse(line, datetime(2025, 12, 1, tzinfo=UTC))["@timestamp"].year == 2025
-    assert parse(line)["@timestamp"].year == 1969  # no reference: placed near 1970, no clock
+    # A month ahead of its receipt: last year's, never the future.
+    assert parse(line, datetime(2025, 12, 1, tzinfo=UTC))["@timestamp"].year == 2024
+    assert parse(line, datetime(2025, 12, 31, tzinfo=UTC))["@timestamp"].year == 2025
+    assert parse(line)["@timestamp"].year == 1970  # no reference: 1970, no clock
     with pytest.raises(ParseError):
         parse(b"<13>Feb 30 00:00:00 host app: x", REFERENCE)
 
