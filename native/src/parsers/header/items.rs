@@ -70,7 +70,7 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             break;
         }
         if out.level.is_none() {
-            if let Some((l, e)) = level_item(b, i, end) {
+            if let Some((l, e)) = level_item(b, i, end, numbers < 2) {
                 out.level = Some(l);
                 // PostgreSQL's `LOG:`, `error:`: the colon ends the header.
                 if token.ends_with(b":") {
@@ -94,6 +94,11 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
                 break;
             }
         }
+        // Logcat's `uid pid tid` (`root  1215  1215 W`): the user name before two numbers.
+        if numbers == 0 && out.level.is_none() && numbers_after(b, end) >= 2 {
+            i = commit(&mut out, end);
+            continue;
+        }
         if token.iter().all(u8::is_ascii_digit) && token.len() <= 10 {
             numbers += 1;
             first_number = first_number.or(ascii(token).parse().ok());
@@ -104,7 +109,17 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             i = commit(&mut out, e);
             continue;
         }
-        if let Some((name, pid, e)) = program(token, out.level.is_some()) {
+        // Apache's `[client 1.2.3.4:5678]` after its level and pid.
+        if out.level.is_some()
+            && token == b"[client"
+            && let Some(close) = bracket_end(b, i)
+        {
+            i = commit(&mut out, close);
+            continue;
+        }
+        if out.logger.is_none()
+            && let Some((name, pid, e)) = program(token, out.level.is_some())
+        {
             out.logger = out.logger.or(name);
             out.pid = out.pid.or(pid);
             commit(&mut out, i + e);
@@ -196,11 +211,13 @@ fn skip_separators(b: &[u8], mut i: usize) -> usize {
     }
 }
 
-/// A level at `i`, and where it ends: a word (`INFO`, `error:`), a bracketed one (`[notice]`,
-/// `[core:error]`, `<WARN>`), or a letter (logcat, MongoDB).
-fn level_item(b: &[u8], i: usize, end: usize) -> Option<(&'static str, usize)> {
+/// A level at `i`, and where it ends: a word (`INFO`, `error:`, or any case between tabs, as
+/// zap writes it), a bracketed one (`[notice]`, `[core:error]`, `<WARN>`), or a letter
+/// (logcat, MongoDB; `strict`: not before a lower-case word, unless after logcat's pid and
+/// tid).
+fn level_item(b: &[u8], i: usize, end: usize, strict: bool) -> Option<(&'static str, usize)> {
     let token = &b[i..end];
-    if let Some(l) = letter_level(b, i).filter(|_| token.len() == 1) {
+    if let Some(l) = letter_level(b, i, strict).filter(|_| token.len() == 1) {
         return Some((l, end));
     }
     if let [open @ (b'[' | b'<' | b'('), inner @ .., close] = token
@@ -209,9 +226,10 @@ fn level_item(b: &[u8], i: usize, end: usize) -> Option<(&'static str, usize)> {
         let word = inner.rsplit(|c| *c == b':').next().unwrap_or(inner);
         return header_word(word, true).map(|l| (l, end));
     }
+    let tabbed = b.get(end) == Some(&b'\t') && i > 0 && b[i - 1] == b'\t';
     let (word, marked) = match token.strip_suffix(b":") {
         Some(w) => (w, true),
-        None => (token, false),
+        None => (token, tabbed),
     };
     header_word(word, marked).map(|l| (l, end))
 }
@@ -250,11 +268,16 @@ fn logcat_tag<'a>(b: &'a [u8], i: usize, out: &mut After<'a>) -> Option<usize> {
 fn logcat_brief<'a>(b: &'a [u8], i: usize, out: &mut After<'a>) -> Option<usize> {
     let level = letter_level_slash(b, i)?;
     let rest = &b[i + 2..b.len().min(i + 2 + TAG)];
-    let colon = rest.windows(2).position(|w| w == b": ")?;
+    // `I/AppTag    ( 1080: 1179): `: the pid (and uid) in brackets may hold a `: ` too.
+    let colon = match rest.windows(3).position(|w| w == b"): ") {
+        Some(n) => n + 1,
+        None => rest.windows(2).position(|w| w == b": ")?,
+    };
     let head = &rest[..colon];
     let (tag, pid) = match head.iter().position(|c| *c == b'(') {
         Some(open) if head.last() == Some(&b')') => {
-            (&head[..open], ascii(&head[open + 1..head.len() - 1]).trim().parse().ok())
+            let inside = ascii(&head[open + 1..head.len() - 1]);
+            (&head[..open], inside.split(':').next().unwrap_or_default().trim().parse().ok())
         }
         _ => (head, None),
     };
@@ -294,7 +317,7 @@ fn program(token: &[u8], plain: bool) -> Option<(Option<&str>, Option<i64>, usiz
     let body = token.strip_suffix(b":").or_else(|| token.strip_suffix(b"]").filter(|t| is_source(t)))?;
     let first = *body.first()?;
     if !(first.is_ascii_alphabetic() || first == b'/')
-        || !body.iter().all(|c| c.is_ascii_alphanumeric() || b"._$-/[]():".contains(c))
+        || !body.iter().all(|c| c.is_ascii_alphanumeric() || b"._$-/[]():+".contains(c))
     {
         return None;
     }
@@ -329,11 +352,26 @@ fn level_ahead(b: &[u8], mut i: usize) -> Option<usize> {
         }
         i = skip_separators(b, end);
         let next = token_end(b, i);
-        if i < b.len() && level_item(b, i, next).is_some() {
+        if i < b.len() && level_item(b, i, next, true).is_some() {
             return Some(i);
         }
     }
     None
+}
+
+/// How many number tokens (up to two) follow `end`.
+fn numbers_after(b: &[u8], end: usize) -> usize {
+    let mut i = skip_blanks(b, end);
+    let mut n = 0;
+    while n < 2 {
+        let e = token_end(b, i);
+        if e == i || !b[i..e].iter().all(u8::is_ascii_digit) {
+            break;
+        }
+        n += 1;
+        i = skip_blanks(b, e);
+    }
+    n
 }
 
 /// ` - ` after a token that ends at `end` (Python's `name - LEVEL - message`, `program -`):
@@ -383,5 +421,7 @@ fn logger(b: &[u8], i: usize, end: usize) -> Option<usize> {
     };
     // A Java class (`org.apache.Foo`, two dots or more) is a logger whatever follows it.
     let class = token.iter().filter(|c| **c == b'.').count() >= 2 && !token.ends_with(b".");
-    (name_like && ((dotted || component) && field_ends || class)).then_some(end)
+    // zap's console encoder: tab-separated fields, the logger's name any word.
+    let tabbed = i > 0 && b[i - 1] == b'\t' && b.get(end) == Some(&b'\t');
+    (name_like && ((dotted || component) && field_ends || class || tabbed)).then_some(end)
 }

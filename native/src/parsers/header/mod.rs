@@ -65,6 +65,10 @@ pub fn read(text: &str, reference: Option<Stamp>) -> Header<'_> {
         {
             level = Some(l);
         }
+        // CUPS: `E [08/Jun/2013:11:28:58 -0700] text`, the level's letter first.
+        if n == 0 && token.len() == 1 && b.get(end + 1) == Some(&b'[') {
+            level = level.or(letter_level(b, p, false));
+        }
         redis |= n == 0 && is_redis_role(&b[p - usize::from(bracket)..end]);
         if !header_like(token) {
             break;
@@ -153,13 +157,13 @@ fn is_redis_role(token: &[u8]) -> bool {
     !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
-/// A one-letter level at `i` (logcat, MongoDB): the letter, then a blank and no lower-case
-/// letter (so "I think" is no level).
-fn letter_level(b: &[u8], i: usize) -> Option<&'static str> {
+/// A one-letter level at `i` (logcat, MongoDB, CUPS): the letter, then a blank and, where
+/// `strict`, no lower-case letter (so "I think" is no level).
+fn letter_level(b: &[u8], i: usize, strict: bool) -> Option<&'static str> {
     let level = letter(*b.get(i)?)?;
     let next_blank = b.get(i + 1).is_some_and(|c| is_blank(*c));
     let word = b[(i + 1).min(b.len())..].iter().find(|c| !is_blank(**c));
-    (next_blank && !word.is_some_and(u8::is_ascii_lowercase)).then_some(level)
+    (next_blank && !(strict && word.is_some_and(u8::is_ascii_lowercase))).then_some(level)
 }
 
 #[cfg(test)]

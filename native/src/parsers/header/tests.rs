@@ -176,7 +176,7 @@ const CASES: &[Case] = &[
         Some("2000-10-11T14:32:52.123456Z"),
         Some("warn"),
         None,
-        "[client 1.2.3.4] x",
+        "x",
     ),
     // Tomcat / java.util.logging, Tomcat 8+
     case(
@@ -265,5 +265,24 @@ fn non_ascii_is_never_split() {
     for line in ["2024-01-02 10:00:00 ünïcode – text", "é 2024-01-02 10:00:00 x", "[é] x", "１２:００"] {
         let h = read(line, Some(RECEIVED));
         assert!(line.is_char_boundary(h.message), "{line}");
+    }
+}
+
+#[test]
+fn format_details() {
+    let cases = [
+        case("I20210131 14:48:54.411655 15520 main.c++:9] Hello", Some("2021-01-31T14:48:54.411655Z"), Some("info"), None, "Hello"),
+        case("E [08/Jun/2013:11:28:58 -0700] Unknown directive", Some("2013-06-08T18:28:58.000000Z"), Some("error"), None, "Unknown directive"),
+        case("12-01 01:02:03.123  1234  1234 D threadtime: test", Some("2026-12-01T01:02:03.123000Z"), Some("debug"), Some("threadtime"), "test"),
+        case("2022-01-02 11:42:10.613472 +1000 I/AppTag    ( 1080: 1179): zone", Some("2022-01-02T01:42:10.613472Z"), Some("info"), Some("AppTag"), "zone"),
+        case("12-01 20:54:20.971  root  1215  1215 W wlan: mark", Some("2026-12-01T20:54:20.971000Z"), Some("warn"), Some("wlan"), "mark"),
+        case("2025-04-24T22:09:20.854Z\tinfo\tMetrics\t{\"k\": 1}", Some("2025-04-24T22:09:20.854000Z"), Some("info"), Some("Metrics"), "{\"k\": 1}"),
+        case("[Mon Aug 31 16:27:04 2015] [error] [client 10.17.42.3] Premature end", Some("2015-08-31T16:27:04.000000Z"), Some("error"), None, "Premature end"),
+        case("31-Jul-2020 16:40:38.451 INFO [main] org.apache.x.Y.log Listener: added", Some("2020-07-31T16:40:38.451000Z"), Some("info"), Some("org.apache.x.Y.log"), "Listener: added"),
+    ];
+    for c in cases {
+        let h = read(c.line, Some(RECEIVED));
+        let got = (h.stamp.map(Stamp::iso), h.level, h.logger, &c.line[h.message..]);
+        assert_eq!(got, (c.stamp.map(String::from), c.level, c.logger, c.message), "{}", c.line);
     }
 }
