@@ -93,8 +93,11 @@ fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)>
     }
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
+    let ahead = fields.ahead;
     let (mut doc, stamp) = document(envelope, fields, &origin, &tail);
     let (index, side) = index_of(&mut doc, stamp, kafka_time, p);
+    // A time dropped for lying days ahead counts where the window counts lines ahead.
+    let side = if ahead { Side::Ahead } else { side };
     entry(out, &doc, &index, m, p.op_type)?;
     Ok((index, side))
 }
@@ -152,11 +155,12 @@ mod tests {
     }
 
     #[test]
-    fn a_line_dated_9999_is_indexed_on_its_kafka_day_and_keeps_its_time() {
+    fn a_line_dated_9999_is_indexed_on_its_kafka_day_and_not_believed() {
         let (index, entry, side) = dated(br#"{"ts":"9999-12-31T23:59:59Z","msg":"m"}"#, WEEK_AND_DAY);
         assert_eq!((index.as_str(), side), ("edgewatch-logs-2025.11.25", Side::Ahead));
-        assert!(entry.contains(r#""@timestamp":"9999-12-31T23:59:59.000000Z""#), "{entry}");
-        assert!(entry.contains(r#""offset":1,"timestamp":"2025-11-25T10:00:00.123000Z"}"#), "{entry}");
+        // More than a day ahead of its receipt: the receive time, and a tag that says why.
+        assert!(entry.contains(r#""@timestamp":"2025-11-25T10:00:00.123000Z""#), "{entry}");
+        assert!(entry.contains(r#""tags":["timestamp_in_future"]"#), "{entry}");
     }
 
     #[test]

@@ -70,8 +70,8 @@ LEVELS = (
 # letters (glog/klog I W E F, Android logcat V D I W E F, MongoDB D I W E F), which mean the
 # same in every source here; syslog severity keywords (easypost's enum: emerg, crit, err);
 # java.util.logging's SEVERE (as Tomcat writes it) is an error; MySQL 8's priorities:
-# Note is informational, System is a "normal but significant" event (startup, shutdown),
-# which is syslog's notice.
+# Note is informational, and so is System (startup, shutdown: MySQL's own syslog sink
+# writes both at LOG_INFO), as edgewatch's level table has them.
 LEVEL_NAMES: dict[str, str] = {
     "trace": "trace",
     "verbose": "trace",
@@ -88,7 +88,7 @@ LEVEL_NAMES: dict[str, str] = {
     "note": "info",
     "i": "info",
     "notice": "notice",
-    "system": "notice",
+    "system": "info",
     "warn": "warn",
     "warning": "warn",
     "w": "warn",

@@ -12,8 +12,9 @@ fn level_of(word: &str) -> Option<&'static str> {
     Some(match word {
         "trace" | "finest" | "finer" | "verbose" | "v" => "trace",
         "debug" | "dbug" | "dbg" | "fine" | "d" => "debug",
-        "info" | "inf" | "information" | "informational" | "i" | "log" | "note" | "system"
-        | "config" => "info",
+        "info" | "inf" | "information" | "informational" | "i" | "log" | "note" | "system" | "config" => {
+            "info"
+        }
         "notice" => "notice",
         "warn" | "warning" | "wrn" | "w" => "warn",
         "error" | "err" | "eror" | "severe" | "e" => "error",
@@ -55,12 +56,31 @@ pub fn header_word(word: &[u8], marked: bool) -> Option<&'static str> {
     (marked || !plain_word).then_some(level)
 }
 
+/// The level a message opens with, where a syslog line has no priority to say it
+/// (`sshd[1]: error: ...`, `app: [warn] ...`, `app: ERROR ...`): a level word before a colon,
+/// in brackets, or upper case. "Error handling ..." is no level.
+pub fn opening_word(message: &str) -> Option<&'static str> {
+    let b = message.as_bytes();
+    let end = b.iter().position(|c| *c == b' ').unwrap_or(b.len());
+    let token = &b[..end];
+    if let Some(word) = token.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")) {
+        return header_word(word, true);
+    }
+    match token.strip_suffix(b":") {
+        Some(word) => header_word(word, true),
+        None if token.iter().all(|c| !c.is_ascii_lowercase()) => header_word(token, false),
+        None => None,
+    }
+}
+
 /// A one-letter level, where the format puts one (logcat's `V D I W E F A`, MongoDB's and
 /// glog's `I W E F D`): A, Android's "assert", is fatal.
 pub fn letter(c: u8) -> Option<&'static str> {
     match c {
         b'A' => Some("fatal"),
-        b'V' | b'D' | b'I' | b'W' | b'E' | b'F' => level_of(std::str::from_utf8(&[c.to_ascii_lowercase()]).ok()?),
+        b'V' | b'D' | b'I' | b'W' | b'E' | b'F' => {
+            level_of(std::str::from_utf8(&[c.to_ascii_lowercase()]).ok()?)
+        }
         _ => None,
     }
 }
@@ -87,19 +107,22 @@ pub fn level_of_text(value: &str) -> Option<&'static str> {
     level_of(&stripped.to_ascii_lowercase())
 }
 
-/// The level a value names: a text as `level_of_text` reads it, an integer 0..=7 as its
-/// syslog severity.
+/// The level a value names: a text as `level_of_text` reads it, an integer 0..=7 (or one
+/// such digit as text) as its syslog severity.
 pub fn normalise_level(value: &Value) -> Option<&'static str> {
     match value {
         // An integer beyond 64 bits is a float here, and no severity.
         Value::Number(n) if !n.is_f64() => {
             n.as_u64().and_then(|i| SYSLOG_SEVERITIES.get(usize::try_from(i).ok()?).copied())
         }
+        // The journal's `PRIORITY` is a syslog severity as text ("6").
+        Value::String(s) if s.len() == 1 && s.as_bytes()[0].is_ascii_digit() => {
+            SYSLOG_SEVERITIES.get(usize::from(s.as_bytes()[0] - b'0')).copied()
+        }
         Value::String(s) => level_of_text(s),
         _ => None,
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -131,5 +154,10 @@ mod tests {
         assert_eq!(letter(b'A'), Some("fatal"));
         assert_eq!(letter(b'V'), Some("trace"));
         assert_eq!(letter(b'X'), None);
+        assert_eq!(opening_word("error: PAM failure"), Some("error"));
+        assert_eq!(opening_word("[warn] slow"), Some("warn"));
+        assert_eq!(opening_word("FATAL x"), Some("fatal"));
+        assert_eq!(opening_word("Error handling request"), None);
+        assert_eq!(opening_word("error handling request"), None);
     }
 }

@@ -30,11 +30,13 @@ pub mod syslog;
 pub struct Fields {
     pub map: Object,
     pub timestamp: Option<Stamp>,
+    /// The line's own time lay more than a day after its receive time, and was dropped.
+    pub ahead: bool,
 }
 
 impl Fields {
     pub fn with_capacity(n: usize) -> Fields {
-        Fields { map: Object::with_capacity(n), timestamp: None }
+        Fields { map: Object::with_capacity(n), timestamp: None, ahead: false }
     }
 
     /// Whether `key` is set, `@timestamp` (the event time) included.
@@ -74,7 +76,7 @@ impl Fields {
 
 impl From<Object> for Fields {
     fn from(map: Object) -> Fields {
-        Fields { map, timestamp: None }
+        Fields { map, timestamp: None, ahead: false }
     }
 }
 
@@ -211,6 +213,7 @@ fn trust(mut fields: Fields, reference: Option<Stamp>) -> Fields {
         return fields;
     }
     fields.timestamp = None;
+    fields.ahead = true;
     let tag = Value::from(AHEAD_TAG);
     match fields.map.get_mut("tags") {
         Some(Value::Array(tags)) => tags.push(tag),

@@ -3,7 +3,6 @@
 
 use crate::json::{Object, Value};
 use crate::parsers::Fields;
-pub use crate::parsers::level::SYSLOG_SEVERITIES;
 use crate::parsers::level::normalise_level;
 use crate::time::{Stamp, parse_epoch, parse_iso_timestamp};
 
@@ -19,13 +18,20 @@ pub fn py_space(c: char) -> bool {
 /// A structured line's well-known keys and the ECS field each feeds.
 fn target_of(key: &str) -> Option<&'static str> {
     Some(match key {
-        "@timestamp" | "timestamp" | "time" | "ts" | "t" | "datetime" | "date" => "@timestamp",
-        "level" | "lvl" | "severity" | "loglevel" | "log.level" | "levelname" => "log.level",
-        "msg" | "message" => "message",
+        // `__REALTIME_TIMESTAMP`, `PRIORITY`, `MESSAGE`, `_HOSTNAME`, `SYSLOG_IDENTIFIER` and
+        // `_PID`: systemd's journal export (`journalctl -o json`); `s`: MongoDB's severity (a
+        // value that names no level stays in `attributes`).
+        "@timestamp" | "timestamp" | "time" | "ts" | "t" | "datetime" | "date" | "__REALTIME_TIMESTAMP" => {
+            "@timestamp"
+        }
+        "level" | "lvl" | "severity" | "loglevel" | "log.level" | "levelname" | "PRIORITY" | "s" => {
+            "log.level"
+        }
+        "msg" | "message" | "MESSAGE" => "message",
         "logger" | "logger_name" | "log.logger" => "log.logger",
-        "service" | "service.name" | "app" | "application" => "service.name",
-        "host" | "hostname" | "host.name" => "host.name",
-        "pid" | "process.pid" => "process.pid",
+        "service" | "service.name" | "app" | "application" | "SYSLOG_IDENTIFIER" => "service.name",
+        "host" | "hostname" | "host.name" | "_HOSTNAME" => "host.name",
+        "pid" | "process.pid" | "_PID" => "process.pid",
         "thread" | "process.thread.name" | "thread_name" => "process.thread.name",
         "error" | "err" | "error.message" => "error.message",
         "exception" | "stack_trace" | "stacktrace" | "error.stack_trace" => "error.stack_trace",
@@ -38,7 +44,8 @@ fn target_of(key: &str) -> Option<&'static str> {
 /// pairs' keys are unique; the first key to claim a target has it, later ones stay in
 /// `attributes`.
 pub fn structured_fields(pairs: Object) -> Fields {
-    let mut fields = Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None };
+    let mut fields =
+        Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None, ahead: false };
     let mut rest = Object::new();
     for (key, value) in pairs {
         let target = match target_of(&key) {
@@ -70,12 +77,20 @@ pub fn structured_fields(pairs: Object) -> Fields {
     fields
 }
 
-/// The event time of a `@timestamp` key: text as ISO 8601, a number as epoch seconds or
-/// milliseconds.
+/// The event time of a `@timestamp` key: text as ISO 8601, a number (or a text of digits,
+/// as the journal writes its microseconds) as epoch seconds, milliseconds or microseconds,
+/// and MongoDB's extended JSON (`{"$date": "..."}`, `{"$date": {"$numberLong": "..."}}`).
 fn event_time(value: &Value) -> Option<Stamp> {
     match value {
+        Value::String(s) if !s.is_empty() && s.len() <= 19 && s.bytes().all(|c| c.is_ascii_digit()) => {
+            s.parse::<f64>().ok().and_then(parse_epoch)
+        }
         Value::String(s) => parse_iso_timestamp(s),
         Value::Number(n) => n.as_f64().and_then(parse_epoch),
+        Value::Object(o) if o.len() == 1 => match o.get("$date").or_else(|| o.get("$numberLong"))? {
+            Value::String(s) if o.contains_key("$numberLong") => s.parse::<f64>().ok().and_then(parse_epoch),
+            inner => event_time(inner),
+        },
         _ => None,
     }
 }

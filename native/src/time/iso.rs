@@ -124,5 +124,4 @@ mod tests {
         assert_eq!(iso("２０２６-11-25T10:00:00Z"), None);
         assert_eq!(iso("0001-01-01T00:00:00+05:30"), None); // before year 1 in UTC
     }
-
 }

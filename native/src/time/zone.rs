@@ -42,7 +42,8 @@ pub fn ends_word(c: Option<u8>) -> bool {
 /// Whether a timestamp may end at `end`: where a word ends, or at a `:` that separates it
 /// from a word (`2025-01-01 00:00:00.123:INFO:text`), not from more digits of a time.
 pub fn ends_stamp(b: &[u8], end: usize) -> bool {
-    ends_word(b.get(end).copied()) || (b.get(end) == Some(&b':') && !b.get(end + 1).is_some_and(u8::is_ascii_digit))
+    ends_word(b.get(end).copied())
+        || (b.get(end) == Some(&b':') && !b.get(end + 1).is_some_and(u8::is_ascii_digit))
 }
 
 /// A zone starting exactly at `q`: (offset in seconds east of UTC, where it ends). A numeric

@@ -70,7 +70,10 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             break;
         }
         if out.level.is_none() {
-            if let Some((l, e)) = level_item(b, i, end, numbers < 2) {
+            let first = i == skip_separators(b, skip_blanks(b, start));
+            if let Some((l, e)) = level_item(b, i, end, numbers < 2)
+                .or_else(|| first.then(|| lower_level(token, end)).flatten())
+            {
                 out.level = Some(l);
                 // PostgreSQL's `LOG:`, `error:`: the colon ends the header.
                 if token.ends_with(b":") {
@@ -155,7 +158,9 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             i = commit(&mut out, close);
             continue;
         }
-        if out.logger.is_none() && let Some(e) = logger(b, i, end) {
+        if out.logger.is_none()
+            && let Some(e) = logger(b, i, end)
+        {
             out.logger = Some(ascii(&b[i..e]));
             logger_before = true;
             i = commit(&mut out, end);
@@ -202,8 +207,8 @@ fn skip_blanks(b: &[u8], mut i: usize) -> usize {
 fn skip_separators(b: &[u8], mut i: usize) -> usize {
     loop {
         i = skip_blanks(b, i);
-        let lone = matches!(b.get(i), Some(b'-' | b'|' | b',' | b':'))
-            && b.get(i + 1).is_none_or(|c| is_blank(*c));
+        let lone =
+            matches!(b.get(i), Some(b'-' | b'|' | b',' | b':')) && b.get(i + 1).is_none_or(|c| is_blank(*c));
         if !lone {
             return i;
         }
@@ -232,6 +237,19 @@ fn level_item(b: &[u8], i: usize, end: usize, strict: bool) -> Option<(&'static 
         None => (token, tabbed),
     };
     header_word(word, marked).map(|l| (l, end))
+}
+
+/// A lower-case level word right after the timestamp (`2022-06-02T12:25:11Z info wcp ...`):
+/// read as its upper-case spelling, so `log` or `note` there are still words.
+fn lower_level(token: &[u8], end: usize) -> Option<(&'static str, usize)> {
+    if token.len() > 13 || !token.iter().all(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let mut upper = [0u8; 13];
+    let upper = &mut upper[..token.len()];
+    upper.copy_from_slice(token);
+    upper.make_ascii_uppercase();
+    header_word(upper, false).map(|l| (l, end))
 }
 
 fn matching(open: u8) -> u8 {

@@ -11,8 +11,8 @@
 
 mod items;
 
+use crate::parsers::level::SYSLOG_SEVERITIES;
 use crate::parsers::level::{header_word, letter};
-use crate::parsers::structured::SYSLOG_SEVERITIES;
 use crate::time::Stamp;
 use crate::time::text::{self, Context, Found};
 

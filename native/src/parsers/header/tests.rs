@@ -60,7 +60,13 @@ const CASES: &[Case] = &[
         "retrying",
     ),
     // Go's log (LstdFlags | Lmicroseconds | Lshortfile)
-    case("2024/01/02 15:04:05.000123 main.go:12: ready", Some("2024-01-02T15:04:05.000123Z"), None, None, "ready"),
+    case(
+        "2024/01/02 15:04:05.000123 main.go:12: ready",
+        Some("2024-01-02T15:04:05.000123Z"),
+        None,
+        None,
+        "ready",
+    ),
     // klog / glog, year-less and with a year
     case(
         "I1206 12:34:56.789012    1234 server.go:123] listening",
@@ -69,7 +75,13 @@ const CASES: &[Case] = &[
         None,
         "listening",
     ),
-    case("E20240102 15:04:05.000001 77 x.cc:9] bad", Some("2024-01-02T15:04:05.000001Z"), Some("error"), None, "bad"),
+    case(
+        "E20240102 15:04:05.000001 77 x.cc:9] bad",
+        Some("2024-01-02T15:04:05.000001Z"),
+        Some("error"),
+        None,
+        "bad",
+    ),
     // Hadoop-style two-digit years
     case(
         "081109 203615 148 INFO dfs.DataNode$PacketResponder: done",
@@ -216,9 +228,21 @@ const CASES: &[Case] = &[
         "local@admin1 gmetad[1682]: no answer",
     ),
     // Epoch seconds and milliseconds leading a line (Squid, Zeek, strace after a pid)
-    case("1525344856.899 16867 10.0.0.1 TCP_MISS/200", Some("2018-05-03T10:54:16.899000Z"), None, None, "10.0.0.1 TCP_MISS/200"),
+    case(
+        "1525344856.899 16867 10.0.0.1 TCP_MISS/200",
+        Some("2018-05-03T10:54:16.899000Z"),
+        None,
+        None,
+        "10.0.0.1 TCP_MISS/200",
+    ),
     case("1525344856899 job done", Some("2018-05-03T10:54:16.899000Z"), None, None, "job done"),
-    case("4242 1525344856.000001 open(\"/x\")", Some("2018-05-03T10:54:16.000001Z"), None, None, "open(\"/x\")"),
+    case(
+        "4242 1525344856.000001 open(\"/x\")",
+        Some("2018-05-03T10:54:16.000001Z"),
+        None,
+        None,
+        "open(\"/x\")",
+    ),
     // Rust env_logger, HAProxy, TAI64N, a kernel priority
     case(
         "[2024-01-02T15:04:05Z DEBUG hyper::proto] flushed",
@@ -227,12 +251,30 @@ const CASES: &[Case] = &[
         Some("hyper::proto"),
         "flushed",
     ),
-    case("[09/Dec/2013:12:59:46.633] fe be/s1 200", Some("2013-12-09T12:59:46.633000Z"), None, None, "fe be/s1 200"),
+    case(
+        "[09/Dec/2013:12:59:46.633] fe be/s1 200",
+        Some("2013-12-09T12:59:46.633000Z"),
+        None,
+        None,
+        "fe be/s1 200",
+    ),
     case("@4000000050d506ab2a1b2b54 run", Some("2012-12-22T01:02:25.706423Z"), None, None, "run"),
     case("<3>disk failed", None, Some("error"), None, "<3>disk failed"),
     // No header: the time in a sentence is the message's, and an id is no epoch
-    case("backup finished at 2024-01-02 10:00:00 ok", None, None, None, "backup finished at 2024-01-02 10:00:00 ok"),
-    case("Last login: Mon Dec  7 10:00:00 2026 from 1.2.3.4", None, None, None, "Last login: Mon Dec  7 10:00:00 2026 from 1.2.3.4"),
+    case(
+        "backup finished at 2024-01-02 10:00:00 ok",
+        None,
+        None,
+        None,
+        "backup finished at 2024-01-02 10:00:00 ok",
+    ),
+    case(
+        "Last login: Mon Dec  7 10:00:00 2026 from 1.2.3.4",
+        None,
+        None,
+        None,
+        "Last login: Mon Dec  7 10:00:00 2026 from 1.2.3.4",
+    ),
     case("order 12345678901 shipped", None, None, None, "order 12345678901 shipped"),
     case("2024-01-02 10:00:00 I think so", Some("2024-01-02T10:00:00.000000Z"), None, None, "I think so"),
 ];
@@ -262,7 +304,8 @@ fn never_a_day_ahead_of_receipt() {
 
 #[test]
 fn non_ascii_is_never_split() {
-    for line in ["2024-01-02 10:00:00 ünïcode – text", "é 2024-01-02 10:00:00 x", "[é] x", "１２:００"] {
+    for line in ["2024-01-02 10:00:00 ünïcode – text", "é 2024-01-02 10:00:00 x", "[é] x", "１２:００"]
+    {
         let h = read(line, Some(RECEIVED));
         assert!(line.is_char_boundary(h.message), "{line}");
     }
@@ -271,14 +314,62 @@ fn non_ascii_is_never_split() {
 #[test]
 fn format_details() {
     let cases = [
-        case("I20210131 14:48:54.411655 15520 main.c++:9] Hello", Some("2021-01-31T14:48:54.411655Z"), Some("info"), None, "Hello"),
-        case("E [08/Jun/2013:11:28:58 -0700] Unknown directive", Some("2013-06-08T18:28:58.000000Z"), Some("error"), None, "Unknown directive"),
-        case("12-01 01:02:03.123  1234  1234 D threadtime: test", Some("2026-12-01T01:02:03.123000Z"), Some("debug"), Some("threadtime"), "test"),
-        case("2022-01-02 11:42:10.613472 +1000 I/AppTag    ( 1080: 1179): zone", Some("2022-01-02T01:42:10.613472Z"), Some("info"), Some("AppTag"), "zone"),
-        case("12-01 20:54:20.971  root  1215  1215 W wlan: mark", Some("2026-12-01T20:54:20.971000Z"), Some("warn"), Some("wlan"), "mark"),
-        case("2025-04-24T22:09:20.854Z\tinfo\tMetrics\t{\"k\": 1}", Some("2025-04-24T22:09:20.854000Z"), Some("info"), Some("Metrics"), "{\"k\": 1}"),
-        case("[Mon Aug 31 16:27:04 2015] [error] [client 10.17.42.3] Premature end", Some("2015-08-31T16:27:04.000000Z"), Some("error"), None, "Premature end"),
-        case("31-Jul-2020 16:40:38.451 INFO [main] org.apache.x.Y.log Listener: added", Some("2020-07-31T16:40:38.451000Z"), Some("info"), Some("org.apache.x.Y.log"), "Listener: added"),
+        case(
+            "I20210131 14:48:54.411655 15520 main.c++:9] Hello",
+            Some("2021-01-31T14:48:54.411655Z"),
+            Some("info"),
+            None,
+            "Hello",
+        ),
+        case(
+            "E [08/Jun/2013:11:28:58 -0700] Unknown directive",
+            Some("2013-06-08T18:28:58.000000Z"),
+            Some("error"),
+            None,
+            "Unknown directive",
+        ),
+        case(
+            "12-01 01:02:03.123  1234  1234 D threadtime: test",
+            Some("2026-12-01T01:02:03.123000Z"),
+            Some("debug"),
+            Some("threadtime"),
+            "test",
+        ),
+        case(
+            "2022-01-02 11:42:10.613472 +1000 I/AppTag    ( 1080: 1179): zone",
+            Some("2022-01-02T01:42:10.613472Z"),
+            Some("info"),
+            Some("AppTag"),
+            "zone",
+        ),
+        case(
+            "12-01 20:54:20.971  root  1215  1215 W wlan: mark",
+            Some("2026-12-01T20:54:20.971000Z"),
+            Some("warn"),
+            Some("wlan"),
+            "mark",
+        ),
+        case(
+            "2025-04-24T22:09:20.854Z\tinfo\tMetrics\t{\"k\": 1}",
+            Some("2025-04-24T22:09:20.854000Z"),
+            Some("info"),
+            Some("Metrics"),
+            "{\"k\": 1}",
+        ),
+        case(
+            "[Mon Aug 31 16:27:04 2015] [error] [client 10.17.42.3] Premature end",
+            Some("2015-08-31T16:27:04.000000Z"),
+            Some("error"),
+            None,
+            "Premature end",
+        ),
+        case(
+            "31-Jul-2020 16:40:38.451 INFO [main] org.apache.x.Y.log Listener: added",
+            Some("2020-07-31T16:40:38.451000Z"),
+            Some("info"),
+            Some("org.apache.x.Y.log"),
+            "Listener: added",
+        ),
     ];
     for c in cases {
         let h = read(c.line, Some(RECEIVED));

@@ -98,4 +98,3 @@ fn oom_at(text: &[u8], i: usize) -> bool {
         && (tail.starts_with(b"OOM") || tail.starts_with(b"oom-kill") || tail.starts_with(b"oom_kill")))
         || tail.starts_with(b"Out of memory")
 }
-

@@ -59,7 +59,8 @@ fn bracketed(rest: &[u8], s: usize, e: usize) -> bool {
         b'[' => true,
         b' ' => s >= 2 && opens(s - 2),
         b':' => {
-            let module = rest[..s - 1].iter().rev().take(33).take_while(|c| is_word(**c) || b".-".contains(c));
+            let module =
+                rest[..s - 1].iter().rev().take(33).take_while(|c| is_word(**c) || b".-".contains(c));
             let n = module.count();
             (1..=32).contains(&n) && s >= n + 2 && opens(s - 2 - n)
         }
@@ -84,7 +85,5 @@ fn keyed(rest: &[u8], s: usize) -> bool {
     if j > 0 && rest[j - 1] == b' ' {
         j -= 1;
     }
-    KEYS.iter().any(|k| {
-        rest[..j].ends_with(k) && (j == k.len() || !is_word(rest[j - k.len() - 1]))
-    })
+    KEYS.iter().any(|k| rest[..j].ends_with(k) && (j == k.len() || !is_word(rest[j - k.len() - 1])))
 }

@@ -4,7 +4,7 @@
 use super::{Step, clip, push, refuse};
 use crate::json::Value;
 use crate::parsers::Fields;
-use crate::parsers::structured::SYSLOG_SEVERITIES;
+use crate::parsers::level::SYSLOG_SEVERITIES;
 
 /// RFC 5424 table 1, with the keywords rsyslog / syslog-ng / Filebeat use for them.
 const FACILITIES: [&str; 24] = [

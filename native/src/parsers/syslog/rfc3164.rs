@@ -5,6 +5,7 @@ use super::rfc5424::{match_5424, stamp_of};
 use super::{MONTHS, Step, clip, digit_run, iso_date_start, push, refuse, small_int};
 use crate::json::Value;
 use crate::parsers::Fields;
+use crate::parsers::level::opening_word;
 use crate::parsers::structured::py_space;
 use crate::time::{Stamp, complete_year, parse_iso_timestamp};
 
@@ -45,6 +46,12 @@ pub(super) fn parse_3164(rest: &str, fields: &mut Fields, reference: Option<Stam
             }
         }
         body = &body[tag.end..];
+    }
+    // Without a priority, the level the message opens with (`error: ...`).
+    if !fields.contains_key("log.level")
+        && let Some(level) = opening_word(body)
+    {
+        push(fields, "log.level", Value::from(level));
     }
     if !body.is_empty() {
         push(fields, "message", Value::from(body));
@@ -203,7 +210,8 @@ mod tests {
     fn rfc3164_and_octet_counting() {
         let reference = Some(Stamp(1_782_907_200_000_000)); // 2026-07-01T12:00:00Z
         let f = parsed("<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed", reference);
-        assert_eq!(text(&f, "@timestamp").as_deref(), Some("2026-10-11T22:14:15.000000Z"));
+        // Received on 1 July 2026: 11 October is last year's, never ahead of its receipt.
+        assert_eq!(text(&f, "@timestamp").as_deref(), Some("2025-10-11T22:14:15.000000Z"));
         assert_eq!(text(&f, "host.name").as_deref(), Some("mymachine"));
         assert_eq!(text(&f, "process.name").as_deref(), Some("su"));
         assert_eq!(text(&f, "process.pid").as_deref(), Some("230"));
@@ -213,9 +221,9 @@ mod tests {
         assert_eq!(text(&f, "@timestamp").as_deref(), Some("2018-08-14T12:30:02.203151Z"));
         assert!(!f.contains_key("log.syslog.priority"));
 
-        // Without a reference the year is the one nearest 1970-01-01.
+        // Without a reference the year is 1970.
         let f = parsed("Dec  1 10:00:00 host free text", None);
-        assert_eq!(text(&f, "@timestamp").as_deref(), Some("1969-12-01T10:00:00.000000Z"));
+        assert_eq!(text(&f, "@timestamp").as_deref(), Some("1970-12-01T10:00:00.000000Z"));
         assert_eq!(text(&f, "message").as_deref(), Some("free text"));
 
         // The count may include a removed LF or CRLF, no more.
