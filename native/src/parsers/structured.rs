@@ -82,7 +82,8 @@ pub fn structured_fields(pairs: Object) -> Fields {
 /// and MongoDB's extended JSON (`{"$date": "..."}`, `{"$date": {"$numberLong": "..."}}`).
 fn event_time(value: &Value) -> Option<Stamp> {
     match value {
-        Value::String(s) if !s.is_empty() && s.len() <= 19 && s.bytes().all(|c| c.is_ascii_digit()) => {
+        // Ten digits or more: seconds from 2001 on, or finer units (a `ts=1` is no time).
+        Value::String(s) if (10..=19).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit()) => {
             s.parse::<f64>().ok().and_then(parse_epoch)
         }
         Value::String(s) => parse_iso_timestamp(s),

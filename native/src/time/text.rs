@@ -275,14 +275,19 @@ fn zone_after(b: &[u8], end: usize) -> Option<(i64, usize)> {
     if let Some(found) = zone::read(b, end) {
         return Some(found);
     }
-    // An offset that is none (`+25:00`, `+0x`) leaves no time, not a time in UTC.
-    if matches!(b.get(end), Some(b'+' | b'-')) && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+    // An offset that is none (`+25:00`, ` +0x`) leaves no time, not a time in UTC.
+    let signed =
+        |i: usize| matches!(b.get(i), Some(b'+' | b'-')) && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+    if signed(end) {
         return None;
     }
-    if b.get(end) == Some(&b' ')
-        && let Some(found) = zone::read(b, end + 1)
-    {
-        return Some(found);
+    if b.get(end) == Some(&b' ') {
+        if let Some(found) = zone::read(b, end + 1) {
+            return Some(found);
+        }
+        if signed(end + 1) {
+            return None;
+        }
     }
     Some((0, end))
 }

@@ -65,7 +65,7 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             out.message
         };
         if open && let Some(name) = token.strip_suffix(b"]").filter(|n| !n.contains(&b'[')) {
-            out.logger = (!name.is_empty()).then(|| ascii(name));
+            out.logger = name.first().is_some_and(u8::is_ascii_alphabetic).then(|| ascii(name));
             commit(&mut out, end);
             break;
         }

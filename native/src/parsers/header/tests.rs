@@ -276,6 +276,7 @@ const CASES: &[Case] = &[
         "Last login: Mon Dec  7 10:00:00 2026 from 1.2.3.4",
     ),
     case("order 12345678901 shipped", None, None, None, "order 12345678901 shipped"),
+    case("[10/Oct/2000:13:55:36 +2500] bad zone", None, None, None, "[10/Oct/2000:13:55:36 +2500] bad zone"),
     case("2024-01-02 10:00:00 I think so", Some("2024-01-02T10:00:00.000000Z"), None, None, "I think so"),
 ];
 
