@@ -29,7 +29,7 @@ pytestmark = pytest.mark.unit
         ("I", "info"),
         ("F", "fatal"),
         ("emerg", "emergency"),
-        ("System", "notice"),
+        ("System", "info"),
         ("Note", "info"),
     ],
 )

@@ -6,7 +6,7 @@ itself, so a wrong shape (not a list of pairs, not a str) cannot hide behind the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -92,3 +92,67 @@ def test_lines_the_port_was_unsure_of(name: str, line: bytes, expected: str | Fi
         assert caught.value.reason == expected
     else:
         assert parse(name, line) == expected
+
+
+# Pieces of headers: every layout's date and time parts, zones, levels, brackets, numbers.
+_PARTS = (
+    "2026-12-07",
+    "2027-01-01",
+    "9999-12-31",
+    "26/12/07",
+    "12-31",
+    "12.31",
+    "31/Dec/2026",
+    "31",
+    "Dec",
+    "2026",
+    "Wed",
+    "I1231",
+    "E20271231",
+    "20271231",
+    "271231",
+    "23:59:59",
+    "00:00:01",
+    "T",
+    ":",
+    ".123456",
+    ",5",
+    ":789",
+    "Z",
+    "+14:00",
+    "-1200",
+    "PST",
+    "JST",
+    "AM",
+    "PM",
+    "1798761600",
+    "1798761600123",
+    "[",
+    "]",
+    "|",
+    "-",
+    "INFO",
+    "error:",
+    "W",
+    "1234",
+    "@4000000069712300000000",
+)
+_HEAD_PARTS = st.sampled_from([*_PARTS, " ", "  "])
+_HEADERS = st.lists(_HEAD_PARTS, max_size=12).map("".join)
+_RECEIPTS = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(9998, 1, 1), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(head=_HEADERS, tail=st.text(max_size=20), received=_RECEIPTS)
+def test_no_line_is_dated_more_than_a_day_after_its_receipt(
+    head: str, tail: str, received: datetime
+) -> None:
+    """Whatever its header says, a line's time is never more than a day after the time it
+    was received (the reference): a year-less time takes an earlier year, a dated one is
+    dropped (and tagged) as the document's `@timestamp`."""
+    line = (head + tail).encode()
+    result = _native.parse("auto", line, to_us(received))
+    if isinstance(result, list) and result and result[0][0] == "@timestamp":
+        assert result[0][1] <= received + timedelta(days=1), line

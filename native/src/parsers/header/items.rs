@@ -80,6 +80,9 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
                     commit(&mut out, e);
                     break;
                 }
+                // A letter level's context bracket is the header's (MongoDB's `I NETWORK
+                // [conn1] text`, `F -  [conn11] text`).
+                logger_before |= token.len() == 1;
                 // Logcat's letter follows its pid and tid; MongoDB's (no tag) the time.
                 if token.len() == 1
                     && numbers >= 2
