@@ -137,6 +137,11 @@ class IngestConfig:
     # index of its own (native/src/window.rs). The document keeps its @timestamp.
     index_time_window_back_s: float = setting(7 * 86_400.0, window_bound)
     index_time_window_ahead_s: float = setting(86_400.0, window_bound)
+    # A host whose clock is off by more than this is reported (pipeline/ingest/clock.py: the
+    # edgewatch_hosts_clock_drifting metric, the status document, rules/host-clock-drift.json);
+    # the metric per host shows the clock_hosts_shown hosts furthest off.
+    clock_drift_bound_s: float = setting(120.0, positive)
+    clock_hosts_shown: int = setting(20, positive)
     replicas: int | None = setting(None)
     # Retention: an ILM policy that deletes indices this many days old (dated mode) or this
     # long after rollover (data streams), installed with the template. None: yours to manage.

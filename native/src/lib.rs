@@ -18,6 +18,7 @@ use pyo3::types::{PyDict, PyList, PyString};
 
 mod alloc;
 pub mod bulk;
+pub mod clock;
 pub mod ecs;
 pub mod envelope;
 pub mod json;

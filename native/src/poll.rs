@@ -15,6 +15,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+use crate::clock::Maxima;
 use crate::transform::{Message, transform_into};
 use crate::window::Side;
 use crate::{Letter, Settings, side_name};
@@ -39,6 +40,8 @@ pub struct Run {
     messages: Py<PyList>,
     /// Documents per topic.
     counts: Vec<(Py<PyString>, usize)>,
+    /// Per host, the offset of its newest line's time from its receive time (`clock.rs`).
+    clocks: Vec<(String, i64)>,
 }
 
 #[pymethods]
@@ -60,6 +63,12 @@ impl Run {
             dict.set_item(topic.bind(py), n)?;
         }
         Ok(dict)
+    }
+
+    /// Per host with a line that carried its own time: the largest offset of such a line's
+    /// time from its receive time, in microseconds (positive: ahead), as (host, offset).
+    fn clock_offsets(&self) -> Vec<(String, i64)> {
+        self.clocks.clone()
     }
 
     /// (message, entry) per document, in order: for the rare batch Elasticsearch answers
@@ -177,7 +186,7 @@ impl Intake {
             jobs.push((message, route, r.unusable.as_ref()));
         }
         let budget = usize::try_from(budget).unwrap_or(0).max(1);
-        let (buffer, ends, fates) = py.detach(|| build(&jobs, ingested, budget));
+        let (buffer, ends, fates, clocks) = py.detach(|| build(&jobs, ingested, budget));
         let taken = fates.len();
         let stop = reads.get(taken).map_or(messages.len(), |r| r.position);
         // Stopped short of the budget: at a topic not routed yet.
@@ -228,7 +237,13 @@ impl Intake {
             };
             outside.set_item(key, before + n)?;
         }
-        let run = Run { entry: PyBytes::new(py, &buffer).unbind(), ends, messages: built.unbind(), counts };
+        let run = Run {
+            entry: PyBytes::new(py, &buffer).unbind(),
+            ends,
+            messages: built.unbind(),
+            counts,
+            clocks: clocks.into_pairs(),
+        };
         Ok((run, letters, errors, stop, unrouted))
     }
 }
@@ -296,8 +311,9 @@ fn same(a: &Bound<'_, PyString>, b: &Bound<'_, PyString>) -> bool {
 type Job<'a> = (Message<'a>, Option<&'a Route>, Option<&'a Letter>);
 
 /// The documents of `jobs`, in order, until `budget` bytes or a job without a route:
-/// (entries, their ends, each taken job's fate). Runs without the GIL.
-fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize>, Vec<Fate>) {
+/// (entries, their ends, each taken job's fate, the hosts' clock samples). Runs without the
+/// GIL.
+fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize>, Vec<Fate>, Maxima) {
     // Room for every entry at once: a document is about its line twice over plus a few
     // hundred bytes of ECS and Kafka fields, and the action line. Growing a poll's buffer
     // copied it whole, most polls more than once.
@@ -305,6 +321,7 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
     let mut ends = Vec::with_capacity(jobs.len());
     let mut fates = Vec::with_capacity(jobs.len());
     let mut other_bytes = 0; // of dead letters
+    let mut clocks = Maxima::default();
     for (message, route, unusable) in jobs {
         let fate = match (route, unusable) {
             (None, _) => break, // a topic not routed yet: the caller routes it
@@ -312,9 +329,12 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
             (Some(Route::Native(_)), Some(letter)) => Fate::Letter((*letter).clone()),
             (Some(Route::Native(settings)), None) => {
                 match transform_into(message, &settings.get().profile(ingested), &mut buffer) {
-                    Ok((_, side)) => {
+                    Ok(built) => {
                         ends.push(buffer.len());
-                        Fate::Built(side)
+                        if let Some((host, offset)) = built.clock {
+                            clocks.add(host, offset);
+                        }
+                        Fate::Built(built.side)
                     }
                     Err(letter) => Fate::Letter(letter),
                 }
@@ -328,5 +348,5 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
             break;
         }
     }
-    (buffer, ends, fates)
+    (buffer, ends, fates, clocks)
 }

@@ -5,6 +5,7 @@
 use crate::bulk::{entry, index_of};
 use crate::ecs::{Origin, Tail, document};
 use crate::envelope::unwrap;
+use crate::json::{Object, Str, Value};
 use crate::parsers;
 use crate::time::Stamp;
 use crate::window::{Side, Window};
@@ -40,21 +41,31 @@ pub struct Profile<'a> {
     pub schema: Option<&'a jsonschema::Validator>,
 }
 
+/// What a message became, besides its bulk entry: its index, where its event time lay, and
+/// how far the line's own time lay from its receive time (microseconds, positive ahead),
+/// with the host it came from: one sample of that host's clock (`clock.rs`).
+#[derive(Debug)]
+pub struct Built {
+    pub index: String,
+    pub side: Side,
+    pub clock: Option<(Str, i64)>,
+}
+
 /// (index name, bulk entry, where the event time lay) for one message, in a buffer of its own.
 #[cfg(test)]
 pub fn transform(m: &Message, p: &Profile) -> Answer<(String, Vec<u8>, Side)> {
     let mut entry = Vec::with_capacity(m.value.len() * 2 + 512);
-    let (index, side) = transform_into(m, p, &mut entry)?;
-    Ok((index, entry, side))
+    let built = transform_into(m, p, &mut entry)?;
+    Ok((built.index, entry, built.side))
 }
 
-/// Appends the message's bulk entry to `out` and returns its index name and where its event
-/// time lay (`Side::Inside` for data streams, which are not dated). Without a document,
+/// Appends the message's bulk entry to `out` and returns its index name, where its event
+/// time lay (`Side::Inside` for data streams, which are not dated) and its clock sample. Without a document,
 /// `out` is left as it was: a whole poll's entries share one buffer (`poll`).
 ///
 /// A panic in any stage (a bug) becomes this message's dead letter, reason `core.panic`:
 /// one odd line must never stop the service, and the letter keeps the line for a bug report.
-pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)> {
+pub fn transform_into(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<Built> {
     guarded(out, |out| stages(m, p, out))
 }
 
@@ -76,7 +87,7 @@ fn guarded<T>(out: &mut Vec<u8>, work: impl FnOnce(&mut Vec<u8>) -> Answer<T>) -
     })
 }
 
-fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)> {
+fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<Built> {
     let mut envelope = unwrap(m.value, m.key, p.envelope)?;
     let kafka_time = m.timestamp_ms.and_then(Stamp::from_kafka_ms);
     let reference = envelope.timestamp.or(kafka_time);
@@ -94,12 +105,29 @@ fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<(String, Side)>
     let origin = Origin { topic: m.topic, partition: m.partition, offset: m.offset, kafka_time, key: m.key };
     let tail = Tail { dataset: p.dataset, line_format, ingested: p.ingested, keep_original: p.keep_original };
     let ahead = fields.ahead;
+    // The line's own time, believed or not: a clock days ahead is a clock to report.
+    let own = fields.timestamp.or(ahead);
     let (mut doc, stamp) = document(envelope, fields, &origin, &tail);
     let (index, side) = index_of(&mut doc, stamp, kafka_time, p);
     // A time dropped for lying days ahead counts where the window counts lines ahead.
-    let side = if ahead { Side::Ahead } else { side };
+    let side = if ahead.is_some() { Side::Ahead } else { side };
     entry(out, &doc, &index, m, p.op_type)?;
-    Ok((index, side))
+    let clock = match (own, reference, host_of(&doc)) {
+        (Some(own), Some(reference), Some(host)) => Some((host.clone(), own.0 - reference.0)),
+        _ => None,
+    };
+    Ok(Built { index, side, clock })
+}
+
+/// The document's `host.name`, where it is text.
+fn host_of(doc: &Object) -> Option<&Str> {
+    match doc.get("host")? {
+        Value::Object(host) => match host.get("name")? {
+            Value::String(name) if !name.is_empty() => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A JSON line against its topic's schema: the first violation, as a dead letter. Read once
@@ -223,8 +251,8 @@ mod properties {
             };
             let mut out = Vec::new();
             match transform_into(&message, &profile, &mut out) {
-                Ok((index, _)) => {
-                    prop_assert!(index.starts_with("edgewatch-logs-"));
+                Ok(built) => {
+                    prop_assert!(built.index.starts_with("edgewatch-logs-"));
                     let text = std::str::from_utf8(&out).expect("JSON is UTF-8");
                     let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
                     prop_assert_eq!(lines.len(), 2);

@@ -23,7 +23,8 @@ from pipeline.ingest.transform import UNBOUNDED, core_settings
 
 class Intake:
     """Turns polls into batch entries, counting per topic what it consumed and which
-    documents fell outside the index-time window. Main thread only.
+    documents fell outside the index-time window, and sampling the hosts' clocks. Main
+    thread only.
 
     The settings of every topic of the configuration (`ingest.topics`) are made here, at
     start: a topic's JSON Schema that cannot be read or is not one stops the service before
@@ -42,6 +43,9 @@ class Intake:
         # Per poll too: documents whose event time lay outside the index-time window, by
         # (topic, side).
         self.outside: dict[tuple[str, str], int] = {}
+        # Per poll too: (host, offset in microseconds) of each host's newest line that had its
+        # own time (clock.py).
+        self.clock_samples: list[tuple[str, int]] = []
         self._core = _native.Intake()
         self._configured = {
             name: _settings(settings, name, topic) for name, topic in settings.topics.items()
@@ -76,6 +80,7 @@ class Intake:
             )
             if len(run):
                 batch.add_run(run)
+                self.clock_samples += run.clock_offsets()
             for position in errors:
                 error = messages[position].error()
                 assert error is not None  # (the core found one there)

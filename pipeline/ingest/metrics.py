@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from pipeline.config import IngestConfig
+from pipeline.ingest.clock import ClockSkew
+
 
 class IngestMetrics:
     """Every metric the ingest service exports (names prefixed `edgewatch_ingest_`)."""
@@ -55,6 +58,18 @@ class IngestMetrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.clock_offset = Gauge(
+            "edgewatch_host_clock_offset_seconds",
+            "The hosts whose clocks are furthest off (ingest.clock_hosts_shown of them): the"
+            " median offset of their newest line's time from its receive time, positive ahead",
+            ["host"],
+            registry=r,
+        )
+        self.clocks_drifting = Gauge(
+            "edgewatch_hosts_clock_drifting",
+            "Hosts whose clock is off by more than ingest.clock_drift_bound_s",
+            registry=r,
+        )
         self.paused = Gauge(
             "edgewatch_ingest_paused",
             "1 while consumption is paused for backpressure (Elasticsearch slow or down)",
@@ -77,3 +92,11 @@ class IngestMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=r,
         )
+
+    def publish_clocks(self, clocks: ClockSkew, settings: IngestConfig) -> None:
+        """The hosts whose clocks are furthest off, and how many drift beyond the bound (a
+        bounded set of host labels: the top ones only)."""
+        self.clock_offset.clear()
+        for host, offset in clocks.top(settings.clock_hosts_shown):
+            self.clock_offset.labels(host).set(offset)
+        self.clocks_drifting.set(len(clocks.drifting(settings.clock_drift_bound_s)))

@@ -43,6 +43,7 @@ from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
 from pipeline.ingest import bulk, stale_sources, template, template_install
 from pipeline.ingest.actions import bulk_op_type
+from pipeline.ingest.clock import ClockSkew
 from pipeline.ingest.health import Prober, elasticsearch_problem
 from pipeline.ingest.idle import IdleExit, Observation, Verdict
 from pipeline.ingest.indexer import BatchWriter
@@ -111,6 +112,7 @@ class IngestService:
         self._batches = InFlight(self.settings, self._writer, self.metrics, self._tracker)
         self._source: KafkaSource | None = None
         self._intake: Intake | None = None
+        self.clocks = ClockSkew()
         self._status: StatusServer | None = None
         self._prober = Prober(self._writer.probe, self._last_heard_from_es)
 
@@ -280,6 +282,7 @@ class IngestService:
                 source.commit()
                 next_commit = now + COMMIT_INTERVAL_S
             if now >= next_progress:
+                self.metrics.publish_clocks(self.clocks, self.settings)
                 self._progress()
                 next_progress = now + PROGRESS_INTERVAL_S
             if self.options.exit_when_idle is not None and now >= next_idle_check:
@@ -300,6 +303,9 @@ class IngestService:
             for (topic, side), n in intake.outside.items():
                 self.metrics.outside_window.labels(topic, side).inc(n)
             intake.outside.clear()
+        if intake.clock_samples:
+            self.clocks.observe(intake.clock_samples)
+            intake.clock_samples.clear()
 
     def _idle_exit(
         self, source: KafkaSource, idle: IdleExit, now: float, quiet: bool

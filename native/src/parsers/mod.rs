@@ -30,13 +30,14 @@ pub mod syslog;
 pub struct Fields {
     pub map: Object,
     pub timestamp: Option<Stamp>,
-    /// The line's own time lay more than a day after its receive time, and was dropped.
-    pub ahead: bool,
+    /// The line's own time where it lay more than a day after its receive time, and was
+    /// therefore dropped from `timestamp`.
+    pub ahead: Option<Stamp>,
 }
 
 impl Fields {
     pub fn with_capacity(n: usize) -> Fields {
-        Fields { map: Object::with_capacity(n), timestamp: None, ahead: false }
+        Fields { map: Object::with_capacity(n), timestamp: None, ahead: None }
     }
 
     /// Whether `key` is set, `@timestamp` (the event time) included.
@@ -76,7 +77,7 @@ impl Fields {
 
 impl From<Object> for Fields {
     fn from(map: Object) -> Fields {
-        Fields { map, timestamp: None, ahead: false }
+        Fields { map, timestamp: None, ahead: None }
     }
 }
 
@@ -213,7 +214,7 @@ fn trust(mut fields: Fields, reference: Option<Stamp>) -> Fields {
         return fields;
     }
     fields.timestamp = None;
-    fields.ahead = true;
+    fields.ahead = Some(stamp);
     let tag = Value::from(AHEAD_TAG);
     match fields.map.get_mut("tags") {
         Some(Value::Array(tags)) => tags.push(tag),

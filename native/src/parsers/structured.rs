@@ -45,7 +45,7 @@ fn target_of(key: &str) -> Option<&'static str> {
 /// `attributes`.
 pub fn structured_fields(pairs: Object) -> Fields {
     let mut fields =
-        Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None, ahead: false };
+        Fields { map: Object::with_capacity(pairs.len().min(8) + 1), timestamp: None, ahead: None };
     let mut rest = Object::new();
     for (key, value) in pairs {
         let target = match target_of(&key) {
