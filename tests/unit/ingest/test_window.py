@@ -131,9 +131,7 @@ def test_a_window_bound_may_be_zero_or_a_fraction() -> None:
     ("line", "stamp", "side"),
     [
         (b'{"ts":"1970-01-01T00:00:00Z","msg":"m"}', "1970-01-01T00:00:00.000000Z", BEHIND),
-        (b"ts=9999-12-31T23:59:59Z level=info msg=m", "9999-12-31T23:59:59.000000Z", AHEAD),
         (b"<13>1 2026-11-17T00:30:00.122999Z h a - - - m", "2026-11-17T00:30:00.122999Z", BEHIND),
-        (b"2026-11-26 00:30:00.124 ERROR m", "2026-11-26T00:30:00.124000Z", AHEAD),
     ],
 )
 def test_a_line_dated_outside_the_window_goes_to_the_kafka_day(
@@ -144,6 +142,25 @@ def test_a_line_dated_outside_the_window_goes_to_the_kafka_day(
     assert action.outside_window == side
     assert action.doc["@timestamp"] == stamp  # as the line says
     assert action.doc["kafka"]["timestamp"] == iso(KAFKA)  # what named the index
+
+
+@pytest.mark.parametrize(
+    "line", [b"ts=9999-12-31T23:59:59Z level=info msg=m", b"2026-11-26 00:30:00.124 ERROR m"]
+)
+def test_a_line_dated_more_than_a_day_ahead_is_not_believed(line: bytes) -> None:
+    """Beyond the default window's ahead side lies the bound every line's time is held to: a
+    day after its receive time. The document's time is then the Kafka time, tagged."""
+    action = _index(line)
+    assert (action.index, action.outside_window) == ("edgewatch-logs-2026.11.25", AHEAD)
+    assert action.doc["@timestamp"] == iso(KAFKA)
+    assert action.doc["tags"] == ["timestamp_in_future"]
+
+
+def test_a_narrower_ahead_side_still_keeps_the_lines_time() -> None:
+    action = _index(b"2026-11-25 02:30:00 ERROR m", index_time_window_ahead_s=3600)
+    assert (action.index, action.outside_window) == ("edgewatch-logs-2026.11.25", AHEAD)
+    assert action.doc["@timestamp"] == "2026-11-25T02:30:00.000000Z"
+    assert action.doc["kafka"]["timestamp"] == iso(KAFKA)
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,10 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
     let mut logger_before = false;
     let mut numbers = 0;
     let mut first_number = None;
+    // Numbers after the time are header (pid, thread) only where more header follows them
+    // (`148 INFO`, `25746 INFO`, `0 [System]`); else they are data (Squid's elapsed time
+    // after its epoch) and stay in the message: where the message started before them.
+    let mut tentative: Option<usize> = None;
     for _ in 0..ITEMS {
         if i >= b.len() {
             break;
@@ -64,6 +68,16 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             out.message = skip_separators(b, at);
             out.message
         };
+        let numeric = token.iter().all(u8::is_ascii_digit) && token.len() <= 10;
+        let uid = numbers == 0 && out.level.is_none() && numbers_after(b, end) >= 2;
+        // Whatever this token turns out to be, it decides for the numbers before it.
+        if !(numeric || uid)
+            && let Some(before) = tentative.take()
+            && !header_ahead(b, i, end, out.level.is_some())
+        {
+            out.message = before;
+            break;
+        }
         if open && let Some(name) = token.strip_suffix(b"]").filter(|n| !n.contains(&b'[')) {
             out.logger = name.first().is_some_and(u8::is_ascii_alphabetic).then(|| ascii(name));
             commit(&mut out, end);
@@ -101,11 +115,13 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
             }
         }
         // Logcat's `uid pid tid` (`root  1215  1215 W`): the user name before two numbers.
-        if numbers == 0 && out.level.is_none() && numbers_after(b, end) >= 2 {
+        if uid {
+            tentative = tentative.or(Some(out.message));
             i = commit(&mut out, end);
             continue;
         }
-        if token.iter().all(u8::is_ascii_digit) && token.len() <= 10 {
+        if numeric {
+            tentative = tentative.or(Some(out.message));
             numbers += 1;
             first_number = first_number.or(ascii(token).parse().ok());
             i = commit(&mut out, end);
@@ -171,7 +187,22 @@ pub fn after(b: &[u8], start: usize, known: Start) -> After<'_> {
         }
         break;
     }
+    if let Some(before) = tentative {
+        out.message = before;
+    }
     out
+}
+
+/// Whether the token at `i..end` is header that numbers may stand before: a level (or one
+/// a few header-like tokens ahead), a letter level, a pid bracket, a program or logger, a
+/// bracketed group, klog's source.
+fn header_ahead(b: &[u8], i: usize, end: usize, has_level: bool) -> bool {
+    let token = &b[i..end];
+    level_item(b, i, end, false).is_some()
+        || (!has_level && level_ahead(b, i).is_some())
+        || token.starts_with(b"[")
+        || program(token, has_level).is_some()
+        || logger(b, i, end).is_some()
 }
 
 /// `Step_LSC|30002312|message`: fields without blanks before the message, the first word a
@@ -344,6 +375,10 @@ fn program(token: &[u8], plain: bool) -> Option<(Option<&str>, Option<i64>, usiz
     }
     if is_source(body) {
         return Some((None, None, token.len()));
+    }
+    // `java.lang.RuntimeException: boom` is the message (an error's), not a logger.
+    if [&b"Exception"[..], b"Error", b"Throwable"].iter().any(|k| body.ends_with(k)) {
+        return None;
     }
     let dotted = body.contains(&b'.') || body.contains(&b'/');
     let word = body.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');

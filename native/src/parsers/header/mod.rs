@@ -59,9 +59,13 @@ pub fn read(text: &str, reference: Option<Stamp>) -> Header<'_> {
         } else if let Some(year) = text::year_at(b, p) {
             cx.hint = Some(year);
         }
+        // Before the time, a level word in upper case or brackets (`[INFO] 2024-...`,
+        // `WARN 2024-...`): "Error handling request" has no level here.
         let word = token.strip_suffix(b"]").unwrap_or(token);
+        let word = word.strip_suffix(b":").unwrap_or(word);
         if level.is_none()
-            && let Some(l) = header_word(word.strip_suffix(b":").unwrap_or(word), bracket)
+            && (bracket || word.iter().all(|c| !c.is_ascii_lowercase()))
+            && let Some(l) = header_word(word, bracket)
         {
             level = Some(l);
         }

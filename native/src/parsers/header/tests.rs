@@ -233,7 +233,7 @@ const CASES: &[Case] = &[
         Some("2018-05-03T10:54:16.899000Z"),
         None,
         None,
-        "10.0.0.1 TCP_MISS/200",
+        "16867 10.0.0.1 TCP_MISS/200",
     ),
     case("1525344856899 job done", Some("2018-05-03T10:54:16.899000Z"), None, None, "job done"),
     case(
@@ -277,6 +277,14 @@ const CASES: &[Case] = &[
     ),
     case("order 12345678901 shipped", None, None, None, "order 12345678901 shipped"),
     case("[10/Oct/2000:13:55:36 +2500] bad zone", None, None, None, "[10/Oct/2000:13:55:36 +2500] bad zone"),
+    case("Error handling request", None, None, None, "Error handling request"),
+    case(
+        "2024-01-02 10:00:00 java.lang.RuntimeException: boom",
+        Some("2024-01-02T10:00:00.000000Z"),
+        None,
+        None,
+        "java.lang.RuntimeException: boom",
+    ),
     case("2024-01-02 10:00:00 I think so", Some("2024-01-02T10:00:00.000000Z"), None, None, "I think so"),
 ];
 
