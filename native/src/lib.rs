@@ -65,9 +65,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn profile<'a>(&'a self, ingested: &'a str) -> transform::Profile<'a> {
+    pub fn profile<'a>(&'a self, ingested: &'a str, ingested_at: Option<Stamp>) -> transform::Profile<'a> {
         transform::Profile {
             ingested,
+            ingested_at,
             dataset: &self.dataset,
             keep_original: self.keep_original,
             envelope: &self.envelope,
@@ -182,8 +183,9 @@ fn parse<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let reference = reference_us.map(Stamp);
     let outcome = match name {
+        // As ingest does, with `reference` as both the receive and the ingest time.
         "auto" => match parsers::parse_line(line, reference, None) {
-            Ok((_, fields)) => parsers::Outcome::Parsed(fields),
+            Ok((_, fields)) => parsers::Outcome::Parsed(parsers::trust(fields, reference)),
             Err(letter) => parsers::Outcome::Refused(parsers::Refusal::new(letter.reason, letter.detail)),
         },
         "access" => parsers::access::parse(line, reference),

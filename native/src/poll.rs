@@ -322,13 +322,14 @@ fn build(jobs: &[Job<'_>], ingested: &str, budget: usize) -> (Vec<u8>, Vec<usize
     let mut fates = Vec::with_capacity(jobs.len());
     let mut other_bytes = 0; // of dead letters
     let mut clocks = Maxima::default();
+    let ingested_at = crate::time::parse_iso_timestamp(ingested);
     for (message, route, unusable) in jobs {
         let fate = match (route, unusable) {
             (None, _) => break, // a topic not routed yet: the caller routes it
             (Some(Route::Skip), _) => Fate::Skipped,
             (Some(Route::Native(_)), Some(letter)) => Fate::Letter((*letter).clone()),
             (Some(Route::Native(settings)), None) => {
-                match transform_into(message, &settings.get().profile(ingested), &mut buffer) {
+                match transform_into(message, &settings.get().profile(ingested, ingested_at), &mut buffer) {
                     Ok(built) => {
                         ends.push(buffer.len());
                         if let Some((host, offset)) = built.clock {

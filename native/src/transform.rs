@@ -25,6 +25,9 @@ pub struct Message<'a> {
 pub struct Profile<'a> {
     /// The ingest time, already formatted as `@timestamp` is (`Stamp::iso`).
     pub ingested: &'a str,
+    /// The ingest time as an instant: no line's time may lie more than a day after it
+    /// (`parsers::trust`). Our own clock, where the shipper's and Kafka's are the host's.
+    pub ingested_at: Option<Stamp>,
     pub dataset: &'a str,
     pub keep_original: bool,
     pub envelope: &'a str,
@@ -97,6 +100,7 @@ fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<Built> {
     } else {
         parsers::parse_fixed(p.line_format, &envelope.line, reference, decoded)?
     };
+    let fields = parsers::trust(fields, p.ingested_at);
     if let Some(schema) = p.schema
         && line_format == "json"
     {
@@ -153,6 +157,7 @@ mod tests {
             Message { value, key: None, topic: "t", partition: 0, offset: 1, timestamp_ms: Some(KAFKA_MS) };
         let profile = Profile {
             ingested: "2025-11-25T10:00:01.000000Z",
+            ingested_at: Some(Stamp(1_764_064_801_000_000)),
             dataset: "edge",
             keep_original: false,
             envelope: "raw",
@@ -239,6 +244,7 @@ mod properties {
             let message = Message { value: &value, key: key.as_deref(), topic: "t", partition: 0, offset: 7, timestamp_ms };
             let profile = Profile {
                 ingested: "2025-11-25T10:00:01.000000Z",
+                ingested_at: Some(Stamp(1_764_064_801_000_000)),
                 dataset: "edge",
                 keep_original: true,
                 envelope: ENVELOPES[envelope],

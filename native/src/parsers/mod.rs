@@ -197,20 +197,20 @@ pub fn parse_line(
         }
     };
     if name == "container" {
-        return Ok((name, trust(inner(fields, reference), reference)));
+        return Ok((name, inner(fields, reference)));
     }
-    Ok((name, trust(fields, reference)))
+    Ok((name, fields))
 }
 
 /// The tag of a line whose own time lay more than a day after its receive time, and was
 /// therefore not taken as its `@timestamp` (`time::trusted`).
 pub const AHEAD_TAG: &str = "timestamp_in_future";
 
-/// `fields` with a time more than a day after `reference` (the receive time) dropped and the
-/// line tagged `AHEAD_TAG`: the document's `@timestamp` is then the receive time.
-fn trust(mut fields: Fields, reference: Option<Stamp>) -> Fields {
+/// `fields` with a time more than a day after `now` (the ingest time) dropped and the line
+/// tagged `AHEAD_TAG`: the document's `@timestamp` is then the receive time.
+pub fn trust(mut fields: Fields, now: Option<Stamp>) -> Fields {
     let Some(stamp) = fields.timestamp else { return fields };
-    if time::trusted(stamp, reference).is_some() {
+    if time::trusted(stamp, now).is_some() {
         return fields;
     }
     fields.timestamp = None;
@@ -238,7 +238,7 @@ pub fn parse_fixed(
         return Err(Refusal::new("format.unknown", format!("no line format {name:?}")).letter());
     };
     match run(name, line, reference, decoded) {
-        Outcome::Parsed(f) => Ok((name, trust(f, reference))),
+        Outcome::Parsed(f) => Ok((name, f)),
         Outcome::Refused(refusal) => Err(refusal.letter()),
     }
 }

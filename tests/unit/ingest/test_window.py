@@ -31,9 +31,13 @@ BEHIND, AHEAD, INSIDE = "behind", "ahead", ""
 CENTURY_S = 100 * 365 * 86_400.0
 
 
-def _index(value: bytes, kafka_ms: int | None = KAFKA_MS, **settings: Any) -> IndexAction:
+def _index(
+    value: bytes, kafka_ms: int | None = KAFKA_MS, received: datetime = KAFKA, **settings: Any
+) -> IndexAction:
+    """The action for `value`, ingested at `received` (no line's time may lie more than a
+    day after it)."""
     origin = Origin("edge.logs", 0, 7, kafka_ms, b"edge-1")
-    action = transform(value, origin, IngestConfig(**settings), TopicConfig(), KAFKA)
+    action = transform(value, origin, IngestConfig(**settings), TopicConfig(), received)
     assert isinstance(action, IndexAction), action
     jsonschema.validate(action.doc, SCHEMA)
     return action
@@ -81,9 +85,10 @@ def test_the_ends_of_the_calendar_are_compared_without_overflow() -> None:
     behind = _index(_dated(first), last_ms, **wide)
     assert _verdict(behind) == ("edgewatch-logs-9999.12.31", BEHIND)
     assert behind.doc["kafka"]["timestamp"] == iso(last)
-    ahead = _index(_dated(last), 1, **wide)  # the Kafka time 1 ms after the epoch
+    # Ingested at the calendar's end, so that a line dated there is believed.
+    ahead = _index(_dated(last), 1, last, **wide)  # the Kafka time 1 ms after the epoch
     assert _verdict(ahead) == ("edgewatch-logs-1970.01.01", AHEAD)
-    day_before = _index(_dated(last), last_ms - 86_400_000, **wide)
+    day_before = _index(_dated(last), last_ms - 86_400_000, last, **wide)
     assert _verdict(day_before) == ("edgewatch-logs-9999.12.31", INSIDE)
 
 
