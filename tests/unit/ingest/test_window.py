@@ -32,7 +32,7 @@ CENTURY_S = 100 * 365 * 86_400.0
 
 
 def _index(
-    value: bytes, kafka_ms: int | None = KAFKA_MS, received: datetime = KAFKA, **settings: Any
+    value: bytes, kafka_ms: int | None = KAFKA_MS, *, received: datetime = KAFKA, **settings: Any
 ) -> IndexAction:
     """The action for `value`, ingested at `received` (no line's time may lie more than a
     day after it)."""
@@ -86,9 +86,9 @@ def test_the_ends_of_the_calendar_are_compared_without_overflow() -> None:
     assert _verdict(behind) == ("edgewatch-logs-9999.12.31", BEHIND)
     assert behind.doc["kafka"]["timestamp"] == iso(last)
     # Ingested at the calendar's end, so that a line dated there is believed.
-    ahead = _index(_dated(last), 1, last, **wide)  # the Kafka time 1 ms after the epoch
+    ahead = _index(_dated(last), 1, received=last, **wide)  # the Kafka time 1 ms after the epoch
     assert _verdict(ahead) == ("edgewatch-logs-1970.01.01", AHEAD)
-    day_before = _index(_dated(last), last_ms - 86_400_000, last, **wide)
+    day_before = _index(_dated(last), last_ms - 86_400_000, received=last, **wide)
     assert _verdict(day_before) == ("edgewatch-logs-9999.12.31", INSIDE)
 
 
