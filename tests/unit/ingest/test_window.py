@@ -81,7 +81,10 @@ def test_the_ends_of_the_calendar_are_compared_without_overflow() -> None:
     first = datetime(1, 1, 1, tzinfo=UTC)
     last = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
     last_ms = int((last - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
-    wide = {"index_time_window_back_s": CENTURY_S, "index_time_window_ahead_s": CENTURY_S}
+    wide: dict[str, Any] = {
+        "index_time_window_back_s": CENTURY_S,
+        "index_time_window_ahead_s": CENTURY_S,
+    }
     behind = _index(_dated(first), last_ms, **wide)
     assert _verdict(behind) == ("edgewatch-logs-9999.12.31", BEHIND)
     assert behind.doc["kafka"]["timestamp"] == iso(last)
