@@ -50,6 +50,9 @@ class CorpusLayer:
     present: bool
     deselected: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    # The tests that take the corpus, by node id: a report's keywords would also match a
+    # test that merely sits in a folder named `corpus`.
+    members: set[str] = field(default_factory=set)
 
 
 def corpus_path() -> Path:
@@ -100,6 +103,7 @@ def _select_corpus_layer(config: pytest.Config, items: list[pytest.Item]) -> Non
     needing = [item for item in items if "corpus" in getattr(item, "fixturenames", ())]
     for item in needing:
         item.add_marker(pytest.mark.corpus)
+        _LAYER.members.add(item.nodeid)
     if not _LAYER.present and needing:
         _LAYER.deselected += len(needing)
         config.hook.pytest_deselected(items=needing)
@@ -108,7 +112,7 @@ def _select_corpus_layer(config: pytest.Config, items: list[pytest.Item]) -> Non
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "corpus" in report.keywords and (
+    if report.nodeid in _LAYER.members and (
         report.when == "call" or (report.when == "setup" and not report.passed)
     ):
         _LAYER.outcomes[report.outcome] = _LAYER.outcomes.get(report.outcome, 0) + 1
