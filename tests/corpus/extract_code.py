@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.corpus.model import SYSLOG_SEVERITIES, Sample, Skip, iso_time, level, split_case
+from tests.go_literal import go_unquote
 
 VRL = (
     ("glog_klog", "formats/glog_klog/vrl/parse_glog"),
@@ -108,37 +109,11 @@ def vrl_samples(root: Path) -> Found:
 
 # --------------------------------------------------------------------------- go-syslog (Go)
 
-_GO_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
-
 
 def go_string(body: str, raw: bool) -> bytes:
     """The bytes of a Go string literal's body: raw (backquoted) bodies as they are,
-    interpreted ones with their escapes (\\xHH is one byte, as in Go)."""
-    if raw:
-        return body.encode()
-    out = bytearray()
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch != "\\":
-            out += ch.encode()
-            i += 1
-            continue
-        kind = body[i + 1]
-        if kind == "x":
-            out.append(int(body[i + 2 : i + 4], 16))
-            i += 4
-        elif kind in "uU":
-            width = 4 if kind == "u" else 8
-            out += chr(int(body[i + 2 : i + 2 + width], 16)).encode()
-            i += 2 + width
-        elif kind in "01234567":
-            out.append(int(body[i + 1 : i + 4], 8))
-            i += 4
-        else:
-            out.append(_GO_ESCAPES[kind])
-            i += 2
-    return bytes(out)
+    interpreted ones with their escapes undone (tests/go_literal.py)."""
+    return body.encode() if raw else go_unquote(body)
 
 
 _GO_TERM = re.compile(r'\s*(?:"((?:[^"\\\n]|\\.)*)"|`([^`]*)`|(\w+)(?=\s*(?:\+|\)|,|$)))')

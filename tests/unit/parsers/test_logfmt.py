@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.go_literal import go_unquote
 from tests.unit.parsers.contract import assert_contract
 from tests.unit.parsers.native import Fields, ParseError, Parser, detect
 
@@ -57,31 +58,13 @@ def as_go(found: dict[str, str | bool]) -> dict[str, str | None]:
 # --------------------------------------------------------------------------- Go source reading
 
 _GO_LITERAL = r'"(?:[^"\\\n]|\\.)*"|`[^`]*`'
-_GO_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", "\\": b"\\", '"': b'"', "'": b"'"}
 
 
 def go_string(literal: str) -> bytes:
-    """A Go string literal's bytes (`\\x80` is a raw byte in Go, not U+0080)."""
+    """A Go string literal's bytes (`\x80` is a raw byte in Go, not U+0080)."""
     if literal.startswith("`"):
         return literal[1:-1].encode()
-    out = bytearray()
-    body = literal[1:-1]
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char != "\\":
-            out += char.encode()
-            i += 1
-        elif body[i + 1] == "x":
-            out.append(int(body[i + 2 : i + 4], 16))
-            i += 4
-        elif body[i + 1] == "u":
-            out += chr(int(body[i + 2 : i + 6], 16)).encode()
-            i += 6
-        else:
-            out += _GO_ESCAPES[body[i + 1]]
-            i += 2
-    return bytes(out)
+    return go_unquote(literal[1:-1])
 
 
 def go_function(source: str, name: str) -> str:

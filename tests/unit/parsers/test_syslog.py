@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.go_literal import go_unquote
 from tests.unit.parsers.contract import assert_contract
 from tests.unit.parsers.native import ParseError, Parser, detect
 
@@ -144,38 +145,11 @@ class GoReader:
             if kind == "raw":
                 yield "str", match.group()[1:-1].replace("\r", "").encode()
             elif kind == "str":
-                yield "str", self._unquote(match.group()[1:-1])
+                yield "str", go_unquote(match.group()[1:-1])
             elif kind == "num":
                 yield "num", int(match.group())
             elif kind is not None:
                 yield kind, match.group()
-
-    @staticmethod
-    def _unquote(body: str) -> bytes:
-        out = bytearray()
-        simple = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11}
-        i = 0
-        while i < len(body):
-            char = body[i]
-            if char != "\\":
-                out += char.encode()
-                i += 1
-                continue
-            code = body[i + 1]
-            if code == "x":
-                out.append(int(body[i + 2 : i + 4], 16))
-                i += 4
-            elif code in "uU":
-                width = 4 if code == "u" else 8
-                out += chr(int(body[i + 2 : i + 2 + width], 16)).encode()
-                i += 2 + width
-            elif code in "01234567":
-                out.append(int(body[i + 1 : i + 4], 8))
-                i += 4
-            else:
-                out.append(simple.get(code, ord(code)))
-                i += 2
-        return bytes(out)
 
     def peek(self) -> tuple[str, Any]:
         while len(self.tokens) <= self.pos:
