@@ -116,10 +116,9 @@ fn stages(m: &Message, p: &Profile, out: &mut Vec<u8>) -> Answer<Built> {
     // A time dropped for lying days ahead counts where the window counts lines ahead.
     let side = if ahead.is_some() { Side::Ahead } else { side };
     entry(out, &doc, &index, m, p.op_type)?;
-    let clock = match (own, reference, host_of(&doc)) {
-        (Some(own), Some(reference), Some(host)) => Some((host.clone(), own.0 - reference.0)),
-        _ => None,
-    };
+    // The host is looked up only for a line with a time of its own.
+    let clock =
+        own.zip(reference).and_then(|(own, reference)| Some((host_of(&doc)?.clone(), own.0 - reference.0)));
     Ok(Built { index, side, clock })
 }
 

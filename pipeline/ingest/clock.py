@@ -52,14 +52,18 @@ class ClockSkew:
         samples = self._samples.get(host)
         return statistics.median(samples) if samples else None
 
+    def ranked(self) -> list[tuple[str, float]]:
+        """Every host's estimate, (host, offset), the clocks furthest off (either way) first."""
+        estimates = ((host, statistics.median(s)) for host, s in self._samples.items())
+        return sorted(estimates, key=lambda pair: (-abs(pair[1]), pair[0]))
+
     def top(self, n: int) -> list[tuple[str, float]]:
         """The `n` hosts whose clocks are furthest off, either way: (host, offset)."""
-        estimates = ((host, statistics.median(s)) for host, s in self._samples.items())
-        return sorted(estimates, key=lambda pair: (-abs(pair[1]), pair[0]))[:n]
+        return self.ranked()[:n]
 
     def drifting(self, bound_s: float) -> list[tuple[str, float]]:
         """The hosts whose clocks are off by more than `bound_s` seconds, furthest first."""
-        return [(h, o) for h, o in self.top(len(self._samples)) if abs(o) > bound_s]
+        return [(h, o) for h, o in self.ranked() if abs(o) > bound_s]
 
     def __len__(self) -> int:
         return len(self._samples)
