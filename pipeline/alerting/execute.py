@@ -40,8 +40,10 @@ ACTION_SETTINGS = (
     "max_iterations",
     "alert_key",
     "notify_resolved",
+    "resolve_with",
 )
 DEFAULT_MAX_ITERATIONS = 100
+_LATE_SKIP = "notified for this event time already"
 
 
 class ExecutionError(Exception):
@@ -83,6 +85,9 @@ class RunOptions:
     record_state: bool = True  # apply throttling/ack from the given state
     # Past this moment (time.monotonic()), the execution stops at its next step and fails.
     deadline: float | None = None
+    # A late-data run (late.py): `ctx.late`, and the `action/key`s it must not notify.
+    late: Mapping[str, Any] | None = None
+    skip_keys: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,6 +116,7 @@ def new_context(watch_id: str, watch: Mapping[str, Any], options: RunOptions) ->
         "metadata": dict(watch.get("metadata") or {}),
         "payload": {},
         "vars": {},
+        **({"late": dict(options.late)} if options.late is not None else {}),
     }
 
 
@@ -138,7 +144,7 @@ def execute(
         "trigger_event": {
             "type": options.trigger,
             "triggered_time": run.ctx["trigger"]["triggered_time"],
-            "schedule" if options.trigger == "schedule" else "manual": {
+            "manual" if options.trigger == "manual" else "schedule": {
                 "scheduled_time": run.ctx["trigger"]["scheduled_time"]
             },
         },
@@ -359,6 +365,10 @@ def _actions(run: _Run, actions: Mapping[str, Any], status: state.WatchState) ->
             new_states[action_id] = _keyed_action(run, action_id, spec, current, result)
             results.append(result)
             continue
+        if f"{action_id}/" in run.options.skip_keys:
+            result.update(status=state.THROTTLED, reason=_LATE_SKIP)
+            results.append(result)
+            continue
         if run.options.record_state:
             decision = state.decide(current, True, now, state.throttle_period(spec, run.watch))
             if not decision.execute:
@@ -574,12 +584,30 @@ def _keyed_action(
         # A false action condition means no key is firing: the open ones resolve.
         for item in _action_items(run, action_id, spec, result) or []:
             run.ctx["payload"] = item
-            firing_now.setdefault(_text(run, spec["alert_key"]), item)
+            key = _text(run, spec["alert_key"])
+            if f"{action_id}/{key}" in run.options.skip_keys:
+                result.setdefault("late_skipped_keys", []).append(key)
+                continue
+            firing_now.setdefault(key, item)
+        latest = _latest_items(run, spec)
     except ExecutionError as err:
         run.ctx["payload"] = saved_payload
         result.update(status="failure", reason=str(err))
         return state.after_execution(current, now, False, str(err))
-    return _send_notices(run, action_id, spec, current, firing_now, result, saved_payload)
+    return _send_notices(run, action_id, spec, current, firing_now, result, saved_payload, latest)
+
+
+def _latest_items(run: _Run, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """`resolve_with`: this run's items by key, for resolution notices to render with (a
+    recovery can then say what happened since, not only what the last firing saw)."""
+    if not spec.get("resolve_with"):
+        return {}
+    found = conditions.resolve_path(run.ctx, str(spec["resolve_with"]))
+    out: dict[str, Any] = {}
+    for item in found if isinstance(found, list) else []:
+        run.ctx["payload"] = item
+        out.setdefault(_text(run, spec["alert_key"]), item)
+    return out
 
 
 def _send_notices(
@@ -590,11 +618,13 @@ def _send_notices(
     firing_now: Mapping[str, Any],
     result: dict[str, Any],
     saved_payload: Any,
+    latest: Mapping[str, Any] | None = None,
 ) -> state.ActionState:
     now = run.options.execution_time
     known = current.open_alerts if run.options.record_state else {}
     repeat = state.explicit_throttle_period(spec, run.watch)
-    plan = firing.plan(known, firing_now, now, repeat, bool(spec.get("notify_resolved")))
+    resolve = bool(spec.get("notify_resolved"))
+    plan = firing.plan(known, firing_now, now, repeat, resolve, latest)
     kind = result["type"]
     notices: list[dict[str, Any]] = []
     failed: str | None = None
@@ -604,7 +634,10 @@ def _send_notices(
             run.ctx["payload"] = notice.item
             # One firing of a keyed alert: its key, when it started, and which notice.
             name = f"{notice.key}|{conditions.format_date(notice.since)}|{notice.status}"
-            if notice.status == firing.FIRING and notice.since != conditions.as_utc(now):
+            if run.options.late is not None:
+                # A late window is notified once, whatever time its run happens at.
+                name = f"{notice.key}|late {run.ctx['trigger']['scheduled_time']}"
+            elif notice.status == firing.FIRING and notice.since != conditions.as_utc(now):
                 name += f"|reminder {conditions.format_date(now)}"
             try:
                 out = _run_action(run, action_id, kind, spec[kind], name, notice)

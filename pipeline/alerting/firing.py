@@ -78,11 +78,14 @@ def plan(
     now: datetime,
     repeat_after: timedelta | None,
     notify_resolved: bool,
+    latest: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Decide the notifications of one execution.
 
     `current` maps each key firing now to its payload (empty when the condition is false);
-    `repeat_after` is the action's throttle period (None: never remind).
+    `repeat_after` is the action's throttle period (None: never remind); `latest` maps keys
+    that are not firing to this run's payload for them (`resolve_with`), which a resolution
+    renders with instead of the last firing payload.
     """
     now = as_utc(now)
     out = Plan()
@@ -99,7 +102,8 @@ def plan(
             out.open_alerts[key] = OpenAlert(key, known.since, known.notified, item)
     for key, known in open_alerts.items():
         if key not in current and notify_resolved:
-            out.notify.append(Notice(key, RESOLVED, known.since, known.item))
+            item = (latest or {}).get(key, known.item)
+            out.notify.append(Notice(key, RESOLVED, known.since, item))
     return out
 
 

@@ -24,6 +24,8 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -38,6 +40,7 @@ from pipeline.alerting import adapters
 from pipeline.alerting import state as states
 from pipeline.alerting.courier import Courier
 from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.late_runs import LateRuns
 from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.schedules import WatchTrigger
@@ -57,8 +60,8 @@ class AlertMetrics:
         self.registry = r = CollectorRegistry()
         self.executions = Counter(
             "edgewatch_alert_executions",
-            "Rule executions by outcome",
-            ["rule", "state"],
+            "Rule executions by outcome; run=late for windows judged again for late data",
+            ["rule", "state", "run"],
             registry=r,
         )
         self.condition_met = Counter(
@@ -125,6 +128,7 @@ class AlertService:
         self.services = adapters.services(
             config, self.es, batch_searches=True, notify=self.courier.submit
         )
+        self.late_runs = LateRuns(self.store, self.services.search)
         self.rules: dict[str, Rule] = {}
         self.problems: list[str] = []
         self.folder_error: str | None = None  # why the folder could not be read last time
@@ -274,7 +278,7 @@ class AlertService:
             self.run_once(rule, now, scheduled, "schedule", lateness, deadline=deadline)
         except Exception:  # one rule's failure must never stop the scheduler
             log.exception("rule %s: execution failed", rule_id)
-            self.metrics.executions.labels(rule_id, "error").inc()
+            self.metrics.executions.labels(rule_id, "error", "live").inc()
 
     def run_once(
         self,
@@ -304,12 +308,32 @@ class AlertService:
         self.metrics.duration.observe(time.monotonic() - started)
         self.store.save(rule.id, new_status, version)
         self.store.record(rule.id, record, round(lateness * 1000))
-        self.metrics.executions.labels(rule.id, record["state"]).inc()
+        self._count(rule, record)
+        if record["state"] == "failed":
+            log.warning("rule %s failed: %s", rule.id, "; ".join(record["messages"]))
+        if trigger == "schedule":
+            self.late_runs.after_run(
+                rule.id, rule.watch, record, scheduled, now, lambda o: self._run_late(rule, o)
+            )
+        return record
+
+    def _count(self, rule: Rule, record: Mapping[str, Any]) -> None:
+        late = "late" if record["trigger_event"]["type"] == "late" else "live"
+        self.metrics.executions.labels(rule.id, record["state"], late).inc()
         result = record.get("result") or {}
         if (result.get("condition") or {}).get("met"):
             self.metrics.condition_met.labels(rule.id).inc()
         for action in result.get("actions") or []:
             self.metrics.actions.labels(rule.id, action["id"], action["status"]).inc()
-        if record["state"] == "failed":
-            log.warning("rule %s failed: %s", rule.id, "; ".join(record["messages"]))
+
+    def _run_late(self, rule: Rule, options: RunOptions) -> dict[str, Any]:
+        """One late-data run (late_runs.py): the rule's live state is neither read nor
+        changed; the run is recorded in the history like any other."""
+        actions = list((rule.watch.get("actions") or {}).keys())
+        status = states.WatchState.new(actions, options.execution_time)
+        deadline = time.monotonic() + self.config.alert.execution_timeout_s
+        options = replace(options, deadline=deadline)
+        record, _ = execute(rule.id, rule.watch, options, self.services, status)
+        self.store.record(rule.id, record, None)
+        self._count(rule, record)
         return record

@@ -161,6 +161,20 @@ class RuleStore:
                 if_primary_term=version[1],
             )
 
+    def load_late(self, rule_id: str) -> dict[str, Any] | None:
+        """A rule's late-data bookkeeping (late.py), kept beside its state."""
+        try:
+            doc = self.es.get(index=self.state_index, id=_late_id(rule_id))
+        except NotFoundError:
+            return None
+        late = doc["_source"].get("late")
+        return dict(late) if isinstance(late, Mapping) else None
+
+    def save_late(self, rule_id: str, late: Mapping[str, Any]) -> None:
+        """Store a rule's late-data bookkeeping (only its own scheduler job writes it)."""
+        body = {"rule_id": rule_id, "late": dict(late), "updated": datetime.now(UTC).isoformat()}
+        self.es.index(index=self.state_index, id=_late_id(rule_id), document=body)
+
     # ------------------------------------------------------------------ history
 
     def record(self, rule_id: str, record: Mapping[str, Any], lateness_ms: int | None) -> None:
@@ -218,6 +232,12 @@ class RuleStore:
         except NotFoundError:
             return []
         return [hit["_source"] for hit in found["hits"]["hits"]]
+
+
+def _late_id(rule_id: str) -> str:
+    # Beside the state document, under an id no rule of a plain folder has (`late:` would
+    # have to be a folder name).
+    return f"late:{rule_id}"
 
 
 def _keep_user_changes(ours: states.WatchState, stored: states.WatchState) -> states.WatchState:

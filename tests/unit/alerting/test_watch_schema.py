@@ -383,7 +383,7 @@ def test_action_type_typo() -> None:
             "/actions/log/loging",
             "unknown key 'loging' (expected one of: condition, transform, throttle_period, "
             "throttle_period_in_millis, foreach, max_iterations, alert_key, notify_resolved, "
-            "logging, index, email, webhook)",
+            "resolve_with, logging, index, email, webhook)",
         )
     ]
 

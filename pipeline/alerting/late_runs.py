@@ -1,0 +1,117 @@
+"""The scheduler's side of late data: after a rule's run, judge the windows late data reached.
+
+late.py decides (plain data); this module searches, runs and stores:
+
+1. load the rule's late bookkeeping (`LateState`, beside its state in the state index);
+2. note what the run just notified (at its scheduled time, in event time);
+3. search the arrivals since the last look (`late.arrivals_request`), one `size: 0` search;
+4. run the watch for each window found, unmodified, with `scheduled_time` = the window's end,
+   `ctx.late`, and the keys notified near that time skipped; each run is recorded in the
+   history like any other (its trigger type is `late`);
+5. store the bookkeeping with `checked_until` = this run's scheduled time.
+
+The first run of a rule only sets `checked_until`: arrivals before edgewatch looked are not
+late, they are history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline.alerting import late
+from pipeline.alerting import state as states
+from pipeline.alerting.execute import RunOptions
+from pipeline.alerting.store import RuleStore
+
+log = logging.getLogger("edgewatch.alert")
+
+# Runs a watch with these options and records it; returns the watch record.
+RunWindow = Callable[[RunOptions], dict[str, Any]]
+
+
+def search_indices(watch: Mapping[str, Any]) -> list[str]:
+    """The indices of the watch's search input (the first search of a chain)."""
+    spec = watch.get("input") or {}
+    if "search" in spec:
+        indices = ((spec["search"] or {}).get("request") or {}).get("indices") or []
+        return [str(i) for i in (indices if isinstance(indices, list) else [indices])]
+    for entry in (spec.get("chain") or {}).get("inputs") or []:
+        for inner in entry.values() if isinstance(entry, Mapping) else []:
+            found = search_indices({"input": inner})
+            if found:
+                return found
+    return []
+
+
+def action_periods(watch: Mapping[str, Any], spec: late.LateSpec) -> dict[str, timedelta]:
+    """Per action, how far in event time one notification keeps a late window quiet."""
+    out = {}
+    for action_id, action in (watch.get("actions") or {}).items():
+        stated = states.explicit_throttle_period(action, watch)
+        out[str(action_id)] = max(stated or spec.window, spec.window)
+    return out
+
+
+class LateRuns:
+    """Judges again the windows of one rule that late data reached."""
+
+    def __init__(
+        self, store: RuleStore, search: Callable[[Mapping[str, Any]], dict[str, Any]]
+    ) -> None:
+        self.store = store
+        self.search = search
+
+    def after_run(
+        self,
+        rule_id: str,
+        watch: Mapping[str, Any],
+        live_record: Mapping[str, Any],
+        scheduled: datetime,
+        now: datetime,
+        run_window: RunWindow,
+    ) -> list[dict[str, Any]]:
+        """Everything after one scheduled run; returns the records of the late runs."""
+        spec = late.parse_spec(watch.get("metadata"))
+        if spec is None:
+            return []
+        bookkeeping = late.LateState.from_dict(self.store.load_late(rule_id))
+        bookkeeping = late.remember(
+            bookkeeping, late.notified_keys(live_record), scheduled, now, spec
+        )
+        records: list[dict[str, Any]] = []
+        since = bookkeeping.checked_until
+        indices = search_indices(watch)
+        if since is not None and since < scheduled and indices:
+            request = late.arrivals_request(indices, spec, since, scheduled)
+            found, left = late.windows(self.search(request), spec)
+            if left:
+                log.warning(
+                    "rule %s: late data reached %d more windows than late_data.max_windows "
+                    "(%d); the oldest were judged",
+                    rule_id,
+                    left,
+                    spec.max_windows,
+                )
+            periods = action_periods(watch, spec)
+            for window in found:
+                options = RunOptions(
+                    execution_time=now,
+                    scheduled_time=window.end,
+                    trigger="late",
+                    record_state=False,
+                    late=late.late_context(window, now),
+                    skip_keys=late.skipped(bookkeeping, window, periods),
+                )
+                record = run_window(options)
+                records.append(record)
+                bookkeeping = late.remember(
+                    bookkeeping, late.notified_keys(record), window.end, now, spec
+                )
+        if since is None or since < scheduled:
+            bookkeeping = replace(bookkeeping, checked_until=scheduled)
+        self.store.save_late(rule_id, bookkeeping.to_dict())
+        return records
