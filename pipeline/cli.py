@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from pipeline import __version__
+from pipeline.cli_hosts import hosts
 from pipeline.config import Config, ConfigError, describe, load_config
 
 
@@ -236,6 +237,9 @@ def ship(
     finally:
         elapsed = progress.close()
     click.echo(f"shipped {count:,} lines to {topic} in {elapsed:.1f} s")
+
+
+main.add_command(hosts)
 
 
 @main.group()
@@ -496,12 +500,17 @@ def rules_history(state: _State, rule: str, last: int) -> None:
     if not entries:
         click.echo(f"no executions recorded for {rule}")
         return
-    click.echo(f"{'triggered (UTC)':<24} {'state':<21} {'met':<5} {'ms':>6}  actions")
+    click.echo(
+        f"{'triggered (UTC)':<24} {'scheduled (UTC)':<24} {'run':<8} {'state':<21} "
+        f"{'met':<5} {'ms':>6}  actions"
+    )
     for entry in entries:
         actions = ", ".join(f"{a['id']}={a['status']}" for a in entry.get("actions") or [])
         met = {True: "yes", False: "no"}.get(entry.get("condition_met"), "-")
+        trigger = entry["trigger"]
         click.echo(
-            f"{entry['trigger']['triggered_time']:<24} {entry['state']:<21} {met:<5} "
+            f"{trigger['triggered_time']:<24} {trigger.get('scheduled_time', '-'):<24} "
+            f"{trigger.get('type', '-'):<8} {entry['state']:<21} {met:<5} "
             f"{entry.get('duration_ms') or 0:>6}  {actions or '-'}"
         )
 

@@ -84,8 +84,8 @@ def plan(
 
     `current` maps each key firing now to its payload (empty when the condition is false);
     `repeat_after` is the action's throttle period (None: never remind); `latest` maps keys
-    that are not firing to this run's payload for them (`resolve_with`), which a resolution
-    renders with instead of the last firing payload.
+    that are not firing to this run's payload for them (`resolve_with`): a resolution renders
+    with the last firing payload updated by it.
     """
     now = as_utc(now)
     out = Plan()
@@ -103,6 +103,8 @@ def plan(
     for key, known in open_alerts.items():
         if key not in current and notify_resolved:
             item = (latest or {}).get(key, known.item)
+            if isinstance(item, Mapping) and isinstance(known.item, Mapping):
+                item = {**known.item, **item}  # what the firing saw, updated by this run
             out.notify.append(Notice(key, RESOLVED, known.since, item))
     return out
 

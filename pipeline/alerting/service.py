@@ -36,10 +36,11 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from elasticsearch import ApiError, TransportError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from pipeline.alerting import adapters
+from pipeline.alerting import adapters, hold
 from pipeline.alerting import state as states
 from pipeline.alerting.courier import Courier
 from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
 from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
@@ -129,6 +130,7 @@ class AlertService:
             config, self.es, batch_searches=True, notify=self.courier.submit
         )
         self.late_runs = LateRuns(self.store, self.services.search)
+        self.ingest_status = hold.IngestStatus(self.es, config.ingest.status_index)
         self.rules: dict[str, Rule] = {}
         self.problems: list[str] = []
         self.folder_error: str | None = None  # why the folder could not be read last time
@@ -175,6 +177,7 @@ class AlertService:
         try:
             try:
                 self.store.install()
+                RetiredHosts(self.es, self.config.alert.hosts_index).install()
             except (ApiError, TransportError) as err:
                 # A wrong password, CA or privilege: say which setting, instead of a trace.
                 advice = es_client.explain(err, self.config.es)
@@ -297,6 +300,9 @@ class AlertService:
         )
         if not states.should_run(status):
             return {"state": "inactive"}
+        held = self._held(rule, now, scheduled, trigger)
+        if held is not None:
+            return held
         started = time.monotonic()
         record, new_status = execute(
             rule.id,
@@ -315,6 +321,22 @@ class AlertService:
             self.late_runs.after_run(
                 rule.id, rule.watch, record, scheduled, now, lambda o: self._run_late(rule, o)
             )
+        return record
+
+    def _held(
+        self, rule: Rule, now: datetime, scheduled: datetime, trigger: str
+    ) -> dict[str, Any] | None:
+        """The record of a run held while ingest is behind (hold.py), or None to run."""
+        limit = hold.threshold(rule.watch.get("metadata"))
+        if limit is None or trigger != "schedule":
+            return None
+        reason = hold.hold_reason(limit, self.ingest_status.latest(), now)
+        if reason is None:
+            return None
+        record = hold.held_record(rule.id, rule.watch, now, scheduled, reason)
+        self.store.record(rule.id, record, None)
+        self._count(rule, record)
+        log.info("rule %s %s", rule.id, reason)
         return record
 
     def _count(self, rule: Rule, record: Mapping[str, Any]) -> None:

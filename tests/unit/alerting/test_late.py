@@ -134,7 +134,8 @@ def _watch() -> dict[str, Any]:
                 "email": {
                     "to": "ops@example.com",
                     "subject": "{{ctx.payload.key}}{{#ctx.late}} received "
-                    "{{ctx.late.delay_minutes}} minutes late ({{ctx.late.window_from}}){{/ctx.late}}",
+                    "{{ctx.late.delay_minutes}} minutes late "
+                    "({{ctx.late.window_from}}){{/ctx.late}}",
                 },
             }
         },
@@ -243,7 +244,7 @@ def test_scheduler_judges_each_window_once_and_remembers_what_it_notified() -> N
     assert searches == [] and store.docs["r"]["checked_until"] == "2026-12-07T11:00:00.000Z"
     # Next run: one window reached by late data, judged once with ctx.late.
     t1 = T + timedelta(minutes=1)
-    (record,) = late_runs.after_run("r", _watch(), quiet, t1, t1, run_window)
+    (_record,) = late_runs.after_run("r", _watch(), quiet, t1, t1, run_window)
     assert runs[0].scheduled_time == burst + timedelta(minutes=5)
     assert runs[0].late is not None and runs[0].late["received"] == 40
     assert runs[0].skip_keys == frozenset()
