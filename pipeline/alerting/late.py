@@ -6,9 +6,10 @@ each line at the time it was written (`@timestamp`) and records when it arrived
 written at 10:02 that arrived at 10:40. A rule that opts in with `metadata.late_data` is
 judged once more for each window that such data reached:
 
-- after each scheduled run at T (the one before at T0), one `size: 0` search finds the
-  documents that arrived in (T0, T] but were written in [T - lookback, T - window), grouped
-  by `@timestamp` into windows of the rule's length (`arrivals_request`, `windows`);
+- after each scheduled run at T, one `size: 0` search finds the documents that arrived since
+  the last look (up to T - settle, so that they are searchable) but were written in
+  [T - lookback, T - window), grouped by `@timestamp` into windows of the rule's length
+  (`arrivals_request`, `windows`);
 - each window found runs the watch again, unmodified, with `scheduled_time` = the window's
   end, so the watch's own `{{ctx.trigger.scheduled_time}}||-5m` ranges cover that window,
   and with `ctx.late` (`late_context`) so its notification can say "received 52 minutes late";
@@ -32,6 +33,7 @@ from pipeline.alerting.schedules import parse_duration
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
 DEFAULT_MAX_WINDOWS = 12
+DEFAULT_SETTLE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class LateSpec:
     window: timedelta
     lookback: timedelta = DEFAULT_LOOKBACK
     max_windows: int = DEFAULT_MAX_WINDOWS
+    # Arrivals are looked at once they are this old: `event.ingested` is stamped when ingest
+    # reads a batch, and the batch becomes searchable a bulk request and a refresh later.
+    settle: timedelta = DEFAULT_SETTLE
 
 
 @dataclass(frozen=True)
@@ -97,14 +102,22 @@ def parse_spec(metadata: Mapping[str, Any] | None) -> LateSpec | None:
         window=parse_duration(str(spec["window"])),
         lookback=parse_duration(str(spec.get("lookback", "24h"))),
         max_windows=int(spec.get("max_windows", DEFAULT_MAX_WINDOWS)),
+        settle=parse_duration(str(spec.get("settle", "30s"))),
     )
 
 
+def arrivals_until(spec: LateSpec, scheduled: datetime) -> datetime:
+    """The newest arrival time a run scheduled at `scheduled` looks at."""
+    return as_utc(scheduled) - spec.settle
+
+
 def arrivals_request(
-    indices: list[str], spec: LateSpec, since: datetime, until: datetime
+    indices: list[str], spec: LateSpec, since: datetime, scheduled: datetime
 ) -> dict[str, Any]:
     """The search (as the search adapter takes it) for documents that arrived in
-    (since, until] but belong to windows that closed before `until` - window."""
+    (since, scheduled - settle] but were written in windows that closed before
+    `scheduled` - window (the run at `scheduled` judged the later ones itself)."""
+    until = arrivals_until(spec, scheduled)
     millis = int(spec.window.total_seconds() * 1000)
     body = {
         "size": 0,
@@ -119,8 +132,8 @@ def arrivals_request(
                     {
                         "range": {
                             "@timestamp": {
-                                "gte": format_date(until - spec.lookback),
-                                "lt": format_date(until - spec.window),
+                                "gte": format_date(scheduled - spec.lookback),
+                                "lt": format_date(scheduled - spec.window),
                             }
                         }
                     },

@@ -8,7 +8,7 @@ late.py decides (plain data); this module searches, runs and stores:
 4. run the watch for each window found, unmodified, with `scheduled_time` = the window's end,
    `ctx.late`, and the keys notified near that time skipped; each run is recorded in the
    history like any other (its trigger type is `late`);
-5. store the bookkeeping with `checked_until` = this run's scheduled time.
+5. store the bookkeeping with `checked_until` = the newest arrival time looked at.
 
 The first run of a rule only sets `checked_until`: arrivals before edgewatch looked are not
 late, they are history.
@@ -84,8 +84,9 @@ class LateRuns:
         )
         records: list[dict[str, Any]] = []
         since = bookkeeping.checked_until
+        until = late.arrivals_until(spec, scheduled)
         indices = search_indices(watch)
-        if since is not None and since < scheduled and indices:
+        if since is not None and since < until and indices:
             request = late.arrivals_request(indices, spec, since, scheduled)
             found, left = late.windows(self.search(request), spec)
             if left:
@@ -111,7 +112,7 @@ class LateRuns:
                 bookkeeping = late.remember(
                     bookkeeping, late.notified_keys(record), window.end, now, spec
                 )
-        if since is None or since < scheduled:
-            bookkeeping = replace(bookkeeping, checked_until=scheduled)
+        if since is None or since < until:
+            bookkeeping = replace(bookkeeping, checked_until=until)
         self.store.save_late(rule_id, bookkeeping.to_dict())
         return records

@@ -26,8 +26,10 @@ def _bucket(start: datetime, count: int) -> dict[str, Any]:
 
 def test_spec_reads_metadata_with_defaults() -> None:
     assert late.parse_spec({"late_data": {"window": "5m"}}) == SPEC
-    spec = late.parse_spec({"late_data": {"window": "1m", "lookback": "2h", "max_windows": 3}})
-    assert spec == late.LateSpec(timedelta(minutes=1), timedelta(hours=2), 3)
+    spec = late.parse_spec(
+        {"late_data": {"window": "1m", "lookback": "2h", "max_windows": 3, "settle": "5s"}}
+    )
+    assert spec == late.LateSpec(timedelta(minutes=1), timedelta(hours=2), 3, timedelta(seconds=5))
     assert late.parse_spec({"notify": "x"}) is None
     assert late.parse_spec(None) is None
 
@@ -40,7 +42,7 @@ def test_arrivals_request_looks_at_new_arrivals_in_closed_windows() -> None:
     ingested, written = (f["range"] for f in body["query"]["bool"]["filter"])
     assert ingested["event.ingested"] == {
         "gt": "2026-12-07T10:59:00.000Z",
-        "lte": "2026-12-07T11:00:00.000Z",
+        "lte": "2026-12-07T10:59:30.000Z",  # settled: searchable by now
     }
     # Windows the current run judges itself ([T-5m, T)) are not late.
     assert written["@timestamp"] == {
@@ -241,7 +243,7 @@ def test_scheduler_judges_each_window_once_and_remembers_what_it_notified() -> N
     quiet: dict[str, Any] = {"result": {"actions": []}}
     # The first run only marks where arrivals start to count.
     assert late_runs.after_run("r", _watch(), quiet, T, T, run_window) == []
-    assert searches == [] and store.docs["r"]["checked_until"] == "2026-12-07T11:00:00.000Z"
+    assert searches == [] and store.docs["r"]["checked_until"] == "2026-12-07T10:59:30.000Z"
     # Next run: one window reached by late data, judged once with ctx.late.
     t1 = T + timedelta(minutes=1)
     (_record,) = late_runs.after_run("r", _watch(), quiet, t1, t1, run_window)
@@ -253,7 +255,7 @@ def test_scheduler_judges_each_window_once_and_remembers_what_it_notified() -> N
     t2 = t1 + timedelta(minutes=1)
     late_runs.after_run("r", _watch(), quiet, t2, t2, run_window)
     assert runs[1].skip_keys == {"mail/edge-07"}
-    assert store.docs["r"]["checked_until"] == "2026-12-07T11:02:00.000Z"
+    assert store.docs["r"]["checked_until"] == "2026-12-07T11:01:30.000Z"
 
 
 def test_indices_and_periods_of_a_watch() -> None:
