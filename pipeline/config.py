@@ -142,6 +142,9 @@ class IngestConfig:
     # the metric per host shows the clock_hosts_shown hosts furthest off.
     clock_drift_bound_s: float = setting(120.0, positive)
     clock_hosts_shown: int = setting(20, positive)
+    # Every member writes its status here every 10 s (pipeline/ingest/status.py): how far
+    # behind it is, and the drifting clocks. The alert side holds no-data rules by it.
+    status_index: str = setting("edgewatch-status")
     replicas: int | None = setting(None)
     # Retention: an ILM policy that deletes indices this many days old (dated mode) or this
     # long after rollover (data streams), installed with the template. None: yours to manage.
