@@ -29,14 +29,15 @@ from stack_secure import (
 # What each service may do in Elasticsearch, for its file-realm user and its API key;
 # docs/operations.md lists the same privileges for production, and
 # tests/security/test_secured_stack.py proves each service works with exactly these.
-# Index names: the defaults (`edgewatch-logs-*`, `edgewatch-rules-*`, `edgewatch-outbox`) and
-# the tests' own prefixes (`ew-secure-*`).
+# Index names: the defaults (`edgewatch-logs-*`, `edgewatch-status`, `edgewatch-rules-*`,
+# `edgewatch-outbox`) and the tests' own prefixes (`ew-secure-*`). Ingest writes its status
+# to `edgewatch-status`; the alert service only reads it.
 ROLES: dict[str, dict[str, Any]] = {
     "edgewatch_ingest": {
         "cluster": ["monitor", "manage_index_templates"],
         "indices": [
             {
-                "names": ["edgewatch-logs-*", "ew-secure-*"],
+                "names": ["edgewatch-logs-*", "edgewatch-status", "ew-secure-*"],
                 "privileges": ["index", "create_index", "view_index_metadata"],
             }
         ],
@@ -44,7 +45,10 @@ ROLES: dict[str, dict[str, Any]] = {
     "edgewatch_alert": {
         "cluster": ["monitor", "manage_index_templates"],
         "indices": [
-            {"names": ["edgewatch-logs-*", "ew-secure-*"], "privileges": ["read"]},
+            {
+                "names": ["edgewatch-logs-*", "edgewatch-status", "ew-secure-*"],
+                "privileges": ["read"],
+            },
             {
                 "names": ["edgewatch-rules-*", "edgewatch-outbox*", "ew-secure-*"],
                 "privileges": [

@@ -146,9 +146,10 @@ impl Intake {
     /// call (None if none did). The offset of every message taken except errors is recorded
     /// in `last_offsets`, and its topic counted in `consumed`; each document whose index the
     /// Kafka timestamp named (event time outside the window) is counted in `outside`, by
-    /// (topic, "behind" or "ahead").
+    /// (topic, "behind" or "ahead"). With `last_times`, each partition's last message's Kafka
+    /// timestamp (ms) is recorded there too, where it has one (ingest's status document).
     #[pyo3(signature = (messages, start, ingested, max_message_bytes, budget, last_offsets,
-                        consumed, outside, /))]
+                        consumed, outside, last_times=None, /))]
     #[allow(clippy::too_many_arguments)]
     fn take<'py>(
         &self,
@@ -161,6 +162,7 @@ impl Intake {
         last_offsets: &Bound<'py, PyDict>,
         consumed: &Bound<'py, PyDict>,
         outside: &Bound<'py, PyDict>,
+        last_times: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Taken<'py>> {
         let mut errors = Vec::new();
         let mut reads = Vec::with_capacity(messages.len().saturating_sub(start));
@@ -200,12 +202,12 @@ impl Intake {
         let mut counts: Vec<(Py<PyString>, usize)> = Vec::new();
         let mut seen: Vec<(Py<PyString>, usize)> = Vec::new();
         let mut outside_window: Vec<(Py<PyString>, Side, usize)> = Vec::new();
-        let mut partitions: Vec<(&Bound<'py, PyString>, i64, i64)> = Vec::new();
+        let mut partitions: Vec<(&Bound<'py, PyString>, i64, i64, Option<i64>)> = Vec::new();
         for (r, fate) in reads.iter().zip(fates) {
             tally(py, &mut seen, &r.topic);
-            match partitions.iter_mut().find(|(t, p, _)| *p == r.partition && same(t, &r.topic)) {
-                Some(last) => last.2 = r.offset,
-                None => partitions.push((&r.topic, r.partition, r.offset)),
+            match partitions.iter_mut().find(|(t, p, ..)| *p == r.partition && same(t, &r.topic)) {
+                Some(last) => (last.2, last.3) = (r.offset, r.timestamp_ms),
+                None => partitions.push((&r.topic, r.partition, r.offset, r.timestamp_ms)),
             }
             match fate {
                 Fate::Built(side) => {
@@ -219,8 +221,12 @@ impl Intake {
                 Fate::Skipped => {}
             }
         }
-        for (topic, partition, offset) in partitions {
+        for (topic, partition, offset, timestamp_ms) in partitions {
             last_offsets.set_item((topic, partition), offset)?;
+            // Kafka's "no timestamp" is -1 (pre-0.10 message formats): nothing to record.
+            if let (Some(times), Some(ms)) = (last_times, timestamp_ms.filter(|&ms| ms > 0)) {
+                times.set_item((topic, partition), ms)?;
+            }
         }
         for (topic, n) in seen {
             let before: usize = match consumed.get_item(&topic)? {

@@ -51,6 +51,7 @@ class Intake:
         last_offsets: dict[tuple[str, int], int],
         consumed: dict[str, int],
         outside: dict[tuple[str, str], int],
+        last_times: dict[tuple[str, int], int] | None = None,
         /,
     ) -> tuple[Run, list[tuple[int, str, str, str]], list[int], int, str | None]:
         """(run, dead letters as (position, stage, reason, detail), positions of Kafka

@@ -63,7 +63,12 @@ class ClockSkew:
 
     def drifting(self, bound_s: float) -> list[tuple[str, float]]:
         """The hosts whose clocks are off by more than `bound_s` seconds, furthest first."""
-        return [(h, o) for h, o in self.ranked() if abs(o) > bound_s]
+        return beyond(self.ranked(), bound_s)
 
     def __len__(self) -> int:
         return len(self._samples)
+
+
+def beyond(ranked: list[tuple[str, float]], bound_s: float) -> list[tuple[str, float]]:
+    """Of `ranked` (host, offset) estimates, those off by more than `bound_s`, in order."""
+    return [(h, o) for h, o in ranked if abs(o) > bound_s]

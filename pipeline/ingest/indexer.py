@@ -67,6 +67,8 @@ class Batch:
     actions: list[IndexAction] = field(default_factory=list)  # single ones (tests, tools)
     letters: list[DeadLetter] = field(default_factory=list)
     last_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    # The Kafka timestamp (ms) of each partition's last message, for the status document.
+    last_times: dict[tuple[str, int], int] = field(default_factory=dict)
     size_bytes: int = 0
     run_documents: int = 0
     started: float = field(default_factory=time.monotonic)

@@ -72,7 +72,7 @@ class InFlight:
         """Hand the open batch to a writer and open the next."""
         batch, self.open = self.open, Batch()
         self.metrics.batch_size.observe(len(batch))
-        batch_id = self.tracker.open(batch.last_offsets)
+        batch_id = self.tracker.open(batch.last_offsets, batch.last_times)
         self._futures.append((batch_id, self._pool.submit(self.writer.write, batch)))
         self.metrics.in_flight.set(len(self._futures))
 

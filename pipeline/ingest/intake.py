@@ -16,7 +16,9 @@ from confluent_kafka import KafkaError, Message
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import _native
 from pipeline.ingest.actions import DeadLetter, iso, origin_of
+from pipeline.ingest.clock import ClockSkew
 from pipeline.ingest.inflight import InFlight
+from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.source import SetupError
 from pipeline.ingest.transform import UNBOUNDED, core_settings
 
@@ -77,6 +79,7 @@ class Intake:
                 batch.last_offsets,
                 self.consumed,
                 self.outside,
+                batch.last_times,
             )
             if len(run):
                 batch.add_run(run)
@@ -91,6 +94,21 @@ class Intake:
                 self._route(unrouted)
             if batches.complete() and not batches.full():
                 batches.submit()
+
+    def hand_over(self, metrics: IngestMetrics, clocks: ClockSkew) -> None:
+        """Add the polls' counts to the metrics and their clock samples to `clocks`, and
+        start counting afresh."""
+        if self.consumed:
+            for topic, n in self.consumed.items():
+                metrics.consumed.labels(topic).inc(n)
+            self.consumed.clear()
+        if self.outside:
+            for (topic, side), n in self.outside.items():
+                metrics.outside_window.labels(topic, side).inc(n)
+            self.outside.clear()
+        if self.clock_samples:
+            clocks.observe(self.clock_samples)
+            self.clock_samples.clear()
 
     def _letters(self, messages: list[Message], letters: list[tuple[int, str, str, str]]) -> None:
         """The core's dead letters of a poll, (position, stage, reason, detail) in poll

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.config import IngestConfig
-from pipeline.ingest.clock import ClockSkew
+from pipeline.ingest.clock import ClockSkew, beyond
 
 
 class IngestMetrics:
@@ -70,6 +70,11 @@ class IngestMetrics:
             "Hosts whose clock is off by more than ingest.clock_drift_bound_s",
             registry=r,
         )
+        self.status_write_failures = Counter(
+            "edgewatch_ingest_status_write_failures",
+            "Status documents (ingest.status_index) Elasticsearch did not take, per interval",
+            registry=r,
+        )
         self.paused = Gauge(
             "edgewatch_ingest_paused",
             "1 while consumption is paused for backpressure (Elasticsearch slow or down)",
@@ -93,12 +98,14 @@ class IngestMetrics:
             registry=r,
         )
 
-    def publish_clocks(self, clocks: ClockSkew, settings: IngestConfig) -> None:
+    def publish_clocks(self, clocks: ClockSkew, settings: IngestConfig) -> list[tuple[str, float]]:
         """The hosts whose clocks are furthest off, and how many drift beyond the bound (a
-        bounded set of host labels: the top ones only)."""
-        ranked = clocks.ranked()  # the medians, once for both
+        bounded set of host labels: the top ones only); returns those drifting, (host,
+        offset) furthest first, for the status document."""
+        ranked = clocks.ranked()  # the medians, once for all
         self.clock_offset.clear()
         for host, offset in ranked[: settings.clock_hosts_shown]:
             self.clock_offset.labels(host).set(offset)
-        bound = settings.clock_drift_bound_s
-        self.clocks_drifting.set(sum(abs(offset) > bound for _, offset in ranked))
+        drifting = beyond(ranked, settings.clock_drift_bound_s)
+        self.clocks_drifting.set(len(drifting))
+        return drifting

@@ -45,6 +45,7 @@ class Release:
 @dataclass
 class _Batch:
     last_offsets: dict[TopicPartition, int]
+    last_times: dict[TopicPartition, int] = field(default_factory=dict)
     finished: bool = False
     letters: list[DeadLetter] = field(default_factory=list)
 
@@ -58,12 +59,20 @@ class CommitTracker:
         self._next_id = 0
         self._ready = Release()
         self._letter_bytes = 0
+        # Per partition, the Kafka timestamp (ms) of the last message released: written, with
+        # everything before it (the status document's "how far behind").
+        self.released_times: dict[TopicPartition, int] = {}
 
-    def open(self, last_offsets: dict[TopicPartition, int]) -> int:
-        """Register a submitted batch by its last offset per (topic, partition); get its id."""
+    def open(
+        self,
+        last_offsets: dict[TopicPartition, int],
+        last_times: dict[TopicPartition, int] | None = None,
+    ) -> int:
+        """Register a submitted batch by its last offset per (topic, partition), and the Kafka
+        timestamps (ms) of those messages where known; get its id."""
         batch_id = self._next_id
         self._next_id += 1
-        self._batches[batch_id] = _Batch(dict(last_offsets))
+        self._batches[batch_id] = _Batch(dict(last_offsets), dict(last_times or {}))
         return batch_id
 
     def done(self, batch_id: int, letters: Iterable[DeadLetter] = ()) -> None:
@@ -82,6 +91,7 @@ class CommitTracker:
             del self._batches[first_id]
             for tp, last in first.last_offsets.items():
                 self._ready.offsets[tp] = max(self._ready.offsets.get(tp, -1), last + 1)
+            self.released_times.update(first.last_times)
             self._ready.letters.extend(first.letters)
             self._letter_bytes += sum(x.size for x in first.letters)
 
@@ -123,11 +133,13 @@ class CommitTracker:
         """
         for tp in partitions:
             self._ready.offsets.pop(tp, None)
+            self.released_times.pop(tp, None)
         self._ready.letters = [x for x in self._ready.letters if _partition(x) not in partitions]
         self._letter_bytes = sum(x.size for x in self._ready.letters)
         for batch in self._batches.values():
             for tp in partitions:
                 batch.last_offsets.pop(tp, None)
+                batch.last_times.pop(tp, None)
             batch.letters = [x for x in batch.letters if _partition(x) not in partitions]
 
 

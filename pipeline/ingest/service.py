@@ -19,7 +19,8 @@ Delivery guarantee: at-least-once into Elasticsearch, with no duplicates.
   source.py): through an outage of either, metrics, /healthz and /readyz stay true.
 
 This module is the loop; source.py is the Kafka side, intake.py turns polls into batches,
-inflight.py hands them to the writers, health.py and idle.py decide readiness and idling.
+inflight.py hands them to the writers, health.py and idle.py decide readiness and idling,
+status.py reports how far behind the member is.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from pipeline.ingest.intake import Intake
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.offsets import CommitTracker
 from pipeline.ingest.source import KafkaSource, SetupError
+from pipeline.ingest.status import StatusReporter
 from pipeline.ingest.transaction import Transactions, transactional_id
 from pipeline.telemetry import Heartbeat, StatusServer, total
 
@@ -113,6 +115,7 @@ class IngestService:
         self._source: KafkaSource | None = None
         self._intake: Intake | None = None
         self.clocks = ClockSkew()
+        self._reporter = StatusReporter(self._es, self.settings, self.metrics)
         self._status: StatusServer | None = None
         self._prober = Prober(self._writer.probe, self._last_heard_from_es)
 
@@ -274,7 +277,7 @@ class IngestService:
             # ...and not while the group was still handing out partitions.
             idle_since = max(idle_since, source.assigned_at)
             intake.take(messages, datetime.now(UTC))
-            self._count(intake)
+            intake.hand_over(self.metrics, self.clocks)
             if not batches.full() and (batches.lingered(now) or batches.complete()):
                 batches.submit()
             batches.reap()
@@ -282,7 +285,8 @@ class IngestService:
                 source.commit()
                 next_commit = now + COMMIT_INTERVAL_S
             if now >= next_progress:
-                self.metrics.publish_clocks(self.clocks, self.settings)
+                drifting = self.metrics.publish_clocks(self.clocks, self.settings)
+                self._reporter.report(source, drifting)  # status.py: the alert side reads it
                 self._progress()
                 next_progress = now + PROGRESS_INTERVAL_S
             if self.options.exit_when_idle is not None and now >= next_idle_check:
@@ -292,20 +296,6 @@ class IngestService:
                 if code is not None:
                     return code
         return 0
-
-    def _count(self, intake: Intake) -> None:
-        """Add one poll's counts to the metrics."""
-        if intake.consumed:
-            for topic, n in intake.consumed.items():
-                self.metrics.consumed.labels(topic).inc(n)
-            intake.consumed.clear()
-        if intake.outside:
-            for (topic, side), n in intake.outside.items():
-                self.metrics.outside_window.labels(topic, side).inc(n)
-            intake.outside.clear()
-        if intake.clock_samples:
-            self.clocks.observe(intake.clock_samples)
-            intake.clock_samples.clear()
 
     def _idle_exit(
         self, source: KafkaSource, idle: IdleExit, now: float, quiet: bool

@@ -79,6 +79,8 @@ class KafkaSource:
         self._subscription: list[str] | None = None  # to join with, once prepared
         self._fresh: set[TopicPartitionKey] = set()  # assigned since the last hold()
         self.fetch_states: dict[str, int] = {}  # assigned partitions per fetch state
+        # Messages not yet written and committed, per assigned partition (`partition_lag`).
+        self.lags: dict[TopicPartitionKey, int] = {}
         self.fenced: str | None = None  # why Kafka shut this member out, if it did
         self.consumer = kafka_client.consumer(
             config.kafka, group, watch, **self._overrides(instance_id)
@@ -272,6 +274,7 @@ class KafkaSource:
         self.assigned -= partitions
         self._paused -= partitions
         for topic, partition in partitions:
+            self.lags.pop((topic, partition), None)
             with contextlib.suppress(KeyError):  # never reported
                 self.metrics.lag.remove(topic, str(partition))
 
@@ -283,11 +286,13 @@ class KafkaSource:
         self.health.on_stats(read_stats(stats, self.assigned, time.monotonic()))
         for topic, info in stats.get("topics", {}).items():
             for partition, p in info.get("partitions", {}).items():
-                if partition == "-1" or (topic, int(partition)) not in self.assigned:
+                key = (topic, int(partition)) if partition != "-1" else None
+                if key is None or key not in self.assigned:
                     continue
-                lag = p.get("consumer_lag", -1)
-                if lag >= 0:
+                lag = partition_lag(p, self.committer.committed.get(key))
+                if lag is not None:
                     self.metrics.lag.labels(topic, partition).set(lag)
+                    self.lags[key] = lag
                 fetching[p.get("fetch_state", "?")] += 1
         self.fetch_states = dict(fetching)
 
@@ -304,6 +309,26 @@ class KafkaSource:
         self.closing = True  # the revoke during close() must not wait for anything again
         self.consumer.close()
         self.committer.close()
+
+
+def partition_lag(stats: dict[str, Any], committed: int | None) -> int | None:
+    """Messages of one partition not yet written and committed: from its end (librdkafka's
+    statistics) to `committed`, the next offset this member committed, else the group's
+    offset found at assignment, else (a group that never committed, reading from the
+    earliest) the partition's start; None while those are unknown.
+
+    Not librdkafka's `consumer_lag`: that counts from offsets the consumer itself commits, and
+    ours go through the producer's transaction with the dead letters, which it never sees
+    (it stays -1, or at the offset found at assignment)."""
+    end = int(stats.get("ls_offset", -1))  # read_committed: the last stable offset
+    if end < 0:
+        end = int(stats.get("hi_offset", -1))
+    done = committed if committed is not None else int(stats.get("committed_offset", -1))
+    if done < 0:
+        done = int(stats.get("lo_offset", -1))
+    if end < 0 or done < 0:
+        return None
+    return max(0, end - done)
 
 
 def _names(partitions: list[TopicPartition]) -> str:

@@ -48,6 +48,49 @@ def template_body(settings: IngestConfig) -> dict[str, Any]:
     return body
 
 
+def status_template_body(settings: IngestConfig) -> dict[str, Any]:
+    """The template of the status index (status.py; PUT _index_template/<status_index>)."""
+    index_settings: dict[str, Any] = {"index.number_of_shards": 1}
+    if settings.replicas is not None:
+        index_settings["index.number_of_replicas"] = settings.replicas
+    return {
+        "index_patterns": [settings.status_index],
+        # One exact name: above the log indices' template (200), which an operator who puts
+        # the status index under the index prefix would otherwise have match it too.
+        "priority": 250,
+        "template": {"settings": index_settings, "mappings": status_mappings()},
+        "_meta": {"managed_by": "edgewatch", "description": "edgewatch ingest status"},
+    }
+
+
+def status_mappings() -> dict[str, Any]:
+    """Field mappings of the status documents (see schema/status.schema.json). Fields added
+    later are kept in _source, unindexed, until the template maps them."""
+    return {
+        "dynamic": False,
+        "properties": {
+            "@timestamp": {"type": "date"},
+            "kind": _KW,
+            "member": _KW,
+            "group": _KW,
+            "lag": {"type": "long"},
+            "behind_s": {"type": "double"},
+            "caught_up": {"type": "boolean"},
+            "topics": {
+                "properties": {
+                    "topic": _KW,
+                    "lag": {"type": "long"},
+                    "behind_s": {"type": "double"},
+                    "last_kafka_time": {"type": "date"},
+                }
+            },
+            "host": {"properties": {"name": _KW}},
+            "offset_s": {"type": "double"},
+            "bound_s": {"type": "double"},
+        },
+    }
+
+
 def ilm_policy(settings: IngestConfig) -> dict[str, Any] | None:
     """The ILM policy (PUT _ilm/policy/<template name>) for `ilm_delete_after_days`, or None.
 

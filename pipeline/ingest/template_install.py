@@ -1,4 +1,5 @@
-"""Installing the index template (and its ILM policy) at start, before anything is read."""
+"""Installing the index templates (the logs', with its ILM policy, and the status index's) at
+start, before anything is read."""
 
 from __future__ import annotations
 
@@ -17,27 +18,28 @@ log = logging.getLogger("edgewatch.ingest")
 
 
 def install(client: Elasticsearch, config: Config, stop: threading.Event) -> bool:
-    """Install the ILM policy (if asked for) and the index template, retrying with backoff
-    while Elasticsearch is unreachable or busy; True once installed, False if `stop` came
-    first. Raises SetupError when only the operator can fix it (credentials, a conflicting
-    template, no ILM)."""
+    """Install the ILM policy (if asked for), the index template and the status index's
+    template (status.py), retrying with backoff while Elasticsearch is unreachable or busy;
+    True once installed, False if `stop` came first. Raises SetupError when only the
+    operator can fix it (credentials, a conflicting template, no ILM)."""
     settings = config.ingest
     attempt = 0
     backoff = bulk.Backoff(cap_s=settings.retry_backoff_max_s)
     while not stop.is_set():
         es = client.options(request_timeout=10, max_retries=0)
+        name = template.template_name(settings)  # the one being installed, for the errors
         try:
             policy = template.ilm_policy(settings)
             if policy is not None:  # before the template that names it
                 _put_policy(es, settings, policy)
-            es.indices.put_index_template(
-                name=template.template_name(settings),
-                **template.template_body(settings),
-            )
+            es.indices.put_index_template(name=name, **template.template_body(settings))
+            name = settings.status_index
+            es.indices.put_index_template(name=name, **template.status_template_body(settings))
             log.info(
-                "index template %s installed for %s",
+                "index templates %s installed for %s, %s for the status",
                 template.template_name(settings),
                 template.index_pattern(settings),
+                settings.status_index,
             )
             return True
         except ApiError as err:
@@ -45,10 +47,10 @@ def install(client: Elasticsearch, config: Config, stop: threading.Event) -> boo
             if advice:
                 raise SetupError(advice) from err
             if err.meta.status < 500 and err.meta.status != 429:
+                setting = "status_index" if name == settings.status_index else "index_prefix"
                 raise SetupError(
-                    f"Elasticsearch refused the index template "
-                    f"{template.template_name(settings)}: {err.message} "
-                    f"({err.body}). Choose an ingest.index_prefix whose indices no other "
+                    f"Elasticsearch refused the index template {name}: {err.message} "
+                    f"({err.body}). Choose an ingest.{setting} whose indices no other "
                     "template of the same priority matches, or remove that template."
                 ) from err
             delay = backoff.delay(attempt)
