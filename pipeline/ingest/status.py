@@ -20,7 +20,6 @@ loop. A failed write is counted and logged at most once a minute: it never stops
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -95,6 +94,7 @@ def documents(
                 "behind_s": behind,
                 "topics": topics,
                 "caught_up": behind < CAUGHT_UP_S,
+                "behind": spoken(behind),
             },
         )
     ]
@@ -154,9 +154,24 @@ def _from_ms(ms: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
 
+def spoken(seconds: float) -> str:
+    """A duration as an alert email says it: `45 s`, `12 min`, `3 h 5 min`."""
+    whole = int(seconds)
+    if whole < 120:
+        return f"{whole} s"
+    hours, minutes = divmod(whole // 60, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
 def member_name(instance_id: str | None) -> str:
-    """This process's name in the status: its static member id, else hostname-pid."""
-    return instance_id or f"{socket.gethostname()}-{os.getpid()}"
+    """This process's name in the status: its static member id, else the host's name.
+
+    Stable across restarts on purpose: a restarted member overwrites its own document, so
+    an old one left behind always means a member that is not running (the ingest-behind
+    rule alerts on it; delete the document of a member retired for good). Two members on
+    one host need an instance id each.
+    """
+    return instance_id or socket.gethostname()
 
 
 class StatusReporter:

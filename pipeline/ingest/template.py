@@ -76,6 +76,7 @@ def status_mappings() -> dict[str, Any]:
             "lag": {"type": "long"},
             "behind_s": {"type": "double"},
             "caught_up": {"type": "boolean"},
+            "behind": {"type": "keyword", "index": False},
             "topics": {
                 "properties": {
                     "topic": _KW,

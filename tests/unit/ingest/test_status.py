@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def test_caught_up_member_has_no_lag_and_is_not_behind() -> None:
             },
         ],
         "caught_up": True,
+        "behind": "0 s",
     }
 
 
@@ -154,10 +156,16 @@ def test_timestamps_are_utc_with_milliseconds() -> None:
     assert status.iso_ms(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05.000Z"
 
 
-def test_the_member_is_the_instance_id_else_host_and_pid() -> None:
+def test_the_member_is_the_instance_id_else_the_host_name() -> None:
     assert status.member_name("ingest-3") == "ingest-3"
-    host, _, pid = status.member_name(None).rpartition("-")
-    assert host and pid.isdigit()
+    assert status.member_name(None) == socket.gethostname()  # the same after a restart
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0 s"), (45.7, "45 s"), (720, "12 min"), (11100, "3 h 5 min")]
+)
+def test_behind_is_spoken_for_emails(seconds: float, text: str) -> None:
+    assert status.spoken(seconds) == text
 
 
 def test_the_template_maps_every_field_of_the_schema() -> None:
