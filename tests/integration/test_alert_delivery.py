@@ -24,8 +24,7 @@ from elasticsearch import Elasticsearch
 
 from pipeline.cli import main
 from pipeline.config import Config
-from pipeline.ingest.template import mappings
-from tests.fixtures.alerting import running
+from tests.fixtures.alerting import every, running, seed, shipped_rule
 from tests.fixtures.http_receiver import HttpReceiver
 from tests.fixtures.smtp import MailSink
 
@@ -52,44 +51,6 @@ def delivery_config(alert_config: Config, smtp_server: MailSink) -> Config:
         # The test's receiver is on loopback, which only an explicit pattern allows.
         http=replace(alert_config.http, allowed_hosts=("127.0.0.1",)),
     )
-
-
-def _seed(es: Elasticsearch, index: str, docs: list[tuple[str, str, datetime, str]]) -> None:
-    """Index (host, level, time, message) log documents with the ingest mappings."""
-    if not es.indices.exists(index=index):
-        es.indices.create(index=index, mappings=mappings())
-    operations: list[dict[str, Any]] = []
-    for host, level, moment, message in docs:
-        operations += [
-            {"index": {"_index": index}},
-            {
-                "@timestamp": moment.isoformat(),
-                "host": {"name": host},
-                "log": {"level": level},
-                "message": message,
-            },
-        ]
-    if operations:
-        response = es.bulk(operations=operations, refresh=True)
-        assert not response["errors"]
-
-
-def _every(minutes: float, step_s: float, end: datetime) -> list[datetime]:
-    """Times from `minutes` before `end` up to `end`, `step_s` seconds apart."""
-    count = int(minutes * 60 / step_s)
-    return [end - timedelta(seconds=step_s * i) for i in range(count, 0, -1)]
-
-
-def _shipped_rule(folder: Path, name: str, index: str, **changes: Any) -> str:
-    """Copy rules/<name>.json into `folder`, searching `index` on a 1-second schedule."""
-    rule = json.loads((ROOT / "rules" / f"{name}.json").read_text())
-    rule.pop("$schema")
-    rule["trigger"] = {"schedule": {"interval": "1s"}}
-    rule["input"]["search"]["request"]["indices"] = [index]
-    rule.update(changes)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(rule))
-    return name
 
 
 def _html(mail: Any) -> str:
@@ -119,14 +80,14 @@ def test_fleet_spike_yields_exactly_one_email_with_numbers_and_chart(
 ) -> None:
     index = f"{unique_name}-logs"
     now = datetime.now(UTC)
-    spike = [("edge-03", ERROR, t, "db timeout") for t in _every(3, 1.5, now)]  # 120 lines
-    others = [("edge-01", ERROR, t, "disk slow") for t in _every(4, 20, now)]  # 12 lines
+    spike = [("edge-03", ERROR, t, "db timeout") for t in every(3, 1.5, now)]  # 120 lines
+    others = [("edge-01", ERROR, t, "disk slow") for t in every(4, 20, now)]  # 12 lines
     earlier = [
-        ("edge-01", ERROR, t, "disk slow") for t in _every(50, 300, now - timedelta(minutes=6))
+        ("edge-01", ERROR, t, "disk slow") for t in every(50, 300, now - timedelta(minutes=6))
     ]
-    _seed(es, index, spike + others + earlier)
+    seed(es, index, spike + others + earlier)
     rules = tmp_path / "rules"
-    _shipped_rule(rules, "fleet-error-spike", index)
+    shipped_rule(rules, "fleet-error-spike", index)
 
     with running(delivery_config, rules) as service:
         (mail,) = smtp_server.wait_for(1, timeout=20)
@@ -168,9 +129,9 @@ def test_throttle_and_ack_hold_across_a_restart(
 ) -> None:
     index = f"{unique_name}-logs"
     now = datetime.now(UTC)
-    _seed(es, index, [("edge-03", ERROR, t, "db timeout") for t in _every(3, 1.5, now)])
+    seed(es, index, [("edge-03", ERROR, t, "db timeout") for t in every(3, 1.5, now)])
     rules = tmp_path / "rules"
-    _shipped_rule(rules, "fleet-error-spike", index)  # throttled for 15m once sent
+    shipped_rule(rules, "fleet-error-spike", index)  # throttled for 15m once sent
     # The same rule with a 1s throttle: only an ack can keep it quiet.
     ackable = json.loads((rules / "fleet-error-spike.json").read_text())
     ackable["throttle_period"] = "1s"
@@ -206,9 +167,9 @@ def test_smtp_down_for_a_minute_then_up_delivers_the_email_once(
     tmp_path: Path,
 ) -> None:
     index = f"{unique_name}-logs"
-    _seed(es, index, [("edge-05", ERROR, t, "boom") for t in _every(3, 1.5, datetime.now(UTC))])
+    seed(es, index, [("edge-05", ERROR, t, "boom") for t in every(3, 1.5, datetime.now(UTC))])
     rules = tmp_path / "rules"
-    _shipped_rule(rules, "fleet-error-spike", index)
+    shipped_rule(rules, "fleet-error-spike", index)
     smtp_server.stop()
 
     with running(delivery_config, rules) as service:
@@ -238,7 +199,7 @@ def test_webhook_500_500_200_is_delivered_once_with_one_idempotency_key(
     tmp_path: Path,
 ) -> None:
     index = f"{unique_name}-logs"
-    _seed(es, index, [("edge-09", ERROR, t, "boom") for t in _every(3, 1.5, datetime.now(UTC))])
+    seed(es, index, [("edge-09", ERROR, t, "boom") for t in every(3, 1.5, datetime.now(UTC))])
     rules = tmp_path / "rules"
     webhook_action = {
         "webhook": {
@@ -246,7 +207,7 @@ def test_webhook_500_500_200_is_delivered_once_with_one_idempotency_key(
             "auth": {"basic": {"username": "edgewatch"}},  # the password is in the config
         }
     }
-    _shipped_rule(rules, "fleet-error-spike", index, actions={"page": webhook_action})
+    shipped_rule(rules, "fleet-error-spike", index, actions={"page": webhook_action})
     http_receiver.respond_next(500, count=2, body=b'{"error":"busy"}')
 
     with running(delivery_config, rules):
@@ -281,17 +242,17 @@ def test_silent_host_yields_one_alert_then_one_recovery(
 ) -> None:
     index = f"{unique_name}-logs"
     now = datetime.now(UTC)
-    docs = [(host, "info", t, "ok") for host in ("edge-01", "edge-02") for t in _every(60, 60, now)]
-    docs += [("edge-07", "info", t, "ok") for t in _every(45, 60, now - timedelta(minutes=15))]
-    _seed(es, index, docs)
+    docs = [(host, "info", t, "ok") for host in ("edge-01", "edge-02") for t in every(60, 60, now)]
+    docs += [("edge-07", "info", t, "ok") for t in every(45, 60, now - timedelta(minutes=15))]
+    seed(es, index, docs)
     rules = tmp_path / "rules"
-    _shipped_rule(rules, "silent-node", index)
+    shipped_rule(rules, "silent-node", index)
 
     with running(delivery_config, rules):
         (alert,) = smtp_server.wait_for(1, timeout=20)
         time.sleep(2)
         assert len(smtp_server.messages) == 1  # one alert, not one per execution
-        _seed(es, index, [("edge-07", "info", datetime.now(UTC), "back")])
+        seed(es, index, [("edge-07", "info", datetime.now(UTC), "back")])
         smtp_server.wait_for(2, timeout=20)
         time.sleep(2)
     assert len(smtp_server.messages) == 2
@@ -320,13 +281,13 @@ def test_host_spike_against_its_baseline_alerts_only_that_host(
     docs = []
     # Baselines over the hour before the last 5 minutes: 2 or 20 error lines per 5 minutes.
     for host, per_5m in (("edge-01", 2), ("edge-02", 2), ("edge-03", 2), ("edge-04", 20)):
-        docs += [(host, ERROR, t, "x") for t in _every(55, 300 / per_5m, before)]
+        docs += [(host, ERROR, t, "x") for t in every(55, 300 / per_5m, before)]
     # The last 5 minutes: only edge-02 is both >= 3x its usual rate and >= 20 lines.
     for host, count in (("edge-01", 8), ("edge-02", 40), ("edge-03", 5), ("edge-04", 30)):
-        docs += [(host, ERROR, t, "x") for t in _every(4, 240 / count, now)]
-    _seed(es, index, docs)
+        docs += [(host, ERROR, t, "x") for t in every(4, 240 / count, now)]
+    seed(es, index, docs)
     rules = tmp_path / "rules"
-    _shipped_rule(rules, "host-error-spike", index)
+    shipped_rule(rules, "host-error-spike", index)
 
     with running(delivery_config, rules):
         (mail,) = smtp_server.wait_for(1, timeout=20)

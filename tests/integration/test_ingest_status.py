@@ -4,7 +4,6 @@ stop the logs."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,9 +14,8 @@ from elasticsearch import Elasticsearch
 
 from pipeline.clients import kafka as kafka_client
 from pipeline.config import Config
-from pipeline.ingest.service import IngestOptions, IngestService
 from pipeline.telemetry import total
-from tests.fixtures.ingest import count, produce, with_ingest
+from tests.fixtures.ingest import count, ingesting, produce, with_ingest
 
 MEMBER = "status-test-0"
 
@@ -31,19 +29,6 @@ def status_config(ingest_config: Config, es: Elasticsearch, unique_name: str) ->
     quiet = es.options(ignore_status=404)
     quiet.indices.delete(index=index)
     quiet.indices.delete_index_template(name=index)
-
-
-def _start(cfg: Config, topic: str) -> tuple[IngestService, threading.Thread]:
-    service = IngestService(cfg, IngestOptions(topics=(topic,), http_port=0))
-    runner = threading.Thread(target=service.run)
-    runner.start()
-    return service, runner
-
-
-def _stop(service: IngestService, runner: threading.Thread) -> None:
-    service.stop()
-    runner.join(60)
-    assert not runner.is_alive()
 
 
 def _status(es: Elasticsearch, cfg: Config) -> dict[str, Any] | None:
@@ -77,11 +62,8 @@ def test_a_backlog_shows_as_behind_then_caught_up(
     # One document per bulk request, one request at a time: the backlog lasts past the first
     # status (10 s in).
     slow = with_ingest(status_config, bulk_max_docs=1, bulk_concurrency=1)
-    service, runner = _start(slow, topic)
-    try:
+    with ingesting(slow, topic):
         behind = _wait_for(lambda: _status(es, slow), 25)
-    finally:
-        _stop(service, runner)
     assert behind is not None, "no status document within 25 s"
     assert behind["kind"] == "ingest"
     assert (behind["member"], behind["group"]) == (MEMBER, slow.ingest.group)
@@ -94,14 +76,11 @@ def test_a_backlog_shows_as_behind_then_caught_up(
     assert abs(_age_s(entry["last_kafka_time"]) - 600) < 60
 
     # At full speed it catches up, and says so.
-    service, runner = _start(status_config, topic)
-    try:
+    with ingesting(status_config, topic):
         caught_up = _wait_for(
             lambda: (s := _status(es, status_config)) and s["caught_up"] and s["lag"] == 0 and s,
             40,
         )
-    finally:
-        _stop(service, runner)
     assert caught_up, f"not caught up: {_status(es, status_config)}"
     assert _age_s(caught_up["@timestamp"]) < 30
     assert caught_up["behind_s"] == 0
@@ -116,12 +95,9 @@ def test_a_status_index_refusing_writes_does_not_stop_ingest(
     index = status_config.ingest.status_index
     es.indices.create(index=index, settings={"index.blocks.write": True})
     produce(status_config, topic, [b"ERROR before %d" % i for i in range(50)])
-    service, runner = _start(status_config, topic)
-    try:
+    with ingesting(status_config, topic) as service:
         refused = _wait_for(lambda: total(service.metrics.status_write_failures) > 0, 25)
         assert refused, "the refused status write was not counted"
         produce(status_config, topic, [b"ERROR after %d" % i for i in range(50)])
         assert _wait_for(lambda: count(es, status_config) == 100, 30)
-    finally:
-        _stop(service, runner)
     assert _status(es, status_config) is None
