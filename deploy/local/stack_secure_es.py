@@ -30,8 +30,9 @@ from stack_secure import (
 # docs/operations.md lists the same privileges for production, and
 # tests/security/test_secured_stack.py proves each service works with exactly these.
 # Index names: the defaults (`edgewatch-logs-*`, `edgewatch-status`, `edgewatch-rules-*`,
-# `edgewatch-outbox`) and the tests' own prefixes (`ew-secure-*`). Ingest writes its status
-# to `edgewatch-status`; the alert service only reads it.
+# `edgewatch-outbox`, `edgewatch-hosts`) and the tests' own prefixes (`ew-secure-*`). Ingest
+# writes its status to `edgewatch-status`; the alert service only reads it. The retired
+# hosts (`edgewatch-hosts`) are written with the alert service's credentials.
 ROLES: dict[str, dict[str, Any]] = {
     "edgewatch_ingest": {
         "cluster": ["monitor", "manage_index_templates"],
@@ -50,7 +51,12 @@ ROLES: dict[str, dict[str, Any]] = {
                 "privileges": ["read"],
             },
             {
-                "names": ["edgewatch-rules-*", "edgewatch-outbox*", "ew-secure-*"],
+                "names": [
+                    "edgewatch-rules-*",
+                    "edgewatch-outbox*",
+                    "edgewatch-hosts",
+                    "ew-secure-*",
+                ],
                 "privileges": [
                     "read",
                     "write",
