@@ -152,14 +152,17 @@ class Run:
 
 
 def demo_rules(run: Run) -> Path:
-    """The starter pack, searching this run's indices; silent-node shortened to 2 minutes."""
+    """The starter pack, searching this run's indices (logs and ingest status); silent-node
+    shortened to 2 minutes."""
     target = run.folder / "rules"
     target.mkdir(parents=True, exist_ok=True)
     for source in sorted((ROOT / "rules").glob("*.json")):
         rule = json.loads(source.read_text())
         rule["$schema"] = str(ROOT / "pipeline" / "alerting" / "schema" / "watch.schema.json")
-        text = json.dumps(rule, indent=2).replace(
-            '"edgewatch-logs-*"', f'"{run.index_prefix}-logs-*"'
+        text = (
+            json.dumps(rule, indent=2)
+            .replace('"edgewatch-logs-*"', f'"{run.index_prefix}-logs-*"')
+            .replace('"edgewatch-status"', f'"{run.index_prefix}-status"')
         )
         if source.stem == "silent-node":
             text = text.replace('"silent_after": "10m"', '"silent_after": "2m"')
@@ -173,6 +176,8 @@ def service_env(run: Run, smtp_port: int) -> dict[str, str]:
         **os.environ,
         "EDGEWATCH_INGEST_GROUP": f"demo-{run.stamp}",
         "EDGEWATCH_INGEST_INDEX_PREFIX": f"{prefix}-logs",
+        # Its own status too: a stopped earlier run's status would read as "ingest stopped".
+        "EDGEWATCH_INGEST_STATUS_INDEX": f"{prefix}-status",
         "EDGEWATCH_INGEST_HTTP_PORT": "0",
         "EDGEWATCH_ALERT_HTTP_PORT": "0",
         "EDGEWATCH_ALERT_STATE_INDEX": f"{prefix}-alert-state",

@@ -28,6 +28,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from pipeline.alerting.conditions import as_utc, format_date, parse_date
 from pipeline.alerting.schedules import parse_duration
+from pipeline.ingest.status import spoken
 
 STALE_AFTER = timedelta(seconds=60)
 DEFAULT_THRESHOLD = timedelta(minutes=1)
@@ -59,7 +60,7 @@ def hold_reason(
     age = now - newest
     if age > STALE_AFTER:
         return (
-            f"held: ingest has not reported for {_span(age)} (last report from "
+            f"held: ingest has not reported for {spoken(age.total_seconds())} (last report from "
             f"{latest.get('member', '?')} at {newest.isoformat()}); silence now may be the "
             "pipeline's, not the hosts'"
         )
@@ -74,8 +75,8 @@ def hold_reason(
         ]
         where = f" on topic {', '.join(topics)}" if topics else ""
         return (
-            f"held: ingest is {_span(timedelta(seconds=behind_s))} behind{where} "
-            f"(more than {_span(limit)}); silence now may be the pipeline's, not the hosts'"
+            f"held: ingest is {spoken(behind_s)} behind{where} (more than "
+            f"{spoken(limit.total_seconds())}); silence now may be the pipeline's, not the hosts'"
         )
     return None
 
@@ -97,13 +98,6 @@ def held_record(
         "result": {"execution_time": format_date(now), "actions": []},
         "messages": [reason],
     }
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 120:
-        return f"{seconds} s"
-    return f"{seconds // 60} min"
 
 
 class IngestStatus:
