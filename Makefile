@@ -126,8 +126,9 @@ fuzz-deep: venv  ## the parser and envelope property tests with a large budget (
 
 RULES ?= 1000
 CYCLES ?= 2
+LATE ?= 0
 bench-rules: stack-up  ## many 1-minute rules against many events: evaluations/s, lateness (RULES=N)
-	RULES=$(RULES) EVENTS=$(EVENTS) CYCLES=$(CYCLES) $(PY) bench/rules_bench.py
+	RULES=$(RULES) EVENTS=$(EVENTS) CYCLES=$(CYCLES) LATE=$(LATE) $(PY) bench/rules_bench.py
 
 DEMO_MARK := .edgewatch/stack/started-by-make-demo
 # On Ctrl-C the demo stops what it started, the stack included if it started it; when it ends

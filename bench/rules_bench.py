@@ -2,6 +2,7 @@
 
     make bench-rules                 # RULES=1000 EVENTS=1000000 CYCLES=2
     RULES=200 EVENTS=100000 make bench-rules
+    LATE=1 make bench-rules          # each rule with metadata.late_data (one more search a run)
 
 1. Indexes EVENTS log documents (50 hosts, 8 services, mixed levels, spread over the last
    hour) straight into Elasticsearch.
@@ -86,14 +87,17 @@ def index_events(es: Any, index: str, count: int) -> float:
     return time.monotonic() - started
 
 
-def write_rules(folder: Path, index: str, count: int) -> None:
+def write_rules(folder: Path, index: str, count: int, late: bool = False) -> None:
     for i in range(count):
         field, value = (
             ("host.name", f"edge-{i % 50:02d}") if i % 2 else ("service.name", f"svc-{i % 8}")
         )
         rule = {
             "trigger": {"schedule": {"interval": "1m"}},
-            "metadata": {"threshold": 50 + i % 100},
+            "metadata": {
+                "threshold": 50 + i % 100,
+                **({"late_data": {"window": "5m"}} if late else {}),
+            },
             "input": {
                 "search": {
                     "request": {
@@ -132,6 +136,7 @@ def main() -> None:
     rules = int(os.environ.get("RULES", "1000"))
     events = int(os.environ.get("EVENTS", "1000000"))
     cycles = int(os.environ.get("CYCLES", "2"))
+    late = os.environ.get("LATE", "0") not in ("", "0")  # each rule judges late data again
     run_id = uuid.uuid4().hex[:8]
     base = load_config()
     cfg = replace(
@@ -154,7 +159,7 @@ def main() -> None:
     say(f"  {took:.1f} s ({events / took:,.0f}/s)")
 
     folder = Path(tempfile.mkdtemp(prefix="benchrules-"))
-    write_rules(folder, index, rules)
+    write_rules(folder, index, rules, late)
     service = AlertService(cfg, folder, http_port=0)
     searches = [0]
     real = service.services
@@ -164,7 +169,10 @@ def main() -> None:
         return real.search(request)
 
     service.services = replace(real, search=counting_search)
-    say(f"running {rules} rules (1-minute interval) for {cycles} cycle(s)")
+    say(
+        f"running {rules} rules (1-minute interval{', late_data' if late else ''}) "
+        f"for {cycles} cycle(s)"
+    )
     runner = threading.Thread(target=service.run)
     cpu0, wall0 = time.process_time(), time.monotonic()
     runner.start()
@@ -216,6 +224,7 @@ def main() -> None:
                 "rules": rules,
                 "events": events,
                 "cycles": cycles,
+                "late_data": late,
                 "executions": int(executions),
                 "evaluations_per_s": round(sum(counts.values()) / busy, 1) if busy else None,
                 "searches_per_cycle": round(searches[0] / max(cycles, 1)),
