@@ -169,7 +169,11 @@ def provision(files: SecureFiles) -> None:
     accepts is kept (its node keeps them across restarts)."""
     for service in ("ingest", "alert"):
         path = files.secret(f"es-{service}.api_key")
-        if path.exists():
+        role = f"edgewatch_{service}"
+        # A key keeps the privileges it was made with: a changed role needs a new key.
+        granted = files.secret(f"es-{service}.api_key.role")
+        wanted = json.dumps(ROLES[role], sort_keys=True)
+        if path.exists() and granted.exists() and granted.read_text() == wanted:
             try:
                 _es_request(
                     files, "GET", "/_security/_authenticate", auth="ApiKey " + path.read_text()
@@ -177,7 +181,6 @@ def provision(files: SecureFiles) -> None:
                 continue
             except urllib.error.HTTPError:
                 pass  # the node's data was wiped: make a new key
-        role = f"edgewatch_{service}"
         key = _es_request(
             files,
             "POST",
@@ -185,3 +188,4 @@ def provision(files: SecureFiles) -> None:
             {"name": f"edgewatch-{service}", "role_descriptors": {role: ROLES[role]}},
         )
         write_private(path, key["encoded"])
+        write_private(granted, wanted)
