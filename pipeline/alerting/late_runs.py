@@ -56,14 +56,24 @@ def action_periods(watch: Mapping[str, Any], spec: late.LateSpec) -> dict[str, t
     return out
 
 
+SAVE_EVERY = timedelta(minutes=1)
+
+
 class LateRuns:
-    """Judges again the windows of one rule that late data reached."""
+    """Judges again the windows of rules that late data reached.
+
+    Each rule's bookkeeping is cached here (one scheduler job runs a rule at a time) and
+    stored when what it notified changed, else at most once a minute: after a restart the
+    arrivals of that last minute are looked at again, which notifies nothing twice, since
+    what was notified is always stored.
+    """
 
     def __init__(
         self, store: RuleStore, search: Callable[[Mapping[str, Any]], dict[str, Any]]
     ) -> None:
         self.store = store
         self.search = search
+        self._known: dict[str, tuple[late.LateState, datetime]] = {}  # state, when stored
 
     def after_run(
         self,
@@ -78,10 +88,12 @@ class LateRuns:
         spec = late.parse_spec(watch.get("metadata"))
         if spec is None:
             return []
-        bookkeeping = late.LateState.from_dict(self.store.load_late(rule_id))
-        bookkeeping = late.remember(
-            bookkeeping, late.notified_keys(live_record), scheduled, now, spec
-        )
+        known = self._known.get(rule_id)
+        if known is None:
+            stored = late.LateState.from_dict(self.store.load_late(rule_id))
+            known = (stored, now - SAVE_EVERY)  # stored again after this run
+        before, saved = known
+        bookkeeping = late.remember(before, late.notified_keys(live_record), scheduled, now, spec)
         records: list[dict[str, Any]] = []
         since = bookkeeping.checked_until
         until = late.arrivals_until(spec, scheduled)
@@ -114,5 +126,12 @@ class LateRuns:
                 )
         if since is None or since < until:
             bookkeeping = replace(bookkeeping, checked_until=until)
-        self.store.save_late(rule_id, bookkeeping.to_dict())
+        if bookkeeping.notified != before.notified or now - saved >= SAVE_EVERY:
+            self.store.save_late(rule_id, bookkeeping.to_dict())
+            saved = now
+        self._known[rule_id] = (bookkeeping, saved)
         return records
+
+    def forget(self, rule_id: str) -> None:
+        """Drop a rule's cached bookkeeping (its file was removed or changed)."""
+        self._known.pop(rule_id, None)

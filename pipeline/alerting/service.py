@@ -244,6 +244,7 @@ class AlertService:
             if old is not None and old.digest == rule.digest:
                 continue
             self.rules[rule_id] = rule
+            self.late_runs.forget(rule_id)
             self.scheduler.add_job(
                 self._run_rule,
                 WatchTrigger(rule.schedule),
@@ -262,6 +263,7 @@ class AlertService:
             if any(path.is_relative_to(folder) for folder in loaded.unreadable_dirs):
                 continue  # its folder cannot be listed now: unknown, not removed
             del self.rules[rule_id]
+            self.late_runs.forget(rule_id)
             self.scheduler.remove_job(rule_id)
             log.info("unscheduled rule %s (file removed)", rule_id)
         self.metrics.rules.set(len(self.rules))

@@ -268,6 +268,41 @@ def test_silent_host_yields_one_alert_then_one_recovery(
     assert "edge-07 recovered" in _html(recovered)
 
 
+def test_a_retired_host_raises_no_silent_alert(
+    delivery_config: Config,
+    es: Elasticsearch,
+    unique_name: str,
+    smtp_server: MailSink,
+    tmp_path: Path,
+) -> None:
+    index = f"{unique_name}-logs"
+    gone, quiet = f"{unique_name}-gone", f"{unique_name}-quiet"  # names no other test uses
+    now = datetime.now(UTC)
+    docs = [("edge-01", "info", t, "ok") for t in every(60, 60, now)]
+    docs += [
+        (h, "info", t, "ok")
+        for h in (gone, quiet)
+        for t in every(45, 60, now - timedelta(minutes=15))
+    ]
+    seed(es, index, docs)
+    rules = tmp_path / "rules"
+    shipped_rule(rules, "silent-node", index)
+    runner = CliRunner()
+    retired = runner.invoke(main, ["hosts", "retire", gone])
+    assert retired.exit_code == 0, retired.output
+    assert gone in retired.output
+    try:
+        with running(delivery_config, rules):
+            (mail,) = smtp_server.wait_for(1, timeout=20)
+            time.sleep(3)
+        assert len(smtp_server.messages) == 1  # the quiet host only: the retired one is left out
+        assert str(mail.message["Subject"]).startswith(f"[edgewatch] Silent node: {quiet} ")
+    finally:
+        back = runner.invoke(main, ["hosts", "unretire", gone])
+    assert back.exit_code == 0, back.output
+    assert gone not in runner.invoke(main, ["hosts", "retired"]).output
+
+
 def test_host_spike_against_its_baseline_alerts_only_that_host(
     delivery_config: Config,
     es: Elasticsearch,

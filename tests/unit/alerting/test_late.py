@@ -252,10 +252,21 @@ def test_scheduler_judges_each_window_once_and_remembers_what_it_notified() -> N
     assert runs[0].skip_keys == frozenset()
     assert store.docs["r"]["notified"] == {"mail/edge-07": ["2026-12-07T10:35:00.000Z"]}
     # More late data reaches the same window: judged again, but edge-07 is skipped.
-    t2 = t1 + timedelta(minutes=1)
+    t2 = t1 + timedelta(seconds=30)
     late_runs.after_run("r", _watch(), quiet, t2, t2, run_window)
     assert runs[1].skip_keys == {"mail/edge-07"}
+    # Nothing new was notified within a minute of the last store: kept in memory only...
+    assert store.docs["r"]["checked_until"] == "2026-12-07T11:00:30.000Z"
+    # ...until a minute has passed, or a new scheduler starts from what was stored.
+    t3 = t1 + timedelta(minutes=1)
+    late_runs.after_run("r", _watch(), quiet, t3, t3, run_window)
     assert store.docs["r"]["checked_until"] == "2026-12-07T11:01:30.000Z"
+    restarted = LateRuns(store, search)  # type: ignore[arg-type]
+    judged = len(runs)
+    t4 = t3 + timedelta(minutes=1)
+    restarted.after_run("r", _watch(), quiet, t4, t4, run_window)
+    assert len(runs) == judged + 1
+    assert runs[-1].skip_keys == {"mail/edge-07"}  # what was notified survived the restart
 
 
 def test_indices_and_periods_of_a_watch() -> None:
