@@ -30,8 +30,9 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, Final
+
+from pipeline.alerting import java
 
 OPERATORS: Final = ("eq", "not_eq", "gt", "gte", "lt", "lte")
 # eq and not_eq accept lists and maps as the configured value; the ordering ones do not.
@@ -46,10 +47,6 @@ _PATH_VALUE = re.compile(rf"\{{\{{({_NOT_EOL}+)\}}\}}")
 _INT32_MAX = 2**31 - 1
 
 # java.lang.Double.valueOf's decimal grammar (hexadecimal floats are not supported here).
-_JAVA_DOUBLE = re.compile(
-    r"[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?)"
-)
-
 _ISO_DATE = re.compile(
     r"(?P<year>[0-9]{4})"
     r"(?:-(?P<month>[0-9]{2})"
@@ -301,22 +298,6 @@ def date_math(expr: str, now: datetime) -> datetime:
 # --------------------------------------------------------------------------- comparison
 
 
-def parse_java_double(text: str) -> float | None:
-    """`Double.valueOf(text)` as Java reads it (surrounding blanks and a d/f suffix allowed).
-
-    None when Java would throw NumberFormatException.
-    """
-    stripped = text.strip("".join(chr(code) for code in range(33)))
-    if not _JAVA_DOUBLE.fullmatch(stripped):
-        return None
-    body = stripped[:-1] if stripped[-1] in "fFdD" else stripped
-    if body.lstrip("+-") == "NaN":
-        return math.nan
-    if body.lstrip("+-") == "Infinity":
-        return -math.inf if body.startswith("-") else math.inf
-    return float(body)
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -326,66 +307,6 @@ def _as_double(value: int | float) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
-
-
-def _java_double_text(number: float) -> str:
-    # Double.toString: shortest digits; plain notation for 1e-3 <= |x| < 1e7, else d.dddE<n>.
-    if math.isnan(number):
-        return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
-        return "-0.0" if math.copysign(1.0, number) < 0 else "0.0"
-    sign = "-" if number < 0 else ""
-    exact = Decimal(repr(abs(number))).as_tuple()
-    raw_digits = "".join(str(digit) for digit in exact.digits)
-    assert isinstance(exact.exponent, int)
-    exponent = len(raw_digits) - 1 + exact.exponent
-    digits = raw_digits.rstrip("0") or "0"
-    if -3 <= exponent < 7:
-        if exponent >= 0:
-            whole = digits[: exponent + 1].ljust(exponent + 1, "0")
-            return f"{sign}{whole}.{digits[exponent + 1 :] or '0'}"
-        return f"{sign}0.{'0' * (-exponent - 1)}{digits}"
-    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
-
-
-def _java_datetime_text(moment: datetime) -> str:
-    # ZonedDateTime.toString of a UTC time: seconds and fraction only when not zero.
-    utc = as_utc(moment)
-    text = utc.strftime("%Y-%m-%dT%H:%M")
-    if utc.second or utc.microsecond:
-        text += f":{utc.second:02d}"
-        if utc.microsecond:
-            micros = f"{utc.microsecond:06d}"
-            text += "." + (micros[:3] if micros.endswith("000") else micros)
-    return text + "Z"
-
-
-def java_string(value: Any) -> str:
-    """`String.valueOf(value)` for the values a Watcher context holds.
-
-    Maps print as `{key=value, ...}` in their own order (Java's HashMap order is not
-    reproduced), lists as `[a, b]`, dates as java.time prints a UTC ZonedDateTime.
-    """
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _java_double_text(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return _java_datetime_text(value)
-    if isinstance(value, Mapping):
-        inner = ", ".join(f"{java_string(k)}={java_string(v)}" for k, v in value.items())
-        return "{" + inner + "}"
-    if isinstance(value, Sequence) and not isinstance(value, bytes):
-        return "[" + ", ".join(java_string(item) for item in value) + "]"
-    return str(value)
 
 
 def _java_equals(left: Any, right: Any) -> bool:
@@ -448,7 +369,7 @@ def lenient_compare(actual: Any, configured: Any) -> int | None:
         if _is_number(actual):
             left = _as_double(actual)
         else:
-            parsed = parse_java_double(java_string(actual))
+            parsed = java.parse_double(java.string_value(actual))
             if parsed is None:
                 return None
             left = parsed
@@ -456,7 +377,7 @@ def lenient_compare(actual: Any, configured: Any) -> int | None:
         # Java's `>` and `<` are both false for NaN, which makes a parsed "NaN" compare equal.
         return 1 if left > right else -1 if left < right else 0
     if isinstance(configured, str):
-        return _utf16_order(java_string(actual), configured)
+        return _utf16_order(java.string_value(actual), configured)
     if isinstance(configured, datetime):
         if isinstance(actual, datetime):
             left_date = as_utc(actual)

@@ -64,8 +64,9 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
+
+from pipeline.alerting import java
 
 Escape = Literal["none", "json", "html"]
 
@@ -79,7 +80,6 @@ __all__ = [
 ]
 
 _MAX_NESTING = 100
-_MAX_VALUE_DEPTH = 200
 _SHOWN_TAG = 60
 
 # Java's String.trim() strips every char up to U+0020, not Python's notion of whitespace.
@@ -458,117 +458,16 @@ def _falsy(value: object) -> bool:
 # --- printing values as Java does --------------------------------------------------------------
 
 
-def _java_double(value: float) -> str:
-    """Java's Double.toString: shortest digits, plain between 1e-3 and 1e7, else d.dddEn."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0")
-    assert isinstance(exponent, int)
-    exponent += len("".join(map(str, digit_tuple))) - len(digits)
-    point = len(digits) + exponent
-    prefix = "-" if sign else ""
-    if 1e-3 <= abs(value) < 1e7:
-        if point <= 0:
-            return f"{prefix}0.{'0' * -point}{digits}"
-        if point >= len(digits):
-            return f"{prefix}{digits}{'0' * (point - len(digits))}.0"
-        return f"{prefix}{digits[:point]}.{digits[point:]}"
-    return f"{prefix}{digits[0]}.{digits[1:] or '0'}E{point - 1}"
-
-
-def _java_time(value: dt.time) -> str:
-    text = f"{value.hour:02d}:{value.minute:02d}"
-    if value.second or value.microsecond:
-        text += f":{value.second:02d}"
-    if value.microsecond:
-        micros = value.microsecond
-        text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
-    return text
-
-
-def _java_offset(value: dt.datetime) -> str:
-    offset = value.utcoffset()
-    if offset is None:
-        return ""
-    seconds = int(offset.total_seconds())
-    if seconds == 0:
-        return "Z"
-    sign = "+" if seconds > 0 else "-"
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
-
-
-def _java_datetime(value: dt.date) -> str:
-    if isinstance(value, dt.datetime):
-        return f"{value.date().isoformat()}T{_java_time(value.time())}{_java_offset(value)}"
-    return value.isoformat()
-
-
-class _Guard:
-    """Tracks the containers being printed, so that cycles and extreme depth are errors."""
-
-    __slots__ = ("depth", "open")
-
-    def __init__(self) -> None:
-        self.open: set[int] = set()
-        self.depth = 0
-
-    def enter(self, container: object) -> None:
-        if id(container) in self.open:
-            raise TemplateError("a value in the context contains itself and cannot be printed")
-        if self.depth >= _MAX_VALUE_DEPTH:
-            raise TemplateError(
-                f"a value in the context is nested more than {_MAX_VALUE_DEPTH} deep"
-            )
-        self.open.add(id(container))
-        self.depth += 1
-
-    def leave(self, container: object) -> None:
-        self.open.discard(id(container))
-        self.depth -= 1
-
-
-def _java_str(value: object, guard: _Guard) -> str:
-    """Java's toString() of the value Elasticsearch would hold (null inside collections)."""
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _java_double(value)
-    if isinstance(value, Mapping):
-        guard.enter(value)
-        text = ", ".join(f"{_java_str(k, guard)}={_java_str(v, guard)}" for k, v in value.items())
-        guard.leave(value)
-        return "{" + text + "}"
-    if isinstance(value, list | tuple):
-        guard.enter(value)
-        text = ", ".join(_java_str(item, guard) for item in value)
-        guard.leave(value)
-        return "[" + text + "]"
-    if isinstance(value, dt.date):
-        return _java_datetime(value)
-    return str(value)
-
-
 def _stringify(value: object) -> str:
     """How `{{name}}` prints a looked-up value: a list shows as Elasticsearch's index map."""
-    guard = _Guard()
+    guard = java.Guard()
     if isinstance(value, list | tuple):
         guard.enter(value)
-        text = ", ".join(f"{index}={_java_str(item, guard)}" for index, item in enumerate(value))
+        text = ", ".join(
+            f"{index}={java.string_value(item, guard)}" for index, item in enumerate(value)
+        )
         return "{" + text + "}"
-    return _java_str(value, guard)
+    return java.string_value(value, guard)
 
 
 # --- JSON, URL and HTML encodings ------------------------------------------------------------
@@ -620,10 +519,10 @@ def _json_datetime(value: dt.date) -> str:
     micros = value.microsecond
     fraction = f"{micros // 1000:03d}" if micros % 1000 == 0 else f"{micros:06d}"
     clock = f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{fraction}"
-    return f"{value.date().isoformat()}T{clock}{_java_offset(value)}"
+    return f"{value.date().isoformat()}T{clock}{java.offset_text(value)}"
 
 
-def _to_json(value: object, guard: _Guard) -> str:
+def _to_json(value: object, guard: java.Guard) -> str:
     """Compact JSON as Elasticsearch's XContentBuilder writes it."""
     if value is None:
         return "null"
@@ -634,13 +533,14 @@ def _to_json(value: object, guard: _Guard) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        text = _java_double(value)
+        text = java.double_text(value)
         # Jackson quotes the numbers JSON cannot express.
         return f'"{text}"' if math.isnan(value) or math.isinf(value) else text
     if isinstance(value, Mapping):
         guard.enter(value)
         text = ",".join(
-            f'"{_json_escape(_java_str(k, guard))}":{_to_json(v, guard)}' for k, v in value.items()
+            f'"{_json_escape(java.string_value(k, guard))}":{_to_json(v, guard)}'
+            for k, v in value.items()
         )
         guard.leave(value)
         return "{" + text + "}"
@@ -700,16 +600,16 @@ def _render(
             if value is None:
                 continue
             if isinstance(value, list | tuple | Mapping):
-                out.append(_to_json(value, _Guard()))
+                out.append(_to_json(value, java.Guard()))
             else:
                 out.append(_stringify(value))
         elif isinstance(node, _Join):
             value = _lookup(node.name, scopes)
             if isinstance(value, list | tuple):
-                guard = _Guard()
+                guard = java.Guard()
                 out.append(
                     node.delimiter.join(
-                        "" if item is None else _java_str(item, guard) for item in value
+                        "" if item is None else java.string_value(item, guard) for item in value
                     )
                 )
             else:
@@ -739,7 +639,10 @@ def render(template: str, ctx: Mapping[str, Any], escape: Escape = "none") -> st
     except KeyError:
         raise ValueError(f"escape must be one of {sorted(_ENCODERS)}, not {escape!r}") from None
     out: list[str] = []
-    _render(_parse(template), [ctx], encode, out)
+    try:
+        _render(_parse(template), [ctx], encode, out)
+    except java.JavaValueError as err:  # a value that cannot be printed: the template's error
+        raise TemplateError(str(err)) from None
     return "".join(out)
 
 

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
 
-from pipeline.alerting.conditions import parse_java_double
+from pipeline.alerting import java
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Quartz gives up on a cron expression that has not fired by this year.
@@ -124,7 +124,7 @@ def parse_duration(text: str) -> timedelta:
     for suffix, factor in _DURATION_UNITS:
         # "ms" comes first in the table, so "5ms" never reads as seconds or minutes.
         if lowered.endswith(suffix):
-            number = parse_java_double(lowered[: -len(suffix)])
+            number = java.parse_double(lowered[: -len(suffix)])
             if number is None or math.isnan(number):
                 raise ScheduleError(f"cannot read {text!r} as a duration like 30s, 5m or 1h")
             millis = number * factor

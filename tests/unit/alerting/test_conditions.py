@@ -22,10 +22,8 @@ from pipeline.alerting.conditions import (
     date_math,
     evaluate,
     format_date,
-    java_string,
     lenient_compare,
     parse_date,
-    parse_java_double,
     resolve_path,
 )
 
@@ -251,49 +249,6 @@ def test_parse_date(text: str, expected: datetime) -> None:
 )
 def test_lenient_compare(actual: Any, configured: Any, expected: int | None) -> None:
     assert lenient_compare(actual, configured) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (1.0, "1.0"),
-        (1e7, "1.0E7"),
-        (9999999.0, "9999999.0"),
-        (0.001, "0.001"),
-        (0.0001, "1.0E-4"),
-        (-2.5e-10, "-2.5E-10"),
-        (123.456, "123.456"),
-        (-0.0, "-0.0"),
-        (1e23, "1.0E23"),
-        (None, "null"),
-        (False, "false"),
-        (12, "12"),
-    ],
-)
-def test_java_string(value: Any, text: str) -> None:
-    assert java_string(value) == text
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ("5", 5.0),
-        ("-5.", -5.0),
-        (".5", 0.5),
-        ("1e2", 100.0),
-        ("2f", 2.0),
-        ("\t7 ", 7.0),
-        ("Infinity", float("inf")),
-        ("-Infinity", float("-inf")),
-        ("1_000", None),
-        ("inf", None),
-        ("0x10", None),
-        ("", None),
-        ("1e", None),
-    ],
-)
-def test_parse_java_double(text: str, value: float | None) -> None:
-    assert parse_java_double(text) == value
 
 
 # --------------------------------------------------------------------------- compare

@@ -1,0 +1,101 @@
+"""Watcher's Java semantics in one place (pipeline/alerting/java.py): Double.toString,
+Double.valueOf, String.valueOf and java.time's printing, as conditions and templates both use
+them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pipeline.alerting import java
+from pipeline.alerting.conditions import evaluate
+from pipeline.alerting.mustache import TemplateError, render
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.0, "1.0"),
+        (1e7, "1.0E7"),
+        (9999999.0, "9999999.0"),
+        (0.001, "0.001"),
+        (0.0001, "1.0E-4"),
+        (-2.5e-10, "-2.5E-10"),
+        (123.456, "123.456"),
+        (-0.0, "-0.0"),
+        (1e23, "1.0E23"),
+        (None, "null"),
+        (False, "false"),
+        (12, "12"),
+    ],
+)
+def test_string_value(value: Any, text: str) -> None:
+    assert java.string_value(value) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("5", 5.0),
+        ("-5.", -5.0),
+        (".5", 0.5),
+        ("1e2", 100.0),
+        ("2f", 2.0),
+        ("\t7 ", 7.0),
+        ("Infinity", float("inf")),
+        ("-Infinity", float("-inf")),
+        ("1_000", None),
+        ("inf", None),
+        ("0x10", None),
+        ("", None),
+        ("1e", None),
+    ],
+)
+def test_parse_double(text: str, value: float | None) -> None:
+    assert java.parse_double(text) == value
+
+
+PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        # ZonedDateTime.toString: the offset as the value has it, seconds only when not zero
+        # (java.time.LocalTime.toString), the fraction in groups of three digits.
+        (dt.datetime(2026, 1, 2, 3, 4, tzinfo=PLUS_TWO), "2026-01-02T03:04+02:00"),
+        (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "2026-01-02T03:04:05Z"),
+        (dt.datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=dt.UTC), "2026-01-02T03:04:05.120Z"),
+        (dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC), "2026-01-02T03:04:05.123456Z"),
+        (dt.datetime(2026, 1, 2, 3, 4), "2026-01-02T03:04Z"),  # no zone: UTC, as everywhere
+        (dt.date(2026, 1, 2), "2026-01-02"),
+    ],
+)
+def test_dates_print_as_java_time_does(value: dt.date, text: str) -> None:
+    assert java.string_value(value) == text
+
+
+def test_conditions_and_templates_print_a_zoned_date_alike() -> None:
+    # They disagreed before (a template kept the offset, a condition turned it to UTC).
+    moment = dt.datetime(2026, 1, 2, 3, 4, tzinfo=PLUS_TWO)
+    ctx = {"payload": {"when": moment}}
+    assert render("{{ctx.payload.when}}", {"ctx": ctx}) == "2026-01-02T03:04+02:00"
+    spec = {"compare": {"ctx.payload.when": {"eq": "2026-01-02T03:04+02:00"}}}
+    assert evaluate(spec, ctx, dt.datetime(2026, 1, 2, tzinfo=dt.UTC)).met
+
+
+def test_maps_and_lists_print_as_string_value_does() -> None:
+    assert java.string_value({"a": 1, "b": [1.5, None, True]}) == "{a=1, b=[1.5, null, true]}"
+
+
+def test_a_value_containing_itself_is_an_error_not_a_hang() -> None:
+    looped: list[Any] = []
+    looped.append(looped)
+    with pytest.raises(java.JavaValueError, match="contains itself"):
+        java.string_value(looped)
+    with pytest.raises(TemplateError, match="contains itself"):
+        render("{{ctx.x}}", {"ctx": {"x": {"y": looped}}})
