@@ -318,7 +318,8 @@ def rules_run(
     from datetime import UTC, datetime
 
     from pipeline.alerting import adapters, conditions
-    from pipeline.alerting.execute import RunOptions, execute
+    from pipeline.alerting.execute import RunOptions
+    from pipeline.alerting.runner import run_rule
     from pipeline.alerting.validate import check_file
 
     checked = check_file(file, state.config.alert.max_rule_file_bytes)
@@ -345,7 +346,8 @@ def rules_run(
     _setup_logging(state.config.log_level, state.config)
     rule_id = rule_id or file.stem
     store = _store(state) if record else None
-    status, version = store.load(rule_id) if store else (None, None)
+    if store is not None:
+        store.install()
     courier = None
     if not simulate_actions and _sends_notifications(watch):
         from pipeline.alerting.courier import Courier
@@ -359,7 +361,9 @@ def rules_run(
             sealer=Sealer(state.config.alert.outbox_key),
         )
         courier = Courier(state.config, outbox).start()
-    result, new_status = execute(
+    result = run_rule(
+        store,
+        adapters.services(state.config, notify=courier.submit if courier else None),
         rule_id,
         watch,
         RunOptions(
@@ -369,8 +373,6 @@ def rules_run(
             alternative_input=payload,
             record_state=record,
         ),
-        adapters.services(state.config, notify=courier.submit if courier else None),
-        status,
     )
     if courier is not None:
         queued = _queued_notifications(result)
@@ -378,10 +380,6 @@ def rules_run(
         courier.stop()
         for found in queued.values():
             found["delivery"] = delivered.get(found["id"], "pending")
-    if store is not None:
-        store.install()
-        store.save(rule_id, new_status, version)
-        store.record(rule_id, result, None)
     click.echo(json.dumps(result, indent=2, default=str))
 
 

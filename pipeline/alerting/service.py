@@ -39,11 +39,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pipeline.alerting import adapters, hold
 from pipeline.alerting import state as states
 from pipeline.alerting.courier import Courier
-from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.execute import RunOptions
 from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
 from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
+from pipeline.alerting.runner import run_rule
 from pipeline.alerting.schedules import WatchTrigger
 from pipeline.alerting.seal import Sealer
 from pipeline.alerting.store import RuleStore
@@ -296,27 +297,25 @@ class AlertService:
         **options: Any,
     ) -> dict[str, Any]:
         """Execute a rule with its stored state, then store the new state and the history."""
-        status, version = self.store.load(rule.id)
-        actions = list((rule.watch.get("actions") or {}).keys())
-        status = status or states.WatchState.new(
-            actions, now, active=rule.watch.get("active", True)
-        )
-        if not states.should_run(status):
-            return {"state": "inactive"}
-        held = self._held(rule, now, scheduled, trigger)
-        if held is not None:
-            return held
+
+        def gate(status: states.WatchState) -> dict[str, Any] | None:
+            if not states.should_run(status):
+                return {"state": "inactive"}
+            return self._held(rule, now, scheduled, trigger)
+
         started = time.monotonic()
-        record, new_status = execute(
+        record = run_rule(
+            self.store,
+            self.services,
             rule.id,
             rule.watch,
             RunOptions(execution_time=now, scheduled_time=scheduled, trigger=trigger, **options),
-            self.services,
-            status,
+            round(lateness * 1000),
+            gate,
         )
+        if record["state"] in ("inactive", "held"):
+            return record
         self.metrics.duration.observe(time.monotonic() - started)
-        self.store.save(rule.id, new_status, version)
-        self.store.record(rule.id, record, round(lateness * 1000))
         self._count(rule, record)
         if record["state"] == "failed":
             log.warning("rule %s failed: %s", rule.id, "; ".join(record["messages"]))
@@ -354,11 +353,8 @@ class AlertService:
     def _run_late(self, rule: Rule, options: RunOptions) -> dict[str, Any]:
         """One late-data run (late_runs.py): the rule's live state is neither read nor
         changed; the run is recorded in the history like any other."""
-        actions = list((rule.watch.get("actions") or {}).keys())
-        status = states.WatchState.new(actions, options.execution_time)
         deadline = time.monotonic() + self.config.alert.execution_timeout_s
         options = replace(options, deadline=deadline)
-        record, _ = execute(rule.id, rule.watch, options, self.services, status)
-        self.store.record(rule.id, record, None)
+        record = run_rule(self.store, self.services, rule.id, rule.watch, options)
         self._count(rule, record)
         return record
