@@ -350,9 +350,9 @@ def rules_run(
         store.install()
     courier = None
     if not simulate_actions and _sends_notifications(watch):
-        from pipeline.alerting.courier import Courier
-        from pipeline.alerting.outbox import Outbox
-        from pipeline.alerting.seal import Sealer
+        from pipeline.alerting.delivery.courier import Courier
+        from pipeline.alerting.delivery.outbox import Outbox
+        from pipeline.alerting.delivery.seal import Sealer
         from pipeline.clients import elasticsearch as es_client
 
         outbox = Outbox(

@@ -1,7 +1,7 @@
 """Keep secrets out of everything edgewatch stores, logs or shows. Pure, except `install`.
 
 Three tools, used wherever text or records leave the process (the outbox seals what it must
-keep: pipeline/alerting/seal.py):
+keep: pipeline/alerting/delivery/seal.py):
 
 - `redact_url` / `redact_text`: a URL without its userinfo (`user:pass@`) and with the values of
   token-like query parameters masked, for logs, error reasons, `config show` and `/readyz`;

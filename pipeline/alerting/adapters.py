@@ -16,10 +16,10 @@ import httpx
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting import outbound, outbound_http
-from pipeline.alerting.email import HtmlPolicy
+from pipeline.alerting.delivery.email import HtmlPolicy
+from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.execute import ExecutionError, ScriptRunner, Services
 from pipeline.alerting.msearch import BatchingSearcher
-from pipeline.alerting.notifications import Notification
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.alerting.painless import normalise, request
 from pipeline.alerting.schedules import parse_duration

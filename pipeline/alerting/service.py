@@ -12,8 +12,8 @@
   `edgewatch_alert_rules_folder_errors`.
 - State (throttle, ack, active) is read before and written after each execution, history is
   written per execution (store.py), so a restart resumes where it left off.
-- Email and webhook notifications go through the outbox (outbox.py) and are sent by the
-  courier's own loop (courier.py); a rule execution never waits for a mail server.
+- Email and webhook notifications go through the outbox (delivery/outbox.py) and are sent by the
+  courier's own loop (delivery/courier.py); a rule execution never waits for a mail server.
 - An execution that runs longer than `alert.execution_timeout_s` stops at its next step and is
   recorded as failed; its thread is freed for the next rule.
 """
@@ -38,15 +38,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.alerting import adapters, hold
 from pipeline.alerting import state as states
-from pipeline.alerting.courier import Courier
+from pipeline.alerting.delivery.courier import Courier
+from pipeline.alerting.delivery.outbox import Outbox
+from pipeline.alerting.delivery.seal import Sealer
 from pipeline.alerting.execute import RunOptions
 from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
-from pipeline.alerting.outbox import Outbox
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.runner import run_rule
 from pipeline.alerting.schedules import WatchTrigger
-from pipeline.alerting.seal import Sealer
 from pipeline.alerting.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config

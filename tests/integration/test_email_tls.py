@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting import email
-from pipeline.alerting.courier import Courier
-from pipeline.alerting.notifications import EMAIL, Notification, notification_id
-from pipeline.alerting.outbox import Outbox
+from pipeline.alerting.delivery import email
+from pipeline.alerting.delivery.courier import Courier
+from pipeline.alerting.delivery.notifications import EMAIL, Notification, notification_id
+from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.config import Config
 from tests.fixtures.smtp import SecureMail
 

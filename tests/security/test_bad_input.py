@@ -22,9 +22,9 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting.courier import Courier
-from pipeline.alerting.notifications import WEBHOOK, Notification
-from pipeline.alerting.outbox import GaveUp, Outbox
+from pipeline.alerting.delivery.courier import Courier
+from pipeline.alerting.delivery.notifications import WEBHOOK, Notification
+from pipeline.alerting.delivery.outbox import GaveUp, Outbox
 from pipeline.cli import main
 from pipeline.config import Config
 from tests.fixtures.alerting import running

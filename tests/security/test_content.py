@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import trustme
 
+from pipeline.alerting.delivery.notifications import Notification
+from pipeline.alerting.delivery.senders import DeliveryError, send_email
 from pipeline.alerting.execute import RunOptions, Services, execute
-from pipeline.alerting.notifications import Notification
-from pipeline.alerting.senders import DeliveryError, send_email
 from pipeline.config import SmtpConfig
 from tests.fixtures.smtp import MailSink, free_port
 

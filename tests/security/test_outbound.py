@@ -25,13 +25,14 @@ import pytest
 import trustme
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting import adapters, outbound_http, webhook
-from pipeline.alerting.courier import Courier
+from pipeline.alerting import adapters, outbound_http
+from pipeline.alerting.delivery import webhook
+from pipeline.alerting.delivery.courier import Courier
+from pipeline.alerting.delivery.notifications import WEBHOOK, Notification, notification_id
+from pipeline.alerting.delivery.outbox import Outbox
+from pipeline.alerting.delivery.senders import DeliveryError, send_webhook
 from pipeline.alerting.execute import ExecutionError, RunOptions, execute
-from pipeline.alerting.notifications import WEBHOOK, Notification, notification_id
 from pipeline.alerting.outbound import OutboundRefusedError
-from pipeline.alerting.outbox import Outbox
-from pipeline.alerting.senders import DeliveryError, send_webhook
 from pipeline.config import Config, WebhookConfig
 from tests.fixtures.http_receiver import HttpReceiver, serve
 

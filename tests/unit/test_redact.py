@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from pipeline import redact
-from pipeline.alerting.seal import Sealer, SealError
+from pipeline.alerting.delivery.seal import Sealer, SealError
 from pipeline.config import ConfigError, load_config
 from pipeline.redact import REDACTED, redact_record, redact_text, redact_url
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.execute import Services
-from pipeline.alerting.notifications import Notification
 
 
 class Fakes:

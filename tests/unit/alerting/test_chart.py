@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.alerting.chart import ChartStyle, bar_chart_png
+from pipeline.alerting.delivery.chart import ChartStyle, bar_chart_png
 
 RGB = tuple[int, int, int]
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.alerting.delivery import (
+from pipeline.alerting.delivery.notifications import EMAIL, WEBHOOK, Notification
+from pipeline.alerting.delivery.retry import (
     Failure,
     exception_failure,
     expired,
@@ -17,7 +18,6 @@ from pipeline.alerting.delivery import (
     undeliverable,
     verdict,
 )
-from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TRANSIENT = Failure("connection refused", True)

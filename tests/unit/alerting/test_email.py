@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.alerting import email as alert_email
-from pipeline.alerting.chart import bar_chart_png
-from pipeline.alerting.notifications import Notification, notification_id
-from pipeline.alerting.report import CHART_CID
+from pipeline.alerting.delivery import email as alert_email
+from pipeline.alerting.delivery.chart import bar_chart_png
+from pipeline.alerting.delivery.notifications import Notification, notification_id
+from pipeline.alerting.delivery.report import CHART_CID
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 PNG = bar_chart_png([3.0, 5.0, 120.0], threshold=100.0)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.alerting import report
+from pipeline.alerting.delivery import report
 
 EVIL = "<script>alert('x')</script>"
 KIBANA = "https://kibana.example/"

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.alerting import webhook
+from pipeline.alerting.delivery import webhook
 from pipeline.alerting.execute import RunOptions, execute
 from tests.unit.alerting.fakes import Fakes
 

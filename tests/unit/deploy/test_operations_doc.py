@@ -11,7 +11,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from pipeline.alerting.courier import DeliveryMetrics
+from pipeline.alerting.delivery.courier import DeliveryMetrics
 from pipeline.alerting.service import AlertMetrics
 from pipeline.ingest.metrics import IngestMetrics
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
+from pipeline.alerting.delivery.notifications import EMAIL, WEBHOOK, Notification
 
 FIRST_RETRY_S = 1.0
 DEFAULT_MAX_ATTEMPTS = 100  # [alert] delivery_max_attempts

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.alerting.chart import bar_chart_png
 from pipeline.alerting.conditions import (
     ConditionError,
     date_math,
@@ -34,6 +33,7 @@ from pipeline.alerting.conditions import (
     format_date,
     resolve_path,
 )
+from pipeline.alerting.delivery.chart import bar_chart_png
 
 CHART_CID = "chart@edgewatch"
 DEFAULT_MAX_ROWS = 10

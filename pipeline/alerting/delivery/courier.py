@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from pipeline.alerting import delivery, outbound_http
-from pipeline.alerting.notifications import EMAIL, WEBHOOK, Notification
-from pipeline.alerting.outbox import FAILED, SENT, Claimed, GaveUp, Outbox
-from pipeline.alerting.senders import DeliveryError, send_email, send_webhook
+from pipeline.alerting import outbound_http
+from pipeline.alerting.delivery import retry as delivery
+from pipeline.alerting.delivery.notifications import EMAIL, WEBHOOK, Notification
+from pipeline.alerting.delivery.outbox import FAILED, SENT, Claimed, GaveUp, Outbox
+from pipeline.alerting.delivery.senders import DeliveryError, send_email, send_webhook
 from pipeline.config import Config
 
 log = logging.getLogger("edgewatch.alert.delivery")

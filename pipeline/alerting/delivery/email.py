@@ -20,7 +20,7 @@ from typing import Any
 
 import nh3
 
-from pipeline.alerting.notifications import Notification
+from pipeline.alerting.delivery.notifications import Notification
 from pipeline.config import SmtpConfig
 
 # SMTP allows 998-character lines. At the default 78 the standard library folds a subject that

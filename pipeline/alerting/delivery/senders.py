@@ -13,9 +13,10 @@ from typing import Any
 import aiosmtplib
 import httpx
 
-from pipeline.alerting import email, outbound, outbound_http, webhook
-from pipeline.alerting.delivery import Failure, http_failure, smtp_failure
-from pipeline.alerting.notifications import Notification
+from pipeline.alerting import outbound, outbound_http
+from pipeline.alerting.delivery import email, webhook
+from pipeline.alerting.delivery.notifications import Notification
+from pipeline.alerting.delivery.retry import Failure, http_failure, smtp_failure
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.config import SmtpConfig, WebhookConfig
 from pipeline.redact import redact_text, redact_url
