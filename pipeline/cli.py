@@ -317,8 +317,9 @@ def rules_run(
     """
     from datetime import UTC, datetime
 
-    from pipeline.alerting import adapters, conditions
-    from pipeline.alerting.execute import RunOptions
+    from pipeline.alerting import adapters
+    from pipeline.alerting.engine import conditions
+    from pipeline.alerting.engine.execute import RunOptions
     from pipeline.alerting.runner import run_rule
     from pipeline.alerting.validate import check_file
 

@@ -22,9 +22,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.alerting import late
 from pipeline.alerting import state as states
-from pipeline.alerting.execute import RunOptions
+from pipeline.alerting.engine import late
+from pipeline.alerting.engine.execute import RunOptions
 from pipeline.alerting.store import RuleStore
 
 log = logging.getLogger("edgewatch.alert")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.alerting.engine.schedules import Schedule, ScheduleError, parse_schedule
 from pipeline.alerting.rulefiles import DEFAULT_MAX_BYTES, FolderError, find_rule_files
-from pipeline.alerting.schedules import Schedule, ScheduleError, parse_schedule
 from pipeline.alerting.validate import Problem, check_file
 
 __all__ = ["FolderError", "Loaded", "Rule", "load_rules", "rule_id"]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pipeline.alerting import state as states
-from pipeline.alerting.execute import RunOptions, Services, execute
+from pipeline.alerting.engine.execute import RunOptions, Services, execute
 from pipeline.alerting.store import RuleStore
 
 # Given the state the run would start from: a record to stop with, or None to run.

@@ -41,12 +41,12 @@ from pipeline.alerting import state as states
 from pipeline.alerting.delivery.courier import Courier
 from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.alerting.delivery.seal import Sealer
-from pipeline.alerting.execute import RunOptions
+from pipeline.alerting.engine.execute import RunOptions
+from pipeline.alerting.engine.schedules import WatchTrigger
 from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.runner import run_rule
-from pipeline.alerting.schedules import WatchTrigger
 from pipeline.alerting.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config

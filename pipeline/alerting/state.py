@@ -37,9 +37,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from pipeline.alerting.conditions import as_utc, format_date
+from pipeline.alerting.engine.conditions import as_utc, format_date
+from pipeline.alerting.engine.schedules import ScheduleError, parse_duration
 from pipeline.alerting.firing import OpenAlert
-from pipeline.alerting.schedules import ScheduleError, parse_duration
 
 AWAITS_SUCCESSFUL_EXECUTION: Final = "awaits_successful_execution"
 ACKABLE: Final = "ackable"

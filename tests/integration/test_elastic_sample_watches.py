@@ -29,7 +29,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.alerting import adapters
-from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.engine.execute import RunOptions, execute
 from pipeline.config import Config
 
 SAMPLES = [

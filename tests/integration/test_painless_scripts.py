@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pipeline.alerting.adapters import script_runner
-from pipeline.alerting.execute import RunOptions, new_context
+from pipeline.alerting.engine.execute import RunOptions, new_context
 from pipeline.config import Config
 
 

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.alerting.conditions import (
+from pipeline.alerting.delivery.chart import bar_chart_png
+from pipeline.alerting.engine.conditions import (
     ConditionError,
     date_math,
     eval_path,
     format_date,
     resolve_path,
 )
-from pipeline.alerting.delivery.chart import bar_chart_png
 
 CHART_CID = "chart@edgewatch"
 DEFAULT_MAX_ROWS = 10

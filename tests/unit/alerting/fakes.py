@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.alerting.delivery.notifications import Notification
-from pipeline.alerting.execute import Services
+from pipeline.alerting.engine.execute import Services
 
 
 class Fakes:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.alerting.conditions import (
+from pipeline.alerting.engine.conditions import (
     ConditionError,
     DateMathError,
     array_compare,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipeline.alerting import state
-from pipeline.alerting.execute import RunOptions, Services, execute
+from pipeline.alerting.engine.execute import RunOptions, Services, execute
 from tests.unit.alerting.fakes import Fakes
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from typing import Any
 from pipeline.alerting import state
 from pipeline.alerting.delivery import webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
-from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.engine.execute import RunOptions, execute
 from tests.unit.alerting.fakes import Fakes
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Watcher's Java semantics in one place (pipeline/alerting/java.py): Double.toString,
+"""Watcher's Java semantics in one place (pipeline/alerting/engine/java.py): Double.toString,
 Double.valueOf, String.valueOf and java.time's printing, as conditions and templates both use
 them."""
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.alerting import java
-from pipeline.alerting.conditions import evaluate
-from pipeline.alerting.mustache import TemplateError, render
+from pipeline.alerting.engine import java
+from pipeline.alerting.engine.conditions import evaluate
+from pipeline.alerting.engine.mustache import TemplateError, render
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.alerting import late
-from pipeline.alerting.execute import RunOptions, execute
+from pipeline.alerting.engine import late
+from pipeline.alerting.engine.execute import RunOptions, execute
 from pipeline.alerting.late_runs import LateRuns, action_periods, search_indices
 from tests.unit.alerting.fakes import Fakes
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.alerting.mustache import (
+from pipeline.alerting.engine.mustache import (
     TemplateError,
     check,
     render,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.alerting.painless import Script, normalise, request, wrap
+from pipeline.alerting.engine.painless import Script, normalise, request, wrap
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.alerting.schedules import (
+from pipeline.alerting.engine.schedules import (
     CronExpression,
     CronSchedule,
     IntervalSchedule,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.alerting.schedules import ScheduleError
+from pipeline.alerting.engine.schedules import ScheduleError
 from pipeline.alerting.state import (
     ACKABLE,
     ACKED,

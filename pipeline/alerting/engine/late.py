@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.alerting.conditions import as_utc, format_date, parse_date
-from pipeline.alerting.schedules import parse_duration
+from pipeline.alerting.engine.conditions import as_utc, format_date, parse_date
+from pipeline.alerting.engine.schedules import parse_duration
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
 DEFAULT_MAX_WINDOWS = 12

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from pipeline.alerting import java
+from pipeline.alerting.engine import java
 
 OPERATORS: Final = ("eq", "not_eq", "gt", "gte", "lt", "lte")
 # eq and not_eq accept lists and maps as the configured value; the ordering ones do not.

@@ -66,7 +66,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pipeline.alerting import java
+from pipeline.alerting.engine import java
 
 Escape = Literal["none", "json", "html"]
 

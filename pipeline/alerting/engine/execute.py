@@ -22,10 +22,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pipeline.alerting import conditions, firing, state
+from pipeline.alerting import firing, state
 from pipeline.alerting.delivery import email, report, webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
-from pipeline.alerting.mustache import render, render_value, split_content_type
+from pipeline.alerting.engine import conditions
+from pipeline.alerting.engine.mustache import render, render_value, split_content_type
 from pipeline.redact import redact_record
 
 log = logging.getLogger("edgewatch.alert")

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
 
-from pipeline.alerting import java
+from pipeline.alerting.engine import java
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # Quartz gives up on a cron expression that has not fired by this year.
