@@ -437,7 +437,7 @@ def alert(state: _State, rules_dir: Path, http_port: int | None) -> None:
 
 
 def _store(state: _State) -> Any:
-    from pipeline.alerting.store import RuleStore
+    from pipeline.alerting.status.store import RuleStore
     from pipeline.clients import elasticsearch as es_client
 
     cfg = state.config
@@ -450,7 +450,7 @@ def _store(state: _State) -> Any:
 @click.pass_obj
 def rules_ack(state: _State, rule: str, actions: tuple[str, ...]) -> None:
     """Acknowledge a rule's actions (all of them by default) until its condition clears."""
-    from pipeline.alerting import state as states
+    from pipeline.alerting.status import throttle as states
 
     store = _store(state)
     current, _ = store.load(rule)
@@ -472,7 +472,7 @@ def rules_ack(state: _State, rule: str, actions: tuple[str, ...]) -> None:
 @click.pass_obj
 def rules_activate(state: _State, rule: str) -> None:
     """Let a rule run on its schedule again."""
-    from pipeline.alerting import state as states
+    from pipeline.alerting.status import throttle as states
 
     _store(state).update(rule, states.activate, [])
     click.echo(f"{rule}: active")
@@ -483,7 +483,7 @@ def rules_activate(state: _State, rule: str) -> None:
 @click.pass_obj
 def rules_deactivate(state: _State, rule: str) -> None:
     """Stop a rule from running (its file stays; `activate` resumes it)."""
-    from pipeline.alerting import state as states
+    from pipeline.alerting.status import throttle as states
 
     _store(state).update(rule, states.deactivate, [])
     click.echo(f"{rule}: inactive")

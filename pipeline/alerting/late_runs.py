@@ -22,10 +22,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.alerting import state as states
 from pipeline.alerting.engine import late
 from pipeline.alerting.engine.execute import RunOptions
-from pipeline.alerting.store import RuleStore
+from pipeline.alerting.status import throttle as states
+from pipeline.alerting.status.store import RuleStore
 
 log = logging.getLogger("edgewatch.alert")
 

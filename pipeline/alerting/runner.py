@@ -5,7 +5,7 @@ run a rule this way, so a run from the command line with `--record` leaves the s
 history as a scheduled one:
 
 - with `options.record_state`, the stored state (throttle, ack, open alerts, active flag) is
-  read first and the new state written after, with optimistic concurrency (store.py);
+  read first and the new state written after, with optimistic concurrency (status/store.py);
 - with a store, the execution's record goes to the history, whatever `record_state` says (a
   late-data run is recorded, though it neither reads nor changes the rule's state);
 - `gate` may stop the run before it executes, given the stored state (an inactive rule, a
@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pipeline.alerting import state as states
 from pipeline.alerting.engine.execute import RunOptions, Services, execute
-from pipeline.alerting.store import RuleStore
+from pipeline.alerting.status import throttle as states
+from pipeline.alerting.status.store import RuleStore
 
 # Given the state the run would start from: a record to stop with, or None to run.
 Gate = Callable[[states.WatchState], dict[str, Any] | None]

@@ -11,7 +11,7 @@
   rules keep running, and the reload is logged and counted in
   `edgewatch_alert_rules_folder_errors`.
 - State (throttle, ack, active) is read before and written after each execution, history is
-  written per execution (store.py), so a restart resumes where it left off.
+  written per execution (status/store.py), so a restart resumes where it left off.
 - Email and webhook notifications go through the outbox (delivery/outbox.py) and are sent by the
   courier's own loop (delivery/courier.py); a rule execution never waits for a mail server.
 - An execution that runs longer than `alert.execution_timeout_s` stops at its next step and is
@@ -37,7 +37,6 @@ from elasticsearch import ApiError, TransportError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.alerting import adapters, hold
-from pipeline.alerting import state as states
 from pipeline.alerting.delivery.courier import Courier
 from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.alerting.delivery.seal import Sealer
@@ -47,7 +46,8 @@ from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
 from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.runner import run_rule
-from pipeline.alerting.store import RuleStore
+from pipeline.alerting.status import throttle as states
+from pipeline.alerting.status.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
 from pipeline.telemetry import Heartbeat, StatusServer

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pipeline.alerting import firing, state
 from pipeline.alerting.delivery import email, report, webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
 from pipeline.alerting.engine import conditions
 from pipeline.alerting.engine.mustache import render, render_value, split_content_type
+from pipeline.alerting.status import alerts as firing
+from pipeline.alerting.status import throttle as state
 from pipeline.redact import redact_record
 
 log = logging.getLogger("edgewatch.alert")
@@ -575,7 +576,7 @@ def _keyed_action(
     current: state.ActionState,
     result: dict[str, Any],
 ) -> state.ActionState:
-    """An action with `alert_key`: one alert per key, reminders, resolutions (firing.py)."""
+    """An action with `alert_key`: one alert per key, reminders, resolutions (status/alerts.py)."""
     now = run.options.execution_time
     if run.options.record_state and current.ack.state == state.ACKED:
         result.update(status=state.ACKNOWLEDGED, reason="the action is acknowledged")

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.alerting import state
 from pipeline.alerting.engine.execute import RunOptions, Services, execute
+from pipeline.alerting.status import throttle as state
 from tests.unit.alerting.fakes import Fakes
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.alerting.firing import (
+from pipeline.alerting.status.alerts import (
     FIRING,
     RESOLVED,
     Notice,

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.alerting.engine.schedules import ScheduleError
-from pipeline.alerting.state import (
+from pipeline.alerting.status.throttle import (
     ACKABLE,
     ACKED,
     ACKNOWLEDGED,

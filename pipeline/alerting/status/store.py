@@ -20,7 +20,7 @@ from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
-from pipeline.alerting import state as states
+from pipeline.alerting.status import throttle as states
 from pipeline.clients import elasticsearch as es_client
 from pipeline.redact import redact_record
 

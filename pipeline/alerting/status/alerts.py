@@ -9,7 +9,7 @@ keeps one alert per rendered key, as Alertmanager keeps one per label set:
 - a key that fired before but is absent now has resolved: with `notify_resolved`, one more
   notification says so, rendered with the last payload the key had.
 
-The open alerts live in the action's state (state.py), so a restart forgets none of them.
+The open alerts live in the action's state (throttle.py), so a restart forgets none of them.
 Everything here is pure.
 """
 

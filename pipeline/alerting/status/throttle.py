@@ -39,7 +39,7 @@ from typing import Any, Final
 
 from pipeline.alerting.engine.conditions import as_utc, format_date
 from pipeline.alerting.engine.schedules import ScheduleError, parse_duration
-from pipeline.alerting.firing import OpenAlert
+from pipeline.alerting.status.alerts import OpenAlert
 
 AWAITS_SUCCESSFUL_EXECUTION: Final = "awaits_successful_execution"
 ACKABLE: Final = "ackable"
