@@ -257,7 +257,7 @@ def rules_validate(state: _State, paths: tuple[Path, ...]) -> None:
     and exits 0. Reports what `edgewatch alert` would skip, with the same limits
     (alert.max_rule_file_bytes).
     """
-    from pipeline.alerting.validate import validate_paths
+    from pipeline.alerting.format.validate import validate_paths
 
     checked, problems = validate_paths(paths, state.config.alert.max_rule_file_bytes)
     for problem in problems:
@@ -320,8 +320,8 @@ def rules_run(
     from pipeline.alerting import adapters
     from pipeline.alerting.engine import conditions
     from pipeline.alerting.engine.execute import RunOptions
+    from pipeline.alerting.format.validate import check_file
     from pipeline.alerting.runner import run_rule
-    from pipeline.alerting.validate import check_file
 
     checked = check_file(file, state.config.alert.max_rule_file_bytes)
     if checked.problems:

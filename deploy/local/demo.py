@@ -158,7 +158,9 @@ def demo_rules(run: Run) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for source in sorted((ROOT / "rules").glob("*.json")):
         rule = json.loads(source.read_text())
-        rule["$schema"] = str(ROOT / "pipeline" / "alerting" / "schema" / "watch.schema.json")
+        rule["$schema"] = str(
+            ROOT / "pipeline" / "alerting" / "format" / "schema" / "watch.schema.json"
+        )
         text = (
             json.dumps(rule, indent=2)
             .replace('"edgewatch-logs-*"', f'"{run.index_prefix}-logs-*"')

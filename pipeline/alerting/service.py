@@ -42,9 +42,9 @@ from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.alerting.delivery.seal import Sealer
 from pipeline.alerting.engine.execute import RunOptions
 from pipeline.alerting.engine.schedules import WatchTrigger
+from pipeline.alerting.format.loader import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
-from pipeline.alerting.rules import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.runner import run_rule
 from pipeline.alerting.status import throttle as states
 from pipeline.alerting.status.store import RuleStore

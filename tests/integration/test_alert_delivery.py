@@ -224,7 +224,9 @@ def test_webhook_500_500_200_is_delivered_once_with_one_idempotency_key(
     login = base64.b64encode(b"edgewatch:hook-pass").decode()
     assert requests[-1].headers["authorization"] == f"Basic {login}"
     schema = json.loads(
-        (ROOT / "pipeline" / "alerting" / "schema" / "webhook-body.schema.json").read_text()
+        (
+            ROOT / "pipeline" / "alerting" / "format" / "schema" / "webhook-body.schema.json"
+        ).read_text()
     )
     jsonschema.validate(body, schema)
     assert body["rule_id"] == "fleet-error-spike" and body["status"] == "firing"

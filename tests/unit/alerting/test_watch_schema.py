@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.alerting.validate import (
+from pipeline.alerting.format.validate import (
     Problem,
     validate_file,
     validate_paths,

@@ -29,7 +29,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from pipeline.alerting.rulefiles import (
+from pipeline.alerting.format.files import (
     DEFAULT_MAX_BYTES,
     FolderError,
     Problem,

@@ -1,6 +1,6 @@
 """Loading rule files: every `*.json` under a folder, validated, with a stable id each.
 
-Any file may be broken or hostile (rulefiles.py reads it defensively): such a file is a
+Any file may be broken or hostile (files.py reads it defensively): such a file is a
 problem and is skipped, never an exception that would stop the other rules.
 
 A rule's id is its path under the folder without `.json` (`fleet/error-spike`), so ids stay
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.alerting.engine.schedules import Schedule, ScheduleError, parse_schedule
-from pipeline.alerting.rulefiles import DEFAULT_MAX_BYTES, FolderError, find_rule_files
-from pipeline.alerting.validate import Problem, check_file
+from pipeline.alerting.format.files import DEFAULT_MAX_BYTES, FolderError, find_rule_files
+from pipeline.alerting.format.validate import Problem, check_file
 
 __all__ = ["FolderError", "Loaded", "Rule", "load_rules", "rule_id"]
 
