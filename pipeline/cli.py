@@ -319,7 +319,7 @@ def rules_run(
 
     from pipeline.alerting import adapters
     from pipeline.alerting.engine import conditions
-    from pipeline.alerting.engine.execute import RunOptions
+    from pipeline.alerting.engine.run import RunOptions
     from pipeline.alerting.format.validate import check_file
     from pipeline.alerting.runner import run_rule
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.alerting.engine import late
-from pipeline.alerting.engine.execute import RunOptions
+from pipeline.alerting.engine.run import RunOptions
 from pipeline.alerting.status import throttle as states
 from pipeline.alerting.status.store import RuleStore
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pipeline.alerting.engine.execute import RunOptions, Services, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions, Services
 from pipeline.alerting.status import throttle as states
 from pipeline.alerting.status.store import RuleStore
 

@@ -40,7 +40,7 @@ from pipeline.alerting import adapters, hold
 from pipeline.alerting.delivery.courier import Courier
 from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.alerting.delivery.seal import Sealer
-from pipeline.alerting.engine.execute import RunOptions
+from pipeline.alerting.engine.run import RunOptions
 from pipeline.alerting.engine.schedules import WatchTrigger
 from pipeline.alerting.format.loader import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.hosts import RetiredHosts

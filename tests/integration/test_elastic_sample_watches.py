@@ -29,7 +29,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from pipeline.alerting import adapters
-from pipeline.alerting.engine.execute import RunOptions, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions
 from pipeline.config import Config
 
 SAMPLES = [

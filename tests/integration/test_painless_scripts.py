@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from pipeline.alerting.adapters import script_runner
-from pipeline.alerting.engine.execute import RunOptions, new_context
+from pipeline.alerting.engine.execute import new_context
+from pipeline.alerting.engine.run import RunOptions
 from pipeline.config import Config
 
 

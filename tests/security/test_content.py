@@ -19,7 +19,8 @@ import trustme
 
 from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.delivery.senders import DeliveryError, send_email
-from pipeline.alerting.engine.execute import RunOptions, Services, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions, Services
 from pipeline.config import SmtpConfig
 from tests.fixtures.smtp import MailSink, free_port
 

@@ -31,7 +31,8 @@ from pipeline.alerting.delivery.courier import Courier
 from pipeline.alerting.delivery.notifications import WEBHOOK, Notification, notification_id
 from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.alerting.delivery.senders import DeliveryError, send_webhook
-from pipeline.alerting.engine.execute import ExecutionError, RunOptions, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import ExecutionError, RunOptions
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.config import Config, WebhookConfig
 from tests.fixtures.http_receiver import HttpReceiver, serve

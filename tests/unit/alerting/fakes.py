@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.alerting.delivery.notifications import Notification
-from pipeline.alerting.engine.execute import Services
+from pipeline.alerting.engine.run import Services
 
 
 class Fakes:

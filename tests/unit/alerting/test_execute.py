@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.alerting.engine.execute import RunOptions, Services, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions, Services
 from pipeline.alerting.status import throttle as state
 from tests.unit.alerting.fakes import Fakes
 

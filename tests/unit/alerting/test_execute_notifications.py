@@ -11,7 +11,8 @@ from typing import Any
 
 from pipeline.alerting.delivery import webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
-from pipeline.alerting.engine.execute import RunOptions, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions
 from pipeline.alerting.status import throttle as state
 from tests.unit.alerting.fakes import Fakes
 

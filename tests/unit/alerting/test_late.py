@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pipeline.alerting.engine import late
-from pipeline.alerting.engine.execute import RunOptions, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions
 from pipeline.alerting.late_runs import LateRuns, action_periods, search_indices
 from tests.unit.alerting.fakes import Fakes
 

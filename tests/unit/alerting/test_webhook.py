@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.alerting.delivery import webhook
-from pipeline.alerting.engine.execute import RunOptions, execute
+from pipeline.alerting.engine.execute import execute
+from pipeline.alerting.engine.run import RunOptions
 from tests.unit.alerting.fakes import Fakes
 
 DOC: dict[str, Any] = {"rule_id": "spike", "status": "firing", "payload": {"n": 1}}
