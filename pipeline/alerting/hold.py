@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
 from pipeline.alerting.engine.conditions import as_utc, format_date, parse_date
 from pipeline.alerting.engine.schedules import parse_duration
@@ -108,22 +108,20 @@ class IngestStatus:
         self.index = index
 
     def latest(self) -> list[dict[str, Any]]:
-        """The status documents of the ingest members that reported in the last day."""
-        try:
-            found = self.es.search(
-                index=self.index,
-                query={
-                    "bool": {
-                        "filter": [
-                            {"term": {"kind": "ingest"}},
-                            {"range": {"@timestamp": {"gte": "now-1d"}}},
-                        ]
-                    }
-                },
-                sort=[{"@timestamp": "desc"}],
-                size=100,
-                ignore_unavailable=True,
-            )
-        except NotFoundError:
-            return []
+        """The status documents of the ingest members that reported in the last day (none
+        while the index does not exist yet: ingest never wrote one)."""
+        found = self.es.search(
+            index=self.index,
+            query={
+                "bool": {
+                    "filter": [
+                        {"term": {"kind": "ingest"}},
+                        {"range": {"@timestamp": {"gte": "now-1d"}}},
+                    ]
+                }
+            },
+            sort=[{"@timestamp": "desc"}],
+            size=100,
+            ignore_unavailable=True,
+        )
         return [hit["_source"] for hit in found["hits"]["hits"]]

@@ -57,14 +57,6 @@ class ClockSkew:
         estimates = ((host, statistics.median(s)) for host, s in self._samples.items())
         return sorted(estimates, key=lambda pair: (-abs(pair[1]), pair[0]))
 
-    def top(self, n: int) -> list[tuple[str, float]]:
-        """The `n` hosts whose clocks are furthest off, either way: (host, offset)."""
-        return self.ranked()[:n]
-
-    def drifting(self, bound_s: float) -> list[tuple[str, float]]:
-        """The hosts whose clocks are off by more than `bound_s` seconds, furthest first."""
-        return beyond(self.ranked(), bound_s)
-
     def __len__(self) -> int:
         return len(self._samples)
 

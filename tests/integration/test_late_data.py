@@ -63,10 +63,6 @@ def late_config(
     quiet.delete_index_template(name=ingest.status_index)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def _seed_by_day(
     es: Elasticsearch, prefix: str, docs: list[tuple[str, str, datetime, str]]
 ) -> None:
@@ -99,8 +95,10 @@ def _buffer(now: datetime, skew: timedelta) -> tuple[list[bytes], datetime]:
         (window + timedelta(seconds=20 + 5 * i), "ERROR", f"db timeout {i}") for i in range(BURST)
     ]
     lines.sort()
-    values = [f"{_iso(t)} {level} {text}".encode() for t, level, text in lines]
-    values.append(f"{_iso(now + skew)} INFO back online".encode())  # written as it came back
+    values = [f"{status.iso_ms(t)} {level} {text}".encode() for t, level, text in lines]
+    values.append(
+        f"{status.iso_ms(now + skew)} INFO back online".encode()
+    )  # written as it came back
     return values, window
 
 
@@ -159,10 +157,8 @@ def _check(subjects: list[str], window: datetime, produced: int) -> None:
     # Exactly one alert for the burst, marked late, with the times it was written.
     assert len(late) == 1, subjects
     assert f"{BURST} error lines in 5m" in late[0]
-    assert (
-        f"[late: written {_iso(window)} to {_iso(window + timedelta(minutes=5))}, received "
-        in late[0]
-    )
+    window_to = status.iso_ms(window + timedelta(minutes=5))
+    assert f"[late: written {status.iso_ms(window)} to {window_to}, received " in late[0]
     # One recovery, saying how much the host sent back.
     assert len(recovered) == 1, subjects
     backfilled = int(recovered[0].split("; backfilled ")[1].split()[0])
@@ -183,7 +179,7 @@ def test_offline_node_backfill_yields_one_late_alert_and_one_recovery(
     late_mail = next(m for m in smtp_server.messages if "[late:" in str(m.message["Subject"]))
     body = late_mail.message.get_body(preferencelist=("plain",))
     assert body is not None
-    assert f"arrived late: written between {_iso(window)} and " in body.get_content()
+    assert f"arrived late: written between {status.iso_ms(window)} and " in body.get_content()
 
 
 def test_offline_node_with_clock_ten_minutes_ahead(
@@ -234,7 +230,7 @@ def test_an_ingest_stop_gives_one_pipeline_alert_and_no_silent_hosts(
     producer = kafka_client.producer(cfg.kafka)
     for moment in every(12, 30, now):
         for host in HOSTS:
-            line = f"{_iso(moment)} INFO ok".encode()
+            line = f"{status.iso_ms(moment)} INFO ok".encode()
             stamp = int(moment.timestamp() * 1000)
             producer.produce(topic, value=line, key=host.encode(), timestamp=stamp)
     assert producer.flush(30) == 0
@@ -251,12 +247,12 @@ def test_an_ingest_stop_gives_one_pipeline_alert_and_no_silent_hosts(
             subjects = _wait_quiet(smtp_server, 2)
     subject = str(alert.message["Subject"])
     assert subject.startswith(
-        f"[edgewatch] Ingest stopped or behind: {MEMBER} last reported at {_iso(stopped)}"
+        f"[edgewatch] Ingest stopped or behind: {MEMBER} last reported at {status.iso_ms(stopped)}"
     )
     assert subject.endswith("0 of 8 hosts heard from, the others' silence is explained by it")
     text = alert.message.get_body(preferencelist=("plain",))
     assert text is not None
-    assert f"Ingest member {MEMBER} last reported at {_iso(stopped)}" in text.get_content()
+    assert f"Ingest member {MEMBER} last reported at {status.iso_ms(stopped)}" in text.get_content()
     assert "Of 8 hosts seen in the last 24 hours, 0 have lines from the last 10m" in (
         text.get_content()
     )

@@ -11,7 +11,7 @@ from confluent_kafka import Message
 from pipeline.config import IngestConfig, TopicConfig
 from pipeline.ingest import _native
 from pipeline.ingest.actions import iso
-from pipeline.ingest.clock import ClockSkew
+from pipeline.ingest.clock import ClockSkew, beyond
 from pipeline.ingest.metrics import IngestMetrics
 from pipeline.ingest.transform import core_settings
 
@@ -63,8 +63,8 @@ def test_a_backfill_does_not_move_the_estimate() -> None:
     assert clocks.offset("edge-07") == pytest.approx(-1.5)
     assert clocks.offset("edge-08") == pytest.approx(600)
     assert clocks.offset("edge-99") is None
-    assert clocks.drifting(120) == [("edge-08", 600.0)]
-    assert clocks.top(1) == [("edge-08", 600.0)]
+    assert beyond(clocks.ranked(), 120) == [("edge-08", 600.0)]
+    assert clocks.ranked()[:1] == [("edge-08", 600.0)]
 
 
 def test_the_hosts_kept_are_bounded() -> None:
