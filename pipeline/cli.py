@@ -318,7 +318,7 @@ def rules_run(
     from datetime import UTC, datetime
 
     from pipeline.alerting import adapters
-    from pipeline.alerting.engine import conditions
+    from pipeline.alerting.engine.java import dates
     from pipeline.alerting.engine.run import RunOptions
     from pipeline.alerting.format.validate import check_file
     from pipeline.alerting.runner import run_rule
@@ -332,8 +332,8 @@ def rules_run(
     watch = data.get("watch", data)
     now = datetime.now(UTC)
     try:
-        moment = conditions.date_math(at, now) if at else now
-    except conditions.ConditionError as err:
+        moment = dates.date_math(at, now) if at else now
+    except dates.DateMathError as err:
         raise click.BadParameter(str(err), param_hint="--at") from None
     payload = None
     if alternative_input:

@@ -18,9 +18,9 @@ from elasticsearch import ApiError, Elasticsearch
 from pipeline.alerting import outbound, outbound_http
 from pipeline.alerting.delivery.email import HtmlPolicy
 from pipeline.alerting.delivery.notifications import Notification
+from pipeline.alerting.engine.java.durations import parse_duration
 from pipeline.alerting.engine.painless import normalise, request
 from pipeline.alerting.engine.run import ExecutionError, ScriptRunner, Services
-from pipeline.alerting.engine.schedules import parse_duration
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.clients import elasticsearch as es_client

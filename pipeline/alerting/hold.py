@@ -26,8 +26,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting.engine.conditions import as_utc, format_date, parse_date
-from pipeline.alerting.engine.schedules import parse_duration
+from pipeline.alerting.engine.java.dates import as_utc, format_date, parse_date
+from pipeline.alerting.engine.java.durations import parse_duration
 from pipeline.ingest.status import spoken
 
 STALE_AFTER = timedelta(seconds=60)

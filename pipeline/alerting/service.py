@@ -41,7 +41,7 @@ from pipeline.alerting.delivery.courier import Courier
 from pipeline.alerting.delivery.outbox import Outbox
 from pipeline.alerting.delivery.seal import Sealer
 from pipeline.alerting.engine.run import RunOptions
-from pipeline.alerting.engine.schedules import WatchTrigger
+from pipeline.alerting.engine.schedules.trigger import WatchTrigger
 from pipeline.alerting.format.loader import FolderError, Loaded, Rule, load_rules
 from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns

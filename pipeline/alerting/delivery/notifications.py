@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeline.alerting.engine.conditions import format_date, parse_date
+from pipeline.alerting.engine.java.dates import format_date, parse_date
 
 EMAIL = "email"
 WEBHOOK = "webhook"

@@ -28,7 +28,7 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from pipeline.alerting.delivery import retry as delivery
 from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.delivery.seal import Sealer, SealError
-from pipeline.alerting.engine.conditions import format_date, parse_date
+from pipeline.alerting.engine.java.dates import format_date, parse_date
 from pipeline.clients import elasticsearch as es_client
 from pipeline.redact import redact_text
 

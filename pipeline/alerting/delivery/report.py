@@ -27,13 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.alerting.delivery.chart import bar_chart_png
-from pipeline.alerting.engine.conditions import (
-    ConditionError,
-    date_math,
-    eval_path,
-    format_date,
-    resolve_path,
-)
+from pipeline.alerting.engine.conditions import ConditionError, eval_path, resolve_path
+from pipeline.alerting.engine.java.dates import DateMathError, date_math, format_date
 
 CHART_CID = "chart@edgewatch"
 DEFAULT_MAX_ROWS = 10
@@ -128,7 +123,7 @@ def _kibana_time(text: str) -> str:
         return text
     try:
         return format_date(date_math(text, datetime.now(UTC)))
-    except ConditionError:
+    except DateMathError:
         return text
 
 

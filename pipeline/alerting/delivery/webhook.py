@@ -26,8 +26,8 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from pipeline.alerting.engine.java.durations import parse_duration
 from pipeline.alerting.engine.mustache import split_content_type
-from pipeline.alerting.engine.schedules import parse_duration
 
 BODY_SCHEMA_ID = "https://edgewatch.dev/schema/webhook-body.schema.json"
 DEFAULT_TIMEOUT_S = 10.0

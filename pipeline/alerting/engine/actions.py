@@ -10,6 +10,7 @@ from typing import Any
 
 from pipeline.alerting.engine import conditions
 from pipeline.alerting.engine.evaluate import evaluate, transform
+from pipeline.alerting.engine.java import dates
 from pipeline.alerting.engine.outputs import run_action
 from pipeline.alerting.engine.run import (
     DEFAULT_MAX_ITERATIONS,
@@ -183,12 +184,12 @@ def send_notices(
         for notice in plan.notify:
             run.ctx["payload"] = notice.item
             # One firing of a keyed alert: its key, when it started, and which notice.
-            name = f"{notice.key}|{conditions.format_date(notice.since)}|{notice.status}"
+            name = f"{notice.key}|{dates.format_date(notice.since)}|{notice.status}"
             if run.options.late is not None:
                 # A late window is notified once, whatever time its run happens at.
                 name = f"{notice.key}|late {run.ctx['trigger']['scheduled_time']}"
-            elif notice.status == firing.FIRING and notice.since != conditions.as_utc(now):
-                name += f"|reminder {conditions.format_date(now)}"
+            elif notice.status == firing.FIRING and notice.since != dates.as_utc(now):
+                name += f"|reminder {dates.format_date(now)}"
             try:
                 out = run_action(run, action_id, kind, spec[kind], name, notice)
             except ExecutionError as err:

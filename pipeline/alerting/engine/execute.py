@@ -20,13 +20,13 @@ from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
-from pipeline.alerting.engine import conditions
 from pipeline.alerting.engine.actions import (
     resolve_keyed,
     run_actions,
 )
 from pipeline.alerting.engine.evaluate import condition, transform
 from pipeline.alerting.engine.inputs import read_input
+from pipeline.alerting.engine.java import dates
 from pipeline.alerting.engine.run import ExecutionError, Run, RunOptions, Services
 from pipeline.alerting.status import throttle as state
 from pipeline.redact import redact_record
@@ -38,11 +38,11 @@ def new_context(watch_id: str, watch: Mapping[str, Any], options: RunOptions) ->
     scheduled = (options.scheduled_time or now).astimezone(UTC)
     return {
         "watch_id": watch_id,
-        "id": f"{watch_id}_{uuid.uuid4()}-{conditions.format_date(now)}",
-        "execution_time": conditions.format_date(now),
+        "id": f"{watch_id}_{uuid.uuid4()}-{dates.format_date(now)}",
+        "execution_time": dates.format_date(now),
         "trigger": {
-            "scheduled_time": conditions.format_date(scheduled),
-            "triggered_time": conditions.format_date(now),
+            "scheduled_time": dates.format_date(scheduled),
+            "triggered_time": dates.format_date(now),
         },
         "metadata": dict(watch.get("metadata") or {}),
         "payload": {},

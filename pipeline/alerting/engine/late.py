@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.alerting.engine.conditions import as_utc, format_date, parse_date
-from pipeline.alerting.engine.schedules import parse_duration
+from pipeline.alerting.engine.java.dates import as_utc, format_date, parse_date
+from pipeline.alerting.engine.java.durations import parse_duration
 
 DEFAULT_LOOKBACK = timedelta(hours=24)
 DEFAULT_MAX_WINDOWS = 12
@@ -93,7 +93,7 @@ class LateState:
 def parse_spec(metadata: Mapping[str, Any] | None) -> LateSpec | None:
     """The rule's `metadata.late_data`, or None when the rule did not opt in.
 
-    The rule file's schema has checked the shape; a bad duration raises ScheduleError.
+    The rule file's schema has checked the shape; a bad duration raises DurationError.
     """
     spec = (metadata or {}).get("late_data")
     if not isinstance(spec, Mapping):

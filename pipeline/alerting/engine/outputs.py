@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.alerting.delivery import email, report, webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
-from pipeline.alerting.engine import conditions
+from pipeline.alerting.engine.java import dates
 from pipeline.alerting.engine.mustache import render_value
 from pipeline.alerting.engine.run import (
     ExecutionError,
@@ -79,7 +79,7 @@ def notify(
         rule_id=run.watch_id,
         action_id=action_id,
         type=kind,
-        created=conditions.as_utc(run.options.execution_time),
+        created=dates.as_utc(run.options.execution_time),
         content=content,
         alert_key=alert.key if alert else None,
         alert_status=alert.status if alert else firing.FIRING,

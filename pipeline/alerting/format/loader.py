@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.alerting.engine.schedules import Schedule, ScheduleError, parse_schedule
+from pipeline.alerting.engine.schedules.cron import ScheduleError
+from pipeline.alerting.engine.schedules.schedule import Schedule, parse_schedule
 from pipeline.alerting.format.files import DEFAULT_MAX_BYTES, FolderError, find_rule_files
 from pipeline.alerting.format.validate import Problem, check_file
 

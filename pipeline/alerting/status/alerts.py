@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline.alerting.engine.conditions import as_utc, format_date, parse_date
+from pipeline.alerting.engine.java.dates import as_utc, format_date, parse_date
 
 FIRING = "firing"
 RESOLVED = "resolved"

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from pipeline.alerting.engine.conditions import as_utc, format_date
-from pipeline.alerting.engine.schedules import ScheduleError, parse_duration
+from pipeline.alerting.engine.java.dates import as_utc, format_date
+from pipeline.alerting.engine.java.durations import DurationError, parse_duration
 from pipeline.alerting.status.alerts import OpenAlert
 
 AWAITS_SUCCESSFUL_EXECUTION: Final = "awaits_successful_execution"
@@ -264,7 +264,7 @@ def _period_of(spec: Mapping[str, Any], where: str) -> timedelta | None:
     if spec.get("throttle_period_in_millis") is not None:
         millis = spec["throttle_period_in_millis"]
         if isinstance(millis, bool) or not isinstance(millis, int) or millis < 0:
-            raise ScheduleError(f"{where}: throttle_period_in_millis must be a whole number >= 0")
+            raise DurationError(f"{where}: throttle_period_in_millis must be a whole number >= 0")
         return timedelta(milliseconds=millis)
     if spec.get("throttle_period") is not None:
         return parse_duration(spec["throttle_period"])

@@ -14,17 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.alerting.engine.schedules import (
-    CronExpression,
+from pipeline.alerting.engine.java.durations import DurationError, parse_duration, parse_interval
+from pipeline.alerting.engine.schedules.calendar import calendar_crons
+from pipeline.alerting.engine.schedules.cron import CronExpression, ScheduleError
+from pipeline.alerting.engine.schedules.schedule import (
     CronSchedule,
     IntervalSchedule,
-    ScheduleError,
-    WatchTrigger,
-    calendar_crons,
-    parse_duration,
-    parse_interval,
     parse_schedule,
 )
+from pipeline.alerting.engine.schedules.trigger import WatchTrigger
 
 # A Wednesday.
 T0 = datetime(2026, 11, 25, 10, 7, 33, 250000, tzinfo=UTC)
@@ -73,7 +71,7 @@ def test_parse_duration(text: str, millis: int) -> None:
 
 @pytest.mark.parametrize("text", ["5", "-1", "-5s", "5 minutes", "m", "1y", "", "NaNs"])
 def test_parse_duration_errors(text: str) -> None:
-    with pytest.raises(ScheduleError):
+    with pytest.raises(DurationError):
         parse_duration(text)
 
 
@@ -87,7 +85,7 @@ def test_parse_interval(value: Any, seconds: int) -> None:
 
 @pytest.mark.parametrize("value", ["1.5m", "500ms", "0s", "-5s", "5", 0, True, "5 m"])
 def test_parse_interval_errors(value: Any) -> None:
-    with pytest.raises(ScheduleError):
+    with pytest.raises(DurationError):
         parse_interval(value)
 
 

@@ -1,4 +1,4 @@
-"""Watcher's Java semantics, written once: how Java reads and prints a watch context's values.
+"""java.lang as Watcher sees it: how Java reads and prints a watch context's values.
 
 Watcher runs on the JVM, so where a watch turns a value into text or text into a number, Java
 decides the result: a template prints `12.0` (Double.toString), a map as `{a=1, b=2}`
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -41,6 +42,18 @@ def parse_double(text: str) -> float | None:
     if body.lstrip("+-") == "Infinity":
         return -math.inf if body.startswith("-") else math.inf
     return float(body)
+
+
+def parse_int(text: str) -> int | None:
+    """Integer.parseInt: an optional sign, decimal digits of any script, 32-bit range; else None."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if not body or not all(ch.isdecimal() for ch in body):
+        return None
+    value = int("".join(str(unicodedata.decimal(ch)) for ch in body))
+    value = -value if text.startswith("-") else value
+    if not -(2**31) <= value <= 2**31 - 1:
+        return None
+    return value
 
 
 def double_text(number: float) -> str:

@@ -16,16 +16,13 @@ from hypothesis import strategies as st
 
 from pipeline.alerting.engine.conditions import (
     ConditionError,
-    DateMathError,
     array_compare,
     compare,
-    date_math,
     evaluate,
-    format_date,
     lenient_compare,
-    parse_date,
     resolve_path,
 )
+from pipeline.alerting.engine.java.dates import DateMathError, date_math, format_date, parse_date
 
 NOW = datetime(2026, 11, 25, 10, 7, 33, 123456, tzinfo=UTC)
 

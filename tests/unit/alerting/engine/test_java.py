@@ -1,4 +1,4 @@
-"""Watcher's Java semantics in one place (pipeline/alerting/engine/java.py): Double.toString,
+"""Watcher's Java semantics in one place (pipeline/alerting/engine/java/): Double.toString,
 Double.valueOf, String.valueOf and java.time's printing, as conditions and templates both use
 them."""
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.alerting.engine import java
 from pipeline.alerting.engine.conditions import evaluate
+from pipeline.alerting.engine.java import lang
 from pipeline.alerting.engine.mustache import TemplateError, render
 
 pytestmark = pytest.mark.unit
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.unit
     ],
 )
 def test_string_value(value: Any, text: str) -> None:
-    assert java.string_value(value) == text
+    assert lang.string_value(value) == text
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_string_value(value: Any, text: str) -> None:
     ],
 )
 def test_parse_double(text: str, value: float | None) -> None:
-    assert java.parse_double(text) == value
+    assert lang.parse_double(text) == value
 
 
 PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
@@ -76,7 +76,7 @@ PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
     ],
 )
 def test_dates_print_as_java_time_does(value: dt.date, text: str) -> None:
-    assert java.string_value(value) == text
+    assert lang.string_value(value) == text
 
 
 def test_conditions_and_templates_print_a_zoned_date_alike() -> None:
@@ -89,13 +89,13 @@ def test_conditions_and_templates_print_a_zoned_date_alike() -> None:
 
 
 def test_maps_and_lists_print_as_string_value_does() -> None:
-    assert java.string_value({"a": 1, "b": [1.5, None, True]}) == "{a=1, b=[1.5, null, true]}"
+    assert lang.string_value({"a": 1, "b": [1.5, None, True]}) == "{a=1, b=[1.5, null, true]}"
 
 
 def test_a_value_containing_itself_is_an_error_not_a_hang() -> None:
     looped: list[Any] = []
     looped.append(looped)
-    with pytest.raises(java.JavaValueError, match="contains itself"):
-        java.string_value(looped)
+    with pytest.raises(lang.JavaValueError, match="contains itself"):
+        lang.string_value(looped)
     with pytest.raises(TemplateError, match="contains itself"):
         render("{{ctx.x}}", {"ctx": {"x": {"y": looped}}})

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.alerting.engine.schedules import ScheduleError
+from pipeline.alerting.engine.java.durations import DurationError
 from pipeline.alerting.status.throttle import (
     ACKABLE,
     ACKED,
@@ -121,9 +121,9 @@ def test_throttle_period_resolution(
 
 
 def test_throttle_period_errors() -> None:
-    with pytest.raises(ScheduleError):
+    with pytest.raises(DurationError):
         throttle_period({"throttle_period": "soon"}, {})
-    with pytest.raises(ScheduleError):
+    with pytest.raises(DurationError):
         throttle_period({"throttle_period_in_millis": -1}, {})
 
 
