@@ -58,6 +58,9 @@ class Services:
     http: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     # Stores an email/webhook notification for delivery (the outbox); False: stored before.
     notify: Callable[[Notification], bool] | None = None
+    # A stored script (`{id: ...}` templates and search templates) by id, as
+    # `{"lang": ..., "source": ..., "options"?: ...}`; None when no such script exists.
+    stored_script: Callable[[str], Mapping[str, Any] | None] | None = None
     kibana_url: str | None = None  # base of the Kibana links in email reports
     # What the HTML body of an email may keep (the smtp.html_* settings).
     html_policy: email.HtmlPolicy = field(default_factory=email.HtmlPolicy)
