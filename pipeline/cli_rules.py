@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,36 @@ def rules_validate(state: Any, paths: tuple[Path, ...]) -> None:
 
 @rules.command("run")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--at", "at", help="Execution time: ISO 8601 or date math like now-1h (default now).")
-@click.option("--ignore-condition", is_flag=True, help="Run the actions even if not met.")
-@click.option("--simulate-actions", is_flag=True, help="Render the actions, do not perform them.")
+@click.option(
+    "--at",
+    "at",
+    help="Execution time (edgewatch's extension): ISO 8601, epoch millis or date math like"
+    " now-1h (default now).",
+)
+@click.option(
+    "--triggered-time",
+    help="Watcher's trigger_data.triggered_time: ISO 8601, epoch millis or date math"
+    " (default: the execution time).",
+)
+@click.option(
+    "--scheduled-time",
+    help="Watcher's trigger_data.scheduled_time, as --triggered-time (default: the triggered"
+    " time).",
+)
+@click.option(
+    "--ignore-condition",
+    is_flag=True,
+    help="Do not evaluate the condition: run the actions as if it were met.",
+)
+@click.option(
+    "--action-mode",
+    "action_modes",
+    multiple=True,
+    metavar="ID=MODE",
+    help="Watcher's action_modes: ID an action id or _all (which wins), MODE one of simulate,"
+    " force_simulate, execute, force_execute, skip. Repeatable.",
+)
+@click.option("--simulate-actions", is_flag=True, help="Shorthand for --action-mode _all=simulate.")
 @click.option(
     "--alternative-input",
     metavar="JSON",
@@ -70,7 +98,10 @@ def rules_run(
     state: Any,
     file: Path,
     at: str | None,
+    triggered_time: str | None,
+    scheduled_time: str | None,
     ignore_condition: bool,
+    action_modes: tuple[str, ...],
     simulate_actions: bool,
     alternative_input: str | None,
     record: bool,
@@ -83,13 +114,13 @@ def rules_run(
     Emails and webhooks go through the outbox and are sent at once; each action's result
     then shows its delivery state (sent, failed, or pending: left to `edgewatch alert`).
     """
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from pipeline.alerting import adapters
-    from pipeline.alerting.engine.java import dates
     from pipeline.alerting.engine.run import RunOptions
     from pipeline.alerting.format.validate import check_file
     from pipeline.alerting.runner import run_rule
+    from pipeline.ingest.status import member_name
 
     checked = check_file(file, state.config.alert.max_rule_file_bytes)
     if checked.problems:
@@ -99,10 +130,10 @@ def rules_run(
     data = checked.data
     watch = data.get("watch", data)
     now = datetime.now(UTC)
-    try:
-        moment = dates.date_math(at, now) if at else now
-    except dates.DateMathError as err:
-        raise click.BadParameter(str(err), param_hint="--at") from None
+    moment = _date(at, now, "--at") or now
+    triggered = _date(triggered_time, now, "--triggered-time") or moment
+    scheduled = _date(scheduled_time, now, "--scheduled-time") or triggered
+    modes = parse_action_modes(action_modes + (("_all=simulate",) if simulate_actions else ()))
     payload = None
     if alternative_input:
         text = alternative_input
@@ -118,7 +149,7 @@ def rules_run(
     if store is not None:
         store.install()
     courier = None
-    if not simulate_actions and _sends_notifications(watch):
+    if _sends_notifications(watch, modes):
         from pipeline.alerting.delivery.courier import Courier
         from pipeline.alerting.delivery.outbox import Outbox
         from pipeline.alerting.delivery.seal import Sealer
@@ -137,10 +168,13 @@ def rules_run(
         watch,
         RunOptions(
             execution_time=moment,
+            scheduled_time=scheduled,
+            triggered_time=triggered,
             ignore_condition=ignore_condition,
-            simulate_actions=frozenset({"_all"}) if simulate_actions else frozenset(),
+            action_modes=modes,
             alternative_input=payload,
             record_state=record,
+            node=member_name(None),
         ),
     )
     if courier is not None:
@@ -152,9 +186,45 @@ def rules_run(
     click.echo(json.dumps(result, indent=2, default=str))
 
 
-def _sends_notifications(watch: dict[str, Any]) -> bool:
-    actions = (watch.get("actions") or {}).values()
-    return any("email" in a or "webhook" in a for a in actions if isinstance(a, dict))
+def _date(text: str | None, now: datetime, option: str) -> datetime | None:
+    """An option's date: ISO 8601, epoch millis or date math (Watcher's convertToDate)."""
+    from pipeline.alerting.engine.java import dates
+
+    try:
+        return dates.date_math(text, now) if text else None
+    except dates.DateMathError as err:
+        raise click.BadParameter(str(err), param_hint=option) from None
+
+
+def parse_action_modes(values: tuple[str, ...]) -> dict[str, str]:
+    """`ID=MODE` options as Watcher's `action_modes`; setting `_all` drops the per-action
+    modes before it (ManualExecutionContext.Builder.actionMode)."""
+    from pipeline.alerting.engine.run import ACTION_MODES
+
+    modes: dict[str, str] = {}
+    for value in values:
+        action_id, sep, mode = value.partition("=")
+        if not sep or not action_id or mode not in ACTION_MODES:
+            raise click.BadParameter(
+                f"{value!r}: expected ID=MODE, MODE one of {', '.join(ACTION_MODES)}",
+                param_hint="--action-mode",
+            )
+        if action_id == "_all":
+            modes = {}
+        modes[action_id] = mode
+    return modes
+
+
+def _sends_notifications(watch: dict[str, Any], modes: dict[str, str]) -> bool:
+    """Whether an email or webhook action may really send (not simulated, not skipped)."""
+    from pipeline.alerting.engine.run import mode_of
+
+    return any(
+        ("email" in spec or "webhook" in spec)
+        and mode_of(modes, action_id) in ("execute", "force_execute")
+        for action_id, spec in (watch.get("actions") or {}).items()
+        if isinstance(spec, dict)
+    )
 
 
 def _queued_notifications(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -183,49 +253,103 @@ def _store(state: Any) -> Any:
     return RuleStore(es_client.connect(cfg.es), cfg.alert.state_index, cfg.alert.history_prefix)
 
 
+_RULES_OPTION = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The rules folder `edgewatch alert` runs: finds a rule that has not run yet (its"
+    " actions) and tells an unknown id from it.",
+)
+
+
+def _defined_actions(state: Any, rules_dir: Path | None, rule: str) -> list[str] | None:
+    """The action ids of `rule` in the rules folder, or None without a folder or such a rule."""
+    if rules_dir is None:
+        return None
+    from pipeline.alerting.format.loader import load_rules
+
+    found = load_rules(rules_dir, state.config.alert.max_rule_file_bytes).rules.get(rule)
+    return None if found is None else list(found.watch.get("actions") or {})
+
+
+def _not_found(rule: str, rules_dir: Path | None) -> click.ClickException:
+    where = f"in {rules_dir}" if rules_dir else "(pass --rules FOLDER for one that never ran)"
+    return click.ClickException(
+        f"rule {rule!r} does not exist: no stored state and no rule {where}"
+    )
+
+
 @rules.command("ack")
 @click.argument("rule")
 @click.argument("actions", nargs=-1)
+@_RULES_OPTION
 @click.pass_obj
-def rules_ack(state: Any, rule: str, actions: tuple[str, ...]) -> None:
-    """Acknowledge a rule's actions (all of them by default) until its condition clears."""
+def rules_ack(state: Any, rule: str, actions: tuple[str, ...], rules_dir: Path | None) -> None:
+    """Acknowledge a rule's actions (all of them by default) until its condition clears.
+
+    As Watcher's ack API, only actions that ran successfully (`ackable`) become `acked`; a
+    rule that never ran is answered with its status and nothing is written.
+    """
+    from datetime import UTC
+
     from pipeline.alerting.status import throttle as states
 
     store = _store(state)
     current, _ = store.load(rule)
     if current is None:
-        raise click.ClickException(f"rule {rule!r} has never run: nothing to acknowledge")
+        defined = _defined_actions(state, rules_dir, rule)
+        if rules_dir is not None and defined is None:
+            raise _not_found(rule, rules_dir)
+        current = states.WatchState.new(defined or [], datetime.now(UTC))
+        if not current.actions:
+            click.echo(f"{rule}: never ran, nothing to acknowledge")
+        _show_acks(rule, current)
+        return
     unknown = set(actions) - set(current.actions)
     if unknown:
         raise click.ClickException(
             f"rule {rule!r} has no action {', '.join(sorted(unknown))} "
             f"(it has: {', '.join(current.actions)})"
         )
-    new = store.update(rule, lambda s, now: states.ack_actions(s, now, list(actions) or None), [])
-    for name, action in new.actions.items():
+    _show_acks(
+        rule, store.update(rule, lambda s, now: states.ack_actions(s, now, list(actions) or None))
+    )
+
+
+def _show_acks(rule: str, status: Any) -> None:
+    for name, action in status.actions.items():
         click.echo(f"{rule} {name}: {action.ack.state}")
+
+
+def _set_active(state: Any, rule: str, rules_dir: Path | None, active: bool) -> None:
+    """Activate or deactivate a rule; an unknown id is an error and writes nothing."""
+    from pipeline.alerting.status import throttle as states
+    from pipeline.alerting.status.store import UnknownRuleError
+
+    change = states.activate if active else states.deactivate
+    try:
+        _store(state).update(rule, change, _defined_actions(state, rules_dir, rule))
+    except UnknownRuleError:
+        raise _not_found(rule, rules_dir) from None
+    click.echo(f"{rule}: {'active' if active else 'inactive'}")
 
 
 @rules.command("activate")
 @click.argument("rule")
+@_RULES_OPTION
 @click.pass_obj
-def rules_activate(state: Any, rule: str) -> None:
+def rules_activate(state: Any, rule: str, rules_dir: Path | None) -> None:
     """Let a rule run on its schedule again."""
-    from pipeline.alerting.status import throttle as states
-
-    _store(state).update(rule, states.activate, [])
-    click.echo(f"{rule}: active")
+    _set_active(state, rule, rules_dir, True)
 
 
 @rules.command("deactivate")
 @click.argument("rule")
+@_RULES_OPTION
 @click.pass_obj
-def rules_deactivate(state: Any, rule: str) -> None:
+def rules_deactivate(state: Any, rule: str, rules_dir: Path | None) -> None:
     """Stop a rule from running (its file stays; `activate` resumes it)."""
-    from pipeline.alerting.status import throttle as states
-
-    _store(state).update(rule, states.deactivate, [])
-    click.echo(f"{rule}: inactive")
+    _set_active(state, rule, rules_dir, False)
 
 
 @rules.command("history")
