@@ -5,10 +5,10 @@ HTTP inputs, Painless scripts, the log) comes in through `Services`, so the exec
 tested with fakes and the adapters are proven against the real stack separately.
 
 The result is a watch record shaped like Watcher's (`GET _watcher/watch/<id>/_execute`):
-`state`, `trigger_event`, `result.input`, `result.condition`, `result.transform`,
-`result.actions[]` with each action's `status` (success, failure, simulated, throttled,
-acknowledged, condition_failed, execution_not_needed) and its output (`logging.logged_text`,
-`index.response`, ...).
+`node`, `state`, `status` (the watch status after the run), `trigger_event`, `result.input`,
+`result.condition`, `result.transform`, `result.actions[]` with each action's `status`
+(success, failure, simulated, throttled, acknowledged, condition_failed, execution_not_needed)
+and its output (`logging.logged_text`, `index.response`, ...).
 """
 
 from __future__ import annotations
