@@ -8,12 +8,12 @@ import platform
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import click
 
 from pipeline import __version__
 from pipeline.cli_hosts import hosts
+from pipeline.cli_rules import rules
 from pipeline.config import Config, ConfigError, describe, load_config
 
 
@@ -32,6 +32,10 @@ class _State:
             except ConfigError as err:
                 raise click.ClickException(f"configuration error: {err}") from None
         return self._config
+
+    def setup_logging(self) -> None:
+        """Logging as every command sets it up, at the configured level."""
+        _setup_logging(self.config.log_level, self.config)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -240,171 +244,7 @@ def ship(
 
 
 main.add_command(hosts)
-
-
-@main.group()
-def rules() -> None:
-    """Work with alert rule files (Elasticsearch Watcher format)."""
-
-
-@rules.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.pass_obj
-def rules_validate(state: _State, paths: tuple[Path, ...]) -> None:
-    """Check rule files (or folders of *.json) against the rule format's JSON Schema.
-
-    Prints `file: /json/pointer: problem` for every problem and exits 1, or a one-line summary
-    and exits 0. Reports what `edgewatch alert` would skip, with the same limits
-    (alert.max_rule_file_bytes).
-    """
-    from pipeline.alerting.format.validate import validate_paths
-
-    checked, problems = validate_paths(paths, state.config.alert.max_rule_file_bytes)
-    for problem in problems:
-        click.echo(str(problem))
-    bad = len({p.file for p in problems})
-    if problems:
-        click.echo(f"{len(problems)} problem(s) in {bad} of {checked} rule file(s)", err=True)
-        sys.exit(1)
-    click.echo(f"{checked} rule file(s) valid")
-
-
-@rules.command("run")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--at", "at", help="Execution time: ISO 8601 or date math like now-1h (default now).")
-@click.option("--ignore-condition", is_flag=True, help="Run the actions even if not met.")
-@click.option("--simulate-actions", is_flag=True, help="Render the actions, do not perform them.")
-@click.option(
-    "--alternative-input",
-    metavar="JSON",
-    help="Use this payload instead of running the input (JSON text, or @file).",
-)
-@click.option(
-    "--record",
-    is_flag=True,
-    help="Use and update the rule's stored state (throttle, ack) and write a history entry.",
-)
-@click.option(
-    "--id",
-    "rule_id",
-    help="The rule's id (default: the file name without .json; `edgewatch alert` names a rule"
-    " in a subfolder by its path, e.g. team/disk-full).",
-)
-@click.option(
-    "--wait",
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for email/webhook delivery; what is not delivered by then stays in"
-    " the outbox for `edgewatch alert` to retry.",
-)
-@click.pass_obj
-def rules_run(
-    state: _State,
-    file: Path,
-    at: str | None,
-    ignore_condition: bool,
-    simulate_actions: bool,
-    alternative_input: str | None,
-    record: bool,
-    rule_id: str | None,
-    wait: float,
-) -> None:
-    """Execute one rule now, like Watcher's execute API; print the watch record as JSON.
-
-    Without --record, throttling and acks start from a clean state and nothing is stored.
-    Emails and webhooks go through the outbox and are sent at once; each action's result
-    then shows its delivery state (sent, failed, or pending: left to `edgewatch alert`).
-    """
-    from datetime import UTC, datetime
-
-    from pipeline.alerting import adapters
-    from pipeline.alerting.engine.java import dates
-    from pipeline.alerting.engine.run import RunOptions
-    from pipeline.alerting.format.validate import check_file
-    from pipeline.alerting.runner import run_rule
-
-    checked = check_file(file, state.config.alert.max_rule_file_bytes)
-    if checked.problems:
-        for problem in checked.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(f"{file} is not a valid rule; nothing was run")
-    data = checked.data
-    watch = data.get("watch", data)
-    now = datetime.now(UTC)
-    try:
-        moment = dates.date_math(at, now) if at else now
-    except dates.DateMathError as err:
-        raise click.BadParameter(str(err), param_hint="--at") from None
-    payload = None
-    if alternative_input:
-        text = alternative_input
-        if text.startswith("@"):
-            text = Path(text[1:]).read_text()
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise click.BadParameter(f"not JSON: {err}", param_hint="--alternative-input") from None
-    _setup_logging(state.config.log_level, state.config)
-    rule_id = rule_id or file.stem
-    store = _store(state) if record else None
-    if store is not None:
-        store.install()
-    courier = None
-    if not simulate_actions and _sends_notifications(watch):
-        from pipeline.alerting.delivery.courier import Courier
-        from pipeline.alerting.delivery.outbox import Outbox
-        from pipeline.alerting.delivery.seal import Sealer
-        from pipeline.clients import elasticsearch as es_client
-
-        outbox = Outbox(
-            es_client.connect(state.config.es),
-            state.config.alert.outbox_index,
-            sealer=Sealer(state.config.alert.outbox_key),
-        )
-        courier = Courier(state.config, outbox).start()
-    result = run_rule(
-        store,
-        adapters.services(state.config, notify=courier.submit if courier else None),
-        rule_id,
-        watch,
-        RunOptions(
-            execution_time=moment,
-            ignore_condition=ignore_condition,
-            simulate_actions=frozenset({"_all"}) if simulate_actions else frozenset(),
-            alternative_input=payload,
-            record_state=record,
-        ),
-    )
-    if courier is not None:
-        queued = _queued_notifications(result)
-        delivered = courier.wait(queued, wait) if queued else {}
-        courier.stop()
-        for found in queued.values():
-            found["delivery"] = delivered.get(found["id"], "pending")
-    click.echo(json.dumps(result, indent=2, default=str))
-
-
-def _sends_notifications(watch: dict[str, Any]) -> bool:
-    actions = (watch.get("actions") or {}).values()
-    return any("email" in a or "webhook" in a for a in actions if isinstance(a, dict))
-
-
-def _queued_notifications(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The email/webhook outputs of a watch record that went to the outbox, by id."""
-    found: dict[str, dict[str, Any]] = {}
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("status") == "queued" and isinstance(node.get("id"), str):
-                found[node["id"]] = node
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, list):
-            for value in node:
-                visit(value)
-
-    visit((record.get("result") or {}).get("actions"))
-    return found
+main.add_command(rules)
 
 
 @main.command()
@@ -434,84 +274,6 @@ def alert(state: _State, rules_dir: Path, http_port: int | None) -> None:
     except ConnectionError as err:
         raise click.ClickException(str(err)) from None
     sys.exit(code)
-
-
-def _store(state: _State) -> Any:
-    from pipeline.alerting.status.store import RuleStore
-    from pipeline.clients import elasticsearch as es_client
-
-    cfg = state.config
-    return RuleStore(es_client.connect(cfg.es), cfg.alert.state_index, cfg.alert.history_prefix)
-
-
-@rules.command("ack")
-@click.argument("rule")
-@click.argument("actions", nargs=-1)
-@click.pass_obj
-def rules_ack(state: _State, rule: str, actions: tuple[str, ...]) -> None:
-    """Acknowledge a rule's actions (all of them by default) until its condition clears."""
-    from pipeline.alerting.status import throttle as states
-
-    store = _store(state)
-    current, _ = store.load(rule)
-    if current is None:
-        raise click.ClickException(f"rule {rule!r} has never run: nothing to acknowledge")
-    unknown = set(actions) - set(current.actions)
-    if unknown:
-        raise click.ClickException(
-            f"rule {rule!r} has no action {', '.join(sorted(unknown))} "
-            f"(it has: {', '.join(current.actions)})"
-        )
-    new = store.update(rule, lambda s, now: states.ack_actions(s, now, list(actions) or None), [])
-    for name, action in new.actions.items():
-        click.echo(f"{rule} {name}: {action.ack.state}")
-
-
-@rules.command("activate")
-@click.argument("rule")
-@click.pass_obj
-def rules_activate(state: _State, rule: str) -> None:
-    """Let a rule run on its schedule again."""
-    from pipeline.alerting.status import throttle as states
-
-    _store(state).update(rule, states.activate, [])
-    click.echo(f"{rule}: active")
-
-
-@rules.command("deactivate")
-@click.argument("rule")
-@click.pass_obj
-def rules_deactivate(state: _State, rule: str) -> None:
-    """Stop a rule from running (its file stays; `activate` resumes it)."""
-    from pipeline.alerting.status import throttle as states
-
-    _store(state).update(rule, states.deactivate, [])
-    click.echo(f"{rule}: inactive")
-
-
-@rules.command("history")
-@click.argument("rule")
-@click.option("--last", default=20, show_default=True, help="How many executions.")
-@click.pass_obj
-def rules_history(state: _State, rule: str, last: int) -> None:
-    """The latest executions of a rule, newest first."""
-    entries = _store(state).history(rule, last)
-    if not entries:
-        click.echo(f"no executions recorded for {rule}")
-        return
-    click.echo(
-        f"{'triggered (UTC)':<24} {'scheduled (UTC)':<24} {'run':<8} {'state':<21} "
-        f"{'met':<5} {'ms':>6}  actions"
-    )
-    for entry in entries:
-        actions = ", ".join(f"{a['id']}={a['status']}" for a in entry.get("actions") or [])
-        met = {True: "yes", False: "no"}.get(entry.get("condition_met"), "-")
-        trigger = entry["trigger"]
-        click.echo(
-            f"{trigger['triggered_time']:<24} {trigger.get('scheduled_time', '-'):<24} "
-            f"{trigger.get('type', '-'):<8} {entry['state']:<21} {met:<5} "
-            f"{entry.get('duration_ms') or 0:>6}  {actions or '-'}"
-        )
 
 
 def _row(name: str, endpoint: str, state: str, detail: str) -> None:

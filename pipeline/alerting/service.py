@@ -50,6 +50,7 @@ from pipeline.alerting.status import throttle as states
 from pipeline.alerting.status.store import RuleStore
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
+from pipeline.ingest.status import member_name
 from pipeline.telemetry import Heartbeat, StatusServer
 
 log = logging.getLogger("edgewatch.alert")
@@ -121,6 +122,8 @@ class AlertService:
         self.http_port = config.alert.http_port if http_port is None else http_port
         self.metrics = AlertMetrics()
         self.heartbeat = Heartbeat()
+        # The records' `node`: this member, named as ingest names its members.
+        self.node = member_name(None)
         self.es = es_client.connect(config.es)
         self.store = RuleStore(self.es, config.alert.state_index, config.alert.history_prefix)
         self.outbox = Outbox(
@@ -309,7 +312,13 @@ class AlertService:
             self.services,
             rule.id,
             rule.watch,
-            RunOptions(execution_time=now, scheduled_time=scheduled, trigger=trigger, **options),
+            RunOptions(
+                execution_time=now,
+                scheduled_time=scheduled,
+                trigger=trigger,
+                node=self.node,
+                **options,
+            ),
             round(lateness * 1000),
             gate,
         )
@@ -354,7 +363,7 @@ class AlertService:
         """One late-data run (late_runs.py): the rule's live state is neither read nor
         changed; the run is recorded in the history like any other."""
         deadline = time.monotonic() + self.config.alert.execution_timeout_s
-        options = replace(options, deadline=deadline)
+        options = replace(options, deadline=deadline, node=self.node)
         record = run_rule(self.store, self.services, rule.id, rule.watch, options)
         self._count(rule, record)
         return record

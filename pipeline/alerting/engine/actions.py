@@ -18,13 +18,17 @@ from pipeline.alerting.engine.run import (
     SUPPORTED_ACTIONS,
     ExecutionError,
     Run,
+    action_mode,
     action_type,
     check_time,
     is_simulated,
     render_text,
+    skips_throttling,
 )
 from pipeline.alerting.status import alerts as firing
 from pipeline.alerting.status import throttle as state
+
+MANUALLY_SKIPPED = "manually skipped"  # the reason of an action run in mode `skip`
 
 
 def run_actions(run: Run, actions: Mapping[str, Any], status: state.WatchState) -> state.WatchState:
@@ -34,6 +38,12 @@ def run_actions(run: Run, actions: Mapping[str, Any], status: state.WatchState) 
     for action_id, spec in actions.items():
         current = new_states.get(action_id) or state.ActionState.new(now)
         result: dict[str, Any] = {"id": action_id, "type": action_type(spec)}
+        if action_mode(run.options, action_id) == "skip":
+            # Watcher's `skip` mode: a throttled result, recorded as a throttle.
+            result.update(status=state.THROTTLED, reason=MANUALLY_SKIPPED)
+            new_states[action_id] = state.after_throttle(current, now, MANUALLY_SKIPPED)
+            results.append(result)
+            continue
         if spec.get("alert_key"):
             new_states[action_id] = keyed_action(run, action_id, spec, current, result)
             results.append(result)
@@ -42,7 +52,7 @@ def run_actions(run: Run, actions: Mapping[str, Any], status: state.WatchState) 
             result.update(status=state.THROTTLED, reason=LATE_SKIP)
             results.append(result)
             continue
-        if run.options.record_state:
+        if run.options.record_state and not skips_throttling(run, action_id):
             decision = state.decide(current, True, now, state.throttle_period(spec, run.watch))
             if not decision.execute:
                 result.update(status=decision.status, reason=decision.reason)
@@ -58,7 +68,8 @@ def run_actions(run: Run, actions: Mapping[str, Any], status: state.WatchState) 
             run.ctx["payload"] = saved_payload
         if result.get("status") == "condition_failed":
             current = state.on_condition_false(current, now)
-        elif result.get("status") != "simulated":
+        else:
+            # A simulated action counts as a successful one (ActionStatus.update).
             current = state.after_execution(current, now, succeeded, result.get("reason"))
         new_states[action_id] = current
         results.append(result)
@@ -126,7 +137,8 @@ def keyed_action(
 ) -> state.ActionState:
     """An action with `alert_key`: one alert per key, reminders, resolutions (status/alerts.py)."""
     now = run.options.execution_time
-    if run.options.record_state and current.ack.state == state.ACKED:
+    acked = current.ack.state == state.ACKED
+    if run.options.record_state and acked and not skips_throttling(run, action_id):
         result.update(status=state.ACKNOWLEDGED, reason="the action is acknowledged")
         return current
     saved_payload = run.ctx["payload"]

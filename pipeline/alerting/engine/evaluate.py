@@ -14,12 +14,7 @@ from pipeline.alerting.engine.run import ExecutionError, Run, call_script, check
 def condition(run: Run) -> bool:
     check_time(run, "condition")
     spec = run.watch.get("condition") or {"always": {}}
-    met = evaluate(run, spec, "condition")
-    result = run.result["condition"]
-    if run.options.ignore_condition:
-        result["met"] = True
-        return True
-    return met
+    return evaluate(run, spec, "condition")
 
 
 def evaluate(

@@ -71,10 +71,14 @@ class RunOptions:
     """How to run: Watcher's execute API options, plus the trigger times."""
 
     execution_time: datetime
-    scheduled_time: datetime | None = None
+    scheduled_time: datetime | None = None  # default: the triggered time
     trigger: str = "manual"  # or "schedule"
     ignore_condition: bool = False
-    simulate_actions: frozenset[str] = frozenset()  # action ids, or {"_all"}
+    simulate_actions: frozenset[str] = frozenset()  # action ids, or {"_all"}: mode simulate
+    # Watcher's `action_modes`: action id or `_all` -> one of ACTION_MODES (`_all` wins).
+    action_modes: Mapping[str, str] = field(default_factory=dict)
+    triggered_time: datetime | None = None  # default: the execution time
+    node: str | None = None  # the member running the watch, as the record's `node`
     alternative_input: Mapping[str, Any] | None = None
     record_state: bool = True  # apply throttling/ack from the given state
     # Past this moment (time.monotonic()), the execution stops at its next step and fails.
@@ -134,9 +138,29 @@ def call_script(run: Run, script: Any, where: str) -> Any:
         raise ExecutionError(f"{where}: script failed: {err}") from err
 
 
+ACTION_MODES = ("simulate", "force_simulate", "execute", "force_execute", "skip")
+
+
+def mode_of(modes: Mapping[str, str], action_id: str) -> str:
+    """How an action runs given `action_modes` (Watcher's ManualExecutionContext): the `_all`
+    mode if there is one, else the action's own, else `execute`."""
+    return modes.get("_all") or modes.get(action_id) or "execute"
+
+
+def action_mode(options: RunOptions, action_id: str) -> str:
+    """How an action runs in this execution; `simulate_actions` is shorthand for `simulate`."""
+    simulated = {name: "simulate" for name in options.simulate_actions}
+    return mode_of({**simulated, **options.action_modes}, action_id)
+
+
 def is_simulated(run: Run, action_id: str) -> bool:
-    modes = run.options.simulate_actions
-    return "_all" in modes or action_id in modes
+    """Whether the action only shows what it would do (`simulate`, `force_simulate`)."""
+    return action_mode(run.options, action_id).endswith("simulate")
+
+
+def skips_throttling(run: Run, action_id: str) -> bool:
+    """Whether the action runs whatever its throttle period and ack say (`force_*`)."""
+    return action_mode(run.options, action_id).startswith("force_")
 
 
 def action_type(spec: Mapping[str, Any]) -> str:

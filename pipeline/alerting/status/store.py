@@ -27,6 +27,10 @@ from pipeline.redact import redact_record
 _KW = {"type": "keyword"}
 
 
+class UnknownRuleError(LookupError):
+    """A rule with no stored state that the caller did not vouch for."""
+
+
 class RuleStore:
     """Reads and writes rule state and history."""
 
@@ -92,13 +96,16 @@ class RuleStore:
     # ------------------------------------------------------------------ state
 
     def load(self, rule_id: str) -> tuple[states.WatchState | None, tuple[int, int] | None]:
-        """The stored state and its (seq_no, primary_term), or (None, None)."""
+        """The stored state (its `version` the document's) and its (seq_no, primary_term),
+        or (None, None)."""
         try:
             doc = self.es.get(index=self.state_index, id=rule_id)
         except NotFoundError:
             return None, None
         return (
-            states.WatchState.from_dict(doc["_source"]["status"]),
+            replace(
+                states.WatchState.from_dict(doc["_source"]["status"]), version=int(doc["_version"])
+            ),
             (int(doc["_seq_no"]), int(doc["_primary_term"])),
         )
 
@@ -126,13 +133,19 @@ class RuleStore:
         self,
         rule_id: str,
         change: Callable[[states.WatchState, datetime], states.WatchState],
-        default_actions: list[str],
+        default_actions: list[str] | None = None,
     ) -> states.WatchState:
-        """Apply `change(WatchState) -> WatchState` (ack, activate...) with retries."""
+        """Apply `change(WatchState) -> WatchState` (ack, activate...) with retries.
+
+        A rule without a stored state starts from a new one with `default_actions` (a rule
+        that exists but never ran); with None, it is an `UnknownRuleError` and nothing is written.
+        """
         for _ in range(5):
             stored, version = self.load(rule_id)
             now = datetime.now(UTC)
-            current = stored or states.WatchState.new(default_actions, now)
+            if stored is None and default_actions is None:
+                raise UnknownRuleError(rule_id)
+            current = stored or states.WatchState.new(default_actions or [], now)
             new = change(current, now)
             try:
                 self._write(rule_id, new, version)
@@ -145,9 +158,11 @@ class RuleStore:
         self, rule_id: str, status: states.WatchState, version: tuple[int, int] | None
     ) -> None:
         """Create or replace the state document, if it is still at `version` (else 409)."""
+        # The version is the document's own, not part of what is stored.
+        stored = {key: value for key, value in status.to_dict().items() if key != "version"}
         body = {
             "rule_id": rule_id,
-            "status": status.to_dict(),
+            "status": stored,
             "updated": datetime.now(UTC).isoformat(),
         }
         if version is None:
@@ -192,14 +207,7 @@ class RuleStore:
             "trigger": {
                 "type": record["trigger_event"]["type"],
                 "triggered_time": when,
-                "scheduled_time": next(
-                    (
-                        v["scheduled_time"]
-                        for v in record["trigger_event"].values()
-                        if isinstance(v, dict) and "scheduled_time" in v
-                    ),
-                    when,
-                ),
+                "scheduled_time": _scheduled_time(record["trigger_event"]) or when,
             },
             "condition_met": (result.get("condition") or {}).get("met"),
             "actions": [
@@ -232,6 +240,13 @@ class RuleStore:
         except NotFoundError:
             return []
         return [hit["_source"] for hit in found["hits"]["hits"]]
+
+
+def _scheduled_time(event: Mapping[str, Any]) -> Any:
+    """A trigger event's scheduled time: `schedule.scheduled_time`, or for a manual run
+    `manual.schedule.scheduled_time` (Watcher's ManualTriggerEvent)."""
+    times = event.get("schedule") or (event.get("manual") or {}).get("schedule") or {}
+    return times.get("scheduled_time")
 
 
 def _late_id(rule_id: str) -> str:

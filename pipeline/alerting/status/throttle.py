@@ -299,6 +299,10 @@ class WatchState:
     actions: Mapping[str, ActionState] = field(default_factory=dict)
     last_checked: datetime | None = None
     last_met_condition: datetime | None = None
+    # The watch-level state of the last execution (WatchRecord.getState), once one ran.
+    execution_state: str | None = None
+    # The version of the stored state document this status was read from; -1: not stored.
+    version: int = -1
 
     @classmethod
     def new(cls, action_ids: list[str], now: datetime, active: bool = True) -> WatchState:
@@ -306,15 +310,18 @@ class WatchState:
         return cls(active, as_utc(now), {name: ActionState.new(now) for name in action_ids})
 
     def to_dict(self) -> dict[str, Any]:
-        """Watcher's JSON for a watch status."""
+        """Watcher's JSON for a watch status (WatchStatus.toXContent, in its order)."""
         data: dict[str, Any] = {
             "state": {"active": self.active, "timestamp": format_date(self.state_timestamp)},
-            "actions": {name: state.to_dict() for name, state in self.actions.items()},
         }
         if self.last_checked is not None:
             data["last_checked"] = format_date(self.last_checked)
         if self.last_met_condition is not None:
             data["last_met_condition"] = format_date(self.last_met_condition)
+        data["actions"] = {name: state.to_dict() for name, state in self.actions.items()}
+        if self.execution_state is not None:
+            data["execution_state"] = self.execution_state
+        data["version"] = self.version
         return data
 
     @classmethod
@@ -333,6 +340,7 @@ class WatchState:
             {str(name): ActionState.from_dict(value) for name, value in actions.items()},
             None if checked is None else _parse(checked, "last_checked"),
             None if met is None else _parse(met, "last_met_condition"),
+            None if data.get("execution_state") is None else str(data["execution_state"]),
         )
 
 
@@ -342,13 +350,14 @@ def should_run(watch: WatchState) -> bool:
 
 
 def activate(watch: WatchState, now: datetime) -> WatchState:
-    """Activate the watch (a no-op when it already is)."""
-    return watch if watch.active else replace(watch, active=True, state_timestamp=as_utc(now))
+    """Activate the watch; as Watcher's activate API, the state's timestamp becomes `now`
+    even when it was active already."""
+    return replace(watch, active=True, state_timestamp=as_utc(now))
 
 
 def deactivate(watch: WatchState, now: datetime) -> WatchState:
-    """Deactivate the watch (a no-op when it already is)."""
-    return replace(watch, active=False, state_timestamp=as_utc(now)) if watch.active else watch
+    """Deactivate the watch; the state's timestamp becomes `now` (see `activate`)."""
+    return replace(watch, active=False, state_timestamp=as_utc(now))
 
 
 def on_watch_checked(watch: WatchState, condition_met: bool, now: datetime) -> WatchState:

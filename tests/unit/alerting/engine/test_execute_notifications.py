@@ -151,7 +151,8 @@ def test_a_simulated_email_is_rendered_but_not_stored() -> None:
     assert message["subject"] == "120 errors (spike)"
     assert message["to"] == ["edge@ops.example", "lead@ops.example"]
     assert message["inline_images"] == []
-    assert status.actions["mail"].last_execution is None  # a simulation changes no state
+    # Simulated counts as successful in the status (WatchStatus / ActionStatus.update).
+    assert status.actions["mail"].last_successful_execution is not None
 
 
 def test_a_failing_outbox_fails_the_action_and_does_not_count_as_success() -> None:

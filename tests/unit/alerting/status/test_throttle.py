@@ -156,14 +156,18 @@ def test_ack_actions_api() -> None:
 
 
 def test_active_flag() -> None:
+    """Activate/deactivate set `state {active, timestamp: now}` every time, even when the flag
+    does not change (x-pack/plugin/watcher/src/main/java/org/elasticsearch/xpack/watcher/
+    transport/actions/TransportActivateWatchAction.java writes it with the time of each call)."""
     watch = WatchState.new(["log"], T0)
     assert should_run(watch)
     off = deactivate(watch, at(5))
     assert not should_run(off) and off.state_timestamp == at(5)
-    assert deactivate(off, at(6)) == off
+    again = deactivate(off, at(6))
+    assert not again.active and again.state_timestamp == at(6)
     on = activate(off, at(7))
     assert should_run(on) and on.state_timestamp == at(7)
-    assert activate(on, at(8)) == on
+    assert activate(on, at(8)).state_timestamp == at(8)
     assert not should_run(WatchState.new([], T0, active=False))
 
 
