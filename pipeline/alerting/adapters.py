@@ -19,8 +19,14 @@ from pipeline.alerting import outbound, outbound_http
 from pipeline.alerting.delivery.email import HtmlPolicy
 from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.engine.java.durations import parse_duration
-from pipeline.alerting.engine.painless import normalise, request
+from pipeline.alerting.engine.painless import (
+    compile_error,
+    compile_request,
+    normalise,
+    request,
+)
 from pipeline.alerting.engine.run import ExecutionError, ScriptRunner, Services
+from pipeline.alerting.format.scripts import Compiler, ScriptsUncheckedError
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.clients import elasticsearch as es_client
@@ -60,6 +66,17 @@ def explain(err: ApiError) -> str:
     return reasons(body.get("error")) or str(err)
 
 
+def indices_options(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A watch search's `indices_options` as request parameters: `expand_wildcards` may be
+    Watcher's array form (`["open", "hidden"]`, as GET _watch shows it), which the
+    parameter and the `_msearch` header take as one comma list."""
+    options = dict(request.get("indices_options") or {})
+    wildcards = options.get("expand_wildcards")
+    if isinstance(wildcards, list | tuple):
+        options["expand_wildcards"] = ",".join(str(item) for item in wildcards)
+    return options
+
+
 def msearch_sender(es: Elasticsearch) -> Any:
     """Send several watch search requests as one `_msearch`; one result per request."""
 
@@ -70,7 +87,7 @@ def msearch_sender(es: Elasticsearch) -> Any:
             header: dict[str, Any] = {
                 "index": ",".join(indices) if isinstance(indices, list) else str(indices),
                 "search_type": wanted.get("search_type") or "query_then_fetch",
-                **dict(wanted.get("indices_options") or {}),
+                **indices_options(wanted),
             }
             body = dict(wanted.get("body") or {})
             if wanted.get("timeout"):
@@ -108,7 +125,7 @@ def services(
     def search(request: Mapping[str, Any]) -> dict[str, Any]:
         indices = request.get("indices") or []
         index = ",".join(indices) if isinstance(indices, list) else str(indices)
-        params: dict[str, Any] = dict(request.get("indices_options") or {})
+        params = indices_options(request)
         if request.get("timeout"):
             params["timeout"] = request["timeout"]
         try:
@@ -237,7 +254,7 @@ def script_runner(config: Config) -> ScriptRunner:
     Plain HTTP rather than the Elasticsearch client: the API is the same on Elasticsearch and
     on the OpenSearch node the local stack uses for it, and the client refuses the latter.
     """
-    client = httpx.Client(base_url=config.alert.painless_url, timeout=30.0, **_es_auth(config))
+    client = _painless_client(config, 30.0)
 
     def run(script: Any, ctx: Mapping[str, Any], purpose: str) -> Any:
         spec = normalise(script)
@@ -264,6 +281,43 @@ def script_runner(config: Config) -> ScriptRunner:
         return outcome.get("result")
 
     return run
+
+
+def script_compiler(config: Config, timeout: float = 10.0) -> Compiler:
+    """Compiles watch scripts through the same API without running them (painless.py's
+    `compile_request`): None when a script compiles, else the executor's reasons (the cause
+    and the script stack). Raises ScriptsUncheckedError when the executor cannot be asked or
+    answers anything but a compile verdict (down, refused credentials, no Painless)."""
+    client = _painless_client(config, timeout)
+    where = config.alert.painless_url
+
+    def compile_script(source: str) -> str | None:
+        try:
+            response = client.post("/_scripts/painless/_execute", json=compile_request(source))
+        except httpx.HTTPError as err:
+            raise ScriptsUncheckedError(f"no Painless executor answers at {where} ({err})") from err
+        if response.status_code < 300:
+            return None
+        try:
+            error = response.json().get("error")
+        except ValueError:
+            error = None
+        if (
+            response.status_code == 400
+            and isinstance(error, dict)
+            and error.get("type") == "script_exception"
+        ):
+            return compile_error(error, source)
+        raise ScriptsUncheckedError(
+            f"the Painless executor at {where} answered HTTP {response.status_code}: "
+            + (" ".join(reasons(error).split()) or response.text[:200])
+        )
+
+    return compile_script
+
+
+def _painless_client(config: Config, timeout: float) -> httpx.Client:
+    return httpx.Client(base_url=config.alert.painless_url, timeout=timeout, **_es_auth(config))
 
 
 def _es_auth(config: Config) -> dict[str, Any]:

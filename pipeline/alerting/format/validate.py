@@ -29,14 +29,17 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from pipeline.alerting.format.checks import check_rule
 from pipeline.alerting.format.files import (
     DEFAULT_MAX_BYTES,
     FolderError,
     Problem,
     Read,
     find_rule_files,
+    pointer_token,
     read_rule_file,
 )
+from pipeline.alerting.format.scripts import ScriptCheck
 
 __all__ = ["Problem", "check_file", "validate_file", "validate_paths", "validate_rule"]
 
@@ -71,6 +74,7 @@ def validate_rule(data: object, source: str) -> list[Problem]:
     """Problems of one decoded rule: a watch, or an `_execute` body `{"watch": {...}}`.
 
     `source` names the rule in the problems (usually its file). An empty list means valid.
+    A rule the schema accepts is then checked as Watcher checks it at PUT (checks.py).
     """
     found: list[tuple[tuple[str, ...], str, str]] = []
     for error in _validator().iter_errors(data):
@@ -83,19 +87,27 @@ def validate_rule(data: object, source: str) -> list[Problem]:
         problem = Problem(source, _pointer(path), message)
         if problem not in problems:
             problems.append(problem)
-    return problems
+    return problems or check_rule(data, source)
 
 
-def validate_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[Problem]:
-    """Problems of one rule file: reading it (size, encoding, JSON, nesting), then the schema.
+def validate_file(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, scripts: ScriptCheck | None = None
+) -> list[Problem]:
+    """Problems of one rule file: reading it (size, encoding, JSON, nesting), then the schema,
+    then what Watcher checks at PUT (checks.py) and, with `scripts`, its scripts' compiling.
 
     Never raises: whatever goes wrong with one file is a problem of that file.
     """
-    return check_file(path, max_bytes).problems
+    return check_file(path, max_bytes, scripts).problems
 
 
-def check_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Read:
-    """One rule file read and validated: its bytes and data, and all its problems."""
+def check_file(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES, scripts: ScriptCheck | None = None
+) -> Read:
+    """One rule file read and validated: its bytes and data, and all its problems.
+
+    Scripts are compiled (`scripts`) only in a rule with no other problem.
+    """
     read = read_rule_file(path, max_bytes)
     if read.problems and read.data is None:
         return read
@@ -103,17 +115,23 @@ def check_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Read:
         found = validate_rule(read.data, str(path))
     except RecursionError:
         found = [Problem(str(path), "", "nested too deeply to check; flatten it")]
+    if scripts is not None and not read.problems and not found:
+        found = scripts.problems(read.data, str(path))
     return Read(read.raw, read.data, read.problems + found)
 
 
 def validate_paths(
-    paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Iterable[Path], max_bytes: int = DEFAULT_MAX_BYTES, scripts: ScriptCheck | None = None
 ) -> tuple[int, list[Problem]]:
     """Check files and folders (every `*.json` below them): (files checked, problems).
 
     A folder is walked as `edgewatch alert` walks its rules folder, so both report the same
     problems (unlistable subfolders, folders named `*.json`, unreadable or oversized files).
+    With `scripts`, inline scripts are compiled too; `scripts.unchecked` then says why they
+    could not be, if they could not.
     """
+    if scripts is not None:
+        scripts.begin()
     checked = 0
     problems: list[Problem] = []
     for path in paths:
@@ -132,7 +150,7 @@ def validate_paths(
             continue
         for file in files:
             checked += 1
-            problems.extend(validate_file(file, max_bytes))
+            problems.extend(validate_file(file, max_bytes, scripts))
     return checked, problems
 
 
@@ -401,4 +419,4 @@ def _show(value: object) -> str:
 
 
 def _pointer(path: Sequence[str]) -> str:
-    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+    return "".join("/" + pointer_token(part) for part in path)
