@@ -115,9 +115,10 @@ def compile_error(error: Mapping[str, Any], source: str) -> str:
     position = error.get("position")
     offset = position.get("offset") if isinstance(position, Mapping) else None
     body = _body(source)
-    if not isinstance(offset, int) or not 0 <= offset - len(_HEAD) <= len(body):
+    # An error found at the wrapper's closing brace is one at the end of the script.
+    if not isinstance(offset, int) or not 0 <= offset - len(_HEAD) <= len(body) + 2:
         return reason
-    before = body[: offset - len(_HEAD)]
+    before = body[: min(offset - len(_HEAD), len(body))]
     line = before.count("\n") + 1
     column = len(before) - (before.rfind("\n") + 1) + 1
     text = body.splitlines()[line - 1].strip() if body.strip() else ""

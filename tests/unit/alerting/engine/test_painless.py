@@ -104,3 +104,6 @@ def test_compile_errors_are_placed_in_the_watch_script() -> None:
         "invalid sequence of tokens near [';']. (line 2, column 11: return x +;)"
     )
     assert compile_error({"reason": "compile error"}, source) == "compile error"
+    # Found at the wrapper's closing brace: the end of the watch's script.
+    at_end = {**error, "position": {"offset": wrapped.rindex("+;") + 3}}
+    assert compile_error(at_end, source).endswith("(line 2, column 12: return x +;)")
