@@ -17,8 +17,8 @@ stack uses for it), runs a script with `params` only and returns its result as a
 - `Json.load` / `Json.dump`, which Watcher adds to Painless, are rewritten into calls of
   functions prepended to the script (painless_json.py).
 
-`compile_request()` asks the same API to compile a script without running it: the script is
-wrapped the same way, but the function holding it is never called.
+`compile_request()` asks the same API to compile a script without running it: the same wrapped
+script, told by a parameter to return before it calls the watch's function.
 
 Scripts are never evaluated in Python.
 """
@@ -39,6 +39,7 @@ ZonedDateTime __time(def v) {
 """
 
 _MAIN = """
+if (params.__compile_only == true) { return 'compiled'; }
 Map __ctx = params.__ctx;
 __ctx.execution_time = __time(__ctx.execution_time);
 if (__ctx.trigger != null) {
@@ -47,11 +48,6 @@ if (__ctx.trigger != null) {
 }
 def __result = __watch(__ctx, params.__params);
 return __j(['result': __result, 'vars': __ctx.vars]);
-"""
-
-
-_COMPILE_ONLY = """
-return 'compiled';
 """
 
 
@@ -97,9 +93,9 @@ def _body(source: str) -> str:
     return body
 
 
-def wrap(source: str, main: str = _MAIN) -> str:
+def wrap(source: str) -> str:
     """The execute-API script that runs `source` with Watcher's ctx and params in scope."""
-    return f"{_HEAD}{_body(source)}\n}}\n{main}"
+    return f"{_HEAD}{_body(source)}\n}}\n{_MAIN}"
 
 
 def compile_error(error: Mapping[str, Any], source: str) -> str:
@@ -131,8 +127,15 @@ def compile_request(source: str) -> dict[str, Any]:
     Watcher compiles a watch's scripts when the watch is put (ExecutableScriptTransform,
     ScriptCondition), so a script that cannot compile never runs; the answer is a 400
     `script_exception` "compile error" with its `script_stack`, or `{"result": "compiled"}`.
+
+    The source is exactly the one `request()` runs, with a parameter that returns before the
+    watch's function is called: Elasticsearch's script cache (keyed by source, not params)
+    then holds one compiled script for both, so checking costs none of the server's script
+    compilation budget (`script.max_compilations_rate`).
     """
-    return {"script": {"lang": "painless", "source": wrap(source, _COMPILE_ONLY)}}
+    return {
+        "script": {"lang": "painless", "source": wrap(source), "params": {"__compile_only": True}}
+    }
 
 
 def request(source: str, ctx: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

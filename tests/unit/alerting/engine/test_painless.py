@@ -78,11 +78,16 @@ def test_json_calls_are_rewritten_outside_strings_and_comments() -> None:
 
 def test_compile_only_never_calls_the_watch_script() -> None:
     """Watcher compiles scripts when the watch is put (painless/40_exception.yml): the compile
-    request holds the script in a function that is never called."""
-    source = compile_request("return 1")["script"]["source"]
-    assert "def __watch(Map ctx, Map params) {\nreturn 1\n}" in source
-    assert source.rstrip().endswith("return 'compiled';")
-    assert "__watch(__ctx" not in source
+    request never calls the function holding the script."""
+    body = compile_request("return 1")["script"]
+    # The very script a run sends (one entry in the server's script cache), told to stop
+    # before the watch's function.
+    assert body["source"] == request("return 1", {}, {})["script"]["source"]
+    assert body["params"] == {"__compile_only": True}
+    main = body["source"].split("def __watch(Map ctx, Map params) {\nreturn 1\n}", 1)[1]
+    assert main.index("if (params.__compile_only == true) { return 'compiled'; }") < main.index(
+        "__watch(__ctx"
+    )
 
 
 def test_compile_errors_are_placed_in_the_watch_script() -> None:
