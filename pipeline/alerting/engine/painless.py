@@ -131,7 +131,7 @@ def compile_request(source: str) -> dict[str, Any]:
     The source is exactly the one `request()` runs, with a parameter that returns before the
     watch's function is called: Elasticsearch's script cache (keyed by source, not params)
     then holds one compiled script for both, so checking costs none of the server's script
-    compilation budget (`script.max_compilations_rate`).
+    compilation budget beyond what the run needs (`script.max_compilations_rate`).
     """
     return {
         "script": {"lang": "painless", "source": wrap(source), "params": {"__compile_only": True}}
