@@ -8,9 +8,9 @@ trust its shape. Each problem points at the exact value (`/trigger/schedule/cron
 
 One refusal is edgewatch's own: credentials in an http input. Watcher stores them (and hides
 them as `::es_redacted::`), but edgewatch's rules are files kept in git, so a password or a
-literal `Authorization` value there is refused, as email and webhook passwords already are (the
-schema refuses `auth.basic.password`); the http input sends `http.input_password` instead
-(adapters.http_input).
+literal `Authorization` (or cookie, API key) value there is refused, as email and webhook
+passwords already are (the schema refuses `auth.basic.password`); the http input sends
+`http.input_password` instead (adapters.http_input).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from pipeline.alerting.engine.schedules.calendar import as_list, calendar_crons
 from pipeline.alerting.engine.schedules.cron import CronExpression, ScheduleError
 from pipeline.alerting.engine.schedules.schedule import parse_zone
 from pipeline.alerting.format.files import Problem, pointer_token
+from pipeline.redact import SECRET_HEADERS
 
 __all__ = ["CREDENTIAL_ADVICE", "check_rule"]
 
@@ -43,8 +44,9 @@ CREDENTIAL_ADVICE = (
     " auth.basic.username alone, and edgewatch sends http.input_password"
     " (EDGEWATCH_HTTP_INPUT_PASSWORD) to the hosts of http.input_credential_hosts"
 )
-_AUTH_HEADERS = ("authorization", "proxy-authorization")
+# Around a template, what is not a secret: an auth scheme first ("Bearer "), cookie names.
 _SCHEME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_COOKIE_NAME = re.compile(r"[^=\s;]+=;?|;")
 
 
 def check_rule(data: Any, source: str) -> list[Problem]:
@@ -118,7 +120,7 @@ def _credentials(node: Any, at: str) -> Iterator[tuple[str, str]]:
         headers = request.get("headers")
         if isinstance(headers, Mapping):
             for name, value in headers.items():
-                if str(name).lower() in _AUTH_HEADERS and _literal_secret(value):
+                if str(name).lower() in SECRET_HEADERS and _literal_secret(value):
                     yield (
                         f"{where}/headers/{pointer_token(name)}",
                         f"the {name} header holds a literal secret; {CREDENTIAL_ADVICE}",
@@ -131,9 +133,10 @@ def _credentials(node: Any, at: str) -> Iterator[tuple[str, str]]:
 def _literal_secret(value: Any) -> bool:
     """Whether a header value carries a secret written in the rule.
 
-    `Bearer {{ctx.payload.login.token}}` takes its secret from the execution (an earlier chain
-    input); `Basic dXNlcjpwdw==`, or a template that reads `ctx.metadata` (which is written in
-    the rule too), does not.
+    `Bearer {{ctx.payload.login.token}}` or `session={{ctx.payload.login.cookie}}` take their
+    secret from the execution (an earlier chain input); `Basic dXNlcjpwdw==`, or a template
+    that reads `ctx.metadata` (which is written in the rule too), do not. The headers checked
+    are those the watch record redacts (redact.SECRET_HEADERS).
     """
     if not isinstance(value, str | Mapping):
         return False
@@ -150,8 +153,10 @@ def _literal_secret(value: Any) -> bool:
     words = "".join(literal).split()
     if not names:
         return bool(words)
-    # An auth scheme before the template ("Bearer ", "ApiKey ") is not a secret.
-    return len(words) > 1 or (len(words) == 1 and not _SCHEME_WORD.fullmatch(words[0]))
+    return not all(
+        (index == 0 and _SCHEME_WORD.fullmatch(word)) or _COOKIE_NAME.fullmatch(word)
+        for index, word in enumerate(words)
+    )
 
 
 def _collect(nodes: tuple[Any, ...], literal: list[str], names: list[str]) -> None:

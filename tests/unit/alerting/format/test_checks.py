@@ -132,16 +132,30 @@ def test_http_input_password_is_refused() -> None:
         ("Bearer {{ctx.payload.login.token}}", False),
         ("{{ctx.payload.login.header}}", False),
         ("", False),
+        ("Basic {{ctx.payload.user}} c2VjcmV0", True),
     ],
 )
 def test_literal_authorization_header_is_refused(value: object, refused: bool) -> None:
     """Headers of Watcher's http input are templates (https://www.elastic.co/guide/en/
     elasticsearch/reference/current/input-http.html): a secret written in the rule (or in its
-    metadata) is refused, one the execution produces (an earlier chain input) is not."""
-    for name in ("Authorization", "proxy-authorization"):
+    metadata) is refused, one the execution produces (an earlier chain input) is not. The
+    headers are those the watch record redacts (pipeline/redact.py)."""
+    for name in ("Authorization", "proxy-authorization", "X-Api-Key"):
         found = problems_of(http_input({"headers": {name: value, "Accept": "text/plain"}}))
         expected = f"the {name} header holds a literal secret; {CREDENTIAL_ADVICE}"
         assert found == ([(f"/input/http/request/headers/{name}", expected)] if refused else [])
+
+
+def test_cookie_names_around_a_template_are_not_secrets() -> None:
+    """A cookie header may name its cookies around templates (Watcher's http input headers
+    are templates: https://www.elastic.co/guide/en/elasticsearch/reference/current/
+    input-http.html); a literal cookie value is refused."""
+    fine = "session={{ctx.payload.login.cookie}}; lang={{ctx.payload.login.lang}}"
+    assert problems_of(http_input({"headers": {"Cookie": fine}})) == []
+    literal = "session={{ctx.payload.login.cookie}}; other=s3cr3t"
+    assert [p for p, _ in problems_of(http_input({"headers": {"Cookie": literal}}))] == [
+        "/input/http/request/headers/Cookie"
+    ]
 
 
 def test_credentials_inside_chain_inputs_and_urls() -> None:
