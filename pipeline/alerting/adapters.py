@@ -66,17 +66,6 @@ def explain(err: ApiError) -> str:
     return reasons(body.get("error")) or str(err)
 
 
-def indices_options(request: Mapping[str, Any]) -> dict[str, Any]:
-    """A watch search's `indices_options` as request parameters: `expand_wildcards` may be
-    Watcher's array form (`["open", "hidden"]`, as GET _watch shows it), which the
-    parameter and the `_msearch` header take as one comma list."""
-    options = dict(request.get("indices_options") or {})
-    wildcards = options.get("expand_wildcards")
-    if isinstance(wildcards, list | tuple):
-        options["expand_wildcards"] = ",".join(str(item) for item in wildcards)
-    return options
-
-
 def msearch_sender(es: Elasticsearch) -> Any:
     """Send several watch search requests as one `_msearch`; one result per request."""
 
@@ -87,7 +76,7 @@ def msearch_sender(es: Elasticsearch) -> Any:
             header: dict[str, Any] = {
                 "index": ",".join(indices) if isinstance(indices, list) else str(indices),
                 "search_type": wanted.get("search_type") or "query_then_fetch",
-                **indices_options(wanted),
+                **dict(wanted.get("indices_options") or {}),
             }
             body = dict(wanted.get("body") or {})
             if wanted.get("timeout"):
@@ -125,7 +114,7 @@ def services(
     def search(request: Mapping[str, Any]) -> dict[str, Any]:
         indices = request.get("indices") or []
         index = ",".join(indices) if isinstance(indices, list) else str(indices)
-        params = indices_options(request)
+        params: dict[str, Any] = dict(request.get("indices_options") or {})
         if request.get("timeout"):
             params["timeout"] = request["timeout"]
         try:

@@ -32,8 +32,9 @@ def test_expand_wildcards_array_and_comma_forms(
     """Watcher writes `indices_options.expand_wildcards` as an array (`["open", "hidden"]`, as
     GET _watch shows a stored watch) and reads a comma list too (IndicesOptions.fromXContent;
     x-pack/plugin/watcher/src/main/java/org/elasticsearch/xpack/watcher/support/search/
-    WatcherSearchTemplateRequest.java). Both validate and both reach Elasticsearch: a hidden
-    index is searched only when `hidden` is asked for, by `_search` and `_msearch` alike."""
+    WatcherSearchTemplateRequest.java). Both validate and both reach Elasticsearch as they
+    are (its _search parameter and _msearch header take either): a hidden index is searched
+    only when `hidden` is asked for, by `_search` and `_msearch` alike."""
     es.indices.create(index=index_name, settings={"index": {"hidden": True}})
     es.index(index=index_name, document={"message": "hidden"}, refresh=True)
     pattern = f"{index_name}*"
