@@ -37,7 +37,7 @@ from pipeline.alerting.engine.schedules.schedule import parse_zone
 from pipeline.alerting.format.files import Problem, pointer_token
 from pipeline.redact import SECRET_HEADERS
 
-__all__ = ["CREDENTIAL_ADVICE", "check_rule"]
+__all__ = ["CREDENTIAL_ADVICE", "check_rule", "inputs"]
 
 CREDENTIAL_ADVICE = (
     "credentials do not belong in a rule file (rules are kept in git): give"
@@ -80,6 +80,8 @@ def _schedule(schedule: Mapping[str, Any], at: str) -> Iterator[tuple[str, str]]
                 parse_interval(spec)
             except DurationError as err:
                 yield f"{at}/interval", str(err)
+            except OverflowError:  # parse_interval lets timedelta's own limit through
+                yield f"{at}/interval", f"interval {spec!r} is too long"
         elif kind == "cron":
             many = isinstance(spec, list)
             for index, text in enumerate(as_list(spec)):
@@ -98,21 +100,24 @@ def _schedule(schedule: Mapping[str, Any], at: str) -> Iterator[tuple[str, str]]
 # --------------------------------------------------------------------------- credentials
 
 
-def _http_requests(node: Any, at: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every http input's request, with its pointer, also inside chain inputs."""
+def inputs(node: Any, at: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(pointer, input) for an input and, through chains, every input inside it."""
     if not isinstance(node, Mapping):
         return
-    http = node.get("http")
-    if isinstance(http, Mapping) and isinstance(http.get("request"), Mapping):
-        yield f"{at}/http/request", http["request"]
+    yield at, node
     chain = node.get("chain")
-    if isinstance(chain, Mapping) and isinstance(chain.get("inputs"), list):
-        for index, entry in enumerate(chain["inputs"]):
-            if isinstance(entry, Mapping):
-                for name, inner in entry.items():
-                    yield from _http_requests(
-                        inner, f"{at}/chain/inputs/{index}/{pointer_token(name)}"
-                    )
+    members = chain.get("inputs") if isinstance(chain, Mapping) else None
+    for index, entry in enumerate(members if isinstance(members, list) else []):
+        for name, inner in entry.items() if isinstance(entry, Mapping) else []:
+            yield from inputs(inner, f"{at}/chain/inputs/{index}/{pointer_token(name)}")
+
+
+def _http_requests(node: Any, at: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every http input's request, with its pointer, also inside chain inputs."""
+    for where, one in inputs(node, at):
+        http = one.get("http")
+        if isinstance(http, Mapping) and isinstance(http.get("request"), Mapping):
+            yield f"{where}/http/request", http["request"]
 
 
 def _credentials(node: Any, at: str) -> Iterator[tuple[str, str]]:

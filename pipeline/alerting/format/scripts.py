@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pipeline.alerting.engine.painless import normalise
+from pipeline.alerting.format.checks import inputs
 from pipeline.alerting.format.files import Problem, pointer_token
 
 __all__ = ["Compiler", "ScriptCheck", "ScriptsUncheckedError", "watch_scripts"]
@@ -68,15 +69,9 @@ def _transform(node: Any, at: str) -> Iterator[tuple[str, Any]]:
 
 
 def _chain_input(node: Any, at: str) -> Iterator[tuple[str, Any]]:
-    chain = node.get("chain") if isinstance(node, Mapping) else None
-    inputs = chain.get("inputs") if isinstance(chain, Mapping) else None
-    for index, entry in enumerate(inputs if isinstance(inputs, list) else []):
-        for name, inner in entry.items() if isinstance(entry, Mapping) else []:
-            where = f"{at}/chain/inputs/{index}/{pointer_token(name)}"
-            yield from _transform(
-                inner.get("transform") if isinstance(inner, Mapping) else None, f"{where}/transform"
-            )
-            yield from _chain_input(inner, where)
+    for where, one in inputs(node, at):
+        if where != at:  # a chain's member: it may be a transform (the chain input's own kind)
+            yield from _transform(one.get("transform"), f"{where}/transform")
 
 
 class ScriptCheck:

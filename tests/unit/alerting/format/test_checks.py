@@ -91,6 +91,9 @@ def test_interval_under_one_second_is_refused() -> None:
     assert problems_of(schedule({"interval": 0})) == [
         ("/trigger/schedule/interval", "0 is less than the minimum, 1")
     ]
+    assert problems_of(schedule({"interval": 8.64e13})) == [
+        ("/trigger/schedule/interval", "interval 86400000000000.0 is too long")
+    ]
     assert problems_of(schedule({"interval": "500ms"})) == [
         ("/trigger/schedule/interval", "'500ms' is not an interval like 30s, 5m, 1h, 1d, 2w")
     ]
