@@ -20,17 +20,24 @@ def rules() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.pass_obj
 def rules_validate(state: Any, paths: tuple[Path, ...]) -> None:
-    """Check rule files (or folders of *.json) against the rule format's JSON Schema.
+    """Check rule files (or folders of *.json) as Watcher checks a watch it is given.
 
-    Prints `file: /json/pointer: problem` for every problem and exits 1, or a one-line summary
-    and exits 0. Reports what `edgewatch alert` would skip, with the same limits
-    (alert.max_rule_file_bytes).
+    The rule format's JSON Schema, time zones and cron expressions, no credentials in rules,
+    and every inline script compiled by the Painless executor (alert.painless_url; when none
+    answers, a note says the scripts were not checked). Prints `file: /json/pointer: problem`
+    for every problem and exits 1, or a one-line summary and exits 0. Reports what
+    `edgewatch alert` would skip, with the same limits (alert.max_rule_file_bytes).
     """
+    from pipeline.alerting.adapters import script_compiler
+    from pipeline.alerting.format.scripts import ScriptCheck
     from pipeline.alerting.format.validate import validate_paths
 
-    checked, problems = validate_paths(paths, state.config.alert.max_rule_file_bytes)
+    scripts = ScriptCheck(script_compiler(state.config, timeout=5.0))
+    checked, problems = validate_paths(paths, state.config.alert.max_rule_file_bytes, scripts)
     for problem in problems:
         click.echo(str(problem))
+    if scripts.unchecked:
+        click.echo(f"note: scripts were not compiled: {scripts.unchecked}", err=True)
     bad = len({p.file for p in problems})
     if problems:
         click.echo(f"{len(problems)} problem(s) in {bad} of {checked} rule file(s)", err=True)

@@ -19,8 +19,14 @@ from pipeline.alerting import outbound, outbound_http
 from pipeline.alerting.delivery.email import HtmlPolicy
 from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.engine.java.durations import parse_duration
-from pipeline.alerting.engine.painless import normalise, request
+from pipeline.alerting.engine.painless import (
+    compile_error,
+    compile_request,
+    normalise,
+    request,
+)
 from pipeline.alerting.engine.run import ExecutionError, ScriptRunner, Services
+from pipeline.alerting.format.scripts import Compiler, ScriptsUncheckedError
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.clients import elasticsearch as es_client
@@ -237,7 +243,7 @@ def script_runner(config: Config) -> ScriptRunner:
     Plain HTTP rather than the Elasticsearch client: the API is the same on Elasticsearch and
     on the OpenSearch node the local stack uses for it, and the client refuses the latter.
     """
-    client = httpx.Client(base_url=config.alert.painless_url, timeout=30.0, **_es_auth(config))
+    client = _painless_client(config, 30.0)
 
     def run(script: Any, ctx: Mapping[str, Any], purpose: str) -> Any:
         spec = normalise(script)
@@ -264,6 +270,43 @@ def script_runner(config: Config) -> ScriptRunner:
         return outcome.get("result")
 
     return run
+
+
+def script_compiler(config: Config, timeout: float = 10.0) -> Compiler:
+    """Compiles watch scripts through the same API without running them (painless.py's
+    `compile_request`): None when a script compiles, else the executor's reasons (the cause
+    and the script stack). Raises ScriptsUncheckedError when the executor cannot be asked or
+    answers anything but a compile verdict (down, refused credentials, no Painless)."""
+    client = _painless_client(config, timeout)
+    where = config.alert.painless_url
+
+    def compile_script(source: str) -> str | None:
+        try:
+            response = client.post("/_scripts/painless/_execute", json=compile_request(source))
+        except httpx.HTTPError as err:
+            raise ScriptsUncheckedError(f"no Painless executor answers at {where} ({err})") from err
+        if response.status_code < 300:
+            return None
+        try:
+            error = response.json().get("error")
+        except ValueError:
+            error = None
+        if (
+            response.status_code == 400
+            and isinstance(error, dict)
+            and error.get("type") == "script_exception"
+        ):
+            return compile_error(error, source)
+        raise ScriptsUncheckedError(
+            f"the Painless executor at {where} answered HTTP {response.status_code}: "
+            + (" ".join(reasons(error).split()) or response.text[:200])
+        )
+
+    return compile_script
+
+
+def _painless_client(config: Config, timeout: float) -> httpx.Client:
+    return httpx.Client(base_url=config.alert.painless_url, timeout=timeout, **_es_auth(config))
 
 
 def _es_auth(config: Config) -> dict[str, Any]:

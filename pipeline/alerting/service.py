@@ -43,6 +43,7 @@ from pipeline.alerting.delivery.seal import Sealer
 from pipeline.alerting.engine.run import RunOptions
 from pipeline.alerting.engine.schedules.trigger import WatchTrigger
 from pipeline.alerting.format.loader import FolderError, Loaded, Rule, load_rules
+from pipeline.alerting.format.scripts import ScriptCheck
 from pipeline.alerting.hosts import RetiredHosts
 from pipeline.alerting.late_runs import LateRuns
 from pipeline.alerting.runner import run_rule
@@ -136,6 +137,8 @@ class AlertService:
         # Through self.services at call time: tools and benchmarks may wrap the search.
         self.late_runs = LateRuns(self.store, lambda request: self.services.search(request))
         self.ingest_status = hold.IngestStatus(self.es, config.ingest.status_index)
+        # Scripts compile at load, each distinct source once, so a bad one never runs.
+        self.scripts = ScriptCheck(adapters.script_compiler(config))
         self.rules: dict[str, Rule] = {}
         self.problems: list[str] = []
         self.folder_error: str | None = None  # why the folder could not be read last time
@@ -222,7 +225,7 @@ class AlertService:
         good rule set keeps running: an empty listing is never taken for "no rules".
         """
         try:
-            loaded = load_rules(self.rules_dir, self.config.alert.max_rule_file_bytes)
+            loaded = load_rules(self.rules_dir, self.config.alert.max_rule_file_bytes, self.scripts)
         except Exception as err:  # FolderError, or anything unforeseen: keep what runs
             reason = str(err) if isinstance(err, FolderError) else f"{type(err).__name__}: {err}"
             self.metrics.folder_errors.inc()

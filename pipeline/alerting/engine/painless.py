@@ -13,7 +13,12 @@ stack uses for it), runs a script with `params` only and returns its result as a
   their last expression;
 - the ctx's times are turned back into ZonedDateTime, as Watcher gives them to scripts;
 - the result (and ctx.vars, which scripts may set) comes back as JSON text, written by a small
-  serializer in Painless, since the API would otherwise answer Java's toString().
+  serializer in Painless, since the API would otherwise answer Java's toString();
+- `Json.load` / `Json.dump`, which Watcher adds to Painless, are rewritten into calls of
+  functions prepended to the script (painless_json.py).
+
+`compile_request()` asks the same API to compile a script without running it: the same wrapped
+script, told by a parameter to return before it calls the watch's function.
 
 Scripts are never evaluated in Python.
 """
@@ -24,63 +29,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# JSON text for any value Painless can hand back: maps, lists, strings, numbers, booleans,
-# null; anything else (dates, ...) as its string form. Escapes are written with char codes:
-# Painless string literals only know the escapes \\ and \'.
-_SERIALIZER = """
-String __q(String s) {
-  StringBuilder b = new StringBuilder();
-  b.append((char) 34);
-  for (int i = 0; i < s.length(); i++) {
-    char c = s.charAt(i);
-    if (c == (char) 34 || c == (char) 92) { b.append((char) 92).append(c); }
-    else if (c < (char) 32) {
-      String h = Integer.toHexString((int) c);
-      b.append((char) 92).append('u');
-      for (int k = h.length(); k < 4; k++) { b.append('0'); }
-      b.append(h);
-    }
-    else { b.append(c); }
-  }
-  return b.append((char) 34).toString();
-}
-String __j(def v) {
-  if (v == null) { return 'null'; }
-  if (v instanceof Map) {
-    StringBuilder b = new StringBuilder('{');
-    boolean first = true;
-    for (def e : v.entrySet()) {
-      if (!first) { b.append(','); }
-      first = false;
-      b.append(__q(String.valueOf(e.getKey()))).append(':').append(__j(e.getValue()));
-    }
-    return b.append('}').toString();
-  }
-  if (v instanceof Collection || v instanceof Object[]) {
-    List items = v instanceof Collection ? new ArrayList(v) : Arrays.asList(v);
-    StringBuilder b = new StringBuilder('[');
-    for (int i = 0; i < items.size(); i++) {
-      if (i > 0) { b.append(','); }
-      b.append(__j(items.get(i)));
-    }
-    return b.append(']').toString();
-  }
-  if (v instanceof Boolean) { return String.valueOf(v); }
-  if (v instanceof Number) {
-    if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      if (Double.isNaN(d) || Double.isInfinite(d)) { return 'null'; }
-    }
-    return String.valueOf(v);
-  }
-  return __q(String.valueOf(v));
-}
+from pipeline.alerting.engine.painless_json import LIBRARY, rewrite
+
+# Watcher gives scripts ctx's times as ZonedDateTime; they travel as ISO text.
+_TIME = """
 ZonedDateTime __time(def v) {
   return v instanceof String ? ZonedDateTime.parse(v) : v;
 }
 """
 
 _MAIN = """
+if (params.__compile_only == true) { return 'compiled'; }
 Map __ctx = params.__ctx;
 __ctx.execution_time = __time(__ctx.execution_time);
 if (__ctx.trigger != null) {
@@ -124,12 +83,59 @@ def normalise(script: Any) -> Script:
     )
 
 
-def wrap(source: str) -> str:
-    """The execute-API script that runs `source` with Watcher's ctx and params in scope."""
-    body = source.strip()
+_HEAD = f"{LIBRARY}{_TIME}\ndef __watch(Map ctx, Map params) {{\n"
+
+
+def _body(source: str) -> str:
+    body = rewrite(source.strip())
     if "return" not in body and ";" not in body.rstrip(";"):
         body = f"return {body.rstrip(';')};"
-    return f"{_SERIALIZER}\ndef __watch(Map ctx, Map params) {{\n{body}\n}}\n{_MAIN}"
+    return body
+
+
+def wrap(source: str) -> str:
+    """The execute-API script that runs `source` with Watcher's ctx and params in scope."""
+    return f"{_HEAD}{_body(source)}\n}}\n{_MAIN}"
+
+
+def compile_error(error: Mapping[str, Any], source: str) -> str:
+    """What the executor's `script_exception` for `compile_request(source)` says, placed in
+    `source` (line, column and that line) rather than in the wrapped script it compiled.
+
+    Positions after a rewritten `Json.` call are off by the rewrite (two characters each).
+    """
+    reason, cause = str(error.get("reason") or "compile error"), error.get("caused_by")
+    while isinstance(cause, Mapping):
+        reason = str(cause.get("reason") or reason)
+        cause = cause.get("caused_by")
+    position = error.get("position")
+    offset = position.get("offset") if isinstance(position, Mapping) else None
+    body = _body(source)
+    # An error found at the wrapper's closing brace is one at the end of the script.
+    if not isinstance(offset, int) or not 0 <= offset - len(_HEAD) <= len(body) + 2:
+        return reason
+    before = body[: min(offset - len(_HEAD), len(body))]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    text = body.splitlines()[line - 1].strip() if body.strip() else ""
+    return f"{reason} (line {line}, column {column}: {text})"
+
+
+def compile_request(source: str) -> dict[str, Any]:
+    """The body of POST _scripts/painless/_execute that compiles a watch script, not runs it.
+
+    Watcher compiles a watch's scripts when the watch is put (ExecutableScriptTransform,
+    ScriptCondition), so a script that cannot compile never runs; the answer is a 400
+    `script_exception` "compile error" with its `script_stack`, or `{"result": "compiled"}`.
+
+    The source is exactly the one `request()` runs, with a parameter that returns before the
+    watch's function is called: Elasticsearch's script cache (keyed by source, not params)
+    then holds one compiled script for both, so checking costs none of the server's script
+    compilation budget beyond what the run needs (`script.max_compilations_rate`).
+    """
+    return {
+        "script": {"lang": "painless", "source": wrap(source), "params": {"__compile_only": True}}
+    }
 
 
 def request(source: str, ctx: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

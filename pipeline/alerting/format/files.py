@@ -44,6 +44,11 @@ class Problem:
         return f"{self.file}: {self.pointer or '/'}: {self.message}"
 
 
+def pointer_token(key: object) -> str:
+    """One key as a JSON pointer token (RFC 6901): `~` as `~0`, `/` as `~1`."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
 class FolderError(Exception):
     """The rules folder itself cannot be listed (missing, permission denied, I/O error)."""
 

@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.alerting.engine.schedules.cron import ScheduleError
 from pipeline.alerting.engine.schedules.schedule import Schedule, parse_schedule
 from pipeline.alerting.format.files import DEFAULT_MAX_BYTES, FolderError, find_rule_files
+from pipeline.alerting.format.scripts import ScriptCheck
 from pipeline.alerting.format.validate import Problem, check_file
 
 __all__ = ["FolderError", "Loaded", "Rule", "load_rules", "rule_id"]
@@ -52,18 +53,27 @@ def rule_id(root: Path, path: Path) -> str:
     return path.relative_to(root).with_suffix("").as_posix()
 
 
-def load_rules(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded:
+def load_rules(
+    root: Path, max_bytes: int = DEFAULT_MAX_BYTES, scripts: ScriptCheck | None = None
+) -> Loaded:
     """Load and validate every rule file under `root`; invalid ones are reported and skipped.
+
+    With `scripts`, a rule whose inline script does not compile is refused before it ever
+    runs, as Watcher refuses it at PUT; the check remembers each source it compiled, so a
+    reload compiles only new or changed scripts. When the executor cannot be asked, rules load
+    unchecked (their runs report what fails).
 
     Raises `FolderError` only when `root` itself cannot be listed; any trouble with one file
     or subfolder is a problem of that file or subfolder.
     """
+    if scripts is not None:
+        scripts.begin()
     found = find_rule_files(root)
     rules: dict[str, Rule] = {}
     problems: list[Problem] = list(found.problems)
     for path in found.files:
         try:
-            rule = _load_one(root, path, max_bytes, problems)
+            rule = _load_one(root, path, max_bytes, problems, scripts)
         except Exception as exc:  # one file's surprise must never stop the others
             problems.append(Problem(str(path), "", f"cannot be loaded: {type(exc).__name__}"))
             continue
@@ -72,8 +82,14 @@ def load_rules(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Loaded:
     return Loaded(rules, problems, found.unreadable_dirs)
 
 
-def _load_one(root: Path, path: Path, max_bytes: int, problems: list[Problem]) -> Rule | None:
-    checked = check_file(path, max_bytes)
+def _load_one(
+    root: Path,
+    path: Path,
+    max_bytes: int,
+    problems: list[Problem],
+    scripts: ScriptCheck | None,
+) -> Rule | None:
+    checked = check_file(path, max_bytes, scripts)
     if checked.problems:
         problems.extend(checked.problems)
         return None

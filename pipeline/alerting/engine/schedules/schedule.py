@@ -91,7 +91,11 @@ class CronSchedule(Schedule):
             wall = local + timedelta(seconds=1)
 
 
-def _zone(name: object) -> tzinfo:
+def parse_zone(name: object) -> tzinfo:
+    """A schedule's `timezone`: a zone id (case-insensitive, as Watcher reads it) or an offset.
+
+    Raises `ScheduleError` for a zone Watcher would refuse ("invalid timezone").
+    """
     if not isinstance(name, str) or not name:
         raise ScheduleError(f"timezone must be a name like Europe/Berlin, got {name!r}")
     if name.upper() in ("Z", "UTC", "GMT", "UT"):
@@ -106,7 +110,10 @@ def _zone(name: object) -> tzinfo:
         return timezone(sign * offset)
     canonical = _zone_names().get(name.lower())
     if canonical is None:
-        raise ScheduleError(f"unknown timezone {name!r}")
+        raise ScheduleError(
+            f"unknown timezone {name!r} (expected a zone id like Europe/Berlin or an offset"
+            " like +02:00)"
+        )
     return zoneinfo.ZoneInfo(canonical)
 
 
@@ -139,7 +146,7 @@ def parse_schedule(schedule: Mapping[str, Any], anchor: datetime | None = None) 
         except DurationError as err:
             raise ScheduleError(str(err)) from None
         return IntervalSchedule(interval, as_utc(anchor or EPOCH))
-    zone = _zone(schedule["timezone"]) if "timezone" in schedule else UTC
+    zone = parse_zone(schedule["timezone"]) if "timezone" in schedule else UTC
     if kind == "cron":
         expressions = as_list(schedule[kind])
         if not expressions or not all(isinstance(e, str) for e in expressions):
