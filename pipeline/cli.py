@@ -364,7 +364,11 @@ def rules_run(
         courier = Courier(state.config, outbox).start()
     result = run_rule(
         store,
-        adapters.services(state.config, notify=courier.submit if courier else None),
+        adapters.services(
+            state.config,
+            notify=courier.submit if courier else None,
+            stored_script=adapters.stored_scripts(state.config, file.parent),
+        ),
         rule_id,
         watch,
         RunOptions(
