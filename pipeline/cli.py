@@ -367,7 +367,10 @@ def rules_run(
         adapters.services(
             state.config,
             notify=courier.submit if courier else None,
-            stored_script=adapters.stored_scripts(state.config, file.parent),
+            # A rule's id is its path under the rules folder: `_scripts/` is that many up.
+            stored_script=adapters.stored_scripts(
+                state.config, file.parents[min(rule_id.count("/"), len(file.parents) - 1)]
+            ),
         ),
         rule_id,
         watch,

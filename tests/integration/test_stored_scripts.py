@@ -68,3 +68,37 @@ def test_the_configured_elasticsearch_answers_no_such_script(config: Config) -> 
     404 `found: false` for a script it does not have)."""
     scripts = adapters.stored_scripts(config, None)
     assert scripts("edgewatch-no-such-script") is None
+
+
+def test_rules_run_renders_a_script_kept_in_the_rules_folder(tmp_path: Path) -> None:
+    """The stack's Elasticsearch (a minimal build) refuses to store mustache scripts, and rules
+    live in git: `<rules>/_scripts/<id>.json` holds the `PUT _scripts/<id>` body, and
+    `edgewatch rules run` of a rule in a subfolder (`--id team/...`) finds it in the rules
+    folder (60_template_with_params.yml's stored template, rendered the same way)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    scripts = tmp_path / "_scripts"
+    scripts.mkdir()
+    body = {"script": {"lang": "mustache", "source": "{{color}} alert on {{ctx.payload.host}}"}}
+    (scripts / "color-alert.json").write_text(json.dumps(body))
+    team = tmp_path / "team"
+    team.mkdir()
+    rule = {
+        "trigger": {"schedule": {"interval": "1m"}},
+        "input": {"simple": {"host": "edge-4"}},
+        "actions": {
+            "log": {"logging": {"text": {"id": "color-alert", "params": {"color": "yellow"}}}}
+        },
+    }
+    (team / "colors.json").write_text(json.dumps(rule))
+    result = CliRunner().invoke(
+        main, ["rules", "run", str(team / "colors.json"), "--id", "team/colors"]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output[result.output.index("{") :])
+    (action,) = record["result"]["actions"]
+    assert action["logging"]["logged_text"] == "yellow alert on edge-4"
