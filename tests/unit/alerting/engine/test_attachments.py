@@ -170,3 +170,32 @@ def test_the_mime_message_carries_each_attachment_as_watcher_sends_it() -> None:
     assert data["ctx"]["payload"]["host"] == "edge-1"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None and body.get_content().strip() == "see attached"
+
+
+def test_the_schema_takes_data_and_http_attachments_and_refuses_reporting() -> None:
+    """The attachment types of https://www.elastic.co/guide/en/elasticsearch/reference/current/
+    actions-email.html#configuring-email-attachments: data and http validate, with the fields
+    Watcher's parsers know; reporting is reported as unsupported, with what to do instead."""
+    from pipeline.alerting.format.validate import validate_rule
+
+    def problems(attachments: dict[str, Any], **more: Any) -> list[str]:
+        action = {"email": {"to": "a@example.com", "attachments": attachments, **more}}
+        watch = {
+            "trigger": {"schedule": {"interval": "1m"}},
+            "input": {"simple": {}},
+            "actions": {"mail": action},
+        }
+        return [f"{p.pointer}: {p.message}" for p in validate_rule(watch, "rule.json")]
+
+    good = {
+        "a.yml": {"data": {}},
+        "b.json": {"data": {"format": "json"}},
+        "c.csv": {"http": {"request": {"url": "http://h.example/c"}, "content_type": "text/csv"}},
+        "d": {"http": {"request": {"host": "h.example", "port": 80}, "inline": True}},
+    }
+    assert problems(good, attach_data={"format": "yaml"}) == []
+    (reporting,) = problems({"r": {"reporting": {"url": "http://kibana.example"}}})
+    assert reporting.startswith("/actions/mail/email/attachments/r/reporting: ")
+    assert "Kibana" in reporting
+    (unknown,) = problems({"y": {"http": {"request": {"url": "http://h.example"}, "foo": 1}}})
+    assert "foo" in unknown
