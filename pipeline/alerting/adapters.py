@@ -213,38 +213,6 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
     return payload
 
 
-def http_fetch(
-    request: Mapping[str, Any], http: HttpConfig | None = None
-) -> tuple[int, str | None, bytes]:
-    """Send a rendered Watcher HTTP request (an email `http` attachment's): the status, the
-    Content-Type and the body, read up to `http.max_response_bytes`. Allowed hosts and the
-    config password go as for the http input; a refused or failed request raises."""
-    http = http or HttpConfig()
-    url = request.get("url")
-    if not url:
-        scheme = request.get("scheme", "http")
-        path = str(request.get("path", "")).lstrip("/")
-        url = f"{scheme}://{request['host']}:{request['port']}/{path}"
-    target = outbound.target(str(url))
-    timeout = httpx.Timeout(
-        _seconds(request.get("read_timeout"), 10.0),
-        connect=_seconds(request.get("connection_timeout"), 10.0),
-    )
-    body = request.get("body")
-    client = outbound_http.shared_client(http.allowed_hosts)
-    with client.stream(
-        str(request.get("method", "get")).upper(),
-        str(url),
-        params=request.get("params") or None,
-        headers={**outbound_http.IDENTITY, **(request.get("headers") or {})},
-        content=body if isinstance(body, str | bytes) else None,
-        auth=_input_auth(request, http, target),
-        timeout=timeout,
-    ) as response:
-        raw = outbound_http.read_capped(response, http.max_response_bytes)
-    return response.status_code, response.headers.get("content-type"), raw
-
-
 def _input_auth(
     request: Mapping[str, Any], http: HttpConfig, target: outbound.Target
 ) -> tuple[str, str] | None:
@@ -339,3 +307,35 @@ def _raise_for(response: httpx.Response) -> None:
         body = {}
     found = reasons(body.get("error") if isinstance(body, dict) else None)
     raise RuntimeError(found or f"HTTP {response.status_code}: {response.text[:500]}")
+
+
+def http_fetch(
+    request: Mapping[str, Any], http: HttpConfig | None = None
+) -> tuple[int, str | None, bytes]:
+    """Send a rendered Watcher HTTP request (an email `http` attachment's): the status, the
+    Content-Type and the body, read up to `http.max_response_bytes`. Allowed hosts and the
+    config password go as for the http input; a refused or failed request raises."""
+    http = http or HttpConfig()
+    url = request.get("url")
+    if not url:
+        scheme = request.get("scheme", "http")
+        path = str(request.get("path", "")).lstrip("/")
+        url = f"{scheme}://{request['host']}:{request['port']}/{path}"
+    target = outbound.target(str(url))
+    timeout = httpx.Timeout(
+        _seconds(request.get("read_timeout"), 10.0),
+        connect=_seconds(request.get("connection_timeout"), 10.0),
+    )
+    body = request.get("body")
+    client = outbound_http.shared_client(http.allowed_hosts)
+    with client.stream(
+        str(request.get("method", "get")).upper(),
+        str(url),
+        params=request.get("params") or None,
+        headers={**outbound_http.IDENTITY, **(request.get("headers") or {})},
+        content=body if isinstance(body, str | bytes) else None,
+        auth=_input_auth(request, http, target),
+        timeout=timeout,
+    ) as response:
+        raw = outbound_http.read_capped(response, http.max_response_bytes)
+    return response.status_code, response.headers.get("content-type"), raw
