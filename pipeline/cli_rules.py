@@ -170,7 +170,14 @@ def rules_run(
         courier = Courier(state.config, outbox).start()
     result = run_rule(
         store,
-        adapters.services(state.config, notify=courier.submit if courier else None),
+        adapters.services(
+            state.config,
+            notify=courier.submit if courier else None,
+            # A rule's id is its path under the rules folder: `_scripts/` is that many up.
+            stored_script=adapters.stored_scripts(
+                state.config, file.parents[min(rule_id.count("/"), len(file.parents) - 1)]
+            ),
+        ),
         rule_id,
         watch,
         RunOptions(

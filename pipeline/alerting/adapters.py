@@ -10,6 +10,7 @@ import json
 import logging
 import ssl
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from pipeline.alerting.engine.run import ExecutionError, ScriptRunner, Services
 from pipeline.alerting.format.scripts import Compiler, ScriptsUncheckedError
 from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.outbound import OutboundRefusedError
+from pipeline.alerting.stored_scripts import StoredScripts, cluster_lookup
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config, HttpConfig
 
@@ -102,12 +104,14 @@ def services(
     client: Elasticsearch | None = None,
     batch_searches: bool = False,
     notify: Callable[[Notification], bool] | None = None,
+    stored_script: Callable[[str], Mapping[str, Any] | None] | None = None,
 ) -> Services:
     """Services backed by the configured Elasticsearch and Python logging.
 
     With `batch_searches`, concurrent searches (rules due at the same moment) go out together
     as `_msearch` requests (msearch.py); `rules run`, a single execution, has no use for it.
-    `notify` stores email and webhook notifications for delivery (`Courier.submit`).
+    `notify` stores email and webhook notifications for delivery (`Courier.submit`);
+    `stored_script` finds stored scripts by id (stored_scripts.StoredScripts).
     """
     es = client or es_client.connect(config.es)
 
@@ -155,7 +159,9 @@ def services(
         log_text=log_text,
         run_script=script_runner(config),
         http=lambda request: http_input(request, config.http),
+        http_fetch=lambda request: http_fetch(request, config.http),
         notify=notify,
+        stored_script=stored_script,
         kibana_url=config.alert.kibana_url,
         html_policy=HtmlPolicy.of(config.smtp),
     )
@@ -237,6 +243,12 @@ def _seconds(value: Any, default: float) -> float:
     return default if value is None else parse_duration(str(value)).total_seconds()
 
 
+def stored_scripts(config: Config, rules_dir: Path | None) -> StoredScripts:
+    """Stored scripts from `<rules_dir>/_scripts/`, then from the configured Elasticsearch."""
+    client = httpx.Client(base_url=config.es.url, timeout=30.0, **es_http_options(config))
+    return StoredScripts(cluster_lookup(client), rules_dir)
+
+
 def script_runner(config: Config) -> ScriptRunner:
     """Runs watch scripts through the Painless execute API at `alert.painless_url`.
 
@@ -314,6 +326,11 @@ def _es_auth(config: Config) -> dict[str, Any]:
     same credentials and CA as for the Elasticsearch client; none for another server."""
     if config.alert.painless_url.rstrip("/") != config.es.url.rstrip("/"):
         return {}
+    return es_http_options(config)
+
+
+def es_http_options(config: Config) -> dict[str, Any]:
+    """httpx options for the configured Elasticsearch: its credentials and CA."""
     options: dict[str, Any] = {}
     if config.es.api_key:
         options["headers"] = {"Authorization": f"ApiKey {config.es.api_key}"}
@@ -333,3 +350,35 @@ def _raise_for(response: httpx.Response) -> None:
         body = {}
     found = reasons(body.get("error") if isinstance(body, dict) else None)
     raise RuntimeError(found or f"HTTP {response.status_code}: {response.text[:500]}")
+
+
+def http_fetch(
+    request: Mapping[str, Any], http: HttpConfig | None = None
+) -> tuple[int, str | None, bytes]:
+    """Send a rendered Watcher HTTP request (an email `http` attachment's): the status, the
+    Content-Type and the body, read up to `http.max_response_bytes`. Allowed hosts and the
+    config password go as for the http input; a refused or failed request raises."""
+    http = http or HttpConfig()
+    url = request.get("url")
+    if not url:
+        scheme = request.get("scheme", "http")
+        path = str(request.get("path", "")).lstrip("/")
+        url = f"{scheme}://{request['host']}:{request['port']}/{path}"
+    target = outbound.target(str(url))
+    timeout = httpx.Timeout(
+        _seconds(request.get("read_timeout"), 10.0),
+        connect=_seconds(request.get("connection_timeout"), 10.0),
+    )
+    body = request.get("body")
+    client = outbound_http.shared_client(http.allowed_hosts)
+    with client.stream(
+        str(request.get("method", "get")).upper(),
+        str(url),
+        params=request.get("params") or None,
+        headers={**outbound_http.IDENTITY, **(request.get("headers") or {})},
+        content=body if isinstance(body, str | bytes) else None,
+        auth=_input_auth(request, http, target),
+        timeout=timeout,
+    ) as response:
+        raw = outbound_http.read_capped(response, http.max_response_bytes)
+    return response.status_code, response.headers.get("content-type"), raw

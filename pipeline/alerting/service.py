@@ -131,8 +131,14 @@ class AlertService:
             self.es, config.alert.outbox_index, sealer=Sealer(config.alert.outbox_key)
         )
         self.courier = Courier(config, self.outbox, self.metrics.registry)
+        # Read with the rules (reload), so not yet here.
+        self.stored_scripts = adapters.stored_scripts(config, None)
         self.services = adapters.services(
-            config, self.es, batch_searches=True, notify=self.courier.submit
+            config,
+            self.es,
+            batch_searches=True,
+            notify=self.courier.submit,
+            stored_script=self.stored_scripts,
         )
         # Through self.services at call time: tools and benchmarks may wrap the search.
         self.late_runs = LateRuns(self.store, lambda request: self.services.search(request))
@@ -236,6 +242,8 @@ class AlertService:
         if self.folder_error is not None:
             log.info("rules folder %s readable again", self.rules_dir)
             self.folder_error = None
+        for problem in self.stored_scripts.reload(self.rules_dir):
+            log.error("stored script skipped: %s", problem)
         self._apply(loaded)
 
     def _apply(self, loaded: Loaded) -> None:

@@ -138,8 +138,10 @@ def content(
     report_text: str | None = None,
     images: Mapping[str, bytes] | None = None,
     html_policy: HtmlPolicy = HtmlPolicy(),
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The stored form of one email from a rendered Watcher email action (plus a report).
+    """The stored form of one email from a rendered Watcher email action (plus a report, and
+    its attachments as engine/attachments.py builds them: name, content type, inline, base64).
 
     When the action has a `report`, its HTML is the HTML body unless the rule gives its own,
     and its text is the plain-text body unless the rule gives its own. The HTML body, the
@@ -161,7 +163,7 @@ def content(
         text = ""
     if html_body is not None:
         html_body = html_policy.clean(html_body)
-    return {
+    stored: dict[str, Any] = {
         "from": _optional(rendered.get("from")),
         "to": addresses(rendered.get("to")),
         "cc": addresses(rendered.get("cc")),
@@ -173,6 +175,9 @@ def content(
         "priority": _optional(rendered.get("priority")),
         "images": {cid: base64.b64encode(png).decode() for cid, png in (images or {}).items()},
     }
+    if attachments:
+        stored["attachments"] = [dict(a) for a in attachments]
+    return stored
 
 
 def recipients(stored: Mapping[str, Any]) -> list[str]:
@@ -225,7 +230,28 @@ def message(
                     filename=cid.split("@")[0] + ".png",
                     disposition="inline",
                 )
+    for attachment in stored.get("attachments") or []:
+        _attach(msg, attachment)
     return msg
+
+
+def _attach(msg: EmailMessage, attachment: Mapping[str, Any]) -> None:
+    """One stored attachment as a MIME part: a file named by its id, or inline with the id
+    as its Content-ID, as Watcher's Attachment parts are."""
+    name = str(attachment["name"])
+    maintype, _, subtype = str(attachment.get("content_type") or "").partition("/")
+    subtype = subtype.split(";")[0].strip()
+    if not maintype or not subtype:
+        maintype, subtype = "application", "octet-stream"
+    inline = bool(attachment.get("inline"))
+    msg.add_attachment(
+        base64.b64decode(attachment["data"]),
+        maintype=maintype,
+        subtype=subtype,
+        filename=name,
+        disposition="inline" if inline else "attachment",
+        cid=f"<{name}>" if inline else None,
+    )
 
 
 def _one_line(value: Any) -> str:

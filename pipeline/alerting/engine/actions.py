@@ -11,7 +11,7 @@ from typing import Any
 from pipeline.alerting.engine import conditions
 from pipeline.alerting.engine.evaluate import evaluate, transform
 from pipeline.alerting.engine.java import dates
-from pipeline.alerting.engine.outputs import run_action
+from pipeline.alerting.engine.outputs import perform, run_action
 from pipeline.alerting.engine.run import (
     DEFAULT_MAX_ITERATIONS,
     LATE_SKIP,
@@ -87,31 +87,39 @@ def one_action(run: Run, action_id: str, spec: Mapping[str, Any], result: dict[s
             return False
         if kind not in SUPPORTED_ACTIONS:
             raise ExecutionError(f"action type {kind!r} is not supported yet")
-        if spec.get("foreach"):
-            result["number_of_actions_executed"] = len(items)
-        outputs = []
+        outputs, statuses = [], []
         for number, item in enumerate(items):
             run.ctx["payload"] = item
             # One firing of a plain action: this scheduled run (and foreach element).
             firing_name = f"{run.ctx['trigger']['scheduled_time']}#{number}"
-            outputs.append(run_action(run, action_id, kind, spec[kind], firing_name))
+            out, status = perform(run, action_id, kind, spec[kind], firing_name)
+            outputs.append(out)
+            statuses.append(status)
         if spec.get("foreach"):
+            result["number_of_actions_executed"] = len(items)
             result["foreach"] = [{kind: out} for out in outputs]
+            result["max_iterations"] = max_iterations(spec)
         else:
-            result[kind] = outputs[0] if outputs else {}
-        result["status"] = "simulated" if is_simulated(run, action_id) else "success"
-        return True
+            result[kind] = outputs[0]
+        # Mixed statuses over the elements are a partial failure, as in ActionWrapper.
+        result["status"] = statuses[0] if len(set(statuses)) == 1 else "partial_failure"
+        return bool(result["status"] in ("success", "simulated"))
     except ExecutionError as err:
         result["status"] = "failure"
         result["reason"] = str(err)
         return False
 
 
+def max_iterations(spec: Mapping[str, Any]) -> int:
+    return int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))
+
+
 def action_items(
-    run: Run, action_id: str, spec: Mapping[str, Any], result: dict[str, Any]
+    run: Run, action_id: str, spec: Mapping[str, Any], result: dict[str, Any], keyed: bool = False
 ) -> list[Any] | None:
     """An action's own condition, transform and foreach: the payloads it runs for, or None
-    when its condition is not met. Raises ExecutionError."""
+    when its condition is not met. Raises ExecutionError. For a keyed action an empty
+    foreach list is no key firing, not an error."""
     check_time(run, f"actions.{action_id}")
     if spec.get("condition"):
         scratch: dict[str, Any] = {}
@@ -119,13 +127,31 @@ def action_items(
         result["condition"] = scratch["condition"]
         if not met:
             return None
+    # ActionWrapper evaluates `foreach` against the ctx's payload, not the transformed one.
+    watch_ctx = dict(run.ctx)
     if spec.get("transform"):
         result["transform"] = transform(run, spec["transform"], f"actions.{action_id}.transform")
     if not spec.get("foreach"):
         return [run.ctx["payload"]]
-    found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
-    items = list(found) if isinstance(found, list) else []
-    return items[: int(spec.get("max_iterations", DEFAULT_MAX_ITERATIONS))]
+    return foreach_items(watch_ctx, str(spec["foreach"]), max_iterations(spec), keyed)
+
+
+def foreach_items(
+    ctx: Mapping[str, Any], path: str, limit: int, empty_ok: bool = False
+) -> list[Any]:
+    """The payloads of the elements `foreach` names, up to `limit` (ActionWrapper: a map is
+    the payload, anything else is its `_value`); Watcher's errors when there are none."""
+    found = conditions.resolve_path(ctx, path)
+    if found is None and empty_ok:
+        found = []  # edgewatch's keyed alerts: nothing there, so no key is firing
+    if found is None:
+        raise ExecutionError(f"specified foreach object was null: [{path}]")
+    if not isinstance(found, list):
+        # Sic: Watcher's message says "a an".
+        raise ExecutionError(f"specified foreach object was not a an array/collection: [{path}]")
+    if not found and not empty_ok:
+        raise ExecutionError(f"foreach object [{path}] was an empty list, could not run any action")
+    return [item if isinstance(item, Mapping) else {"_value": item} for item in found[:limit]]
 
 
 def keyed_action(
@@ -145,7 +171,7 @@ def keyed_action(
     firing_now: dict[str, Any] = {}
     try:
         # A false action condition means no key is firing: the open ones resolve.
-        for item in action_items(run, action_id, spec, result) or []:
+        for item in action_items(run, action_id, spec, result, keyed=True) or []:
             run.ctx["payload"] = item
             key = render_text(run, spec["alert_key"])
             if f"{action_id}/{key}" in run.options.skip_keys:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipeline.alerting.delivery import email, report, webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
+from pipeline.alerting.engine import attachments, indexing
 from pipeline.alerting.engine.java import dates
 from pipeline.alerting.engine.mustache import render_value
 from pipeline.alerting.engine.run import (
@@ -28,28 +29,51 @@ def run_action(
     firing_name: str,
     alert: firing.Notice | None = None,
 ) -> dict[str, Any]:
+    """Run one action; what its result shows under its type."""
+    return perform(run, action_id, kind, body, firing_name, alert)[0]
+
+
+def perform(
+    run: Run,
+    action_id: str,
+    kind: str,
+    body: Mapping[str, Any],
+    firing_name: str,
+    alert: firing.Notice | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Run one action: what its result shows under its type, and its status (a bulk index
+    may partly fail); raises ExecutionError when the action fails as a whole."""
     simulate = is_simulated(run, action_id)
+    done = "simulated" if simulate else "success"
     if kind in ("email", "webhook"):
-        return notify(run, action_id, kind, body, firing_name, alert, simulate)
+        return notify(run, action_id, kind, body, firing_name, alert, simulate), done
     if kind == "logging":
         text = render_text(run, body.get("text", ""))
         if not simulate:
             run.services.log_text(
                 str(body.get("level", "info")), str(body.get("category", "")), text
             )
-        return {"logged_text": text}
+        return {"logged_text": text}, done
     if kind == "index":
-        docs = documents(run, body)
-        index = render_text(run, body.get("index", ""))
-        request = {"index": index, "documents": docs}
-        if simulate:
-            return {"request": request}
-        try:
-            response = run.services.index(index, docs, body)
-        except Exception as err:
-            raise ExecutionError(f"index action failed: {err}") from err
-        return {"response": response}
+        return index_action(run, action_id, body, simulate)
     raise ExecutionError(f"action type {kind!r} is not supported yet")
+
+
+def index_action(
+    run: Run, action_id: str, body: Mapping[str, Any], simulate: bool
+) -> tuple[dict[str, Any], str]:
+    """ExecutableIndexAction: the documents indexed, and Watcher's summary of the answer."""
+    index = render_text(run, body["index"]) if body.get("index") is not None else None
+    planned = indexing.plan(
+        run.ctx["payload"], body, index, run.ctx["execution_time"], action_id, run.watch_id
+    )
+    if simulate:
+        return indexing.simulated(planned, body), "simulated"
+    try:
+        response = run.services.index(index or "", planned.docs, body)
+    except Exception as err:
+        raise ExecutionError(f"index action failed: {err}") from err
+    return indexing.summary(list(response.get("items") or []), planned.bulk)
 
 
 def notify(
@@ -114,11 +138,12 @@ def email_content(run: Run, body: Mapping[str, Any]) -> dict[str, Any]:
     if body.get("priority"):
         rendered["priority"] = body["priority"]
     policy = run.services.html_policy
+    files = attachments.build(run, body, rendered_webhook)
     if not body.get("report"):
-        return email.content(rendered, html_policy=policy)
+        return email.content(rendered, html_policy=policy, attachments=files)
     spec = render_value(body["report"], template_model(run))
     built = report.build(spec, run.ctx, run.services.kibana_url)
-    return email.content(rendered, built.html, built.text, built.images, policy)
+    return email.content(rendered, built.html, built.text, built.images, policy, files)
 
 
 def rendered_webhook(run: Run, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,21 +161,14 @@ def rendered_webhook(run: Run, body: Mapping[str, Any]) -> dict[str, Any]:
 def shown_content(kind: str, content: Mapping[str, Any]) -> dict[str, Any]:
     """The notification as the watch record shows it (Watcher shows the sent message)."""
     if kind == "email":
-        shown = {k: v for k, v in content.items() if k != "images" and v not in (None, [])}
+        hidden = ("images", "attachments")
+        shown = {k: v for k, v in content.items() if k not in hidden and v not in (None, [])}
         shown["inline_images"] = sorted(content.get("images") or {})
+        if content.get("attachments"):
+            # Their names and types; the bytes stay in the outbox, not in the record.
+            shown["attachments"] = [
+                {k: a[k] for k in ("name", "content_type", "inline")}
+                for a in content["attachments"]
+            ]
         return {"message": shown}
     return {"request": {k: v for k, v in content.items() if v is not None}}
-
-
-def documents(run: Run, body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Watcher indexes the payload, or each element of `payload._doc` when it is a list."""
-    payload = run.ctx["payload"]
-    docs = payload.get("_doc") if isinstance(payload, Mapping) else None
-    items = docs if isinstance(docs, list) else [payload]
-    out = []
-    for item in items:
-        doc = dict(item) if isinstance(item, Mapping) else {"value": item}
-        if body.get("execution_time_field"):
-            doc[str(body["execution_time_field"])] = run.ctx["execution_time"]
-        out.append(doc)
-    return out

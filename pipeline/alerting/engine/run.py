@@ -4,6 +4,7 @@ phases (the deadline, template rendering, scripts, the one-type-per-object rule)
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 
 from pipeline.alerting.delivery import email
 from pipeline.alerting.delivery.notifications import Notification
-from pipeline.alerting.engine.mustache import render, split_content_type
+from pipeline.alerting.engine.mustache import Escape, escape_for, render, split_content_type
 
 SUPPORTED_ACTIONS = ("logging", "index", "email", "webhook")
 # Keys of an action that are not its type (Watcher's, then edgewatch's extensions).
@@ -56,6 +57,8 @@ class Services:
     log_text: Callable[[str, str, str], None]  # level, category, text
     run_script: ScriptRunner | None = None
     http: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # A rendered HTTP request (email `http` attachments) -> status, Content-Type, body bytes.
+    http_fetch: Callable[[Mapping[str, Any]], tuple[int, str | None, bytes]] | None = None
     # Stores an email/webhook notification for delivery (the outbox); False: stored before.
     notify: Callable[[Notification], bool] | None = None
     # A stored script (`{id: ...}` templates and search templates) by id, as
@@ -112,16 +115,47 @@ def template_model(run: Run) -> dict[str, Any]:
 
 
 def render_text(run: Run, template: Any) -> str:
-    """Render a Watcher text template: a string, or an object with `source` (or the older
-    `inline`) and `params`, which templates see next to `ctx`."""
+    """Render a Watcher text template (TextTemplate, TextTemplateEngine): a string, or an
+    object with `source` (or the older `inline`) or the `id` of a stored script, and `params`,
+    which templates see beside `ctx` (ctx wins over a param named so)."""
     params: Mapping[str, Any] = {}
     source = template
     if isinstance(template, Mapping):
-        source = template.get("source", template.get("inline", ""))
         params = template.get("params") or {}
+        if template.get("id") is not None and "source" not in template:
+            text, escape = stored_template(run, str(template["id"]))
+            return render(text, {**params, **template_model(run)}, escape)
+        source = template.get("source", template.get("inline", ""))
+        if isinstance(source, Mapping | list):
+            # An object template is kept as compact JSON text, still rendered as plain text.
+            source = json.dumps(source, separators=(",", ":"), ensure_ascii=False)
     # `__json__::` (Kibana writes webhook bodies so) renders with JSON escaping, as in Watcher.
     text, escape = split_content_type(str(source))
     return render(text, {**params, **template_model(run)}, escape)
+
+
+def stored_template(run: Run, script_id: str) -> tuple[str, Escape]:
+    """The text of the stored mustache script `script_id`, and its escaping: its own
+    `content_type` option, JSON without one (Elasticsearch's mustache default)."""
+    where = f"template [{script_id}]"
+    if run.services.stored_script is None:
+        raise ExecutionError(f"{where}: no stored scripts are available to this run")
+    try:
+        script = run.services.stored_script(script_id)
+    except Exception as err:
+        raise ExecutionError(f"{where}: {err}") from err
+    if script is None:
+        # Elasticsearch's words for a stored script it does not have.
+        raise ExecutionError(f"unable to find script [{script_id}] in cluster state")
+    lang = script.get("lang")
+    if lang != "mustache":
+        # Watcher compiles it in its template context, which only mustache scripts have.
+        raise ExecutionError(
+            f"{where}: the stored script is a [{lang}] script; a text template must be a "
+            "mustache script"
+        )
+    options = script.get("options") or {}
+    return str(script.get("source", "")), escape_for(options.get("content_type"))
 
 
 def call_script(run: Run, script: Any, where: str) -> Any:

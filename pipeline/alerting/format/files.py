@@ -26,6 +26,9 @@ SIZE_SETTING = "[alert] max_rule_file_bytes"
 # Rendering and evaluating a watch recurse once per level of its JSON; 100 levels is far more
 # than any real watch nests and keeps that recursion far from Python's limit of 1000 frames.
 MAX_DEPTH = 100
+# `<rules folder>/_scripts/<id>.json`: stored scripts kept beside the rules (stored_scripts.py),
+# not rules; the walk leaves that folder out.
+SCRIPTS_DIR = "_scripts"
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,10 @@ def find_rule_files(root: Path) -> Found:
         )
 
     for folder, dirs, files in os.walk(root, onerror=unreadable):
-        dirs.sort()
         base = Path(folder)
+        if base == root and SCRIPTS_DIR in dirs:
+            dirs.remove(SCRIPTS_DIR)
+        dirs.sort()
         for name in dirs:
             if name.endswith(".json"):
                 found.problems.append(

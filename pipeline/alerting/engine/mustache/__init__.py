@@ -61,6 +61,7 @@ from __future__ import annotations
 from pipeline.alerting.engine.mustache.render import (
     Escape,
     check,
+    escape_for,
     render,
     render_value,
     split_content_type,
@@ -71,6 +72,7 @@ __all__ = [
     "Escape",
     "TemplateError",
     "check",
+    "escape_for",
     "render",
     "render_value",
     "split_content_type",

@@ -144,9 +144,15 @@ def split_content_type(template: str) -> tuple[str, Escape]:
     marker = template.find("__::", 3)
     if marker == -1:
         return template, "none"
-    content_type = template[2:marker].lower()
-    is_json = content_type in ("json", "application/json") or content_type.startswith(
-        "application/json;"
-    )
     body = template[marker + 4 :] if marker < 12 else template
-    return body, "json" if is_json else "none"
+    return body, escape_for(template[2:marker])
+
+
+def escape_for(content_type: str | None) -> Escape:
+    """The escaping of a mustache script's `content_type` option; none given: JSON, the
+    default of Elasticsearch's mustache engine (a stored script without the option)."""
+    if content_type is None:
+        return "json"
+    kind = content_type.lower()
+    is_json = kind in ("json", "application/json") or kind.startswith("application/json;")
+    return "json" if is_json else "none"
