@@ -117,7 +117,8 @@ def rules_run(
 ) -> None:
     """Execute one rule now, like Watcher's execute API; print the watch record as JSON.
 
-    Without --record, throttling and acks start from a clean state and nothing is stored.
+    Without --record (Watcher's record_execution), the run starts from the rule's stored state,
+    so throttling and acks apply, and stores nothing.
     Emails and webhooks go through the outbox and are sent at once; each action's result
     then shows its delivery state (sent, failed, or pending: left to `edgewatch alert`).
     """
@@ -152,9 +153,11 @@ def rules_run(
             raise click.BadParameter(f"not JSON: {err}", param_hint="--alternative-input") from None
     state.setup_logging()
     rule_id = rule_id or file.stem
-    store = _store(state) if record else None
-    if store is not None:
+    store = _store(state)
+    if record:
         store.install()
+    else:
+        store = _readable(store, rule_id)
     courier = None
     if _sends_notifications(watch, modes):
         from pipeline.alerting.delivery.courier import Courier
@@ -187,9 +190,9 @@ def rules_run(
             ignore_condition=ignore_condition,
             action_modes=modes,
             alternative_input=payload,
-            record_state=record,
             node=member_name(None),
         ),
+        save=record,
     )
     if courier is not None:
         queued = _queued_notifications(result)
@@ -257,6 +260,19 @@ def _queued_notifications(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     visit((record.get("result") or {}).get("actions"))
     return found
+
+
+def _readable(store: Any, rule_id: str) -> Any:
+    """The store if the rule's stored state can be read, else None (with a note): a rule with
+    a simple input and a logging action runs without Elasticsearch."""
+    from elasticsearch import ConnectionError as EsConnectionError
+
+    try:
+        store.load(rule_id)
+    except EsConnectionError as err:
+        click.echo(f"note: the rule's stored state was not read ({err}); starting afresh", err=True)
+        return None
+    return store
 
 
 def _store(state: Any) -> Any:

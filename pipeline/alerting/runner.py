@@ -5,9 +5,14 @@ run a rule this way, so a run from the command line with `--record` leaves the s
 history as a scheduled one:
 
 - with `options.record_state`, the stored state (throttle, ack, open alerts, active flag) is
-  read first and the new state written after, with optimistic concurrency (status/store.py);
-- with a store, the execution's record goes to the history, whatever `record_state` says (a
-  late-data run is recorded, though it neither reads nor changes the rule's state);
+  read first and, when `save`, the new state written after, with optimistic concurrency
+  (status/store.py);
+- with a store and `save`, the execution's record goes to the history, whatever
+  `record_state` says (a late-data run is recorded, though it neither reads nor changes the
+  rule's state);
+- `save=False` is Watcher's execute API without `record_execution`: the run starts from the
+  stored status, so throttling and acks apply, but stores nothing (TransportExecuteWatchAction
+  reads the watch with its status; only `record_execution` writes it back);
 - `gate` may stop the run before it executes, given the stored state (an inactive rule, a
   silence rule held while ingest is behind): what it returns is the outcome.
 """
@@ -34,6 +39,7 @@ def run_rule(
     options: RunOptions,
     lateness_ms: int | None = None,
     gate: Gate | None = None,
+    save: bool = True,
 ) -> dict[str, Any]:
     """Execute `watch` once as `rule_id`; returns the watch record (redacted)."""
     keep_state = store is not None and options.record_state
@@ -47,7 +53,7 @@ def run_rule(
         if stopped is not None:
             return stopped
     record, new_status = execute(rule_id, watch, options, services, status)
-    if store is not None:
+    if store is not None and save:
         if keep_state:
             store.save(rule_id, new_status, version)
         store.record(rule_id, record, lateness_ms)

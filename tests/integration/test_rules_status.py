@@ -143,3 +143,30 @@ def test_activate_and_deactivate(alert_config: Config, es: Elasticsearch, tmp_pa
     assert on.exit_code == 0, on.output
     stored = _state(es, alert_config, "spike")
     assert stored is not None and stored["status"]["state"]["active"] is True
+
+
+def test_a_run_without_record_starts_from_the_stored_status_and_stores_nothing(
+    alert_config: Config, es: Elasticsearch, tmp_path: Path
+) -> None:
+    """Without `--record` (Watcher's `record_execution: false`), `rules run` reads the rule's
+    stored status, so a recent successful run throttles it, and writes neither state nor history
+    (x-pack/plugin/watcher/src/main/java/org/elasticsearch/xpack/watcher/transport/actions/
+    TransportExecuteWatchAction.java reads the stored watch with its status; yml/watcher/
+    execute_watch/30_throttled.yml sees `throttled` only after a recorded run)."""
+    rule = _folder(tmp_path) / "spike.json"
+    runner = CliRunner()
+    env = _env(alert_config)
+    fresh = runner.invoke(main, ["rules", "run", str(rule)], env=env)
+    assert fresh.exit_code == 0, fresh.output
+    assert json.loads(fresh.stdout)["state"] == "executed"
+    assert _state(es, alert_config, "spike") is None  # nothing stored
+
+    recorded = runner.invoke(main, ["rules", "run", str(rule), "--record"], env=env)
+    assert recorded.exit_code == 0, recorded.output
+    before = _state(es, alert_config, "spike")
+    again = runner.invoke(main, ["rules", "run", str(rule)], env=env)
+    assert again.exit_code == 0, again.output
+    record = json.loads(again.stdout)
+    assert record["state"] == "throttled"
+    assert record["result"]["actions"][0]["reason"].startswith("throttling interval is set to [1h]")
+    assert _state(es, alert_config, "spike") == before  # the stored state is untouched

@@ -53,7 +53,9 @@ def run_actions(run: Run, actions: Mapping[str, Any], status: state.WatchState) 
             results.append(result)
             continue
         if run.options.record_state and not skips_throttling(run, action_id):
-            decision = state.decide(current, True, now, state.throttle_period(spec, run.watch))
+            decision = state.decide(
+                current, True, now, state.throttle_period(spec, run.watch), action_id
+            )
             if not decision.execute:
                 result.update(status=decision.status, reason=decision.reason)
                 if decision.status == state.THROTTLED:

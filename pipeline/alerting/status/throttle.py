@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from pipeline.alerting.engine.java.dates import as_utc, format_date
-from pipeline.alerting.engine.java.durations import DurationError, parse_duration
+from pipeline.alerting.engine.java.durations import DurationError, parse_duration, time_value_text
 from pipeline.alerting.status.alerts import OpenAlert
 
 AWAITS_SUCCESSFUL_EXECUTION: Final = "awaits_successful_execution"
@@ -195,18 +195,19 @@ class Decision:
     reason: str
 
 
-def _seconds(period: timedelta) -> str:
-    return f"{period.total_seconds():g}s"
-
-
 def decide(
-    state: ActionState, condition_met: bool, now: datetime, throttle_period: timedelta
+    state: ActionState,
+    condition_met: bool,
+    now: datetime,
+    throttle_period: timedelta,
+    action_id: str = "",
 ) -> Decision:
     """Whether an action runs, given the watch condition's outcome at `now`.
 
     Order as in Watcher: a watch condition that is not met runs nothing; then the period
     throttle (time since the last *successful* run at most `throttle_period`); then the ack
-    throttle (an acked action is not run).
+    throttle (an acked action is not run). The reasons are Watcher's texts (PeriodThrottler,
+    AckThrottler).
     """
     if not condition_met:
         return Decision(False, EXECUTION_NOT_NEEDED, "the watch condition is not met")
@@ -217,12 +218,14 @@ def decide(
             return Decision(
                 False,
                 THROTTLED,
-                f"throttle period is {_seconds(throttle_period)} and the last successful run "
-                f"was {_seconds(elapsed)} ago",
+                f"throttling interval is set to [{time_value_text(throttle_period)}] but time "
+                f"elapsed since last execution is [{time_value_text(elapsed)}]",
             )
     if state.ack.state == ACKED:
         return Decision(
-            False, ACKNOWLEDGED, f"the action was acked at {format_date(state.ack.timestamp)}"
+            False,
+            ACKNOWLEDGED,
+            f"action [{action_id}] was acked at [{format_date(state.ack.timestamp)}]",
         )
     return Decision(True, EXECUTE, "the condition is met and the action is not throttled")
 

@@ -66,4 +66,45 @@ def parse_interval(value: object) -> timedelta:
         raise DurationError(f"interval must be like 30s, 5m, 1h, 1d or 2w, got {value!r}")
     if seconds < 1:
         raise DurationError(f"interval {value!r} is shorter than one second")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise DurationError(f"interval {value!r} is too long") from None
+
+
+# Nanoseconds per unit, largest first, as TimeValue picks the unit it prints a duration in.
+_TIME_VALUE_UNITS: Final = (
+    ("d", 86_400 * 10**9),
+    ("h", 3_600 * 10**9),
+    ("m", 60 * 10**9),
+    ("s", 10**9),
+    ("ms", 10**6),
+    ("micros", 10**3),
+)
+
+
+def time_value_text(period: timedelta) -> str:
+    """A duration as Elasticsearch's `TimeValue.toString()` prints it in messages: `5s`, `1.5m`,
+    `500ms`, `0s`.
+
+    The largest unit the duration reaches, the value as `Double.toString` prints it, its
+    fraction cut (not rounded) to one digit and dropped when that digit is 0 (libs/core
+    org/elasticsearch/core/TimeValue.java, toHumanReadableString(1)).
+    """
+    nanos = period // timedelta(microseconds=1) * 1000
+    if nanos < 0:
+        return str(nanos)
+    if nanos == 0:
+        return "0s"
+    value, suffix = float(nanos), "nanos"
+    for unit, size in _TIME_VALUE_UNITS:
+        if nanos >= size:
+            value, suffix = nanos / size, unit
+            break
+    text = lang.double_text(value)
+    whole, _, rest = text.partition(".")
+    fraction, exponent, power = rest.partition("E")
+    digit = fraction[:1] if not exponent else fraction
+    digit = digit.rstrip("0")
+    body = f"{whole}.{digit}" if digit else whole
+    return f"{body}{exponent}{power}{suffix}"

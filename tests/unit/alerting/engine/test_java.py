@@ -5,12 +5,14 @@ them."""
 from __future__ import annotations
 
 import datetime as dt
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from pipeline.alerting.engine.conditions import evaluate
 from pipeline.alerting.engine.java import lang
+from pipeline.alerting.engine.java.durations import DurationError, parse_interval, time_value_text
 from pipeline.alerting.engine.mustache import TemplateError, render
 
 pytestmark = pytest.mark.unit
@@ -99,3 +101,29 @@ def test_a_value_containing_itself_is_an_error_not_a_hang() -> None:
         lang.string_value(looped)
     with pytest.raises(TemplateError, match="contains itself"):
         render("{{ctx.x}}", {"ctx": {"x": {"y": looped}}})
+
+
+@pytest.mark.parametrize(
+    ("period", "text"),
+    [
+        (timedelta(0), "0s"),
+        (timedelta(seconds=5), "5s"),
+        (timedelta(seconds=90), "1.5m"),
+        (timedelta(milliseconds=500), "500ms"),
+        (timedelta(milliseconds=1999), "1.9s"),  # cut, not rounded
+        (timedelta(milliseconds=61_234), "1m"),  # a fraction digit of 0 is dropped
+        (timedelta(minutes=61), "1h"),
+        (timedelta(days=3, hours=5), "3.2d"),
+        (timedelta(microseconds=5), "5micros"),
+    ],
+)
+def test_time_value_text(period: timedelta, text: str) -> None:
+    """Durations in Watcher's messages print as TimeValue.toString(): the largest unit reached,
+    one fraction digit cut from Double.toString, none when it is 0 (elasticsearch
+    libs/core/src/main/java/org/elasticsearch/core/TimeValue.java, toHumanReadableString)."""
+    assert time_value_text(period) == text
+
+
+def test_an_interval_too_long_for_a_timedelta_is_a_duration_error() -> None:
+    with pytest.raises(DurationError, match="too long"):
+        parse_interval("99999999999999d")

@@ -67,6 +67,19 @@ def test_ack_lifecycle() -> None:
     assert decide(state, True, at(2001), PERIOD).execute is True
 
 
+def test_throttle_reasons_are_watchers_texts() -> None:
+    """The reasons a throttled or acknowledged action gives are Watcher's (x-pack/plugin/
+    watcher/src/main/java/org/elasticsearch/xpack/watcher/actions/throttler/PeriodThrottler.java
+    and AckThrottler.java, whose unit test expects "action [_action] was acked at [..]")."""
+    state = after_execution(ActionState.new(T0), at(0), succeeded=True)
+    throttled = decide(state, True, at(90), PERIOD, "notify")
+    assert throttled.reason == (
+        "throttling interval is set to [15m] but time elapsed since last execution is [1.5m]"
+    )
+    acked = decide(ack(state, at(1)), True, at(1000), PERIOD, "notify")
+    assert acked.reason == "action [notify] was acked at [2026-11-25T10:00:01.000Z]"
+
+
 def test_watch_condition_not_met_runs_nothing() -> None:
     decision = decide(ActionState.new(T0), False, at(1), PERIOD)
     assert (decision.execute, decision.status) == (False, EXECUTION_NOT_NEEDED)
