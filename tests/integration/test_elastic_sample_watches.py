@@ -144,8 +144,13 @@ def test_elastic_sample_watch(
                 adapters.services(config, es),
             )
     finally:
-        # The watch's own index actions create indices too (e.g. connection-scans).
-        created = set(es.indices.get(index="*", allow_no_indices=True)) - before
+        # The watch's own index actions create indices too (e.g. connection-scans); indices of
+        # other tests running meanwhile (every one named ew-test-...) are theirs to delete.
+        created = {
+            name
+            for name in set(es.indices.get(index="*", allow_no_indices=True)) - before
+            if not name.startswith("ew-test-")
+        }
         es.indices.delete(index=",".join(sorted(created | {real_index})))
 
     if name in EXPECTED_FAILURES:
