@@ -110,6 +110,8 @@ def action_items(
             return None
     if spec.get("transform"):
         result["transform"] = transform(run, spec["transform"], f"actions.{action_id}.transform")
+        if result["transform"]["status"] == "failure":  # as Watcher's ActionWrapper says it
+            raise ExecutionError("Failed to transform payload")
     if not spec.get("foreach"):
         return [run.ctx["payload"]]
     found = conditions.resolve_path(run.ctx, str(spec["foreach"]))
