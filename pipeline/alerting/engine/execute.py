@@ -89,15 +89,13 @@ def execute(
         status = replace(status, last_checked=now)
         if met:
             status = replace(status, last_met_condition=now)
-            # Watcher runs the watch's transform only for a watch with actions; a failed one
-            # runs none of them, and the watch is still `executed` (20_transform.yml).
-            if watch.get("transform") and actions:
+            if watch.get("transform") and actions:  # as Watcher: only with actions to run
                 run.result["transform"] = transform(run, watch["transform"], "transform")
-            if run.result.get("transform", {}).get("status") == "failure":
-                run.result["actions"] = []
-                run.messages.append("failed to execute watch transform")
-            else:
-                status = run_actions(run, actions, status)
+                if run.result["transform"]["status"] == "failure":
+                    # No action runs; the watch is still `executed` (20_transform.yml).
+                    actions = {}
+                    run.messages.append("failed to execute watch transform")
+            status = run_actions(run, actions, status)
             record["state"] = "executed"
         else:
             status = replace(

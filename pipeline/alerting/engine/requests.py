@@ -95,6 +95,11 @@ def stored_source(run: Run, script_id: str) -> Any:
     found = lookup(script_id) if lookup is not None and script_id else None
     if found is None:
         raise ExecutionError(f"search template: no stored script with id [{script_id}]")
+    lang = found.get("lang") or "mustache"
+    if lang != "mustache":
+        raise ExecutionError(
+            f"search template: stored script [{script_id}] is {lang}, not mustache"
+        )
     return found.get("source", "")
 
 

@@ -261,6 +261,9 @@ def test_search_template_by_stored_id() -> None:
     missing = _run(_template_watch({"id": "nope"}), services)
     assert missing["state"] == "failed"
     assert "[nope]" in missing["result"]["input"]["reason"]
+    stored["script"] = {"lang": "painless", "source": "return 1"}
+    wrong = _run(_template_watch({"id": "script"}), services)
+    assert "[script] is painless, not mustache" in wrong["result"]["input"]["reason"]
 
 
 @pytest.mark.parametrize("body", ['{"size": 1}', None])
