@@ -177,8 +177,8 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
     except OutboundRefusedError as err:
         raise ExecutionError(f"http input: {err}") from err
     timeout = httpx.Timeout(
-        _seconds(request.get("read_timeout"), 10.0),
-        connect=_seconds(request.get("connection_timeout"), 10.0),
+        _timeout(request, "read_timeout", "read_timeout_millis"),
+        connect=_timeout(request, "connection_timeout", "connection_timeout_in_millis"),
     )
     body = request.get("body")
     if body is not None and not isinstance(body, str | bytes):
@@ -232,6 +232,13 @@ def _input_auth(
 
 def _seconds(value: Any, default: float) -> float:
     return default if value is None else parse_duration(str(value)).total_seconds()
+
+
+def _timeout(request: Mapping[str, Any], name: str, millis: str) -> float:
+    """A request's timeout in seconds, from either of Watcher's forms; 10 s by default."""
+    if request.get(millis) is not None:
+        return float(request[millis]) / 1000
+    return _seconds(request.get(name), 10.0)
 
 
 def script_runner(config: Config) -> ScriptRunner:

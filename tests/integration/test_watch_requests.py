@@ -51,9 +51,9 @@ def test_search_template_runs_against_elasticsearch(
     hits come back; the result shows the rendered body and the template. The test
     Elasticsearch has no lang-mustache: edgewatch renders the template itself."""
     _seed(es, index_name)
-    stored = {
-        "by-level": {"lang": "mustache", "source": '{"query": {"term": {"level": "{{level}}"}}}'}
-    }
+    # As the yml test's stored template: an object source, stored as its JSON text.
+    must = {"bool": {"must": [{"term": {"level": "{{level}}"}}]}}
+    stored = {"by-level": {"lang": "mustache", "source": json.dumps({"query": must})}}
     services = replace(adapters.services(config, client=es), stored_script=stored.get)
     inline = {
         "source": '{"query": {"term": {"host.keyword": "{{host}}"}}, "size": {{size}}}',
@@ -71,6 +71,9 @@ def test_search_template_runs_against_elasticsearch(
         assert result["payload"]["hits"]["total"] == total
         assert result["search"]["request"]["template"] == template
         assert "query" in result["search"]["request"]["body"]
+    assert result["search"]["request"]["body"]["query"]["bool"]["must"][0]["term"] == {
+        "level": "info"
+    }
     assert len(result["payload"]["hits"]["hits"]) == 2  # the stored one has no size
     record = _execute(
         {

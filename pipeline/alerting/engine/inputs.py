@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.alerting.engine import requests
-from pipeline.alerting.engine.evaluate import transform
+from pipeline.alerting.engine.evaluate import error_object, transform
 from pipeline.alerting.engine.run import ExecutionError, Run, check_time, only_one
 
 
@@ -30,12 +30,20 @@ def read_input(run: Run, spec: Mapping[str, Any]) -> dict[str, Any]:
 def input_result(run: Run, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """One input's result as Watcher's Input.Result shows it: `{type, status, payload}` plus
     the request it sent (`search.request`, `http.request`/`status_code`); a failure has
-    `reason` (and the request when it was rendered) in place of the payload."""
+    `reason` and `error` (and the request when it was rendered) in place of the payload."""
     shown: dict[str, Any] = {}
     try:
         payload = input_payload(run, kind, body, shown)
     except ExecutionError as err:
-        return {"type": kind, "status": "failure", "reason": str(err), **shown}
+        # Watcher's Input.Result has `error` only; `reason` is kept for edgewatch's readers.
+        reason = str(err)
+        return {
+            "type": kind,
+            "status": "failure",
+            "reason": reason,
+            "error": error_object(reason),
+            **shown,
+        }
     return {"type": kind, "status": "success", "payload": payload, **shown}
 
 

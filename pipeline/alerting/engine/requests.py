@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.alerting.engine import conditions
+from pipeline.alerting.engine.java.durations import parse_duration
 from pipeline.alerting.engine.mustache import TemplateError, render
 from pipeline.alerting.engine.run import ExecutionError, Run, render_text, template_model
 
@@ -136,6 +137,14 @@ def http_request(run: Run, spec: Mapping[str, Any]) -> dict[str, Any]:
         query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
         if query:
             rendered["params"] = {**query, **(rendered.get("params") or {})}
+    # Timeouts as HttpRequest keeps them, in milliseconds, whichever form the rule used.
+    for name, millis in (
+        ("connection_timeout", "connection_timeout_in_millis"),
+        ("read_timeout", "read_timeout_millis"),
+    ):
+        if rendered.get(name) is not None and rendered.get(millis) is None:
+            rendered[millis] = int(parse_duration(str(rendered[name])).total_seconds() * 1000)
+        rendered.pop(name, None)
     rendered["scheme"] = str(rendered.get("scheme") or "http").lower()
     rendered["method"] = str(rendered.get("method") or "get").lower()
     if rendered.get("port") is None:
@@ -147,7 +156,16 @@ def shown_http(request: Mapping[str, Any]) -> dict[str, Any]:
     """The http request as Watcher's result shows it (HttpRequest.toXContent's order); the
     record's redaction (pipeline/redact.py) hides its password and Authorization header."""
     shown = {k: request[k] for k in ("host", "port", "scheme", "method") if k in request}
-    for key in ("path", "params", "headers", "auth", "body"):
+    for key in (
+        "path",
+        "params",
+        "headers",
+        "auth",
+        "body",
+        "connection_timeout_in_millis",
+        "read_timeout_millis",
+        "proxy",
+    ):
         if request.get(key) not in (None, "", {}):
             shown[key] = request[key]
     return shown

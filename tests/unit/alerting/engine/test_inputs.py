@@ -198,7 +198,9 @@ def test_chain_input_with_transform_element() -> None:
 def test_chain_input_goes_on_after_a_failing_input() -> None:
     """ExecutableChainInput (x-pack/plugin/watcher/src/main/java/org/elasticsearch/xpack/
     watcher/input/chain/ExecutableChainInput.java): a failed input's payload is Payload.EMPTY,
-    stored as {}; the chain goes on and succeeds."""
+    stored as {}; the chain goes on and succeeds. The failed step shows as Input.Result's
+    failure (x-pack/plugin/core/src/main/java/org/elasticsearch/xpack/core/watcher/input/
+    Input.java): `error`, and the request once rendered."""
 
     def failing(request: Mapping[str, Any]) -> dict[str, Any]:
         raise RuntimeError("Elasticsearch answered 400: parsing_exception: unknown query")
@@ -219,8 +221,12 @@ def test_chain_input_goes_on_after_a_failing_input() -> None:
     assert record["state"] == "executed"
     assert result["status"] == "success"
     assert result["payload"] == {"broken": {}, "fixed": {"ok": 1}}
-    assert result["chain"]["broken"]["status"] == "failure"
-    assert "unknown query" in result["chain"]["broken"]["reason"]
+    broken = result["chain"]["broken"]
+    assert broken["status"] == "failure"
+    assert "unknown query" in broken["reason"]
+    # Input.Result's failure: `error` with the Elasticsearch exception type.
+    assert broken["error"] == {"type": "parsing_exception", "reason": broken["reason"]}
+    assert broken["search"]["request"]["indices"] == ["x"]
 
 
 def _template_watch(template: Any) -> dict[str, Any]:
@@ -279,7 +285,8 @@ def test_search_body_without_template_has_no_template_key(body: str | None) -> N
 def test_http_request_fields_are_text_templates() -> None:
     """HttpRequestTemplate.render (x-pack/plugin/watcher/src/main/java/org/elasticsearch/xpack/
     watcher/common/http/HttpRequestTemplate.java): path, params, headers and body are text
-    templates, a body may be {source, params}; the rendered body is what the result shows."""
+    templates, a body may be {source, params}; the rendered body is what the result shows;
+    timeouts show in milliseconds (HttpRequest.toXContent)."""
     http = FakeHttp(200, "{}")
     request = {
         "scheme": "HTTPS",
@@ -288,6 +295,8 @@ def test_http_request_fields_are_text_templates() -> None:
         "method": "POST",
         "path": "/q/{{ctx.watch_id}}",
         "body": {"source": "{{who}} at {{ctx.watch_id}}", "params": {"who": "me"}},
+        "read_timeout": "5s",
+        "connection_timeout_in_millis": 2000,
     }
     watch = {"input": {"http": {"request": request}}, "actions": LOG}
     shown = _run(watch, replace(Fakes().services(), http=http))["result"]["input"]["http"]
@@ -298,6 +307,8 @@ def test_http_request_fields_are_text_templates() -> None:
         "method": "post",
         "path": "/q/w",
         "body": "me at w",
+        "connection_timeout_in_millis": 2000,
+        "read_timeout_millis": 5000,
     }
     assert http.requests[0]["body"] == "me at w"
 
