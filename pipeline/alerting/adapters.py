@@ -210,6 +210,13 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
     }
 
 
+def _timeout(request: Mapping[str, Any], name: str, millis: str) -> float:
+    """A request's timeout in seconds, from either of Watcher's forms; 10 s by default."""
+    if request.get(millis) is not None:
+        return float(request[millis]) / 1000
+    return _seconds(request.get(name), 10.0)
+
+
 def _input_auth(
     request: Mapping[str, Any], http: HttpConfig, target: outbound.Target
 ) -> tuple[str, str] | None:
@@ -232,13 +239,6 @@ def _input_auth(
 
 def _seconds(value: Any, default: float) -> float:
     return default if value is None else parse_duration(str(value)).total_seconds()
-
-
-def _timeout(request: Mapping[str, Any], name: str, millis: str) -> float:
-    """A request's timeout in seconds, from either of Watcher's forms; 10 s by default."""
-    if request.get(millis) is not None:
-        return float(request[millis]) / 1000
-    return _seconds(request.get(name), 10.0)
 
 
 def script_runner(config: Config) -> ScriptRunner:
