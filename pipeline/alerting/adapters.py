@@ -168,8 +168,10 @@ def services(
 
 
 def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> dict[str, Any]:
-    """Watcher's http input: send the (rendered) request; the payload is the response body,
-    parsed as JSON when it is JSON, plus `_status_code` and `_headers`, as in Watcher.
+    """Watcher's http input: send the (rendered) request; the answer as `{"status_code",
+    "headers": {name: [values]}, "body": text}`, which the engine turns into the payload
+    (engine/requests.response_payload). A body without a Content-Type header gets one as
+    Watcher's HttpClient gives it (outbound_http.with_content_type).
 
     The request goes only where `http.allowed_hosts` allows, its answer is read up to
     `http.max_response_bytes`, and a rule's `auth.basic` username without a password takes
@@ -187,19 +189,21 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
     except OutboundRefusedError as err:
         raise ExecutionError(f"http input: {err}") from err
     timeout = httpx.Timeout(
-        _seconds(request.get("read_timeout"), 10.0),
-        connect=_seconds(request.get("connection_timeout"), 10.0),
+        _timeout(request, "read_timeout", "read_timeout_millis"),
+        connect=_timeout(request, "connection_timeout", "connection_timeout_in_millis"),
     )
     body = request.get("body")
+    if body is not None and not isinstance(body, str | bytes):
+        body = json.dumps(body)
+    headers = {str(k): str(v) for k, v in (request.get("headers") or {}).items()}
     client = outbound_http.shared_client(http.allowed_hosts)
     try:
         with client.stream(
             str(request.get("method", "get")).upper(),
             str(url),
             params=request.get("params") or None,
-            headers={**outbound_http.IDENTITY, **(request.get("headers") or {})},
-            content=body if isinstance(body, str | bytes) else None,
-            json=body if isinstance(body, dict | list) else None,
+            headers={**outbound_http.IDENTITY, **outbound_http.with_content_type(headers, body)},
+            content=body,
             auth=auth,
             timeout=timeout,
         ) as response:
@@ -208,15 +212,21 @@ def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> di
         raise ExecutionError(f"http input: {err}") from err
     except httpx.HTTPError as err:
         raise ExecutionError(f"http input: {url}: {err}") from err
-    text = outbound_http.text_of(response, raw)
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = {"_value": text}
-    payload = parsed if isinstance(parsed, dict) else {"_value": parsed}
-    payload["_status_code"] = response.status_code
-    payload["_headers"] = {k.lower(): [v] for k, v in response.headers.items()}
-    return payload
+    answer_headers: dict[str, list[str]] = {}
+    for name, value in response.headers.multi_items():
+        answer_headers.setdefault(name.lower(), []).append(value)
+    return {
+        "status_code": response.status_code,
+        "headers": answer_headers,
+        "body": outbound_http.text_of(response, raw),
+    }
+
+
+def _timeout(request: Mapping[str, Any], name: str, millis: str) -> float:
+    """A request's timeout in seconds, from either of Watcher's forms; 10 s by default."""
+    if request.get(millis) is not None:
+        return float(request[millis]) / 1000
+    return _seconds(request.get(name), 10.0)
 
 
 def _input_auth(

@@ -260,3 +260,25 @@ def text_of(response: httpx.Response, body: bytes) -> str:
 
 # Compression would let a small answer expand past the limit inside one decoded chunk.
 IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def with_content_type(
+    headers: typing.Mapping[str, str], body: str | bytes | None
+) -> dict[str, str]:
+    """`headers` plus the Content-Type Watcher's HttpClient gives a body sent without one: JSON
+    text (its first non-blank character `{`) is `application/json`, YAML (`---`)
+    `application/yaml`, anything else `text/plain; charset=UTF-8`. A Content-Type the rule
+    sets, in any case, is kept; a request without a body gets none."""
+    out = dict(headers)
+    if not body or any(name.lower() == "content-type" for name in out):
+        return out
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    start = text.lstrip()
+    if start.startswith("{"):
+        out["Content-Type"] = "application/json"
+    elif text.startswith("---"):
+        out["Content-Type"] = "application/yaml"
+    else:
+        # Watcher's Apache client says ISO-8859-1; edgewatch sends the body as UTF-8.
+        out["Content-Type"] = "text/plain; charset=UTF-8"
+    return out

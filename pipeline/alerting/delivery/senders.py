@@ -103,11 +103,13 @@ async def send_webhook(
     """
     stored = notification.content
     url = str(stored["url"])
+    own = webhook.request_headers(
+        stored, notification.id, config.hmac_secret, config.signature_header
+    )
+    # Without a Content-Type of the rule's, the type Watcher's HttpClient would send.
     headers = {
         **outbound_http.IDENTITY,
-        **webhook.request_headers(
-            stored, notification.id, config.hmac_secret, config.signature_header
-        ),
+        **outbound_http.with_content_type(own, str(stored.get("body", ""))),
     }
     try:
         auth = _webhook_auth(stored, config, outbound.target(url))

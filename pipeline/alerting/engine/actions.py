@@ -133,6 +133,8 @@ def action_items(
     watch_ctx = dict(run.ctx)
     if spec.get("transform"):
         result["transform"] = transform(run, spec["transform"], f"actions.{action_id}.transform")
+        if result["transform"]["status"] == "failure":  # as Watcher's ActionWrapper says it
+            raise ExecutionError("Failed to transform payload")
     if not spec.get("foreach"):
         return [run.ctx["payload"]]
     return foreach_items(watch_ctx, str(spec["foreach"]), max_iterations(spec), keyed)

@@ -3,11 +3,11 @@ never and script conditions; search, script and chain transforms."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.alerting.engine import conditions
-from pipeline.alerting.engine.inputs import search
+from pipeline.alerting.engine import conditions, requests
 from pipeline.alerting.engine.run import ExecutionError, Run, call_script, check_time, only_one
 
 
@@ -38,19 +38,56 @@ def evaluate(
 
 
 def transform(run: Run, spec: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Run a transform; its result as Watcher's Transform.Result shows it. A failing transform
+    does not raise: its result is `{type, status: "failure", reason, error}` (plus the search
+    request, once rendered), and the caller decides what a failure stops."""
     check_time(run, where)
     kind, body = only_one(spec, where)
+    shown: dict[str, Any] = {}
+    try:
+        payload = transform_payload(run, kind, body, where, shown)
+    except ExecutionError as err:
+        reason = str(err)
+        return {
+            "type": kind,
+            "status": "failure",
+            "reason": reason,
+            "error": error_object(reason),
+            **shown,
+        }
+    run.ctx["payload"] = payload
+    return {"type": kind, "status": "success", "payload": payload, **shown}
+
+
+def transform_payload(
+    run: Run, kind: str, body: Any, where: str, shown: dict[str, Any]
+) -> dict[str, Any]:
+    """The payload one transform gives; what the result shows of it goes into `shown`."""
     if kind == "search":
-        payload = search(run, body)
-    elif kind == "script":
+        sent, request = requests.search_request(run, body)
+        shown["search"] = {"request": request}
+        return requests.run_search(run, sent, f"{where}: search")
+    if kind == "script":
         value = call_script(run, body, where)
         # As in Watcher: a map becomes the payload, anything else is wrapped as `_value`.
-        payload = dict(value) if isinstance(value, Mapping) else {"_value": value}
-    elif kind == "chain":
+        return dict(value) if isinstance(value, Mapping) else {"_value": value}
+    if kind == "chain":
+        results: list[dict[str, Any]] = []
+        shown["chain"] = results
         for step in body if isinstance(body, list) else []:
-            transform(run, step, where)
-        payload = run.ctx["payload"]
-    else:
-        raise ExecutionError(f"{where}: transform type {kind!r} is not supported")
-    run.ctx["payload"] = payload
-    return {"type": kind, "status": "success", "payload": payload}
+            results.append(transform(run, step, where))
+            if results[-1]["status"] == "failure":
+                raise ExecutionError(results[-1]["reason"])
+        return dict(run.ctx["payload"])
+    raise ExecutionError(f"{where}: transform type {kind!r} is not supported")
+
+
+# The Elasticsearch error type an adapter's message names ("parsing_exception: unknown ...").
+_ERROR_TYPE = re.compile(r"\b([a-z_]+_exception)\b")
+
+
+def error_object(reason: str) -> dict[str, Any]:
+    """Watcher's `error` of a failed step, `{type, reason}`: the Elasticsearch exception type
+    the reason names, else `exception`."""
+    found = _ERROR_TYPE.search(reason)
+    return {"type": found.group(1) if found else "exception", "reason": reason}

@@ -111,8 +111,12 @@ def execute(
         status = replace(status, last_checked=now)
         if met:
             status = replace(status, last_met_condition=now)
-            if watch.get("transform"):
+            if watch.get("transform") and actions:  # as Watcher: only with actions to run
                 run.result["transform"] = transform(run, watch["transform"], "transform")
+                if run.result["transform"]["status"] == "failure":
+                    # No action runs; the watch is still `executed` (20_transform.yml).
+                    actions = {}
+                    run.messages.append("failed to execute watch transform")
             status = run_actions(run, actions, status)
         else:
             status = replace(

@@ -1,99 +1,101 @@
-"""The input phase of a watch execution: none, simple, search, http and chain inputs, rendered as
-Watcher renders them, and `extract`."""
+"""The input phase of a watch execution: none, simple, search, http and chain inputs (a chain
+may hold transforms too), each result showing its request as Watcher shows it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from pipeline.alerting.engine import conditions
-from pipeline.alerting.engine.mustache import render, render_value
-from pipeline.alerting.engine.run import ExecutionError, Run, check_time, only_one, template_model
+from pipeline.alerting.engine import requests
+from pipeline.alerting.engine.evaluate import error_object, transform
+from pipeline.alerting.engine.run import ExecutionError, Run, check_time, only_one
 
 
 def read_input(run: Run, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The watch's input result (`alternative_input` in its place when given); a failed input
+    is recorded in the result and raised as ExecutionError."""
     if run.options.alternative_input is not None:
         run.ctx["payload"] = dict(run.options.alternative_input)
         return {"type": "simple", "status": "success", "payload": run.ctx["payload"]}
     check_time(run, "input")
     kind, body = only_one(spec, "input")
+    result = input_result(run, kind, body)
+    if result["status"] == "failure":
+        run.result["input"] = result
+        raise ExecutionError(result["reason"])
+    run.ctx["payload"] = result["payload"]
+    return result
+
+
+def input_result(run: Run, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """One input's result as Watcher's Input.Result shows it: `{type, status, payload}` plus
+    the request it sent (`search.request`, `http.request`/`status_code`); a failure has
+    `reason` and `error` (and the request when it was rendered) in place of the payload."""
+    shown: dict[str, Any] = {}
     try:
-        payload = input_payload(run, kind, body)
+        payload = input_payload(run, kind, body, shown)
     except ExecutionError as err:
-        run.result["input"] = {"type": kind, "status": "failure", "reason": str(err)}
-        raise
-    run.ctx["payload"] = payload
-    return {"type": kind, "status": "success", "payload": payload}
+        # Watcher's Input.Result has `error` only; `reason` is kept for edgewatch's readers.
+        reason = str(err)
+        return {
+            "type": kind,
+            "status": "failure",
+            "reason": reason,
+            "error": error_object(reason),
+            **shown,
+        }
+    return {"type": kind, "status": "success", "payload": payload, **shown}
 
 
-def input_payload(run: Run, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def input_payload(
+    run: Run, kind: str, body: Mapping[str, Any], shown: dict[str, Any]
+) -> dict[str, Any]:
+    """The payload of one input; what the result shows of its request goes into `shown`."""
     if kind == "none":
         return {}
     if kind == "simple":
         return dict(body)
     if kind == "search":
-        return extract(search(run, body), body.get("extract"))
+        sent, request = requests.search_request(run, body)
+        shown["search"] = {"request": request}
+        found = requests.run_search(run, sent, "search input")
+        return requests.extract(found, body.get("extract"))
     if kind == "http":
-        if run.services.http is None:
-            raise ExecutionError("http input: no HTTP client configured")
-        request = render_value(dict(body.get("request") or {}), template_model(run))
-        return extract(run.services.http(request), body.get("extract"))
+        rendered = requests.http_request(run, body.get("request") or {})
+        shown["http"] = {"request": requests.shown_http(rendered)}
+        answer = requests.run_http(run, rendered)
+        shown["http"]["status_code"] = answer["status_code"]
+        return requests.response_payload(
+            answer["status_code"],
+            answer.get("headers") or {},
+            str(answer.get("body") or ""),
+            body.get("response_content_type"),
+            body.get("extract"),
+        )
     if kind == "chain":
-        combined: dict[str, Any] = {}
-        for entry in body.get("inputs") or []:
-            name, inner = only_one(entry, "chain input")
-            inner_kind, inner_body = only_one(inner, f"chain input {name}")
-            combined[name] = input_payload(run, inner_kind, inner_body)
-            # Later inputs of the chain see earlier ones as ctx.payload.<name>.
-            run.ctx["payload"] = combined
-        return combined
+        return chain(run, body, shown)
     raise ExecutionError(f"input type {kind!r} is not supported")
 
 
-def search(run: Run, body: Mapping[str, Any]) -> dict[str, Any]:
-    request = dict(body.get("request") or {})
-    if "template" in request:
-        raise ExecutionError(
-            "search input: request.template (search templates) is not supported yet; "
-            "put the query in request.body"
-        )
-    rendered = {
-        "indices": request.get("indices", []),
-        "body": render_body(run, request.get("body") or {}),
-        "search_type": request.get("search_type", "query_then_fetch"),
-        "indices_options": request.get("indices_options"),
-        "timeout": body.get("timeout"),
-    }
-    try:
-        return run.services.search(rendered)
-    except ExecutionError:
-        raise
-    except Exception as err:  # the adapter's own errors, reported in the record
-        raise ExecutionError(f"search input failed: {err}") from err
-
-
-def render_body(run: Run, body: Any) -> Any:
-    """As Watcher does: the body as JSON text, rendered as one template with JSON escaping."""
-    text = render(json.dumps(body), template_model(run), escape="json")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ExecutionError(f"search request body is not JSON once rendered: {err}") from err
-
-
-def extract(payload: dict[str, Any], keys: Any) -> dict[str, Any]:
-    """Watcher's `extract`: keep only these (dotted) paths of the payload."""
-    if not keys:
-        return payload
-    out: dict[str, Any] = {}
-    for key in keys:
-        value = conditions.eval_path(key, payload)
-        if value is None:
-            continue
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return out
+def chain(run: Run, body: Mapping[str, Any], shown: dict[str, Any]) -> dict[str, Any]:
+    """Watcher's chain input (ExecutableChainInput): each input, or transform, sees the
+    payloads before it as `ctx.payload.<name>`; an input that fails adds `{}` and the chain
+    goes on, a transform that fails fails the chain."""
+    combined: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    shown["chain"] = results
+    for entry in body.get("inputs") or []:
+        name, inner = only_one(entry, "chain input")
+        inner_kind, inner_body = only_one(inner, f"chain input {name}")
+        run.ctx["payload"] = dict(combined)
+        if inner_kind == "transform":
+            step = transform(run, inner_body, f"chain input {name}")
+            results[name] = {**step, "type": "transform"}
+            if step["status"] == "failure":
+                raise ExecutionError(f"chain input {name}: {step['reason']}")
+        else:
+            step = input_result(run, inner_kind, inner_body)
+            results[name] = step
+        combined[name] = step.get("payload", {}) if step["status"] == "success" else {}
+    run.ctx["payload"] = combined
+    return combined
