@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from pipeline.alerting.delivery import email
 from pipeline.alerting.delivery.notifications import Notification
+from pipeline.alerting.engine.java import dates
 from pipeline.alerting.engine.mustache import Escape, escape_for, render, split_content_type
 
 SUPPORTED_ACTIONS = ("logging", "index", "email", "webhook")
@@ -110,8 +111,25 @@ def check_time(run: Run, step: str) -> None:
 
 
 def template_model(run: Run) -> dict[str, Any]:
-    """What templates see: Watcher's model is a map with one key, `ctx`."""
-    return {"ctx": run.ctx}
+    """What templates see: Watcher's model is a map with one key, `ctx`. Its dates are
+    ZonedDateTimes there, so mustache prints them as java.time does (`2015-01-04T00:00Z`,
+    yml/mustache/30_search_input.yml), not in the record's format the ctx keeps."""
+    trigger = run.ctx.get("trigger") or {}
+    return {
+        "ctx": {
+            **run.ctx,
+            "execution_time": _as_date(run.ctx.get("execution_time")),
+            "trigger": {key: _as_date(value) for key, value in trigger.items()},
+        }
+    }
+
+
+def _as_date(value: Any) -> Any:
+    """A ctx date (record format) as the datetime Watcher's ctx holds; else as it is."""
+    try:
+        return dates.parse_date(value) if isinstance(value, str) else value
+    except dates.DateMathError:
+        return value
 
 
 def render_text(run: Run, template: Any) -> str:

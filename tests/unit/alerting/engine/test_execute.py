@@ -62,7 +62,8 @@ def test_search_is_rendered_condition_met_and_text_logged() -> None:
     record, _ = _run(_spike_watch(), fakes)
     assert record["state"] == "executed"
     gte = fakes.searches[0]["body"]["query"]["range"]["@timestamp"]["gte"]
-    assert gte == "2026-11-25T10:00:00.000Z||-5m"  # Elasticsearch resolves the date math
+    # ZonedDateTime.toString, as yml/mustache/30_search_input.yml; Elasticsearch does the math.
+    assert gte == "2026-11-25T10:00Z||-5m"
     assert record["result"]["condition"] == {
         "type": "compare",
         "status": "success",

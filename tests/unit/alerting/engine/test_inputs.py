@@ -321,3 +321,23 @@ def test_a_search_template_that_does_not_render_is_an_input_failure() -> None:
     assert record["result"]["input"]["status"] == "failure"
     record = _run(_template_watch({"source": "not json {{ctx.watch_id}}"}), Fakes().services())
     assert "not JSON once rendered" in record["result"]["input"]["reason"]
+
+
+def test_dates_in_templates_print_as_java_time() -> None:
+    """yml/mustache/30_search_input.yml: with scheduled_time 2015-01-04T00:00:00 the rendered
+    search body reads "2015-01-04T00:00Z||-3d" (ctx dates are ZonedDateTimes in Watcher's
+    model, printed by ZonedDateTime.toString); text templates print them the same way, while
+    the record keeps its own format (2015-01-04T00:00:05.250Z)."""
+    fakes = Fakes()
+    body = {"query": {"range": {"date": {"gte": "{{ctx.trigger.scheduled_time}}||-3d"}}}}
+    watch = {
+        "input": {"search": {"request": {"indices": ["idx"], "body": body}}},
+        "actions": {"log": {"logging": {"text": "{{ctx.execution_time}}"}}},
+    }
+    at = datetime(2015, 1, 4, 0, 0, 5, 250000, tzinfo=UTC)
+    options = RunOptions(execution_time=at, scheduled_time=datetime(2015, 1, 4, tzinfo=UTC))
+    record, _ = execute("w", watch, options, fakes.services())
+    shown = record["result"]["input"]["search"]["request"]["body"]
+    assert shown["query"]["range"]["date"]["gte"] == "2015-01-04T00:00Z||-3d"
+    assert record["result"]["actions"][0]["logging"]["logged_text"] == "2015-01-04T00:00:05.250Z"
+    assert record["result"]["execution_time"] == "2015-01-04T00:00:05.250Z"
