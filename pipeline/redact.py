@@ -77,6 +77,15 @@ def _redact_pairs(query: str) -> str:
     return "&".join(parts)
 
 
+def redact_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters as a map (a Watcher http request's `params`), the values of those named
+    like secrets (`token`, `api_key`, `sig`, ...) replaced: the same names `redact_url` hides."""
+    return {
+        name: REDACTED if value is not None and _secret_param(str(name)) else value
+        for name, value in params.items()
+    }
+
+
 def redact_url(url: str) -> str:
     """`url` without userinfo and with token-like query (and fragment) values masked."""
     try:

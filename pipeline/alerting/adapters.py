@@ -16,23 +16,21 @@ from typing import Any
 import httpx
 from elasticsearch import ApiError, Elasticsearch
 
-from pipeline.alerting import outbound, outbound_http
+from pipeline.alerting import watch_http
 from pipeline.alerting.delivery.email import HtmlPolicy
 from pipeline.alerting.delivery.notifications import Notification
-from pipeline.alerting.engine.java.durations import parse_duration
 from pipeline.alerting.engine.painless import (
     compile_error,
     compile_request,
     normalise,
     request,
 )
-from pipeline.alerting.engine.run import ExecutionError, ScriptRunner, Services
+from pipeline.alerting.engine.run import ScriptRunner, Services
 from pipeline.alerting.format.scripts import Compiler, ScriptsUncheckedError
 from pipeline.alerting.msearch import BatchingSearcher
-from pipeline.alerting.outbound import OutboundRefusedError
 from pipeline.alerting.stored_scripts import StoredScripts, cluster_lookup
 from pipeline.clients import elasticsearch as es_client
-from pipeline.config import Config, HttpConfig
+from pipeline.config import Config
 
 _LEVELS = {
     "error": logging.ERROR,
@@ -158,99 +156,13 @@ def services(
         index=index,
         log_text=log_text,
         run_script=script_runner(config),
-        http=lambda request: http_input(request, config.http),
-        http_fetch=lambda request: http_fetch(request, config.http),
+        http=lambda request: watch_http.http_input(request, config.http),
+        http_fetch=lambda request: watch_http.http_fetch(request, config.http),
         notify=notify,
         stored_script=stored_script,
         kibana_url=config.alert.kibana_url,
         html_policy=HtmlPolicy.of(config.smtp),
     )
-
-
-def http_input(request: Mapping[str, Any], http: HttpConfig | None = None) -> dict[str, Any]:
-    """Watcher's http input: send the (rendered) request; the answer as `{"status_code",
-    "headers": {name: [values]}, "body": text}`, which the engine turns into the payload
-    (engine/requests.response_payload). A body without a Content-Type header gets one as
-    Watcher's HttpClient gives it (outbound_http.with_content_type).
-
-    The request goes only where `http.allowed_hosts` allows, its answer is read up to
-    `http.max_response_bytes`, and a rule's `auth.basic` username without a password takes
-    `http.input_password`, for `http.input_credential_hosts` only (outbound.py). A refused or
-    failed request raises ExecutionError: the execution records the input as failed."""
-    http = http or HttpConfig()
-    url = request.get("url")
-    if not url:
-        scheme = request.get("scheme", "http")
-        path = str(request.get("path", "")).lstrip("/")
-        url = f"{scheme}://{request['host']}:{request['port']}/{path}"
-    try:
-        target = outbound.target(str(url))
-        auth = _input_auth(request, http, target)
-    except OutboundRefusedError as err:
-        raise ExecutionError(f"http input: {err}") from err
-    timeout = httpx.Timeout(
-        _timeout(request, "read_timeout", "read_timeout_millis"),
-        connect=_timeout(request, "connection_timeout", "connection_timeout_in_millis"),
-    )
-    body = request.get("body")
-    if body is not None and not isinstance(body, str | bytes):
-        body = json.dumps(body)
-    headers = {str(k): str(v) for k, v in (request.get("headers") or {}).items()}
-    client = outbound_http.shared_client(http.allowed_hosts)
-    try:
-        with client.stream(
-            str(request.get("method", "get")).upper(),
-            str(url),
-            params=request.get("params") or None,
-            headers={**outbound_http.IDENTITY, **outbound_http.with_content_type(headers, body)},
-            content=body,
-            auth=auth,
-            timeout=timeout,
-        ) as response:
-            raw = outbound_http.read_capped(response, http.max_response_bytes)
-    except (OutboundRefusedError, outbound_http.ResponseTooLargeError) as err:
-        raise ExecutionError(f"http input: {err}") from err
-    except httpx.HTTPError as err:
-        raise ExecutionError(f"http input: {url}: {err}") from err
-    answer_headers: dict[str, list[str]] = {}
-    for name, value in response.headers.multi_items():
-        answer_headers.setdefault(name.lower(), []).append(value)
-    return {
-        "status_code": response.status_code,
-        "headers": answer_headers,
-        "body": outbound_http.text_of(response, raw),
-    }
-
-
-def _timeout(request: Mapping[str, Any], name: str, millis: str) -> float:
-    """A request's timeout in seconds, from either of Watcher's forms; 10 s by default."""
-    if request.get(millis) is not None:
-        return float(request[millis]) / 1000
-    return _seconds(request.get(name), 10.0)
-
-
-def _input_auth(
-    request: Mapping[str, Any], http: HttpConfig, target: outbound.Target
-) -> tuple[str, str] | None:
-    """The rule's basic auth; without a password in the rule, `http.input_password`, which
-    goes only to `http.input_credential_hosts` (a request elsewhere fails, naming it)."""
-    basic = (request.get("auth") or {}).get("basic")
-    if not isinstance(basic, Mapping):
-        return None
-    username = str(basic.get("username", ""))
-    if basic.get("password") or not http.input_password:
-        return (username, str(basic.get("password") or ""))
-    if not outbound.credentials_allowed(outbound.parse_all(http.input_credential_hosts), target):
-        raise OutboundRefusedError(
-            f"{target.hostport} asks for basic auth without a password in the rule, but it is"
-            " not in http.input_credential_hosts (EDGEWATCH_HTTP_INPUT_CREDENTIAL_HOSTS), so"
-            " http.input_password was not sent; add the host there if it is the password's"
-        )
-    return (username, http.input_password)
-
-
-def _seconds(value: Any, default: float) -> float:
-    return default if value is None else parse_duration(str(value)).total_seconds()
 
 
 def stored_scripts(config: Config, rules_dir: Path | None) -> StoredScripts:
@@ -360,35 +272,3 @@ def _raise_for(response: httpx.Response) -> None:
         body = {}
     found = reasons(body.get("error") if isinstance(body, dict) else None)
     raise RuntimeError(found or f"HTTP {response.status_code}: {response.text[:500]}")
-
-
-def http_fetch(
-    request: Mapping[str, Any], http: HttpConfig | None = None
-) -> tuple[int, str | None, bytes]:
-    """Send a rendered Watcher HTTP request (an email `http` attachment's): the status, the
-    Content-Type and the body, read up to `http.max_response_bytes`. Allowed hosts and the
-    config password go as for the http input; a refused or failed request raises."""
-    http = http or HttpConfig()
-    url = request.get("url")
-    if not url:
-        scheme = request.get("scheme", "http")
-        path = str(request.get("path", "")).lstrip("/")
-        url = f"{scheme}://{request['host']}:{request['port']}/{path}"
-    target = outbound.target(str(url))
-    timeout = httpx.Timeout(
-        _seconds(request.get("read_timeout"), 10.0),
-        connect=_seconds(request.get("connection_timeout"), 10.0),
-    )
-    body = request.get("body")
-    client = outbound_http.shared_client(http.allowed_hosts)
-    with client.stream(
-        str(request.get("method", "get")).upper(),
-        str(url),
-        params=request.get("params") or None,
-        headers={**outbound_http.IDENTITY, **(request.get("headers") or {})},
-        content=body if isinstance(body, str | bytes) else None,
-        auth=_input_auth(request, http, target),
-        timeout=timeout,
-    ) as response:
-        raw = outbound_http.read_capped(response, http.max_response_bytes)
-    return response.status_code, response.headers.get("content-type"), raw

@@ -17,7 +17,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting import adapters, outbound_http
+from pipeline.alerting import adapters, outbound_http, watch_http
 from pipeline.alerting.delivery import webhook
 from pipeline.alerting.delivery.notifications import Notification, notification_id
 from pipeline.alerting.delivery.senders import send_webhook
@@ -124,7 +124,7 @@ def test_http_input_payload_redaction_and_content_type(
     JSON body without Content-Type goes as application/json, a text body as text/plain."""
     http = replace(config.http, allowed_hosts=("127.0.0.1",))
     services = replace(
-        adapters.services(config), http=lambda request: adapters.http_input(request, http)
+        adapters.services(config), http=lambda request: watch_http.http_input(request, http)
     )
     http_receiver.respond_next(
         500, body=b'[{"queue": 1}]', headers={"Content-Type": "application/json"}

@@ -25,7 +25,7 @@ import pytest
 import trustme
 from elasticsearch import Elasticsearch
 
-from pipeline.alerting import adapters, outbound_http
+from pipeline.alerting import adapters, outbound_http, watch_http
 from pipeline.alerting.delivery import webhook
 from pipeline.alerting.delivery.courier import Courier
 from pipeline.alerting.delivery.notifications import WEBHOOK, Notification, notification_id
@@ -241,10 +241,10 @@ def test_configured_credentials_are_not_sent_to_another_host(
             input_credential_hosts=(owner_host,),
         )
         basic = {"auth": {"basic": {"username": "reader"}}}
-        answer = adapters.http_input({"url": f"{owner.url}/in", **basic}, http)
+        answer = watch_http.http_input({"url": f"{owner.url}/in", **basic}, http)
         assert json.loads(answer["body"])["ok"] is True
         with pytest.raises(ExecutionError, match=r"http\.input_credential_hosts"):
-            adapters.http_input({"url": f"{other.url}/in", **basic}, http)
+            watch_http.http_input({"url": f"{other.url}/in", **basic}, http)
         other_requests = list(other.requests)
 
     assert owner.requests[0].headers["authorization"] == f"Basic {login}"
@@ -283,7 +283,7 @@ def test_a_64_mib_answer_is_abandoned_at_the_cap(
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
         with pytest.raises(ExecutionError, match="max_response_bytes") as input_error:
-            adapters.http_input({"url": f"{http_receiver.url}/big"}, http)
+            watch_http.http_input({"url": f"{http_receiver.url}/big"}, http)
         _, input_peak = tracemalloc.get_traced_memory()
         input_peak -= before
         input_streamed = http_receiver.streamed

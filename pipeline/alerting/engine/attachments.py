@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pipeline.alerting.engine.run import ExecutionError, Run, only_one, template_model
+from pipeline.alerting.engine.run import ExecutionError, Run, only_one
 
 FORMATS = {"yaml": "application/yaml", "json": "application/json"}
 HTTP_FIELDS = ("request", "content_type", "inline")
@@ -50,7 +50,8 @@ def data_attachment(run: Run, name: str, spec: Mapping[str, Any]) -> dict[str, A
     fmt = str(spec.get("format") or "yaml").lower()
     if fmt not in FORMATS:
         raise ExecutionError(f"unknown data attachment format [{fmt}]")
-    model = template_model(run)
+    # Written as XContent writes the model: dates in the record's format, not java.time's.
+    model = {"ctx": run.ctx}
     if fmt == "json":
         raw = json.dumps(model, ensure_ascii=False, default=str).encode()
     else:

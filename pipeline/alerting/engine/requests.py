@@ -15,6 +15,7 @@ from pipeline.alerting.engine import conditions
 from pipeline.alerting.engine.java.durations import parse_duration
 from pipeline.alerting.engine.mustache import TemplateError, render
 from pipeline.alerting.engine.run import ExecutionError, Run, render_text, template_model
+from pipeline.redact import redact_params
 
 # Watcher's default indices options (IndicesOptions.lenientExpandOpen): not shown when used.
 LENIENT_EXPAND_OPEN = {
@@ -154,7 +155,9 @@ def http_request(run: Run, spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def shown_http(request: Mapping[str, Any]) -> dict[str, Any]:
     """The http request as Watcher's result shows it (HttpRequest.toXContent's order); the
-    record's redaction (pipeline/redact.py) hides its password and Authorization header."""
+    record's redaction (pipeline/redact.py) hides its password and Authorization header, and
+    here the params named like secrets, which a URL's query turned into (as in the url itself,
+    edgewatch hides `?api_key=` values; Watcher shows them)."""
     shown = {k: request[k] for k in ("host", "port", "scheme", "method") if k in request}
     for key in (
         "path",
@@ -168,6 +171,8 @@ def shown_http(request: Mapping[str, Any]) -> dict[str, Any]:
     ):
         if request.get(key) not in (None, "", {}):
             shown[key] = request[key]
+    if isinstance(shown.get("params"), Mapping):
+        shown["params"] = redact_params(shown["params"])
     return shown
 
 

@@ -10,7 +10,7 @@ One refusal is edgewatch's own: credentials in an http input. Watcher stores the
 them as `::es_redacted::`), but edgewatch's rules are files kept in git, so a password or a
 literal `Authorization` (or cookie, API key) value there is refused, as email and webhook
 passwords already are (the schema refuses `auth.basic.password`); the http input sends
-`http.input_password` instead (adapters.http_input).
+`http.input_password` instead (watch_http.http_input).
 """
 
 from __future__ import annotations
