@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline.alerting.msearch import BatchingSearcher
+from pipeline.alerting.batching import Batcher
 from pipeline.alerting.service import AlertService
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import load_config
@@ -205,7 +205,7 @@ def main() -> None:
         say("  no execution was recorded: see the log above for why (figures below are empty)")
     p50 = statistics.median(lateness) if lateness else float("nan")
     p99 = lateness[max(0, int(len(lateness) * 0.99) - 1)] if lateness else float("nan")
-    requests = real.search.batches if isinstance(real.search, BatchingSearcher) else searches[0]
+    requests = real.search.batches if isinstance(real.search, Batcher) else searches[0]
     say(
         f"  {int(executions)} executions in {len(spans)} cycle(s), {searches[0]} searches "
         f"in {requests} request(s); "

@@ -17,6 +17,7 @@ import httpx
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.alerting import watch_http
+from pipeline.alerting.batching import Batcher
 from pipeline.alerting.delivery.email import HtmlPolicy
 from pipeline.alerting.delivery.notifications import Notification
 from pipeline.alerting.engine.painless import (
@@ -27,7 +28,6 @@ from pipeline.alerting.engine.painless import (
 )
 from pipeline.alerting.engine.run import ScriptRunner, Services
 from pipeline.alerting.format.scripts import Compiler, ScriptsUncheckedError
-from pipeline.alerting.msearch import BatchingSearcher
 from pipeline.alerting.stored_scripts import StoredScripts, cluster_lookup
 from pipeline.clients import elasticsearch as es_client
 from pipeline.config import Config
@@ -107,7 +107,7 @@ def services(
     """Services backed by the configured Elasticsearch and Python logging.
 
     With `batch_searches`, concurrent searches (rules due at the same moment) go out together
-    as `_msearch` requests (msearch.py); `rules run`, a single execution, has no use for it.
+    as `_msearch` requests (batching.py); `rules run`, a single execution, has no use for it.
     `notify` stores email and webhook notifications for delivery (`Courier.submit`);
     `stored_script` finds stored scripts by id (stored_scripts.StoredScripts).
     """
@@ -150,7 +150,7 @@ def services(
         logging.getLogger(name).log(_LEVELS.get(level.lower(), logging.INFO), "%s", text)
 
     if batch_searches:
-        search = BatchingSearcher(msearch_sender(es))
+        search = Batcher(msearch_sender(es), name="msearch")
     return Services(
         search=search,
         index=index,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.alerting.msearch import BatchingSearcher
+from pipeline.alerting.batching import Batcher
 
 
 def test_concurrent_requests_share_batches_and_get_their_own_results() -> None:
@@ -20,7 +20,7 @@ def test_concurrent_requests_share_batches_and_get_their_own_results() -> None:
             ValueError(f"bad {r['n']}") if r["n"] == 7 else {"n": r["n"] * 10} for r in requests
         ]
 
-    searcher = BatchingSearcher(send, max_batch=50, linger_s=0.05)
+    searcher = Batcher(send, max_batch=50, linger_s=0.05)
     results: dict[int, object] = {}
 
     def ask(n: int) -> None:
@@ -45,7 +45,7 @@ def test_a_failed_batch_fails_every_caller_in_it() -> None:
     def send(requests: list[Mapping[str, Any]]) -> list[dict[str, Any] | Exception]:
         raise ConnectionError("elasticsearch down")
 
-    searcher = BatchingSearcher(send, linger_s=0.0)
+    searcher = Batcher(send, linger_s=0.0)
     with pytest.raises(ConnectionError, match="down"):
         searcher({"n": 1})
     searcher.close()

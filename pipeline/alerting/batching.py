@@ -1,40 +1,47 @@
-"""Many rules' searches as few `_msearch` requests.
+"""Many rules' requests as few round trips: their searches as `_msearch`, their claims as one
+`_mget` and one `_bulk`.
 
 Rules on the same schedule come due together (a thousand 1-minute rules all fire on the
-minute), and each needs one search. `BatchingSearcher` is a drop-in `search` service: each
-caller's request waits a few milliseconds in a queue, and one background thread sends whatever
-has gathered as a single `_msearch`, then hands every caller its own response (or its own
-error). Nothing about a rule changes: only the number of round trips does.
+minute), and each needs one search. A `Batcher` is a drop-in for a one-request service (the
+`search` service, a claim): each caller's request waits a few milliseconds in a queue, and one
+background thread sends whatever has gathered in one batch, then hands every caller its own
+response (or its own error). Nothing about a rule changes: only the number of round trips does.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Generic, TypeVar
 
+Request = TypeVar("Request")
+Response = TypeVar("Response")
 # One response per request, in order: the response, or the exception for that request alone.
-SendBatch = Callable[[list[Mapping[str, Any]]], list[dict[str, Any] | Exception]]
+SendBatch = Callable[[list[Request]], list[Response | Exception]]
 
 
-class BatchingSearcher:
-    """Coalesces concurrent `search(request)` calls into batches for `send`."""
+class Batcher(Generic[Request, Response]):
+    """Coalesces concurrent `batcher(request)` calls into batches for `send`."""
 
-    def __init__(self, send: SendBatch, max_batch: int = 200, linger_s: float = 0.01) -> None:
+    def __init__(
+        self,
+        send: SendBatch[Request, Response],
+        max_batch: int = 200,
+        linger_s: float = 0.01,
+        name: str = "batcher",
+    ) -> None:
         self._send = send
         self._max_batch = max_batch
         self._linger_s = linger_s
-        self._queue: queue.Queue[tuple[Mapping[str, Any], Future[dict[str, Any]]] | None] = (
-            queue.Queue()
-        )
-        self.batches = 0  # how many _msearch requests were sent (for the benchmark)
-        self._thread = threading.Thread(target=self._loop, name="msearch", daemon=True)
+        self._queue: queue.Queue[tuple[Request, Future[Response]] | None] = queue.Queue()
+        self.batches = 0  # how many batches were sent (for the benchmark)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
-    def __call__(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        future: Future[dict[str, Any]] = Future()
+    def __call__(self, request: Request) -> Response:
+        future: Future[Response] = Future()
         self._queue.put((request, future))
         return future.result()
 
@@ -62,7 +69,7 @@ class BatchingSearcher:
                 batch.append(item)
             self._dispatch(batch)
 
-    def _dispatch(self, batch: list[tuple[Mapping[str, Any], Future[dict[str, Any]]]]) -> None:
+    def _dispatch(self, batch: list[tuple[Request, Future[Response]]]) -> None:
         self.batches += 1
         try:
             results = self._send([request for request, _ in batch])
