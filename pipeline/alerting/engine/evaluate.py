@@ -47,14 +47,7 @@ def transform(run: Run, spec: Mapping[str, Any], where: str) -> dict[str, Any]:
     try:
         payload = transform_payload(run, kind, body, where, shown)
     except ExecutionError as err:
-        reason = str(err)
-        return {
-            "type": kind,
-            "status": "failure",
-            "reason": reason,
-            "error": error_object(reason),
-            **shown,
-        }
+        return failure_result(kind, str(err), shown)
     run.ctx["payload"] = payload
     return {"type": kind, "status": "success", "payload": payload, **shown}
 
@@ -84,6 +77,19 @@ def transform_payload(
 
 # The Elasticsearch error type an adapter's message names ("parsing_exception: unknown ...").
 _ERROR_TYPE = re.compile(r"\b([a-z_]+_exception)\b")
+
+
+def failure_result(kind: str, reason: str, shown: Mapping[str, Any]) -> dict[str, Any]:
+    """A failed input or transform as Watcher's result shows it: `{type, status: "failure",
+    reason, error}` plus what was shown of its request. (Watcher's Input.Result has `error`
+    only; `reason` is kept for edgewatch's readers.)"""
+    return {
+        "type": kind,
+        "status": "failure",
+        "reason": reason,
+        "error": error_object(reason),
+        **shown,
+    }
 
 
 def error_object(reason: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipeline.alerting.engine import requests
-from pipeline.alerting.engine.evaluate import error_object, transform
+from pipeline.alerting.engine.evaluate import failure_result, transform
 from pipeline.alerting.engine.run import ExecutionError, Run, check_time, only_one
 
 
@@ -35,15 +35,7 @@ def input_result(run: Run, kind: str, body: Mapping[str, Any]) -> dict[str, Any]
     try:
         payload = input_payload(run, kind, body, shown)
     except ExecutionError as err:
-        # Watcher's Input.Result has `error` only; `reason` is kept for edgewatch's readers.
-        reason = str(err)
-        return {
-            "type": kind,
-            "status": "failure",
-            "reason": reason,
-            "error": error_object(reason),
-            **shown,
-        }
+        return failure_result(kind, str(err), shown)
     return {"type": kind, "status": "success", "payload": payload, **shown}
 
 
